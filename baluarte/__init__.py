@@ -1,0 +1,3 @@
+"""Baluarte: compliance-as-code for managed IT providers."""
+
+__version__ = "0.1.0"

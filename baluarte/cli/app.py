@@ -1,0 +1,50 @@
+"""The ``baluarte`` command: one module per command, joined here; errors printed without traces."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from baluarte.cli import check, controls, demo, report, runs, validate
+from baluarte.errors import BaluarteError, InputError
+from baluarte.exitcodes import ExitCode
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="baluarte",
+    help="Compliance-as-code for managed IT providers: check devices against YAML policies, "
+    "store every run, and report.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+for module in (check, validate, controls, runs, report, demo):
+    module.register(app)
+
+
+def main() -> None:
+    err = Console(stderr=True)
+    try:
+        code = app(standalone_mode=False)
+    except BaluarteError as exc:
+        # Input and store problems alike are the caller's to fix: usage exit code, no traceback.
+        label = "error" if isinstance(exc, InputError) else type(exc).__name__
+        for line in str(exc).splitlines():
+            err.print(f"[bold red]{label}:[/] {line}", markup=True, highlight=False, soft_wrap=True)
+        sys.exit(ExitCode.BAD_INPUT)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(ExitCode.BAD_INPUT)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(ExitCode.BAD_INPUT)
+        raise
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,107 @@
+"""``baluarte check``: collect, evaluate and store; print a summary or the JSON report."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from baluarte.cli.options import DbOpt, Format, FormatOpt, InventoryOpt, PoliciesOpt, WaiversOpt
+from baluarte.cli.render import print_summary
+from baluarte.engine import CheckOptions, check, exit_status, load_inputs
+from baluarte.findings import Finding, Status
+from baluarte.inventory import DeviceRef
+from baluarte.store import Store
+
+__all__ = ["register"]
+
+
+def split_tags(tags: list[str] | None) -> list[str] | None:
+    if not tags:
+        return None
+    return [t.strip() for item in tags for t in item.split(",") if t.strip()]
+
+
+def check_command(
+    client: Annotated[str | None, typer.Option(help="Only this client.")] = None,
+    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
+    device: Annotated[str | None, typer.Option(help="Only this device.")] = None,
+    tags: Annotated[
+        list[str] | None, typer.Option("--tags", help="Only devices with all these tags.")
+    ] = None,
+    policy: Annotated[str | None, typer.Option(help="Only this policy id.")] = None,
+    parallel: Annotated[int, typer.Option(min=1, help="Devices worked on at once.")] = 20,
+    inventory: InventoryOpt = None,
+    policies: PoliciesOpt = None,
+    waivers: WaiversOpt = None,
+    db: DbOpt = None,
+    output: FormatOpt = Format.TEXT,
+) -> None:
+    """Check devices against their policies and store the run.
+
+    Exit codes: 0 all compliant, 1 some control failed, 2 bad input, 3 a device could not be
+    checked.
+    """
+    inputs = load_inputs(inventory, policies, waivers)
+    tag_list = split_tags(tags)
+    scope = {
+        k: v
+        for k, v in {
+            "client": client,
+            "site": site,
+            "device": device,
+            "policy": policy,
+            "tags": ",".join(tag_list) if tag_list else None,
+        }.items()
+        if v
+    }
+    options = CheckOptions(
+        client=client,
+        site=site,
+        device=device,
+        tags=tag_list,
+        policy=policy,
+        parallel=parallel,
+        scope=scope,
+    )
+    store = Store.open(db)
+    err = Console(stderr=True)
+    try:
+        if output is Format.JSON:
+            run = check(inputs, store, options)
+        else:
+            with Progress(
+                TextColumn("[bold]checking"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            ) as progress:
+                task = progress.add_task("", total=None)
+
+                def started(total: int) -> None:
+                    progress.update(task, total=total)
+
+                def device_done(ref: DeviceRef, findings: list[Finding]) -> None:
+                    bad = sum(f.status in (Status.FAIL, Status.ERROR) for f in findings)
+                    progress.update(task, advance=1, description=f"{ref.key} ({bad} not passing)")
+
+                run = check(inputs, store, options, on_device=device_done, on_start=started)
+    finally:
+        store.close()
+    if output is Format.JSON:
+        from reports.json_report import report_dict
+
+        typer.echo(json.dumps(report_dict(run), indent=2, ensure_ascii=False))
+    else:
+        print_summary(Console(), run)
+    raise typer.Exit(exit_status(run))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check_command)

@@ -1,0 +1,53 @@
+"""``baluarte report RUN``: render a stored run as JSON or self-contained HTML."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from baluarte.cli.options import DbOpt
+from baluarte.store import Store
+
+__all__ = ["register", "write_report"]
+
+
+class ReportFormat(StrEnum):
+    JSON = "json"
+    HTML = "html"
+
+
+def write_report(run_id: int, fmt: ReportFormat, db: str | None, out: Path | None) -> str:
+    from reports.html_report import render_html
+    from reports.json_report import render_json
+
+    store = Store.open(db)
+    try:
+        run = store.get_run(run_id)
+    finally:
+        store.close()
+    text = render_json(run) if fmt is ReportFormat.JSON else render_html(run)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    return text
+
+
+def report_command(
+    run_id: Annotated[int, typer.Argument(metavar="RUN", help="Run id (see 'baluarte runs').")],
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.HTML,
+    out: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Write a report of a stored run (to stdout without -o)."""
+    text = write_report(run_id, fmt, db, out)
+    if out is None:
+        typer.echo(text)
+    else:
+        typer.echo(f"wrote {out}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report_command)

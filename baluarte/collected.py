@@ -1,0 +1,29 @@
+"""What a collector hands to evaluation: a device's identity and its facts per domain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["Collected", "HostIdentity"]
+
+
+class HostIdentity(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hostname: str = ""
+    os: str = ""
+    os_id: str = ""
+    os_version: str = ""
+    kernel: str = ""
+
+
+class Collected(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    identity: HostIdentity
+    facts: dict[str, Any]  # domain -> that domain's facts model (PatchFacts, …)
+    problems: dict[str, str] = {}  # domain -> why its facts could not be parsed
+    round_trips: int = 0
+    seconds: float = 0.0

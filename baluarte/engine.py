@@ -1,0 +1,197 @@
+"""The check pipeline: load → plan → collect → evaluate → store. The CLI is a coat over this."""
+
+from __future__ import annotations
+
+import getpass
+import socket
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from baluarte import __version__
+from baluarte.collected import Collected
+from baluarte.errors import DeviceError, InputError, InputErrors
+from baluarte.evaluate import evaluate_device
+from baluarte.findings import Finding, Status
+from baluarte.inventory import DeviceRef, Inventory, load_inventory
+from baluarte.plan import DevicePlan, plan
+from baluarte.policy import PolicySet, load_policies
+from baluarte.run import InputFile, RunKind, RunRecord
+from baluarte.store import Store
+from baluarte.waivers import WaiverSet, load_waivers
+
+__all__ = [
+    "CheckOptions",
+    "Inputs",
+    "check",
+    "default_inventory_paths",
+    "exit_status",
+    "load_inputs",
+    "operator_name",
+]
+
+_T = TypeVar("_T")
+
+DEFAULT_INVENTORY = Path("inventory")
+DEFAULT_POLICIES = Path("policies")
+DEFAULT_WAIVERS = Path("policies/waivers.yaml")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    inventory: Inventory
+    policies: PolicySet
+    waivers: WaiverSet
+
+    def files(self) -> list[InputFile]:
+        out = [InputFile(role="inventory", path=str(p), sha256=h) for p, h in self.inventory.files]
+        out += [InputFile(role="policy", path=str(p), sha256=h) for p, h in self.policies.files]
+        out += [InputFile(role="waivers", path=str(p), sha256=h) for p, h in self.waivers.files]
+        return out
+
+
+def default_inventory_paths() -> list[Path]:
+    return [DEFAULT_INVENTORY]
+
+
+def load_inputs(
+    inventory: Sequence[Path] | None = None,
+    policies: Path | None = None,
+    waivers: Path | None = None,
+) -> Inputs:
+    """Load and validate all three inputs, reporting the errors of every file at once."""
+    errors: list[InputError] = []
+
+    def attempt(load: Callable[[], _T]) -> _T | None:
+        try:
+            return load()
+        except InputErrors as exc:
+            errors.extend(exc.errors)
+        except InputError as exc:
+            errors.append(exc)
+        return None
+
+    inv = attempt(lambda: load_inventory(list(inventory or default_inventory_paths())))
+    pols = attempt(lambda: load_policies(policies or DEFAULT_POLICIES))
+    # The default waiver file is optional; one named on the command line must exist.
+    if waivers is None:
+        wv = attempt(lambda: load_waivers(DEFAULT_WAIVERS if DEFAULT_WAIVERS.exists() else None))
+    else:
+        wv = attempt(lambda: load_waivers(waivers))
+    if errors:
+        raise InputErrors(errors)
+    assert inv is not None and pols is not None and wv is not None
+    return Inputs(inv, pols, wv)
+
+
+def operator_name() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+@dataclass
+class CheckOptions:
+    client: str | None = None
+    site: str | None = None
+    device: str | None = None
+    tags: Sequence[str] | None = None
+    policy: str | None = None
+    parallel: int = 20
+    command_timeout: float = 120.0
+    operator: str | None = None
+    scope: dict[str, str] = field(default_factory=dict)
+
+
+DeviceDone = Callable[[DeviceRef, list[Finding]], None]
+
+
+def _collectors() -> dict[
+    str, tuple[Callable[..., Iterator[tuple[DeviceRef, Collected | DeviceError]]], tuple[str, ...]]
+]:
+    from checks.linux import collector as linux
+
+    return {"linux": (linux.collect, linux.DOMAINS)}
+
+
+def check(
+    inputs: Inputs,
+    store: Store,
+    options: CheckOptions,
+    *,
+    on_device: DeviceDone | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> RunRecord:
+    """Check every selected device; each device's findings are stored as soon as it is done."""
+    plans = plan(
+        inputs.inventory,
+        inputs.policies,
+        client=options.client,
+        site=options.site,
+        device=options.device,
+        tags=options.tags,
+        policy=options.policy,
+    )
+    files = inputs.files()
+    run_id = store.start_run(
+        kind=RunKind.CHECK,
+        operator=options.operator or operator_name(),
+        tool_version=__version__,
+        inventory_sha256=inputs.inventory.sha256,
+        files=files,
+        scope=options.scope,
+        devices_total=len(plans),
+    )
+    if on_start:
+        on_start(len(plans))
+
+    def done(
+        device_plan: DevicePlan, result: Collected | DeviceError | None, domains: Sequence[str]
+    ) -> None:
+        findings = evaluate_device(
+            device_plan,
+            result,
+            collected_domains=domains,
+            waivers=inputs.waivers,
+            now=datetime.now(UTC),
+        )
+        store.add_findings(run_id, findings)
+        if on_device:
+            on_device(device_plan.ref, findings)
+
+    collectors = _collectors()
+    by_platform: dict[str, list[DevicePlan]] = {}
+    for device_plan in plans:
+        entry = collectors.get(device_plan.ref.platform)
+        # Nothing to collect: no collector for the platform, or no control it can answer.
+        if entry is None or not (device_plan.domains() & set(entry[1])):
+            done(device_plan, None, entry[1] if entry else ())
+            continue
+        by_platform.setdefault(device_plan.ref.platform, []).append(device_plan)
+
+    for platform, platform_plans in by_platform.items():
+        collect, domains = collectors[platform]
+        plan_by_key = {p.ref.key: p for p in platform_plans}
+        for ref, result in collect(
+            [p.ref for p in platform_plans],
+            parallel=options.parallel,
+            command_timeout=options.command_timeout,
+        ):
+            done(plan_by_key[ref.key], result, domains)
+
+    store.finish_run(run_id)
+    return store.get_run(run_id)
+
+
+def exit_status(run: RunRecord) -> int:
+    """DESIGN's exit codes: 3 when a device could not be checked, else 1 on drift, else 0."""
+    statuses = {f.status for f in run.findings}
+    if Status.ERROR in statuses:
+        return 3
+    if Status.FAIL in statuses:
+        return 1
+    return 0

@@ -1,0 +1,102 @@
+"""Turn a device's collected facts (or the reason there are none) into findings, waivers applied.
+
+The meaning of each control lives in its pure evaluator (``checks/evaluators``); this module only
+decides which verdict applies when there is nothing to evaluate, and never turns doubt into pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from baluarte.collected import Collected
+from baluarte.controls import EvalContext
+from baluarte.errors import DeviceError
+from baluarte.findings import Finding, Outcome, Status
+from baluarte.plan import DevicePlan, PlannedControl
+from baluarte.waivers import WaiverSet
+
+__all__ = ["describe_device_error", "evaluate_device"]
+
+
+def describe_device_error(error: DeviceError) -> str:
+    kinds = {
+        "Unreachable": "unreachable",
+        "AuthFailed": "authentication refused",
+        "TimedOut": "timed out",
+        "BadAnswer": "unparseable answer",
+    }
+    kind = kinds.get(type(error).__name__, "could not be checked")
+    return f"device {kind}: {error}"
+
+
+def _outcome(
+    planned: PlannedControl,
+    platform: str,
+    result: Collected | DeviceError | None,
+    collected_domains: Collection[str],
+    ctx: EvalContext,
+) -> Outcome:
+    control = planned.control
+    if platform not in control.platforms:
+        return Outcome.not_applicable(f"{control.id} does not apply to {platform} devices")
+    if control.evaluate is None or control.domain not in collected_domains:
+        return Outcome.not_applicable(f"not implemented for {platform} yet")
+    if isinstance(result, DeviceError):
+        return Outcome.error(describe_device_error(result))
+    if result is None:
+        return Outcome.error("no answer from the device")
+    facts = result.facts.get(control.domain)
+    if facts is None:
+        return Outcome.error(
+            result.problems.get(control.domain, f"no {control.domain} facts collected")
+        )
+    try:
+        return control.evaluate(facts, planned.params, ctx)
+    except Exception as exc:  # an evaluator bug must show up as error, never as pass
+        return Outcome.error(f"evaluating {control.id} failed: {type(exc).__name__}: {exc}")
+
+
+def evaluate_device(
+    device_plan: DevicePlan,
+    result: Collected | DeviceError | None,
+    *,
+    collected_domains: Collection[str],
+    waivers: WaiverSet,
+    now: datetime,
+) -> list[Finding]:
+    ref = device_plan.ref
+    ctx = EvalContext(now=now)
+    findings: list[Finding] = []
+    for planned in device_plan.controls:
+        outcome = _outcome(planned, ref.platform, result, collected_domains, ctx)
+        status, reason = outcome.status, outcome.reason
+        waiver_ref = None
+        waiver = waivers.match(planned.control.id, ref)
+        if waiver is not None and status is not Status.NOT_APPLICABLE:
+            waiver_ref = waiver.to_ref(now.date())
+            if waiver_ref.expired:
+                note = f"waiver expired on {waiver_ref.expires.isoformat()} and no longer applies"
+                reason = f"{reason}; {note}" if reason else note
+            else:
+                status = Status.WAIVED
+                note = f"waived until {waiver_ref.expires.isoformat()}: {waiver_ref.reason}"
+                reason = f"{note} (result without waiver: {outcome.status})"
+        findings.append(
+            Finding(
+                client=ref.client_name,
+                site=ref.site_name,
+                device=ref.name,
+                platform=ref.platform,
+                control=planned.control.id,
+                policy=planned.policy,
+                status=status,
+                severity=planned.params.severity or planned.control.severity,
+                expected=outcome.expected,
+                observed=outcome.observed,
+                reason=reason,
+                evidence=outcome.evidence,
+                waiver=waiver_ref,
+            )
+        )
+    return findings

@@ -1,0 +1,410 @@
+"""The inventory: Clients → Sites → Devices, with connection settings and credential references.
+
+``load_inventory`` reads Baluarte's own YAML shape (``clients:``) and Ansible YAML inventories
+(top-level ``all:``, see ``baluarte.ansible_inventory``), merges the clients of every file and
+refuses duplicate names with both places named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from baluarte.errors import InputError, InputErrors
+from baluarte.secrets import KeyFileRef, SecretRef
+from baluarte.validation import did_you_mean, error_at, raise_all, validate_doc
+from baluarte.yamlsource import Loc, YamlDoc, load_yaml, yaml_files
+
+__all__ = [
+    "LOCAL_ADDRESSES",
+    "Client",
+    "Device",
+    "DeviceRef",
+    "FortiosSettings",
+    "Inventory",
+    "Name",
+    "Platform",
+    "Site",
+    "SshSettings",
+    "WinrmSettings",
+    "load_inventory",
+]
+
+Platform = Literal["linux", "windows", "fortigate"]
+LOCAL_ADDRESSES = ("@local", "local")
+DEFAULT_PORTS: dict[str, int] = {"linux": 22, "windows": 5986, "fortigate": 443}
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _check_name(value: str) -> str:
+    if not _NAME.fullmatch(value):
+        raise PydanticCustomError(
+            "wrong_value",
+            "'{value}' is not a valid name: use letters, digits, '.', '_' and '-',"
+            " starting with a letter or digit",
+            {"value": value},
+        )
+    return value
+
+
+Name = Annotated[str, AfterValidator(_check_name)]
+
+
+def _not_empty(what: str) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    # A Field(min_length=1) would also fire when items are merely invalid: checked after them.
+    def check(value: tuple[Any, ...]) -> tuple[Any, ...]:
+        if not value:
+            raise PydanticCustomError("missing_key", f"at least one entry is needed in {what}")
+        return value
+
+    return check
+
+
+PortNumber = Annotated[int, Field(ge=1, le=65535)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SshSettings(_Model):
+    """How to reach a Linux device over SSH."""
+
+    user: str = Field(default="root", description="login user")
+    port: PortNumber | None = Field(default=None, description="SSH port (default: device port)")
+    key: KeyFileRef | None = Field(default=None, description='private key: "file:PATH"')
+    key_passphrase: SecretRef | None = Field(default=None, description="key passphrase reference")
+    password: SecretRef | None = Field(default=None, description="login password reference")
+    sudo: bool = Field(default=False, description="run checks through non-interactive sudo")
+    sudo_password: SecretRef | None = Field(default=None, description="sudo password reference")
+    known_hosts: Path = Field(
+        default=Path("~/.ssh/known_hosts"), description="known_hosts file used to verify host keys"
+    )
+    host_key_checking: bool = Field(
+        default=True, description="verify the host key (false is recorded in the evidence)"
+    )
+
+    @property
+    def known_hosts_path(self) -> Path:
+        return self.known_hosts.expanduser()
+
+
+class FortiosSettings(_Model):
+    """How to reach a FortiGate over its REST API: a token, or a username and password."""
+
+    token: SecretRef | None = Field(default=None, description="REST API token reference")
+    vdom: str = Field(default="root", description="virtual domain to check")
+    ca_bundle: Path | None = Field(default=None, description="CA bundle to verify the unit's TLS")
+    verify: bool = Field(default=True, description="verify TLS (false is recorded)")
+    username: str | None = Field(default=None, description="admin for session login")
+    password: SecretRef | None = Field(default=None, description="admin password reference")
+
+    @model_validator(mode="after")
+    def _needs_credentials(self) -> FortiosSettings:
+        if self.token is None and (self.username is None or self.password is None):
+            raise PydanticCustomError(
+                "missing_key", "fortios needs token, or username and password"
+            )
+        return self
+
+
+class WinrmSettings(_Model):
+    """How to reach a Windows device over WinRM / PowerShell Remoting."""
+
+    user: str = Field(description=r"login user, e.g. 'ACME\baluarte' or 'baluarte@acme.local'")
+    password: SecretRef | None = Field(default=None, description="password reference")
+    auth: Literal["ntlm", "negotiate", "kerberos", "basic", "certificate"] = Field(
+        default="negotiate", description="authentication method"
+    )
+    https: bool = Field(default=True, description="WinRM over HTTPS (port 5986) or HTTP (5985)")
+    ca_bundle: Path | None = Field(default=None, description="CA bundle to verify HTTPS")
+    verify: bool = Field(default=True, description="verify TLS (false is recorded)")
+    certificate: Path | None = Field(default=None, description="client certificate (PEM)")
+    certificate_key: KeyFileRef | None = Field(default=None, description='its key: "file:PATH"')
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WinrmSettings:
+        if self.auth == "certificate" and (
+            self.certificate is None or self.certificate_key is None
+        ):
+            raise PydanticCustomError(
+                "missing_key", "auth: certificate needs certificate and certificate_key"
+            )
+        if self.auth in ("ntlm", "negotiate", "basic") and self.password is None:
+            raise PydanticCustomError("missing_key", f"auth: {self.auth} needs password")
+        if self.auth == "basic" and not self.https:
+            raise PydanticCustomError(
+                "wrong_value", "auth: basic sends the password in clear: use it with https: true"
+            )
+        return self
+
+
+class Device(_Model):
+    """One machine or appliance Baluarte checks."""
+
+    name: Name = Field(description="unique within its client")
+    platform: Platform
+    address: str = Field(min_length=1, description="IP, host name, or @local for this machine")
+    port: PortNumber | None = Field(default=None, description="default 22 / 5986 / 443")
+    tags: tuple[Name, ...] = Field(default=(), description="free labels used by selectors")
+    ssh: SshSettings | None = None
+    fortios: FortiosSettings | None = None
+    winrm: WinrmSettings | None = None
+
+    @property
+    def is_local(self) -> bool:
+        """The machine Baluarte itself runs on (no SSH)."""
+        return self.address in LOCAL_ADDRESSES
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_port(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("port") is not None:
+            return data
+        platform = data.get("platform")
+        ssh, winrm = data.get("ssh"), data.get("winrm")
+        port: Any = DEFAULT_PORTS.get(platform) if isinstance(platform, str) else None
+        if platform == "linux" and isinstance(ssh, dict) and ssh.get("port") is not None:
+            port = ssh["port"]
+        if platform == "windows" and isinstance(winrm, dict) and winrm.get("https") is False:
+            port = 5985
+        return {**data, "port": port} if port is not None else data
+
+    @model_validator(mode="after")
+    def _settings_match_platform(self) -> Device:
+        wanted = {"linux": "ssh", "windows": "winrm", "fortigate": "fortios"}[self.platform]
+        for section in ("ssh", "winrm", "fortios"):
+            if section != wanted and getattr(self, section) is not None:
+                raise PydanticCustomError(
+                    "platform_mismatch",
+                    f"{section} settings do not apply to a {self.platform} device"
+                    f" (it uses {wanted})",
+                )
+        if self.is_local and self.platform != "linux":
+            raise PydanticCustomError(
+                "platform_mismatch", f"address {self.address} is supported for linux only"
+            )
+        if self.platform != "linux" and getattr(self, wanted) is None:
+            raise PydanticCustomError(
+                "missing_key", f"a {self.platform} device needs {wanted} settings"
+            )
+        return self
+
+
+class Site(_Model):
+    """A place (office, data centre) of a Client."""
+
+    name: Name = Field(description="unique within its client")
+    devices: tuple[Device, ...] = ()
+
+
+class Client(_Model):
+    """A customer of the provider."""
+
+    name: Name = Field(description="unique across the inventory")
+    legal_name: str = Field(min_length=1, description="as it appears in reports")
+    sites: Annotated[tuple[Site, ...], AfterValidator(_not_empty("sites"))]
+
+
+class InventoryFile(_Model):
+    """Baluarte's own inventory file shape."""
+
+    clients: Annotated[tuple[Client, ...], AfterValidator(_not_empty("clients"))]
+
+
+@dataclass(frozen=True, eq=False)
+class DeviceRef:
+    """A Device with the Client and Site it belongs to."""
+
+    client: Client
+    site: Site
+    device: Device
+
+    @property
+    def client_name(self) -> str:
+        return self.client.name
+
+    @property
+    def site_name(self) -> str:
+        return self.site.name
+
+    @property
+    def name(self) -> str:
+        return self.device.name
+
+    @property
+    def platform(self) -> str:
+        return self.device.platform
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self.device.tags
+
+    @property
+    def key(self) -> str:
+        """``client/site/device``: unique in an inventory, and how people name a device."""
+        return "/".join(self._key())
+
+    def _key(self) -> tuple[str, str, str]:
+        return self.client.name, self.site.name, self.device.name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DeviceRef) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"DeviceRef({self.key})"
+
+
+@dataclass(frozen=True, eq=False)
+class Inventory:
+    """Every Client of every inventory file read, and those files' hashes."""
+
+    clients: tuple[Client, ...]
+    files: list[tuple[Path, str]] = field(default_factory=list)
+
+    @property
+    def sha256(self) -> str:
+        """One hash over the sorted per-file hashes."""
+        joined = "\n".join(sorted(digest for _, digest in self.files))
+        return hashlib.sha256(joined.encode()).hexdigest()
+
+    def devices(self) -> list[DeviceRef]:
+        return [
+            DeviceRef(client=c, site=s, device=d)
+            for c in self.clients
+            for s in c.sites
+            for d in s.devices
+        ]
+
+    def select(
+        self,
+        client: str | None = None,
+        site: str | None = None,
+        device: str | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> list[DeviceRef]:
+        """Devices matching every selector given; tags: all must be present."""
+        refs = self.devices()
+        if client is not None:
+            _known(client, [c.name for c in self.clients], "client")
+            refs = [r for r in refs if r.client_name == client]
+        if site is not None:
+            _known(site, [r.site_name for r in refs], "site")
+            refs = [r for r in refs if r.site_name == site]
+        if device is not None:
+            _known(device, [r.name for r in refs], "device")
+            refs = [r for r in refs if r.name == device]
+        for tag in tags or ():
+            _known(tag, [t for r in self.devices() for t in r.tags], "tag")
+            refs = [r for r in refs if tag in r.tags]
+        return refs
+
+
+def _known(name: str, names: Sequence[str], what: str) -> None:
+    choices = sorted(set(names))
+    if name not in choices:
+        raise InputError(
+            f"no {what} named '{name}'{did_you_mean(name, choices)}",
+            code="unknown_reference",
+            key=what,
+            allowed=", ".join(choices) or "none",
+        )
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """A Client and where it was written: its file and how its keys map to places in it."""
+
+    client: Client
+    doc: YamlDoc
+    to_source: Callable[[Loc], Loc]
+
+
+def load_inventory(paths: Sequence[Path]) -> Inventory:
+    """Read inventory files and directories (every *.yaml / *.yml in them). Raises InputErrors."""
+    errors: list[InputError] = []
+    placed: list[_Placed] = []
+    files: list[tuple[Path, str]] = []
+    for path in yaml_files(paths, what="inventory"):
+        try:
+            doc = load_yaml(path)
+            files.append((path, doc.sha256))
+            placed.extend(_clients_of(doc))
+        except InputErrors as exc:
+            errors.extend(exc.errors)
+        except InputError as exc:
+            errors.append(exc)
+    errors.extend(_duplicates(placed))
+    raise_all(errors)
+    return Inventory(clients=tuple(p.client for p in placed), files=files)
+
+
+def _clients_of(doc: YamlDoc) -> list[_Placed]:
+    if isinstance(doc.data, dict) and "all" in doc.data:
+        from baluarte.ansible_inventory import translate  # only for Ansible files
+
+        data, to_source = translate(doc)
+        client = validate_doc(Client, doc, data=data, to_source=to_source)
+        return [_Placed(client, doc, to_source)]
+    parsed = validate_doc(InventoryFile, doc)
+    return [_Placed(c, doc, _under_client(i)) for i, c in enumerate(parsed.clients)]
+
+
+def _under_client(index: int) -> Callable[[Loc], Loc]:
+    def to_source(loc: Loc) -> Loc:
+        return ("clients", index, *loc)
+
+    return to_source
+
+
+def _duplicates(placed: Sequence[_Placed]) -> list[InputError]:
+    """Client names unique overall; site and device names unique within their client."""
+    errors: list[InputError] = []
+    seen_clients: dict[str, tuple[YamlDoc, Loc]] = {}
+    for p in placed:
+        _claim(seen_clients, "client", p.client.name, p.doc, p.to_source(("name",)), errors)
+        sites: dict[str, tuple[YamlDoc, Loc]] = {}
+        devices: dict[str, tuple[YamlDoc, Loc]] = {}
+        for j, site in enumerate(p.client.sites):
+            _claim(sites, "site", site.name, p.doc, p.to_source(("sites", j, "name")), errors)
+            for k, dev in enumerate(site.devices):
+                loc = p.to_source(("sites", j, "devices", k, "name"))
+                _claim(devices, "device", dev.name, p.doc, loc, errors, scope=p.client.name)
+    return errors
+
+
+def _claim(
+    seen: dict[str, tuple[YamlDoc, Loc]],
+    what: str,
+    name: str,
+    doc: YamlDoc,
+    loc: Loc,
+    errors: list[InputError],
+    scope: str | None = None,
+) -> None:
+    if name not in seen:
+        seen[name] = (doc, loc)
+        return
+    first_doc, first_loc = seen[name]
+    line = first_doc.locate(first_loc)[0]
+    where = f"line {line}" if first_doc.path == doc.path else f"{first_doc.path}:{line}"
+    within = f" in client '{scope}'" if scope else ""
+    errors.append(
+        error_at(
+            doc,
+            loc,
+            f"{what} name '{name}' is already used{within} (first at {where})",
+            code="duplicate_name",
+        )
+    )

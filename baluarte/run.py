@@ -1,0 +1,67 @@
+"""Run: one ``check`` (later ``apply``) — who, when, with what inputs, and every finding.
+
+These are the shapes the store returns and the reports render; reports never talk to devices.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from baluarte.findings import Finding, Status
+
+__all__ = ["InputFile", "RunInfo", "RunKind", "RunRecord", "RunState"]
+
+
+class RunKind(StrEnum):
+    CHECK = "check"
+    APPLY = "apply"
+
+
+class RunState(StrEnum):
+    RUNNING = "running"  # still going, or killed part-way: what was stored is kept
+    COMPLETE = "complete"
+
+
+class InputFile(BaseModel):
+    """A file the run read: its role, path as given, and SHA-256 of its bytes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: str  # "inventory" | "policy" | "waivers"
+    path: str
+    sha256: str
+
+
+class RunInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: int
+    kind: RunKind
+    state: RunState
+    started_at: datetime
+    ended_at: datetime | None = None
+    operator: str
+    tool_version: str
+    inventory_sha256: str
+    scope: dict[str, str] = {}  # the selectors given: client, site, device, tags, policy
+    files: tuple[InputFile, ...] = ()
+    devices_total: int = 0  # devices in scope when the run started
+
+    @property
+    def incomplete(self) -> bool:
+        return self.state is not RunState.COMPLETE
+
+
+class RunRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    info: RunInfo
+    findings: tuple[Finding, ...]
+
+    def counts(self) -> dict[Status, int]:
+        c = Counter(f.status for f in self.findings)
+        return {s: c.get(s, 0) for s in Status}

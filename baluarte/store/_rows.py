@@ -1,0 +1,76 @@
+"""Models to table rows and back: Finding and its WaiverRef, RunInfo and its InputFiles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import RowMapping
+
+from baluarte.findings import Finding, Severity, Status, WaiverRef
+from baluarte.run import InputFile, RunInfo, RunKind, RunState
+
+__all__ = ["file_row", "finding_from_row", "finding_row", "run_info"]
+
+
+def finding_row(run_id: int, seq: int, finding: Finding) -> dict[str, Any]:
+    waiver = finding.waiver
+    return {
+        "run_id": run_id,
+        "seq": seq,
+        **finding.model_dump(exclude={"waiver"}, mode="python"),
+        "status": finding.status.value,
+        "severity": finding.severity.value,
+        "waiver_reason": waiver.reason if waiver else None,
+        "waiver_approved_by": waiver.approved_by if waiver else None,
+        "waiver_ticket": waiver.ticket if waiver else None,
+        "waiver_expires": waiver.expires if waiver else None,
+        "waiver_expired": waiver.expired if waiver else None,
+    }
+
+
+def finding_from_row(row: RowMapping) -> Finding:
+    waiver = None
+    if row["waiver_reason"] is not None:
+        waiver = WaiverRef(
+            reason=row["waiver_reason"],
+            approved_by=row["waiver_approved_by"],
+            ticket=row["waiver_ticket"],
+            expires=row["waiver_expires"],
+            expired=bool(row["waiver_expired"]),
+        )
+    return Finding(
+        client=row["client"],
+        site=row["site"],
+        device=row["device"],
+        platform=row["platform"],
+        control=row["control"],
+        policy=row["policy"],
+        status=Status(row["status"]),
+        severity=Severity(row["severity"]),
+        expected=row["expected"],
+        observed=row["observed"],
+        reason=row["reason"],
+        evidence=row["evidence"],
+        waiver=waiver,
+    )
+
+
+def file_row(run_id: int, position: int, file: InputFile) -> dict[str, Any]:
+    return {"run_id": run_id, "position": position, **file.model_dump()}
+
+
+def run_info(row: RowMapping, files: Sequence[RowMapping]) -> RunInfo:
+    return RunInfo(
+        id=row["id"],
+        kind=RunKind(row["kind"]),
+        state=RunState(row["state"]),
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        operator=row["operator"],
+        tool_version=row["tool_version"],
+        inventory_sha256=row["inventory_sha256"],
+        scope=dict(row["scope"]),
+        files=tuple(InputFile(role=f["role"], path=f["path"], sha256=f["sha256"]) for f in files),
+        devices_total=row["devices_total"],
+    )

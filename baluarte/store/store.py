@@ -1,0 +1,258 @@
+"""The run store: every Run and its Findings, append-only, in SQLite or PostgreSQL.
+
+A run is written as it happens: ``start_run`` commits a RUNNING row at once, each
+``add_findings`` commits on its own, ``finish_run`` marks it COMPLETE. A run killed part-way
+therefore stays RUNNING (``incomplete``) with every finding it had stored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import NoReturn
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from baluarte.errors import StoreError
+from baluarte.findings import Finding
+from baluarte.run import InputFile, RunInfo, RunKind, RunRecord, RunState
+from baluarte.store import _rows
+from baluarte.store._engine import WRITE, connect, translate_errors
+from baluarte.store._migrate import upgrade
+from baluarte.store._url import resolve
+from baluarte.store.tables import findings, run_files, runs
+
+__all__ = ["Store"]
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+class Store:
+    """The run store. Open it with ``Store.open``; every method raises only StoreError."""
+
+    def __init__(self, url: sa.URL) -> None:
+        self._url = url
+        self._engine = connect(url)
+        self._closed = False
+
+    @classmethod
+    def open(cls, db: str | Path | None = None) -> Store:
+        """Open (creating and migrating to the newest schema if needed) the run store.
+
+        ``db``: a SQLite file path, or an SQLAlchemy URL (anything containing ``://``;
+        ``postgresql://`` uses psycopg 3). ``None``: ``$BALUARTE_DB``, else ``./baluarte.db``.
+        """
+        url = resolve(db)
+        with translate_errors("cannot open the run store", url):
+            store = cls(url)
+        try:
+            with translate_errors("cannot migrate the run store", url):
+                upgrade(store._engine)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, _t: type[BaseException] | None, _e: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @property
+    def location(self) -> str:
+        """Where the store is, password hidden: fit for logs and reports."""
+        return self._url.render_as_string(hide_password=True)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        *,
+        kind: RunKind,
+        operator: str,
+        tool_version: str,
+        inventory_sha256: str,
+        files: Sequence[InputFile],
+        scope: Mapping[str, str],
+        devices_total: int,
+        started_at: datetime | None = None,
+    ) -> int:
+        """Record a new RUNNING run with its inputs; committed at once. Returns its id."""
+        started = _aware(started_at, "started_at")
+        digest = _sha256(inventory_sha256, "inventory")
+        files = [f.model_copy(update={"sha256": _sha256(f.sha256, f.path)}) for f in files]
+        if devices_total < 0:
+            raise StoreError(f"devices_total must not be negative, got {devices_total}")
+        scope = dict(scope)
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in scope.items()):
+            raise StoreError("a run's scope maps selector names to strings")
+        row = {
+            "kind": RunKind(kind).value,
+            "state": RunState.RUNNING.value,
+            "started_at": started,
+            "ended_at": None,
+            "operator": operator,
+            "tool_version": tool_version,
+            "inventory_sha256": digest,
+            "scope": scope,
+            "client": scope.get("client"),
+            "devices_total": devices_total,
+            "findings_count": 0,
+        }
+        with self._write("cannot start a run") as conn:
+            key = conn.execute(sa.insert(runs).values(row)).inserted_primary_key
+            assert key is not None  # a single-row INSERT always reports its key
+            run_id = int(key[0])
+            if files:
+                conn.execute(
+                    sa.insert(run_files),
+                    [_rows.file_row(run_id, i, f) for i, f in enumerate(files)],
+                )
+        return run_id
+
+    def add_findings(self, run_id: int, findings_: Sequence[Finding]) -> None:
+        """Append findings to a RUNNING run, in order; one transaction, committed at once."""
+        with self._write(f"cannot add findings to run {run_id}") as conn:
+            # Claims positions and locks the run row (PostgreSQL) in one statement, so
+            # concurrent writers get disjoint positions and a finished run is refused.
+            claimed = conn.execute(
+                sa.update(runs)
+                .where(runs.c.id == run_id, runs.c.state == RunState.RUNNING.value)
+                .values(findings_count=runs.c.findings_count + len(findings_))
+            )
+            if claimed.rowcount != 1:
+                self._refuse(conn, run_id, "add findings to")
+            total = conn.execute(
+                sa.select(runs.c.findings_count).where(runs.c.id == run_id)
+            ).scalar_one()
+            first = int(total) - len(findings_)
+            if findings_:
+                conn.execute(
+                    sa.insert(findings),
+                    [_rows.finding_row(run_id, first + i, f) for i, f in enumerate(findings_)],
+                )
+
+    def finish_run(self, run_id: int, ended_at: datetime | None = None) -> None:
+        """Mark a RUNNING run COMPLETE. A finished run cannot be finished again."""
+        ended = _aware(ended_at, "ended_at")
+        with self._write(f"cannot finish run {run_id}") as conn:
+            done = conn.execute(
+                sa.update(runs)
+                .where(runs.c.id == run_id, runs.c.state == RunState.RUNNING.value)
+                .values(state=RunState.COMPLETE.value, ended_at=ended)
+            )
+            if done.rowcount != 1:
+                self._refuse(conn, run_id, "finish")
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def list_runs(self, *, limit: int = 50, client: str | None = None) -> list[RunInfo]:
+        """The newest ``limit`` runs, newest first.
+
+        ``client``: only runs scoped to that client or holding a finding for it (a run over
+        every client covers each of them).
+        """
+        if limit < 1:
+            raise StoreError(f"limit must be at least 1, got {limit}")
+        query = sa.select(runs).order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit)
+        if client is not None:
+            covers = sa.exists().where(findings.c.client == client, findings.c.run_id == runs.c.id)
+            query = query.where(sa.or_(runs.c.client == client, covers))
+        with self._read("cannot list runs") as conn:
+            rows = conn.execute(query).mappings().all()
+            files = self._files(conn, [r["id"] for r in rows])
+        return [_rows.run_info(r, files.get(r["id"], [])) for r in rows]
+
+    def get_run(self, run_id: int) -> RunRecord:
+        """One run with all its findings, in the order they were added."""
+        with self._read(f"cannot read run {run_id}") as conn:
+            row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).mappings().first()
+            if row is None:
+                raise StoreError(f"no run {run_id} in {self.location}")
+            files = self._files(conn, [run_id])
+            found = conn.execute(
+                sa.select(findings).where(findings.c.run_id == run_id).order_by(findings.c.seq)
+            ).mappings()
+            record = RunRecord(
+                info=_rows.run_info(row, files.get(run_id, [])),
+                findings=tuple(_rows.finding_from_row(f) for f in found),
+            )
+        return record
+
+    def latest_run_id(self) -> int | None:
+        """The id of the newest run (the first ``list_runs`` would show), or None."""
+        query = sa.select(runs.c.id).order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(1)
+        with self._read("cannot read the latest run") as conn:
+            found = conn.execute(query).scalar()
+        return None if found is None else int(found)
+
+    def close(self) -> None:
+        """Release the store's connections. Closing twice is harmless."""
+        if not self._closed:
+            self._closed = True
+            self._engine.dispose()
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self, doing: str) -> Iterator[Connection]:
+        self._check_open()
+        with (
+            translate_errors(doing, self._url),
+            self._engine.connect().execution_options(**WRITE) as conn,
+            conn.begin(),
+        ):
+            yield conn
+
+    @contextmanager
+    def _read(self, doing: str) -> Iterator[Connection]:
+        self._check_open()
+        with translate_errors(doing, self._url), self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError(f"the run store {self.location} is closed")
+
+    def _refuse(self, conn: Connection, run_id: int, doing: str) -> NoReturn:
+        state = conn.execute(sa.select(runs.c.state).where(runs.c.id == run_id)).scalar()
+        if state is None:
+            raise StoreError(f"no run {run_id} in {self.location}")
+        raise StoreError(f"cannot {doing} run {run_id}: it is {state}, and runs are append-only")
+
+    @staticmethod
+    def _files(conn: Connection, run_ids: list[int]) -> dict[int, list[sa.RowMapping]]:
+        by_run: dict[int, list[sa.RowMapping]] = {}
+        if not run_ids:
+            return by_run
+        query = (
+            sa.select(run_files)
+            .where(run_files.c.run_id.in_(run_ids))
+            .order_by(run_files.c.run_id, run_files.c.position)
+        )
+        for f in conn.execute(query).mappings():
+            by_run.setdefault(f["run_id"], []).append(f)
+        return by_run
+
+
+def _aware(value: datetime | None, name: str) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise StoreError(f"{name} must be timezone-aware, got {value.isoformat()}")
+    return value.astimezone(UTC)
+
+
+def _sha256(value: str, what: str) -> str:
+    digest = value.lower()
+    if not _SHA256.fullmatch(digest):
+        raise StoreError(f"the SHA-256 of {what} is not 64 hex digits: {value!r}")
+    return digest

@@ -1,0 +1,103 @@
+"""The run store's tables: one row per Run, per input file it read, and per Finding.
+
+These definitions are what the code reads and writes; the Alembic revisions in
+``migrations/versions/`` create the same schema (a test compares the two), so a change here
+needs a new revision.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine.interfaces import Dialect
+
+__all__ = ["UTCDateTime", "findings", "metadata", "run_files", "runs"]
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    PostgreSQL keeps the zone (``timestamptz``); SQLite has no zone type, so values are stored
+    as naive UTC there and made aware again on the way out.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("datetimes in the store must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+metadata = sa.MetaData()
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("ended_at", UTCDateTime, nullable=True),
+    sa.Column("operator", sa.String(), nullable=False),
+    sa.Column("tool_version", sa.String(), nullable=False),
+    sa.Column("inventory_sha256", sa.String(64), nullable=False),
+    sa.Column("scope", sa.JSON, nullable=False),
+    # scope["client"], kept in a column so runs can be filtered by client without JSON queries
+    sa.Column("client", sa.String(), nullable=True, index=True),
+    sa.Column("devices_total", sa.Integer, nullable=False),
+    # how many findings the run holds; also hands out each finding's position (seq)
+    sa.Column("findings_count", sa.Integer, nullable=False),
+    # SQLite would otherwise reuse the id of a deleted last row; a run id must name one run only
+    sqlite_autoincrement=True,
+)
+
+run_files = sa.Table(
+    "run_files",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("path", sa.String(), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+)
+
+findings = sa.Table(
+    "findings",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),  # insertion order within the run
+    sa.Column("client", sa.String(), nullable=False),
+    sa.Column("site", sa.String(), nullable=False),
+    sa.Column("device", sa.String(), nullable=False),
+    sa.Column("platform", sa.String(32), nullable=False),
+    sa.Column("control", sa.String(), nullable=False),
+    sa.Column("policy", sa.String(), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("expected", sa.Text, nullable=True),
+    sa.Column("observed", sa.Text, nullable=True),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("evidence", sa.Text, nullable=True),
+    # the waiver the finding was judged under (NULL reason: no waiver)
+    sa.Column("waiver_reason", sa.Text, nullable=True),
+    sa.Column("waiver_approved_by", sa.String(), nullable=True),
+    sa.Column("waiver_ticket", sa.String(), nullable=True),
+    sa.Column("waiver_expires", sa.Date, nullable=True),
+    sa.Column("waiver_expired", sa.Boolean, nullable=True),
+    sa.Index("ix_findings_client_run", "client", "run_id"),
+)

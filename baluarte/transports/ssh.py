@@ -1,0 +1,279 @@
+"""Run one shell script on many Linux hosts through pyinfra, one round trip per host.
+
+pyinfra is used as a library here and nowhere else. It needs gevent's monkey-patching before
+anything imports socket or ssl, keeps process-global context, and its ``State`` is single-use,
+so it runs in a worker process of its own (``python -m baluarte.transports.ssh``): the parent
+writes one job as JSON on the worker's stdin (secrets travel there, never in argv or the
+environment) and reads one JSON line per host as each host finishes, so results stream and a
+killed run keeps what was done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["HostAnswer", "SshTarget", "run_script"]
+
+FailureKind = Literal["unreachable", "auth", "host_key", "timeout", "failed", "internal"]
+
+
+class SshTarget(BaseModel):
+    """Where and how to run: resolved connection settings (secrets already read)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    local: bool = False  # the machine Baluarte runs on (pyinfra's @local)
+    hostname: str = ""
+    port: int = 22
+    user: str = "root"
+    key_file: str | None = None
+    key_password: str | None = None
+    password: str | None = None
+    known_hosts: str | None = None
+    host_key_checking: bool = True
+    sudo: bool = False
+    sudo_password: str | None = None
+
+
+class HostAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    ok: bool
+    stdout: str = ""
+    stderr: str = ""
+    exit_status: int | None = None
+    failure: FailureKind | None = None
+    reason: str | None = None
+    commands: int = 0  # remote commands run on this host (the design promises exactly one)
+    seconds: float = 0.0
+
+
+def run_script(
+    targets: Sequence[SshTarget],
+    script: str,
+    *,
+    parallel: int = 20,
+    connect_timeout: float = 10.0,
+    command_timeout: float = 120.0,
+) -> Iterator[HostAnswer]:
+    """Yield one answer per target, in the order hosts finish. Never raises for a host's fault."""
+    if not targets:
+        return
+    job = {
+        "targets": [t.model_dump() for t in targets],
+        "script": script,
+        "parallel": max(1, parallel),
+        "connect_timeout": connect_timeout,
+        "command_timeout": command_timeout,
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BALUARTE_SECRET")}
+    env["PYINFRA_PROGRESS"] = "off"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "baluarte.transports.ssh"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # no controlling tty: a sudo prompt fails instead of blocking
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(json.dumps(job))
+    proc.stdin.close()
+    seen: set[str] = set()
+    try:
+        for line in proc.stdout:
+            line = line.strip()
+            if not line.startswith("{"):
+                continue
+            answer = HostAnswer.model_validate_json(line)
+            seen.add(answer.id)
+            yield answer
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    stderr = proc.stderr.read() if proc.stderr else ""
+    for target in targets:
+        if target.id not in seen:
+            last = stderr.strip().splitlines()[-1:] if stderr.strip() else []
+            yield HostAnswer(
+                id=target.id,
+                ok=False,
+                failure="internal",
+                reason="the SSH worker stopped before answering for this host"
+                + (f": {last[0]}" if last else ""),
+            )
+
+
+# --- the worker process ------------------------------------------------------------------------
+
+
+def _classify(message: str) -> FailureKind:
+    text = message.lower()
+    if "authentication" in text:
+        return "auth"
+    if "host key" in text or "not found in known_hosts" in text:
+        return "host_key"
+    if "timed out" in text or "timeout" in text:
+        return "timeout"
+    return "unreachable"
+
+
+def _worker_main() -> int:  # pragma: no cover - exercised through run_script in subprocesses
+    from gevent import monkey
+
+    monkey.patch_all()
+
+    import logging
+
+    import gevent
+    import gevent.pool
+    from gevent.lock import Semaphore
+    from pyinfra.api.command import StringCommand
+    from pyinfra.api.config import Config
+    from pyinfra.api.exceptions import ConnectError
+    from pyinfra.api.inventory import Inventory
+    from pyinfra.api.state import State
+    from pyinfra.context import ctx_state
+
+    logging.getLogger("pyinfra").setLevel(logging.CRITICAL)
+    logging.getLogger("paramiko").setLevel(logging.CRITICAL)
+
+    job: dict[str, Any] = json.loads(sys.stdin.read())
+    targets = [SshTarget.model_validate(t) for t in job["targets"]]
+    script: str = job["script"]
+    connect_timeout = float(job["connect_timeout"])
+    command_timeout = float(job["command_timeout"])
+    out_lock = Semaphore()
+
+    def emit(answer: HostAnswer) -> None:
+        with out_lock:
+            sys.stdout.write(answer.model_dump_json() + "\n")
+            sys.stdout.flush()
+
+    hosts: list[tuple[str, dict[str, Any]]] = []
+    by_name: dict[str, SshTarget] = {}
+    for i, t in enumerate(targets):
+        name = "@local" if t.local else f"h{i}"
+        data: dict[str, Any] = {}
+        if not t.local:
+            data = {
+                "ssh_hostname": t.hostname,
+                "ssh_port": t.port,
+                "ssh_user": t.user,
+                "ssh_key": t.key_file,
+                "ssh_key_password": t.key_password,
+                "ssh_password": t.password,
+                "ssh_allow_agent": False,
+                "ssh_look_for_keys": False,
+                "ssh_connect_retries": 0,
+                # "yes" refuses unknown and changed keys; only the inventory can turn it off
+                "ssh_strict_host_key_checking": "yes" if t.host_key_checking else "off",
+                "ssh_known_hosts_file": t.known_hosts if t.host_key_checking else "/dev/null",
+            }
+        hosts.append((name, data))
+        by_name[name] = t
+
+    config = Config(CONNECT_TIMEOUT=connect_timeout, PARALLEL=int(job["parallel"]))
+    state = State(inventory=Inventory((hosts, {})), config=config)
+    ctx_state.set(state)
+    pool = gevent.pool.Pool(int(job["parallel"]))
+
+    def work(host: Any) -> None:
+        target = by_name[host.name]
+        started = time.monotonic()
+        commands = 0
+        try:
+            with gevent.Timeout(connect_timeout + 5, TimeoutError("connection timed out")):
+                host.connect(show_errors=False, raise_exceptions=True)
+            kwargs: dict[str, Any] = {"_timeout": command_timeout}
+            if target.sudo:
+                kwargs["_sudo"] = True
+                if target.sudo_password:
+                    kwargs["_sudo_password"] = target.sudo_password
+            commands = 1
+            with gevent.Timeout(command_timeout + 5, TimeoutError("command timed out")):
+                ok, output = host.run_shell_command(StringCommand(script), **kwargs)
+            status = 0 if ok else None
+            emit(
+                HostAnswer(
+                    id=target.id,
+                    ok=ok,
+                    stdout=output.stdout,
+                    stderr=output.stderr[-4000:],
+                    exit_status=status,
+                    failure=None if ok else "failed",
+                    reason=None if ok else "the collection command failed on the host",
+                    commands=commands,
+                    seconds=time.monotonic() - started,
+                )
+            )
+        except ConnectError as exc:
+            message = str(exc.args[0]) if exc.args else str(exc)
+            emit(
+                HostAnswer(
+                    id=target.id,
+                    ok=False,
+                    failure=_classify(message),
+                    reason=message,
+                    commands=commands,
+                    seconds=time.monotonic() - started,
+                )
+            )
+        except (TimeoutError, gevent.Timeout) as exc:
+            emit(
+                HostAnswer(
+                    id=target.id,
+                    ok=False,
+                    failure="timeout",
+                    reason=str(exc) or "timed out",
+                    commands=commands,
+                    seconds=time.monotonic() - started,
+                )
+            )
+        except EOFError:
+            emit(
+                HostAnswer(
+                    id=target.id,
+                    ok=False,
+                    failure="auth",
+                    reason="sudo asked for a password and none is configured",
+                    commands=commands,
+                    seconds=time.monotonic() - started,
+                )
+            )
+        except Exception as exc:  # a host's fault must never stop the others
+            emit(
+                HostAnswer(
+                    id=target.id,
+                    ok=False,
+                    failure="failed",
+                    reason=f"{type(exc).__name__}: {exc}",
+                    commands=commands,
+                    seconds=time.monotonic() - started,
+                )
+            )
+        finally:
+            client = getattr(host.connector, "client", None)
+            if client is not None and hasattr(client, "close"):
+                client.close()  # pyinfra's disconnect leaves paramiko connections open
+
+    for host in state.inventory:
+        pool.spawn(work, host)
+    pool.join()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(_worker_main())

@@ -1,0 +1,123 @@
+"""Waivers: accepted exceptions to a Control for some devices, with approver and expiry.
+
+A waiver selects devices by client, site, tags (all must be present) and device names; it
+needs at least one of them. It applies through its ``expires`` day and stops applying after
+it — the finding then says the waiver expired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from baluarte.controls import catalogue
+from baluarte.findings import WaiverRef
+from baluarte.inventory import DeviceRef
+from baluarte.validation import did_you_mean, validate_doc
+from baluarte.yamlsource import load_yaml
+
+__all__ = ["Waiver", "WaiverSet", "load_waivers"]
+
+
+class Waiver(BaseModel):
+    """One accepted exception to one Control."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    control: str = Field(description="control id, e.g. patching.reboot_required")
+    client: str | None = Field(default=None, description="only devices of this client")
+    site: str | None = Field(default=None, description="only devices of this site")
+    tags: tuple[str, ...] | None = Field(default=None, description="devices with all these tags")
+    devices: tuple[str, ...] | None = Field(default=None, description="only these device names")
+    reason: str = Field(min_length=1, description="why the exception is accepted")
+    approved_by: str = Field(min_length=1, description="who accepted the risk")
+    ticket: str | None = Field(default=None, description="change or ticket reference")
+    expires: date = Field(description="last day the waiver applies (YYYY-MM-DD)")
+
+    @field_validator("control")
+    @classmethod
+    def _known_control(cls, value: str) -> str:
+        known = catalogue()
+        if value not in known:
+            domain = value.partition(".")[0]
+            same_domain = [c for c in known if c.startswith(domain + ".")]
+            raise PydanticCustomError(
+                "unknown_control",
+                "unknown control '{value}'{hint}",
+                {
+                    "value": value,
+                    "hint": did_you_mean(value, known),
+                    "allowed": ", ".join(same_domain) or "see `baluarte controls`",
+                },
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _selects_something(self) -> Waiver:
+        if not (self.client or self.site or self.tags or self.devices):
+            raise PydanticCustomError(
+                "missing_key",
+                "a waiver must say which devices it covers: client, site, tags or devices",
+            )
+        return self
+
+    def covers(self, ref: DeviceRef) -> bool:
+        """Whether ``ref`` is one of the devices this waiver selects."""
+        return (
+            (self.client is None or self.client == ref.client_name)
+            and (self.site is None or self.site == ref.site_name)
+            and (self.tags is None or set(self.tags) <= set(ref.tags))
+            and (self.devices is None or ref.name in self.devices)
+        )
+
+    def expired(self, on: date) -> bool:
+        """True once ``on`` is past the expiry day."""
+        return on > self.expires
+
+    def to_ref(self, on: date) -> WaiverRef:
+        return WaiverRef(
+            reason=self.reason,
+            approved_by=self.approved_by,
+            ticket=self.ticket,
+            expires=self.expires,
+            expired=self.expired(on),
+        )
+
+
+class WaiverFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    waivers: tuple[Waiver, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class WaiverSet:
+    """Every waiver read, and the file they came from."""
+
+    waivers: tuple[Waiver, ...] = ()
+    files: list[tuple[Path, str]] = field(default_factory=list)
+
+    def match(self, control_id: str, ref: DeviceRef, on: date | None = None) -> Waiver | None:
+        """The waiver for ``control_id`` on ``ref``: an unexpired one first, else an expired one.
+
+        Of several expired ones, the latest to expire (the one the finding should name).
+        """
+        today = on or date.today()
+        hits = [w for w in self.waivers if w.control == control_id and w.covers(ref)]
+        live = [w for w in hits if not w.expired(today)]
+        pool: Sequence[Waiver] = live or hits
+        return max(pool, key=lambda w: w.expires) if pool else None
+
+
+def load_waivers(path: Path | None) -> WaiverSet:
+    """Read a waiver file; ``None`` means no waivers. A named file must exist."""
+    if path is None:
+        return WaiverSet()
+    doc = load_yaml(path)
+    parsed = validate_doc(WaiverFile, doc)
+    return WaiverSet(waivers=parsed.waivers, files=[(path, doc.sha256)])

@@ -1,0 +1,211 @@
+"""Patching: the controls of the ``patching`` domain, each beside its pure evaluate function.
+
+Every function takes (PatchFacts, its policy parameters, EvalContext) and returns an Outcome.
+A fact the control needs that could not be read is ``error`` with the reason, never ``pass``.
+"""
+
+from __future__ import annotations
+
+from baluarte.controls import Domain, EvalContext
+from baluarte.findings import Outcome, Severity
+from checks.facts.patching import PatchFacts, PendingUpdate
+from checks.policy.base import Required
+from checks.policy.patching import GraceDays, MaxCount, MaxDays, MinimumVersions, SecurityUpdates
+from checks.versions import compare
+
+DOMAIN = Domain(
+    "patching",
+    gdpr=("32(1)(b)", "32(1)(d)", "5(1)(f)"),
+    iso27001=("8.8", "8.19"),
+    ens=("op.exp.4",),
+    nis2=("(e)",),
+    cis=("7.3", "7.4", "2.2"),
+)
+
+_SHOWN = 10  # updates named in an observed value; the evidence lists them all
+
+
+def _unreadable(facts: PatchFacts, what: str) -> Outcome:
+    why = "; ".join(facts.problems) or f"{what} could not be read from the device"
+    return Outcome.error(why)
+
+
+def _listing(updates: tuple[PendingUpdate, ...]) -> str:
+    names = [f"{u.name} ({u.installed or 'new'} → {u.candidate})" for u in updates[:_SHOWN]]
+    more = len(updates) - _SHOWN
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
+def _evidence(updates: tuple[PendingUpdate, ...]) -> str:
+    return "\n".join(
+        f"{u.name} {u.installed or '-'} -> {u.candidate} [{', '.join(u.origins)}]" for u in updates
+    )
+
+
+@DOMAIN.control(
+    title="No pending security updates",
+    rationale="Published security fixes close known, often exploited vulnerabilities; "
+    "leaving them uninstalled is the most common way small businesses are breached.",
+    severity=Severity.HIGH,
+    platforms=("linux", "windows"),
+    benchmark="CIS Debian Linux 12 Benchmark 1.2.2.1 (ensure updates are installed)",
+)
+def security_updates_pending(
+    facts: PatchFacts, params: SecurityUpdates, ctx: EvalContext
+) -> Outcome:
+    if facts.pending is None:
+        return _unreadable(facts, "pending updates")
+    if params.origins:
+        wanted = tuple(params.origins)
+        pending = tuple(u for u in facts.pending if any(o in wanted for o in u.origins))
+    else:
+        pending = tuple(u for u in facts.pending if u.security)
+    expected = f"at most {params.max} pending security updates"
+    observed = f"{len(pending)} pending security updates"
+    if pending:
+        observed += ": " + _listing(pending)
+    if len(pending) <= params.max:
+        return Outcome.passed(expected, observed, _evidence(pending) or None)
+    return Outcome.failed(expected, observed, evidence=_evidence(pending))
+
+
+@DOMAIN.control(
+    title="Pending updates within the allowed number",
+    rationale="Non-security updates also fix bugs and data-loss issues and keep the system "
+    "on a supported baseline, so security fixes can later be applied without surprises.",
+    severity=Severity.MEDIUM,
+    platforms=("linux", "windows"),
+    benchmark="CIS Debian Linux 12 Benchmark 1.2.2.1 (ensure updates are installed)",
+)
+def updates_pending(facts: PatchFacts, params: MaxCount, ctx: EvalContext) -> Outcome:
+    if facts.pending is None:
+        return _unreadable(facts, "pending updates")
+    expected = f"at most {params.max} pending updates"
+    observed = f"{len(facts.pending)} pending updates"
+    if facts.pending:
+        observed += ": " + _listing(facts.pending)
+    if len(facts.pending) <= params.max:
+        return Outcome.passed(expected, observed, _evidence(facts.pending) or None)
+    return Outcome.failed(expected, observed, evidence=_evidence(facts.pending))
+
+
+@DOMAIN.control(
+    title="Updates installed recently",
+    rationale="A system whose updates have not been installed for weeks is not being "
+    "maintained, whatever its configuration says.",
+    severity=Severity.MEDIUM,
+    platforms=("linux", "windows"),
+)
+def days_since_last_update(facts: PatchFacts, params: MaxDays, ctx: EvalContext) -> Outcome:
+    expected = f"updates installed within the last {params.max} days"
+    if not facts.history_read:
+        return _unreadable(facts, "the update history")
+    if facts.last_update is None:
+        return Outcome.failed(expected, "no successful update installation on record")
+    days = (ctx.now - facts.last_update).total_seconds() / 86400
+    observed = (
+        f"last update installed {facts.last_update:%Y-%m-%d %H:%M %Z} "
+        f"({days:.1f} days ago, from the {facts.last_update_source})"
+    )
+    if days <= params.max:
+        return Outcome.passed(expected, observed)
+    return Outcome.failed(expected, observed)
+
+
+@DOMAIN.control(
+    title="Automatic security updates configured",
+    rationale="Automatic installation of security updates closes the window between a fix "
+    "being published and a technician finding time to install it.",
+    severity=Severity.MEDIUM,
+    platforms=("linux", "windows", "fortigate"),
+    benchmark="CIS Debian Linux 12 Benchmark 1.2.2 (software updates)",
+)
+def automatic_updates(facts: PatchFacts, params: Required, ctx: EvalContext) -> Outcome:
+    auto = facts.automatic_updates
+    if auto is None:
+        return _unreadable(facts, "the automatic update configuration")
+    if not params.required:
+        return Outcome.passed("automatic updates not required", auto.detail)
+    expected = "automatic installation of security updates enabled"
+    if auto.installed and auto.enabled and auto.security_origin:
+        return Outcome.passed(expected, auto.detail)
+    return Outcome.failed(expected, auto.detail)
+
+
+@DOMAIN.control(
+    title="No reboot pending beyond the grace period",
+    rationale="Kernel and library fixes only protect a system once it has restarted into them.",
+    severity=Severity.MEDIUM,
+    platforms=("linux", "windows"),
+)
+def reboot_required(facts: PatchFacts, params: GraceDays, ctx: EvalContext) -> Outcome:
+    reboot = facts.reboot
+    if reboot is None:
+        return _unreadable(facts, "the pending reboot state")
+    expected = f"no reboot pending for more than {params.grace_days} days"
+    if not reboot.required:
+        how = f" (checked: {reboot.source})" if reboot.source else ""
+        return Outcome.passed(expected, f"no reboot pending{how}")
+    reasons = "; ".join(reboot.reasons)
+    if reboot.since is None:
+        return Outcome.failed(expected, f"reboot pending since an unknown date: {reasons}")
+    days = (ctx.now - reboot.since).total_seconds() / 86400
+    observed = f"reboot pending since {reboot.since:%Y-%m-%d} ({days:.1f} days): {reasons}"
+    if days <= params.grace_days:
+        return Outcome.passed(expected, observed)
+    return Outcome.failed(expected, observed)
+
+
+@DOMAIN.control(
+    title="Running the newest installed kernel",
+    rationale="An installed but not running kernel update leaves the fixed vulnerabilities "
+    "exploitable until the next reboot.",
+    severity=Severity.MEDIUM,
+    platforms=("linux",),
+)
+def kernel_current(facts: PatchFacts, params: Required, ctx: EvalContext) -> Outcome:
+    if facts.kernel_running is None:
+        return _unreadable(facts, "the running kernel")
+    if facts.packages is not None and facts.kernel_newest is None:
+        return Outcome.not_applicable(
+            f"no kernel package is installed (running {facts.kernel_running}): a container or "
+            "a kernel not managed by the package manager"
+        )
+    if facts.kernel_newest is None:
+        return _unreadable(facts, "the installed kernels")
+    expected = f"running kernel is the newest installed ({facts.kernel_newest})"
+    observed = f"running {facts.kernel_running}"
+    if facts.kernel_running == facts.kernel_newest:
+        running_v, newest_v = facts.kernel_running_version, facts.kernel_newest_version
+        if running_v and newest_v and running_v != newest_v:
+            return Outcome.failed(expected, f"{observed} at {running_v}, {newest_v} installed")
+        return Outcome.passed(expected, observed)
+    return Outcome.failed(expected, observed)
+
+
+@DOMAIN.control(
+    title="Packages at or above their minimum versions",
+    rationale="Some vulnerabilities are only closed from a known version on; the policy names "
+    "those versions so their presence can be proven.",
+    severity=Severity.HIGH,
+    platforms=("linux", "windows", "fortigate"),
+)
+def minimum_versions(facts: PatchFacts, params: MinimumVersions, ctx: EvalContext) -> Outcome:
+    if not params.packages:
+        return Outcome.not_applicable("the policy lists no package minimums for this platform")
+    if facts.packages is None:
+        return _unreadable(facts, "installed package versions")
+    expected = ", ".join(f"{name} ≥ {version}" for name, version in params.packages.items())
+    below: list[str] = []
+    seen: list[str] = []
+    for name, minimum in params.packages.items():
+        installed = facts.packages.get(name)
+        if installed is None:
+            below.append(f"{name} not installed")
+        elif compare(installed, minimum) < 0:
+            below.append(f"{name} {installed} < {minimum}")
+        else:
+            seen.append(f"{name} {installed}")
+    if below:
+        return Outcome.failed(expected, "; ".join(below + seen))
+    return Outcome.passed(expected, "; ".join(seen))

@@ -1,0 +1,66 @@
+"""PatchFacts: what a device's patch level is, whatever the platform it came from.
+
+``None`` always means "could not tell"; an evaluator that needs it reports ``error``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["AutoUpdates", "PatchFacts", "PendingUpdate", "RebootState"]
+
+
+class PendingUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    installed: str | None  # None: a new package the upgrade would install
+    candidate: str
+    origins: tuple[str, ...] = ()
+    security: bool = False
+
+
+class AutoUpdates(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tool: str | None  # "unattended-upgrades", "dnf-automatic", "windows-update", "fortiguard"
+    installed: bool
+    enabled: bool
+    security_origin: bool  # the automatic run targets the security origin
+    detail: str = ""
+
+
+class RebootState(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    required: bool
+    since: datetime | None = None  # when the need arose, if known
+    reasons: tuple[str, ...] = ()
+    source: str = ""  # "needrestart", "reboot-required file", "kernel comparison"
+
+
+class PatchFacts(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    package_manager: str | None  # "apt", "dnf", None when neither was found
+    pending: tuple[PendingUpdate, ...] | None
+    last_update: datetime | None
+    last_update_source: str = ""
+    history_read: bool = True  # False: the update records could not be read at all
+    automatic_updates: AutoUpdates | None
+    reboot: RebootState | None
+    kernel_running: str | None
+    kernel_newest: str | None
+    kernel_running_version: str | None = None  # package version of the running kernel
+    kernel_newest_version: str | None = None
+    packages: dict[str, str] | None  # installed package -> version
+    lists_age_hours: float | None = None  # how fresh the package lists the pending set comes from
+    problems: tuple[str, ...] = ()  # what the collector could not read, and why
+
+    @property
+    def security_pending(self) -> tuple[PendingUpdate, ...] | None:
+        if self.pending is None:
+            return None
+        return tuple(u for u in self.pending if u.security)

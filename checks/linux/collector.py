@@ -1,0 +1,138 @@
+"""Linux collector: one bundled script per host over SSH (or @local), parsed into typed facts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from baluarte.collected import Collected, HostIdentity
+from baluarte.errors import AuthFailed, BadAnswer, DeviceError, InputError, TimedOut, Unreachable
+from baluarte.inventory import DeviceRef
+from baluarte.secrets import resolve
+from baluarte.transports.ssh import HostAnswer, SshTarget, run_script
+from checks.linux import patching
+from checks.linux.bundle import LINUX_DOMAINS, SCHEMA, collection_script
+
+__all__ = ["DOMAINS", "collect", "parse_document"]
+
+DOMAINS = LINUX_DOMAINS
+_PARSERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], Any]] = {
+    "patching": patching.parse,
+}
+_FAILURES: dict[str, type[DeviceError]] = {
+    "unreachable": Unreachable,
+    "auth": AuthFailed,
+    "host_key": Unreachable,
+    "timeout": TimedOut,
+}
+
+
+def _is_local(address: str) -> bool:
+    return address in ("@local", "local")
+
+
+def target_for(ref: DeviceRef) -> SshTarget:
+    """Connection settings with secrets read now, at the last moment (never stored)."""
+    device = ref.device
+    if _is_local(device.address):
+        return SshTarget(id=ref.key, local=True)
+    ssh = device.ssh
+    if ssh is None:
+        return SshTarget(id=ref.key, hostname=device.address, port=device.port or 22)
+    key_file = None
+    if ssh.key is not None:
+        key_ref = str(ssh.key)
+        # The key reference names a file: pyinfra wants the path, not the key material.
+        key_file = str(Path(key_ref.removeprefix("file:")).expanduser())
+    return SshTarget(
+        id=ref.key,
+        hostname=device.address,
+        port=ssh.port or device.port or 22,
+        user=ssh.user,
+        key_file=key_file,
+        key_password=resolve(ssh.key_passphrase) if ssh.key_passphrase else None,
+        password=resolve(ssh.password) if ssh.password else None,
+        known_hosts=str(Path(ssh.known_hosts).expanduser()) if ssh.known_hosts else None,
+        host_key_checking=ssh.host_key_checking,
+        sudo=ssh.sudo,
+        sudo_password=resolve(ssh.sudo_password) if ssh.sudo_password else None,
+    )
+
+
+def parse_document(text: str) -> Collected:
+    """The script's one JSON document → identity and per-domain facts. Raises BadAnswer."""
+    start = text.find("{")
+    if start < 0:
+        raise BadAnswer("the collection script printed no JSON document")
+    try:
+        doc = json.loads(text[start:])
+    except json.JSONDecodeError as exc:
+        raise BadAnswer(f"the collection script's output is not valid JSON ({exc.msg})") from exc
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        raise BadAnswer(f"unexpected collection document (schema {SCHEMA} expected)")
+    host = doc.get("host") if isinstance(doc.get("host"), dict) else {}
+    assert isinstance(host, dict)
+    facts: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for domain, parse in _PARSERS.items():
+        raw = doc.get(domain)
+        if not isinstance(raw, dict):
+            problems[domain] = f"the device's answer has no '{domain}' section"
+            continue
+        try:
+            facts[domain] = parse(raw, host)
+        except (ValueError, KeyError, TypeError) as exc:
+            problems[domain] = f"could not parse the {domain} facts: {exc}"
+    return Collected(identity=_identity(host), facts=facts, problems=problems)
+
+
+def _identity(host: dict[str, Any]) -> HostIdentity:
+    def out(key: str) -> str:
+        item = host.get(key)
+        return str(item.get("out", "")).strip() if isinstance(item, dict) else ""
+
+    os_release: dict[str, str] = {}
+    for line in out("os_release").splitlines():
+        k, _, v = line.partition("=")
+        os_release[k.strip()] = v.strip().strip('"')
+    return HostIdentity(
+        hostname=out("hostname"),
+        os=os_release.get("PRETTY_NAME", ""),
+        os_id=os_release.get("ID", ""),
+        os_version=os_release.get("VERSION_ID", ""),
+        kernel=out("uname"),
+    )
+
+
+def _to_result(answer: HostAnswer) -> Collected | DeviceError:
+    if not answer.ok:
+        kind = _FAILURES.get(answer.failure or "", DeviceError)
+        detail = answer.reason or "unknown failure"
+        if answer.failure == "failed" and answer.stderr:
+            detail += f": {answer.stderr.strip().splitlines()[-1]}"
+        return kind(detail)
+    try:
+        collected = parse_document(answer.stdout)
+    except BadAnswer as exc:
+        return exc
+    return collected.model_copy(update={"round_trips": answer.commands, "seconds": answer.seconds})
+
+
+def collect(
+    refs: Sequence[DeviceRef], *, parallel: int = 20, command_timeout: float = 120.0
+) -> Iterator[tuple[DeviceRef, Collected | DeviceError]]:
+    """Yield each device with its facts, or the reason it could not be checked, as hosts finish."""
+    by_key: dict[str, DeviceRef] = {}
+    targets: list[SshTarget] = []
+    for ref in refs:
+        try:
+            targets.append(target_for(ref))
+        except InputError as exc:  # a secret reference that cannot be read
+            yield ref, DeviceError(f"credentials unavailable: {exc.message}")
+            continue
+        by_key[ref.key] = ref
+    script = collection_script()
+    for answer in run_script(targets, script, parallel=parallel, command_timeout=command_timeout):
+        yield by_key[answer.id], _to_result(answer)

@@ -1,0 +1,40 @@
+"""The ``endpoint:`` section of a policy."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from checks.policy.base import ControlParams, Required, Section
+
+__all__ = ["EndpointSection", "Installed", "Product", "SignatureAge"]
+
+Product = Literal["clamav", "defender", "sophos", "crowdstrike", "any"]
+
+
+class Installed(ControlParams):
+    product: Product = Field(
+        default="any", description="the product required; 'any' accepts any of the known ones"
+    )
+
+
+class SignatureAge(ControlParams):
+    max_days: int = Field(default=2, ge=0, description="oldest acceptable signatures, in days")
+
+
+class EndpointSection(Section):
+    installed: Installed | None = Field(default=None, description="the product is installed")
+    running: Required | None = Field(default=None, description="its engine is running, enabled")
+    realtime_protection: Required | None = Field(
+        default=None, description="on-access scanning is on"
+    )
+    signatures_current: SignatureAge | None = Field(
+        default=None, description="signatures no older than max_days"
+    )
+    tamper_protection: Required | None = Field(
+        default=None, description="Windows: tamper protection is on"
+    )
+    disk_encryption: Required | None = Field(
+        default=None, description="the system volume is encrypted (LUKS, BitLocker)"
+    )

@@ -1,0 +1,112 @@
+"""HTML report: a stored Run as one self-contained page (inline CSS, no scripts, no remote assets).
+
+Every user-facing word lives in ``templates/report.html.j2``; this module only shapes the data
+(``report_dict``, the same data as the JSON report) so the template can be translated later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from baluarte.controls import Control
+from baluarte.run import RunRecord
+from reports.json_report import load_controls, report_dict
+
+__all__ = ["EVIDENCE_MAX_CHARS", "EVIDENCE_MAX_LINES", "render_html"]
+
+# Evidence is an excerpt in the page; the full text stays in the JSON report and the store.
+EVIDENCE_MAX_CHARS = 1500
+EVIDENCE_MAX_LINES = 25
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+def render_html(run: RunRecord, *, controls: Mapping[str, Control] | None = None) -> str:
+    """The Run as one HTML document."""
+    known = load_controls() if controls is None else controls
+    report = report_dict(run, controls=known)
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            report=report,
+            run=report["run"],
+            summary=report["summary"],
+            clients=_clients(report),
+            problem_devices=_problem_devices(report),
+            controls={c["id"]: c for c in report["controls"]},
+            evidence_max_chars=EVIDENCE_MAX_CHARS,
+        )
+    )
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(_TEMPLATES),
+        autoescape=True,  # explicit: the ".j2" suffix defeats select_autoescape
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = _when
+    return env
+
+
+def _when(value: str | None) -> str:
+    """An ISO 8601 timestamp for reading: date, time, and the UTC offset when one was stored."""
+    if value is None:
+        return ""
+    moment = datetime.fromisoformat(value)
+    text = moment.strftime("%Y-%m-%d %H:%M:%S")
+    offset = moment.strftime("%z")
+    return f"{text} UTC{offset[:3]}:{offset[3:]}" if offset else text
+
+
+def excerpt(evidence: str | None) -> tuple[str | None, int]:
+    """The start of an evidence text, cut at a line and character limit, and how much was cut."""
+    if evidence is None:
+        return None, 0
+    lines = evidence.splitlines(keepends=True)
+    cut = "".join(lines[:EVIDENCE_MAX_LINES])[:EVIDENCE_MAX_CHARS]
+    return cut.rstrip("\n"), len(evidence) - len(cut)
+
+
+def _clients(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Findings grouped client → device, each device's findings in catalogue order."""
+    titles = {c["id"]: c["title"] for c in report["controls"]}
+    order = {c["id"]: i for i, c in enumerate(report["controls"])}  # catalogue order
+    by_device: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for f in report["findings"]:
+        text, omitted = excerpt(f["evidence"])
+        view = {**f, "title": titles.get(f["control"]), "excerpt": text, "omitted": omitted}
+        by_device.setdefault((f["client"], f["site"], f["device"]), []).append(view)
+    clients: dict[str, dict[str, Any]] = {
+        row["client"]: {**row, "devices": []} for row in report["summary"]["by_client"]
+    }
+    for row in report["devices"]:
+        own = by_device[(row["client"], row["site"], row["device"])]
+        own.sort(key=lambda v: order[v["control"]])
+        clients[row["client"]]["devices"].append({**row, "rows": own})
+    return list(clients.values())
+
+
+def _problem_devices(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Devices with any ``error`` finding, with the distinct reasons given (first three)."""
+    reasons: dict[tuple[str, str, str], list[str]] = {}
+    for f in report["findings"]:
+        if f["status"] == "error":
+            seen = reasons.setdefault((f["client"], f["site"], f["device"]), [])
+            if f["reason"] and f["reason"] not in seen:
+                seen.append(f["reason"])
+    out = []
+    for row in report["devices"]:
+        if row["check_coverage"] != "complete":
+            own = reasons.get((row["client"], row["site"], row["device"]), [])
+            out.append({**row, "reasons": own[:3], "more_reasons": max(0, len(own) - 3)})
+    return out

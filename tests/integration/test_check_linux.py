@@ -1,0 +1,321 @@
+"""End to end through the CLI: `baluarte check` against real Debian hosts over real SSH."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from baluarte.lab.aptrepo import install_packages, publish_updates
+from baluarte.lab.linux_hosts import LinuxHost, LinuxHostLab
+
+CANARY = "canary-Zq8v1XkP-do-not-leak"
+BIN = Path(sys.executable).parent / "baluarte"
+
+POLICY = """\
+id: patch-test
+version: "1"
+title: Patch level (test)
+applies_to: {platform: linux}
+patching:
+  security_updates_pending: {max: 0}
+  updates_pending: {max: 0}
+  days_since_last_update: {max: 14}
+  automatic_updates: {required: true}
+  reboot_required: {grace_days: 7}
+  kernel_current: {required: true}
+  minimum_versions: {packages: {bl-min: "1.5"}}
+firewall:
+  enabled: {required: true}
+"""
+
+
+def make_compliant(host: LinuxHost) -> None:
+    """Fully patched, recently updated, unattended-upgrades on for security, bl-min 2.0."""
+    install_packages(host, [("bl-min", "2.0")])
+    publish_updates(host, normal=[("bl-done", "1.0", "1.1")])
+    host.run("apt-get -y -q dist-upgrade >/dev/null")  # an upgrade in apt's history, now
+    host.run(
+        'printf \'APT::Periodic::Update-Package-Lists "1";\\n'
+        'APT::Periodic::Unattended-Upgrade "1";\\n\' > /etc/apt/apt.conf.d/20auto-upgrades'
+    )
+
+
+def write_inputs(tmp: Path, lab: LinuxHostLab, hosts: list[LinuxHost], waivers: str = "") -> Path:
+    devices = "\n".join(
+        textwrap.indent(
+            textwrap.dedent(f"""\
+            - name: {h.name}
+              platform: linux
+              address: {h.address}
+              tags: [server]
+              ssh:
+                user: root
+                key: "file:{lab.key_path}"
+                known_hosts: {lab.known_hosts_path}
+                password: "env:BALUARTE_TEST_CANARY"
+            """),
+            " " * 10,
+        )
+        for h in hosts
+    )
+    (tmp / "inventory.yaml").write_text(
+        "clients:\n  - name: acme\n    legal_name: ACME Asesores S.L.\n    sites:\n"
+        "      - name: hq\n        devices:\n" + devices
+    )
+    (tmp / "policies").mkdir(exist_ok=True)
+    (tmp / "policies" / "patch.yaml").write_text(POLICY)
+    (tmp / "waivers.yaml").write_text(waivers or "waivers: []\n")
+    return tmp
+
+
+def baluarte(tmp: Path, *args: str, db: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BALUARTE_TEST_CANARY": CANARY}
+    cmd = [str(BIN), *args]
+    if args[0] != "validate":
+        cmd += ["--db", db or str(tmp / "runs.db")]
+    if args[0] in ("check", "validate"):
+        cmd += [
+            "--inventory",
+            str(tmp / "inventory.yaml"),
+            "--policies",
+            str(tmp / "policies"),
+            "--waivers",
+            str(tmp / "waivers.yaml"),
+        ]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, cwd=tmp)
+
+
+def findings(result: subprocess.CompletedProcess[str]) -> dict[tuple[str, str], dict]:
+    assert CANARY not in result.stdout + result.stderr
+    doc = json.loads(result.stdout)
+    return {(f["device"], f["control"]): f for f in doc["findings"]}
+
+
+def test_compliant_host_passes_and_exit_is_zero(tmp_path, lab, linux_host):
+    make_compliant(linux_host)
+    write_inputs(tmp_path, lab, [linux_host])
+    result = baluarte(tmp_path, "check", "--format", "json")
+    got = findings(result)
+    status = {control: f["status"] for (_, control), f in got.items()}
+    assert status == {
+        "patching.security_updates_pending": "pass",
+        "patching.updates_pending": "pass",
+        "patching.days_since_last_update": "pass",
+        "patching.automatic_updates": "pass",
+        "patching.reboot_required": "pass",
+        # the lab host runs the machine's kernel and has no kernel package: not pass, not fail
+        "patching.kernel_current": "not_applicable",
+        "patching.minimum_versions": "pass",
+        "firewall.enabled": "not_applicable",
+    }, result.stderr
+    assert got[("testhost", "firewall.enabled")]["reason"] == "not implemented for linux yet"
+    assert result.returncode == 0, result.stderr
+
+
+def test_each_drift_fails_its_control_with_the_observed_value(tmp_path, lab, linux_host):
+    install_packages(linux_host, [("bl-min", "1.0")])
+    publish_updates(
+        linux_host, normal=[("bl-demo", "1.0", "1.1")], security=[("bl-sec", "1.0", "1.0+deb12u1")]
+    )
+    old = (date.today() - timedelta(days=30)).strftime("%Y-%m-%d")
+    linux_host.run(
+        f"printf 'Start-Date: {old}  10:00:00\\nCommandline: apt-get upgrade\\n"
+        f"Upgrade: x:amd64 (1, 2)\\nEnd-Date: {old}  10:00:05\\n' > /var/log/apt/history.log;"
+        " : > /var/log/dpkg.log; rm -f /var/lib/apt/periodic/*;"
+        " printf 'APT::Periodic::Unattended-Upgrade \"0\";\\n' > /etc/apt/apt.conf.d/20auto-upgrades;"
+        " echo libc6 > /var/run/reboot-required.pkgs; touch -d '10 days ago' /var/run/reboot-required"
+    )
+    write_inputs(tmp_path, lab, [linux_host])
+    result = baluarte(tmp_path, "check", "--format", "json")
+    assert result.returncode == 1, result.stderr
+    got = {control: f for (_, control), f in findings(result).items()}
+    sec = got["patching.security_updates_pending"]
+    assert sec["status"] == "fail"
+    assert sec["observed"] == "1 pending security updates: bl-sec (1.0 → 1.0+deb12u1)"
+    assert "Debian-Security:baluarte-security" in sec["evidence"]
+    assert got["patching.updates_pending"]["observed"].startswith("2 pending updates: ")
+    assert got["patching.updates_pending"]["status"] == "fail"
+    days = got["patching.days_since_last_update"]
+    assert days["status"] == "fail" and "days ago, from the apt history" in days["observed"]
+    assert got["patching.automatic_updates"]["status"] == "fail"
+    assert "APT::Periodic::Unattended-Upgrade=0" in got["patching.automatic_updates"]["observed"]
+    reboot = got["patching.reboot_required"]
+    assert reboot["status"] == "fail" and "package libc6" in reboot["observed"]
+    mins = got["patching.minimum_versions"]
+    assert mins["status"] == "fail" and mins["observed"] == "bl-min 1.0 < 1.5"
+
+
+def test_stopped_host_is_error_exit_3_and_others_still_checked(tmp_path, lab, make_host):
+    up, down = make_host("up1"), make_host("down1")
+    make_compliant(up)
+    down.stop_sshd()
+    write_inputs(tmp_path, lab, [up, down])
+    result = baluarte(tmp_path, "check", "--format", "json")
+    assert result.returncode == 3, result.stderr
+    got = findings(result)
+    assert got[("up1", "patching.security_updates_pending")]["status"] == "pass"
+    err = got[("down1", "patching.security_updates_pending")]
+    assert err["status"] == "error"
+    assert err["reason"].startswith("device unreachable"), err["reason"]
+    # controls that cannot be evaluated anyway stay not_applicable, never error or pass
+    assert got[("down1", "firewall.enabled")]["status"] == "not_applicable"
+    shown = baluarte(tmp_path, "runs")
+    assert shown.returncode == 0 and "complete" in shown.stdout
+
+
+def test_unknown_host_key_is_refused(tmp_path, lab, linux_host):
+    write_inputs(tmp_path, lab, [linux_host])
+    text = (tmp_path / "inventory.yaml").read_text()
+    empty = tmp_path / "empty_known_hosts"
+    empty.write_text("")
+    (tmp_path / "inventory.yaml").write_text(text.replace(str(lab.known_hosts_path), str(empty)))
+    result = baluarte(tmp_path, "check", "--format", "json")
+    assert result.returncode == 3
+    err = findings(result)[("testhost", "patching.updates_pending")]
+    assert err["status"] == "error" and "host key" in err["reason"].lower()
+
+
+def test_waivers_apply_and_expired_waivers_do_not(tmp_path, lab, linux_host):
+    publish_updates(
+        linux_host, normal=[("bl-demo", "1.0", "1.1")], security=[("bl-sec", "1.0", "1.0+deb12u1")]
+    )
+    expired = date.today() - timedelta(days=1)
+    waivers = textwrap.dedent(f"""\
+        waivers:
+          - control: patching.security_updates_pending
+            client: acme
+            devices: [testhost]
+            reason: vendor certifies updates monthly
+            approved_by: "María López (DPO, ACME)"
+            ticket: ACME-1042
+            expires: 2099-01-31
+          - control: patching.updates_pending
+            client: acme
+            devices: [testhost]
+            reason: old exception
+            approved_by: IT manager
+            expires: {expired.isoformat()}
+        """)
+    write_inputs(tmp_path, lab, [linux_host], waivers=waivers)
+    result = baluarte(tmp_path, "check", "--format", "json")
+    got = {control: f for (_, control), f in findings(result).items()}
+    waived = got["patching.security_updates_pending"]
+    assert waived["status"] == "waived"
+    assert waived["waiver"]["approved_by"] == "María López (DPO, ACME)"
+    assert waived["waiver"]["ticket"] == "ACME-1042"
+    lapsed = got["patching.updates_pending"]
+    assert lapsed["status"] == "fail"
+    assert f"waiver expired on {expired.isoformat()}" in lapsed["reason"]
+    assert lapsed["waiver"]["expired"] is True
+
+
+@pytest.mark.postgres
+def test_sqlite_and_postgresql_store_the_same_findings(tmp_path, lab, linux_host, pg_url):
+    publish_updates(linux_host, normal=[("bl-demo", "1.0", "1.1")])
+    write_inputs(tmp_path, lab, [linux_host])
+    on_sqlite = baluarte(tmp_path, "check", "--format", "json")
+    on_pg = baluarte(tmp_path, "check", "--format", "json", db=pg_url)
+    assert on_sqlite.returncode == on_pg.returncode == 1
+
+    def stored(db: str) -> list[tuple]:
+        shown = baluarte(tmp_path, "show", "1", "--format", "json", db=db)
+        assert shown.returncode == 0, shown.stderr
+        doc = json.loads(shown.stdout)
+        return sorted(
+            (f["device"], f["control"], f["status"], f["expected"], f["observed"])
+            for f in doc["findings"]
+        )
+
+    assert stored(str(tmp_path / "runs.db")) == stored(pg_url)
+    assert len(stored(pg_url)) == 8
+
+
+def test_no_secret_reaches_store_reports_or_output(tmp_path, lab, linux_host):
+    write_inputs(tmp_path, lab, [linux_host])
+    outputs = [baluarte(tmp_path, "check", "--format", "json")]
+    outputs.append(baluarte(tmp_path, "check"))
+    for fmt in ("json", "html"):
+        r = subprocess.run(
+            [
+                str(BIN),
+                "report",
+                "1",
+                "--format",
+                fmt,
+                "-o",
+                str(tmp_path / f"r.{fmt}"),
+                "--db",
+                str(tmp_path / "runs.db"),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs.append(r)
+    for r in outputs:
+        assert CANARY not in r.stdout + r.stderr
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert CANARY.encode() not in path.read_bytes(), path
+
+
+def test_killed_check_leaves_an_incomplete_run_with_the_finished_devices(tmp_path, lab, make_host):
+    fast, slow = make_host("fast1"), make_host("slow1")
+    # the slow host's package manager hangs, as a stuck apt lock would
+    slow.run(
+        "mv /usr/bin/apt-get /usr/bin/apt-get.real; "
+        "printf '#!/bin/sh\\nsleep 600\\n' > /usr/bin/apt-get; chmod +x /usr/bin/apt-get"
+    )
+    write_inputs(tmp_path, lab, [fast, slow])
+    env = {**os.environ, "BALUARTE_TEST_CANARY": CANARY}
+    proc = subprocess.Popen(
+        [
+            str(BIN),
+            "check",
+            "--format",
+            "json",
+            "--inventory",
+            str(tmp_path / "inventory.yaml"),
+            "--policies",
+            str(tmp_path / "policies"),
+            "--waivers",
+            str(tmp_path / "waivers.yaml"),
+            "--db",
+            str(tmp_path / "runs.db"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        import time
+
+        deadline = time.monotonic() + 60
+        devices: set[str] = set()
+        while time.monotonic() < deadline and "fast1" not in devices:
+            time.sleep(0.5)
+            shown = baluarte(tmp_path, "show", "1", "--format", "json")
+            if shown.returncode == 0:
+                devices = {f["device"] for f in json.loads(shown.stdout)["findings"]}
+        assert devices == {"fast1"}
+        proc.kill()
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    runs = json.loads(baluarte(tmp_path, "runs", "--format", "json").stdout)
+    assert runs[0]["state"] == "running" and runs[0]["ended_at"] is None
+    listed = baluarte(tmp_path, "runs")
+    assert "incomplete" in listed.stdout
+    kept = json.loads(baluarte(tmp_path, "show", "1", "--format", "json").stdout)
+    assert {f["device"] for f in kept["findings"]} == {"fast1"}
+    assert len(kept["findings"]) == 8
+    slow.run("mv /usr/bin/apt-get.real /usr/bin/apt-get")
