@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from baluarte import __version__
 from baluarte.collected import Collected
@@ -19,8 +19,10 @@ from baluarte.inventory import DeviceRef, Inventory, load_inventory
 from baluarte.plan import DevicePlan, plan
 from baluarte.policy import PolicySet, load_policies
 from baluarte.run import InputFile, RunKind, RunRecord
-from baluarte.store import Store
 from baluarte.waivers import WaiverSet, load_waivers
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only by commands that use it
+    from baluarte.store import Store
 
 __all__ = [
     "CheckOptions",

@@ -45,6 +45,7 @@ def write_inputs(tmp: Path, lab: LinuxHostLab, hosts: list[LinuxHost]) -> None:
     lines = [
         "clients:",
         "  - name: bench",
+        "    legal_name: Bench S.L.",
         "    sites:",
         "      - name: lab",
         "        devices:",

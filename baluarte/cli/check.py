@@ -14,7 +14,6 @@ from baluarte.cli.render import print_summary
 from baluarte.engine import CheckOptions, check, exit_status, load_inputs
 from baluarte.findings import Finding, Status
 from baluarte.inventory import DeviceRef
-from baluarte.store import Store
 
 __all__ = ["register"]
 
@@ -67,6 +66,8 @@ def check_command(
         parallel=parallel,
         scope=scope,
     )
+    from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
+
     store = Store.open(db)
     err = Console(stderr=True)
     try:

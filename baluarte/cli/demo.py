@@ -12,7 +12,6 @@ from baluarte.cli.options import DbOpt
 from baluarte.cli.render import print_summary
 from baluarte.cli.report import ReportFormat, write_report
 from baluarte.engine import CheckOptions, check, load_inputs
-from baluarte.store import Store
 
 __all__ = ["register"]
 
@@ -29,6 +28,8 @@ def demo_command(
         Path("policies/linux-baseline.yaml"),
         Path("policies/waivers.yaml") if Path("policies/waivers.yaml").exists() else None,
     )
+    from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
+
     store = Store.open(db)
     try:
         run = check(inputs, store, CheckOptions(client="demo", scope={"client": "demo"}))

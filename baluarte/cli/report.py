@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from baluarte.cli.options import DbOpt
-from baluarte.store import Store
 
 __all__ = ["register", "write_report"]
 
@@ -20,6 +19,7 @@ class ReportFormat(StrEnum):
 
 
 def write_report(run_id: int, fmt: ReportFormat, db: str | None, out: Path | None) -> str:
+    from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
     from reports.html_report import render_html
     from reports.json_report import render_json
 

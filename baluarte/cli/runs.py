@@ -11,7 +11,6 @@ from rich.table import Table
 
 from baluarte.cli.options import DbOpt, Format, FormatOpt
 from baluarte.cli.render import print_findings, print_summary
-from baluarte.store import Store
 
 __all__ = ["register"]
 
@@ -25,6 +24,8 @@ def runs_command(
     output: FormatOpt = Format.TEXT,
 ) -> None:
     """List stored runs, newest first."""
+    from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
+
     store = Store.open(db)
     try:
         runs = store.list_runs(limit=limit, client=client)
@@ -57,6 +58,8 @@ def show_command(
     output: FormatOpt = Format.TEXT,
 ) -> None:
     """Show one stored run: summary and findings."""
+    from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
+
     store = Store.open(db)
     try:
         run = store.get_run(run_id)

@@ -182,7 +182,8 @@ def _worker_main() -> int:  # pragma: no cover - exercised through run_script in
                 "ssh_strict_host_key_checking": "yes" if t.host_key_checking else "off",
                 "ssh_known_hosts_file": t.known_hosts if t.host_key_checking else "/dev/null",
             }
-        hosts.append((name, data))
+        # pyinfra type-checks host data: leave unset settings out rather than None
+        hosts.append((name, {k: v for k, v in data.items() if v is not None}))
         by_name[name] = t
 
     config = Config(CONNECT_TIMEOUT=connect_timeout, PARALLEL=int(job["parallel"]))

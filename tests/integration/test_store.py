@@ -20,7 +20,7 @@ from baluarte.errors import StoreError
 from baluarte.findings import Finding, Severity, Status, WaiverRef
 from baluarte.run import InputFile, RunKind, RunState
 from baluarte.store import Store
-from baluarte.store._migrate import alembic_config
+from baluarte.store._migrate import HEAD, alembic_config
 from baluarte.store.tables import metadata
 
 REPO = Path(__file__).resolve().parents[2]
@@ -337,6 +337,11 @@ def test_open_creates_the_schema_from_empty_and_twice_is_fine(db: str) -> None:
             assert compare_metadata(context, metadata) == []
     finally:
         engine.dispose()
+
+
+def test_fast_path_head_is_alembics_head() -> None:
+    # Store.open skips importing Alembic when the store is at HEAD: HEAD must be the real head
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD
 
 
 def test_schema_newer_than_this_baluarte_is_refused(sqlite_path: str) -> None:
