@@ -83,7 +83,9 @@ def test_check_refuses_bad_input_before_touching_anything(tmp_path, name):
 
 
 def test_did_you_mean_for_a_misspelt_key(tmp_path):
-    result = run("validate", *inputs_with("inventory", BAD / "unknown_key_adress.yaml"), cwd=tmp_path)
+    result = run(
+        "validate", *inputs_with("inventory", BAD / "unknown_key_adress.yaml"), cwd=tmp_path
+    )
     assert "did you mean 'address'" in result.stderr
 
 
