@@ -33,6 +33,10 @@ def check_command(
     ] = None,
     policy: Annotated[str | None, typer.Option(help="Only this policy id.")] = None,
     parallel: Annotated[int, typer.Option(min=1, help="Devices worked on at once.")] = 20,
+    timeout: Annotated[
+        float,
+        typer.Option(min=1, help="Seconds a device may take to answer before it is an error."),
+    ] = 120.0,
     inventory: InventoryOpt = None,
     policies: PoliciesOpt = None,
     waivers: WaiversOpt = None,
@@ -64,6 +68,7 @@ def check_command(
         tags=tag_list,
         policy=policy,
         parallel=parallel,
+        command_timeout=timeout,
         scope=scope,
     )
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import

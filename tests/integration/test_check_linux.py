@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -319,3 +320,86 @@ def test_killed_check_leaves_an_incomplete_run_with_the_finished_devices(tmp_pat
     assert {f["device"] for f in kept["findings"]} == {"fast1"}
     assert len(kept["findings"]) == 8
     slow.run("mv /usr/bin/apt-get.real /usr/bin/apt-get")
+
+
+def add_audit_user(host: LinuxHost, sudoers: str) -> None:
+    host.run(
+        "useradd -m -s /bin/sh audit && usermod -p '*' audit"
+        " && mkdir -p ~audit/.ssh && cp /root/.ssh/authorized_keys ~audit/.ssh/"
+        " && chown -R audit: ~audit/.ssh"
+        f" && echo '{sudoers}' > /etc/sudoers.d/audit && chmod 440 /etc/sudoers.d/audit"
+    )
+
+
+def as_audit_user(tmp: Path) -> None:
+    text = (tmp / "inventory.yaml").read_text()
+    text = re.sub(r"( +)user: root", r"\1user: audit\n\1sudo: true", text)
+    (tmp / "inventory.yaml").write_text(text)
+
+
+def test_unprivileged_user_with_sudo_is_checked(tmp_path, lab, linux_host):
+    add_audit_user(linux_host, "audit ALL=(ALL) NOPASSWD: ALL")
+    publish_updates(linux_host, normal=[], security=[("bl-sec", "1.0", "1.0+deb12u1")])
+    write_inputs(tmp_path, lab, [linux_host])
+    as_audit_user(tmp_path)
+    got = findings(baluarte(tmp_path, "check", "--format", "json"))
+    sec = got[("testhost", "patching.security_updates_pending")]
+    assert sec["status"] == "fail" and sec["observed"].startswith("1 pending security updates")
+
+
+def test_sudo_wanting_a_password_is_an_error_not_a_prompt(tmp_path, lab, linux_host):
+    add_audit_user(linux_host, "audit ALL=(ALL) ALL")
+    write_inputs(tmp_path, lab, [linux_host])
+    as_audit_user(tmp_path)
+    result = baluarte(tmp_path, "check", "--format", "json")
+    assert result.returncode == 3
+    err = findings(result)[("testhost", "patching.updates_pending")]
+    assert err["status"] == "error" and "password" in err["reason"]
+
+
+def test_a_device_that_does_not_answer_in_time_is_an_error(tmp_path, lab, make_host):
+    quick, stuck = make_host("quick1"), make_host("stuck1")
+    stuck.run(
+        "mv /usr/bin/apt-get /usr/bin/apt-get.real; "
+        "printf '#!/bin/sh\\nsleep 600\\n' > /usr/bin/apt-get; chmod +x /usr/bin/apt-get"
+    )
+    write_inputs(tmp_path, lab, [quick, stuck])
+    result = baluarte(tmp_path, "check", "--format", "json", "--timeout", "5")
+    assert result.returncode == 3
+    got = findings(result)
+    assert got[("quick1", "patching.updates_pending")]["status"] == "pass"
+    err = got[("stuck1", "patching.updates_pending")]
+    assert err["status"] == "error" and "timed out" in err["reason"]
+    stuck.run("pkill sleep; mv /usr/bin/apt-get.real /usr/bin/apt-get", check=False)
+
+
+def test_an_unparseable_answer_is_an_error(tmp_path, lab, linux_host):
+    linux_host.run("mv /usr/bin/mawk /usr/bin/mawk.away")  # the script's JSON encoder
+    write_inputs(tmp_path, lab, [linux_host])
+    result = baluarte(tmp_path, "check", "--format", "json")
+    linux_host.run("mv /usr/bin/mawk.away /usr/bin/mawk")
+    assert result.returncode == 3
+    err = findings(result)[("testhost", "patching.security_updates_pending")]
+    assert err["status"] == "error"
+    assert err["reason"].startswith("device unparseable answer"), err["reason"]
+
+
+def test_a_failing_package_manager_is_an_error_for_its_controls_only(tmp_path, lab, linux_host):
+    make_compliant(linux_host)
+    linux_host.run(
+        "mv /usr/bin/apt-get /usr/bin/apt-get.real; printf '#!/bin/sh\\n"
+        'echo "E: Could not get lock /var/lib/dpkg/lock-frontend" >&2; exit 100\\n\''
+        " > /usr/bin/apt-get; chmod +x /usr/bin/apt-get"
+    )
+    write_inputs(tmp_path, lab, [linux_host])
+    result = baluarte(tmp_path, "check", "--format", "json")
+    assert result.returncode == 3
+    got = {control: f for (_, control), f in findings(result).items()}
+    for control in ("patching.security_updates_pending", "patching.updates_pending"):
+        assert got[control]["status"] == "error"
+        assert (
+            "exit 100" in got[control]["reason"] and "Could not get lock" in got[control]["reason"]
+        )
+    # what could still be read is still judged
+    assert got["patching.automatic_updates"]["status"] == "pass"
+    assert got["patching.minimum_versions"]["status"] == "pass"

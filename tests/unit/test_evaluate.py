@@ -1,0 +1,129 @@
+"""Planning and evaluation around the pure evaluators: what applies, and what is never a pass."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from baluarte.collected import Collected, HostIdentity
+from baluarte.errors import TimedOut
+from baluarte.evaluate import evaluate_device
+from baluarte.findings import Severity, Status
+from baluarte.inventory import load_inventory
+from baluarte.plan import plan
+from baluarte.policy import load_policies
+from baluarte.waivers import load_waivers
+from checks.facts.patching import AutoUpdates, PatchFacts, RebootState
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+INVENTORY = """\
+clients:
+  - name: acme
+    legal_name: ACME Asesores S.L.
+    sites:
+      - name: hq
+        devices:
+          - {name: srv1, platform: linux, address: 10.0.0.5, tags: [server]}
+          - {name: pc1, platform: linux, address: 10.0.0.6, tags: [desk]}
+"""
+POLICY = """\
+id: base
+version: "1"
+title: Base
+applies_to: {platform: linux}
+patching:
+  security_updates_pending: {max: 0, severity: critical}
+  updates_pending: {max: 0, enabled: false}
+  automatic_updates: {required: true}
+firewall:
+  enabled: {required: true}
+"""
+SERVERS = """\
+id: servers
+version: "1"
+title: Servers
+extends: base
+applies_to: {platform: linux, tags: [server]}
+patching:
+  updates_pending: {max: 5}
+"""
+
+
+@pytest.fixture
+def setup(tmp_path: Path):
+    (tmp_path / "inv.yaml").write_text(INVENTORY)
+    (tmp_path / "pol").mkdir()
+    (tmp_path / "pol" / "base.yaml").write_text(POLICY)
+    (tmp_path / "pol" / "servers.yaml").write_text(SERVERS)
+    (tmp_path / "waivers.yaml").write_text(
+        "waivers:\n  - {control: patching.automatic_updates, client: acme, devices: [srv1],"
+        " reason: r, approved_by: boss, expires: 2027-01-01}\n"
+    )
+    inventory = load_inventory([tmp_path / "inv.yaml"])
+    policies = load_policies(tmp_path / "pol")
+    waivers = load_waivers(tmp_path / "waivers.yaml")
+    return inventory, policies, waivers
+
+
+def facts() -> PatchFacts:
+    return PatchFacts(
+        package_manager="apt", pending=(), last_update=NOW, automatic_updates=AutoUpdates(
+            tool="unattended-upgrades", installed=False, enabled=False, security_origin=False),
+        reboot=RebootState(required=False), kernel_running="k", kernel_newest="k", packages={},
+    )  # fmt: skip
+
+
+def test_disabled_controls_are_not_planned_and_extends_adds_them_back(setup):
+    inventory, policies, _ = setup
+    plans = {p.ref.name: p for p in plan(inventory, policies)}
+    pc = [(c.policy, c.control.id) for c in plans["pc1"].controls]
+    assert ("base", "patching.updates_pending") not in pc
+    srv = [(c.policy, c.control.id) for c in plans["srv1"].controls]
+    assert ("servers", "patching.updates_pending") in srv
+
+
+def test_severity_override_waiver_and_unimplemented_controls(setup):
+    inventory, policies, waivers = setup
+    srv = next(p for p in plan(inventory, policies, device="srv1") if p.ref.name == "srv1")
+    result = Collected(identity=HostIdentity(), facts={"patching": facts()})
+    got = {
+        (f.policy, f.control): f
+        for f in evaluate_device(
+            srv, result, collected_domains={"patching"}, waivers=waivers, now=NOW
+        )
+    }
+    sec = got[("base", "patching.security_updates_pending")]
+    assert sec.status is Status.PASS and sec.severity is Severity.CRITICAL
+    auto = got[("base", "patching.automatic_updates")]
+    assert auto.status is Status.WAIVED and auto.waiver is not None
+    assert "result without waiver: fail" in auto.reason
+    fw = got[("base", "firewall.enabled")]
+    assert fw.status is Status.NOT_APPLICABLE and fw.reason == "not implemented for linux yet"
+
+
+def test_unreachable_device_makes_every_evaluable_control_an_error(setup):
+    inventory, policies, waivers = setup
+    pc = next(p for p in plan(inventory, policies) if p.ref.name == "pc1")
+    findings = evaluate_device(
+        pc, TimedOut("no answer in 5 s"), collected_domains={"patching"}, waivers=waivers, now=NOW
+    )
+    statuses = {f.control: f.status for f in findings}
+    assert statuses["patching.security_updates_pending"] is Status.ERROR
+    assert statuses["firewall.enabled"] is Status.NOT_APPLICABLE
+    assert all(f.status is not Status.PASS for f in findings)
+    assert findings[0].reason == "device timed out: no answer in 5 s"
+
+
+def test_missing_domain_facts_and_evaluator_crashes_are_errors(setup):
+    inventory, policies, waivers = setup
+    pc = next(p for p in plan(inventory, policies) if p.ref.name == "pc1")
+    no_facts = Collected(identity=HostIdentity(), facts={}, problems={"patching": "bad section"})
+    findings = evaluate_device(
+        pc, no_facts, collected_domains={"patching"}, waivers=waivers, now=NOW
+    )
+    assert {f.reason for f in findings if f.control.startswith("patching.")} == {"bad section"}
+    broken = Collected(identity=HostIdentity(), facts={"patching": object()})
+    crashed = evaluate_device(pc, broken, collected_domains={"patching"}, waivers=waivers, now=NOW)
+    patch = [f for f in crashed if f.control.startswith("patching.")]
+    assert patch and all(f.status is Status.ERROR for f in patch)
+    assert "failed: AttributeError" in patch[0].reason
