@@ -9,7 +9,8 @@
     │   ├── TimedOut
     │   └── BadAnswer       the device answered something we cannot parse
     ├── RemediationError
-    └── StoreError
+    ├── StoreError
+    └── LabError            the lab (test hosts, images, emulators) could not be built or run
 
 Only ``baluarte.cli.app`` catches ``BaluarteError`` and prints it without a traceback::
 
@@ -33,6 +34,7 @@ __all__ = [
     "DeviceError",
     "InputError",
     "InputErrors",
+    "LabError",
     "RemediationError",
     "StoreError",
     "TimedOut",
@@ -128,3 +130,7 @@ class RemediationError(BaluarteError):
 
 class StoreError(BaluarteError):
     """The run store could not be read or written."""
+
+
+class LabError(BaluarteError):
+    """The lab (images, hosts, local repositories, emulators) could not be built or torn down."""

@@ -117,6 +117,7 @@ def floor(lab: LinuxHostLab, hosts: list[LinuxHost], script: str) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("hosts", type=int, help="number of lab hosts")
+    parser.add_argument("--parallel", type=int, default=20, help="baluarte check --parallel")
     args = parser.parse_args()
     n = args.hosts
     with LinuxHostLab() as lab, tempfile.TemporaryDirectory() as tmpdir:
@@ -154,7 +155,7 @@ def main() -> int:
                 "--format",
                 "json",
                 "--parallel",
-                str(max(20, n)),
+                str(args.parallel),
                 "--inventory",
                 str(tmp / "inventory.yaml"),
                 "--policies",
@@ -172,7 +173,7 @@ def main() -> int:
         peak_mb = int((tmp / "rss").read_text()) / 1024
         counts = [sessions(h) for h in hosts]
         print(f"baluarte check exit code: {done.returncode} (1 = drift found, as planted)")
-        print(f"baluarte check wall time: {wall:.2f} s for {n} hosts")
+        print(f"baluarte check wall time: {wall:.2f} s for {n} hosts (--parallel {args.parallel})")
         print(
             f"floor (parallel OpenSSH, same script): {floor_s:.2f} s  ratio {wall / floor_s:.2f}x"
         )

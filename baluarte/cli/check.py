@@ -48,6 +48,9 @@ def check_command(
     Exit codes: 0 all compliant, 1 some control failed, 2 bad input, 3 a device could not be
     checked.
     """
+    from baluarte.transports.ssh import prestart
+
+    prestart()  # the SSH worker's start-up overlaps with loading inputs and opening the store
     inputs = load_inputs(inventory, policies, waivers)
     tag_list = split_tags(tags)
     scope = {

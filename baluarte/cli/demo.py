@@ -23,6 +23,9 @@ def demo_command(
     db: DbOpt = None,
 ) -> None:
     """Check this machine (@local) against policies/linux-baseline.yaml and write reports."""
+    from baluarte.transports.ssh import prestart
+
+    prestart()
     inputs = load_inputs(
         [Path("inventory/example.yaml")],
         Path("policies/linux-baseline.yaml"),

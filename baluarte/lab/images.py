@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from baluarte.errors import BaluarteError
+from baluarte.errors import LabError
 
 __all__ = [
     "CACHE_ROOT",
@@ -62,10 +62,6 @@ UsePAM no
 # Debian's root .profile runs `mesg n`, which writes to stderr without a tty.
 _ROOT_PROFILE = '[ -n "$BASH_VERSION" ] && [ -f ~/.bashrc ] && . ~/.bashrc\n'
 _ROOT_BASHRC = "# Baluarte lab host: kept trivial so remote commands print only their own output.\n"
-
-
-class LabError(BaluarteError):
-    """The lab (image, hosts, local repositories) could not be built or torn down."""
 
 
 def image_key(packages: tuple[str, ...] = IMAGE_PACKAGES) -> str:

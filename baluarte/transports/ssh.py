@@ -10,10 +10,12 @@ killed run keeps what was done.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
@@ -58,6 +60,57 @@ class HostAnswer(BaseModel):
     seconds: float = 0.0
 
 
+class _Worker:
+    def __init__(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BALUARTE_SECRET")}
+        env["PYINFRA_PROGRESS"] = "off"
+        # a file, not a pipe: a chatty worker never blocks; closed in stop()
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "baluarte.transports.ssh"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            text=True,
+            env=env,
+            start_new_session=True,  # no controlling tty: a sudo prompt fails instead of blocking
+        )
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> str:
+        """End the worker; return the last line it wrote on stderr."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.stderr.seek(0)
+        lines = self.stderr.read().decode(errors="replace").strip().splitlines()
+        self.stderr.close()
+        return lines[-1] if lines else ""
+
+
+_spare: _Worker | None = None
+
+
+def prestart() -> None:
+    """Start a worker now, so its imports (gevent, pyinfra) overlap with the caller's set-up.
+
+    The next ``run_script`` uses it; an unused one exits when this process does.
+    """
+    global _spare
+    if _spare is None:
+        _spare = _Worker()
+        atexit.register(_discard_spare)
+
+
+def _discard_spare() -> None:
+    global _spare
+    if _spare is not None:
+        _spare.stop()
+        _spare = None
+
+
 def run_script(
     targets: Sequence[SshTarget],
     script: str,
@@ -67,6 +120,7 @@ def run_script(
     command_timeout: float = 120.0,
 ) -> Iterator[HostAnswer]:
     """Yield one answer per target, in the order hosts finish. Never raises for a host's fault."""
+    global _spare
     if not targets:
         return
     job = {
@@ -76,22 +130,17 @@ def run_script(
         "connect_timeout": connect_timeout,
         "command_timeout": command_timeout,
     }
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BALUARTE_SECRET")}
-    env["PYINFRA_PROGRESS"] = "off"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "baluarte.transports.ssh"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,  # no controlling tty: a sudo prompt fails instead of blocking
-    )
+    worker, _spare = _spare, None
+    if worker is None or not worker.alive():
+        if worker is not None:
+            worker.stop()
+        worker = _Worker()
+    proc = worker.proc
     assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.write(json.dumps(job))
-    proc.stdin.close()
     seen: set[str] = set()
     try:
+        proc.stdin.write(json.dumps(job))
+        proc.stdin.close()
         for line in proc.stdout:
             line = line.strip()
             if not line.startswith("{"):
@@ -99,20 +148,18 @@ def run_script(
             answer = HostAnswer.model_validate_json(line)
             seen.add(answer.id)
             yield answer
+    except BrokenPipeError:
+        pass  # the worker died before reading its job: every host is reported below
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-    stderr = proc.stderr.read() if proc.stderr else ""
+        stderr = worker.stop()
     for target in targets:
         if target.id not in seen:
-            last = stderr.strip().splitlines()[-1:] if stderr.strip() else []
             yield HostAnswer(
                 id=target.id,
                 ok=False,
                 failure="internal",
                 reason="the SSH worker stopped before answering for this host"
-                + (f": {last[0]}" if last else ""),
+                + (f": {stderr}" if stderr else ""),
             )
 
 

@@ -1,7 +1,8 @@
 """Join the per-domain sh fragments into the one script a Linux host runs (one round trip).
 
-The script prints a single JSON document: ``{"schema": 1, "host": {…}, "<domain>": {…}, …}``.
-Fragments only fetch raw output; ``checks/linux/<domain>.py`` parse it.
+The script prints a single JSON document: ``{"schema": 1, "host": {…}, "<domain>": {…}, …}``,
+where each member of a domain is one command's ``{"out": "…", "rc": N}``. Fragments only fetch
+raw output (``field DOMAIN NAME CMD``); ``checks/linux/<domain>.py`` parse it.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ def _fragment(name: str) -> str:
 
 @cache
 def collection_script(domains: tuple[str, ...] = LINUX_DOMAINS) -> str:
-    parts = [_fragment("common"), f"printf '{{\"schema\":{SCHEMA},'", _fragment("host")]
-    for domain in domains:
-        parts.append("printf ','")
-        parts.append(_fragment(domain))
-    parts.append("printf '}\\n'")
-    parts.append("exit 0")
-    return "\n".join(parts) + "\n"
+    body = "\n".join([_fragment("host"), *(_fragment(d) for d in domains)])
+    # control characters other than tab, newline and the frame marker (\036) cannot be in JSON
+    return (
+        f"{_fragment('common')}\n{{\n{body}\n}} 2>/dev/null"
+        " | tr -d '\\000-\\010\\013\\014\\016-\\035\\037'"
+        f' | awk -v schema={SCHEMA} "$BL_ENCODE"\n'
+    )

@@ -63,7 +63,8 @@ def target_for(ref: DeviceRef) -> SshTarget:
 
 def parse_document(text: str) -> Collected:
     """The script's one JSON document → identity and per-domain facts. Raises BadAnswer."""
-    start = text.find("{")
+    # Login shells may print banners or rc-file noise first: the document starts at its schema.
+    start = text.find('{"schema":')
     if start < 0:
         raise BadAnswer("the collection script printed no JSON document")
     try:

@@ -2,10 +2,8 @@
 host_uname() { uname -srvm; }
 host_osrel() { cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release; }
 host_clock() { date +%s; date +%z; }
-printf '"host":{'
-field hostname hostname; printf ','
-field uname host_uname; printf ','
-field os_release host_osrel; printf ','
-field clock host_clock; printf ','
-field uid id -u
-printf '}'
+field host hostname hostname
+field host uname host_uname
+field host os_release host_osrel
+field host clock host_clock
+field host uid id -u

@@ -90,8 +90,7 @@ def _epoch(value: str) -> datetime | None:
     return datetime.fromtimestamp(int(value), UTC) if value.isdigit() else None
 
 
-def _auto_updates(config: str, uu_status: str, uu_rc: int) -> AutoUpdates:
-    installed = uu_rc == 0 and "ok installed" in uu_status
+def _auto_updates(config: str, installed: bool) -> AutoUpdates:
     periodic: dict[str, str] = {}
     patterns: list[str] = []
     for line in config.splitlines():
@@ -168,7 +167,7 @@ def _out(raw: dict[str, Any], key: str) -> tuple[str, int]:
 
 def parse(raw: dict[str, Any], host: dict[str, Any]) -> PatchFacts:
     """``raw`` is the document's ``patching`` member, ``host`` its ``host`` member."""
-    if raw.get("manager") != "apt":
+    if _out(raw, "manager")[0].strip() != "apt":
         problem = "no supported package manager found (apt-get and dpkg-query are missing)"
         return PatchFacts(
             package_manager=None,
@@ -210,15 +209,18 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> PatchFacts:
             if when and (last is None or when > last):
                 last, source = when, "unattended-upgrades stamp"
 
-    config, _ = _out(raw, "apt_config")
-    uu_status, uu_rc = _out(raw, "uu_status")
-    auto = _auto_updates(config, uu_status, uu_rc)
+    packages_text, packages_rc = _out(raw, "packages")
+    packages = _packages(packages_text) if packages_rc == 0 else None
+    if packages is None:
+        problems.append(f"dpkg-query failed (exit {packages_rc})")
 
-    kernels_text, _ = _out(raw, "kernels")
+    config, _ = _out(raw, "apt_config")
+    auto = _auto_updates(config, packages is not None and "unattended-upgrades" in packages)
+
     kernels = {
         name.removeprefix("linux-image-"): version
-        for name, version in _packages(kernels_text).items()
-        if not name.startswith("linux-image-unsigned")
+        for name, version in (packages or {}).items()
+        if re.match(r"linux-image-\d", name)
     }
     running_text, _ = _out(raw, "running")
     running_lines = running_text.splitlines()
@@ -233,11 +235,6 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> PatchFacts:
     reboot_text, _ = _out(raw, "reboot_file")
     nr_text, nr_rc = _out(raw, "needrestart")
     reboot = _reboot(reboot_text, nr_text, nr_rc, kernels_newer)
-
-    packages_text, packages_rc = _out(raw, "packages")
-    packages = _packages(packages_text) if packages_rc == 0 else None
-    if packages is None:
-        problems.append(f"dpkg-query failed (exit {packages_rc})")
 
     lists, _ = _out(raw, "lists")
     lists_at = _epoch(lists)

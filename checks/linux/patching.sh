@@ -1,7 +1,7 @@
 # patching: raw outputs only; checks/linux/patching.py parses them (linux-checks.md §1).
+pt_manager() { if has apt-get && has dpkg-query; then echo apt; fi; }
 pt_simulate() { LC_ALL=C apt-get -s -o Debug::NoLocking=1 dist-upgrade; }
 pt_aptconfig() { apt-config dump | grep -E '^(APT::Periodic|Unattended-Upgrade::)'; }
-pt_uu() { dpkg-query -W -f='${Status}\n' unattended-upgrades; }
 # apt history, reduced to what dates an update: one block per apt run, package lists dropped
 pt_history() {
   { for f in /var/log/apt/history.log.*.gz; do [ -r "$f" ] && zcat "$f"; done
@@ -22,25 +22,19 @@ pt_rebootfile() {
   echo absent
 }
 pt_needrestart() { if has needrestart; then needrestart -b -k; else echo "not installed"; return 127; fi; }
-pt_kernels() { dpkg-query -W -f='${Package}\t${Version}\t${db:Status-Abbrev}\n' 'linux-image-[0-9]*'; }
 pt_running() { uname -r; uname -v; }
+# every package with its state: installed versions, unattended-upgrades and the kernels
 pt_packages() { dpkg-query -W -f='${Package}\t${Version}\t${db:Status-Abbrev}\n'; }
-printf '"patching":{'
+field patching manager pt_manager
 if has apt-get && has dpkg-query; then
-  printf '"manager":"apt",'
-  field simulate pt_simulate; printf ','
-  field apt_config pt_aptconfig; printf ','
-  field uu_status pt_uu; printf ','
-  field history pt_history; printf ','
-  field dpkg_log pt_dpkglog; printf ','
-  field stamps pt_stamps; printf ','
-  field lists pt_lists; printf ','
-  field reboot_file pt_rebootfile; printf ','
-  field needrestart pt_needrestart; printf ','
-  field kernels pt_kernels; printf ','
-  field running pt_running; printf ','
-  field packages pt_packages
-else
-  printf '"manager":null'
+  field patching simulate pt_simulate
+  field patching apt_config pt_aptconfig
+  field patching history pt_history
+  field patching dpkg_log pt_dpkglog
+  field patching stamps pt_stamps
+  field patching lists pt_lists
+  field patching reboot_file pt_rebootfile
+  field patching needrestart pt_needrestart
+  field patching running pt_running
+  field patching packages pt_packages
 fi
-printf '}'

@@ -373,9 +373,17 @@ def test_a_device_that_does_not_answer_in_time_is_an_error(tmp_path, lab, make_h
     stuck.run("pkill sleep; mv /usr/bin/apt-get.real /usr/bin/apt-get", check=False)
 
 
-def test_an_unparseable_answer_is_an_error(tmp_path, lab, linux_host):
-    linux_host.run("mv /usr/bin/mawk /usr/bin/mawk.away")  # the script's JSON encoder
+def test_a_half_answer_is_an_error_and_shell_noise_is_not(tmp_path, lab, linux_host):
+    linux_host.run("echo 'echo \"{ welcome to srv }\"' >> /root/.bashrc")
     write_inputs(tmp_path, lab, [linux_host])
+    noisy = findings(baluarte(tmp_path, "check", "--format", "json"))
+    assert noisy[("testhost", "patching.updates_pending")]["status"] == "pass"
+    # an encoder that stops half-way, as a dropped connection or a full disk would leave it
+    linux_host.run(
+        "mv /usr/bin/mawk /usr/bin/mawk.away; printf '#!/bin/sh\\ncat >/dev/null;"
+        ' printf "{\\\\"schema\\\\":1,\\\\"host\\\\":{"\\n\' > /usr/bin/mawk;'
+        " chmod +x /usr/bin/mawk"
+    )
     result = baluarte(tmp_path, "check", "--format", "json")
     linux_host.run("mv /usr/bin/mawk.away /usr/bin/mawk")
     assert result.returncode == 3
