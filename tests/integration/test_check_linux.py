@@ -37,6 +37,14 @@ firewall:
 """
 
 
+def replace_apt_get(host: LinuxHost, body: str) -> None:
+    """Put a stand-in for apt-get on the host: a stuck lock, a broken mirror…"""
+    host.run(
+        "mv /usr/bin/apt-get /usr/bin/apt-get.real; "
+        f"printf '#!/bin/sh\\n%s\\n' '{body}' > /usr/bin/apt-get; chmod +x /usr/bin/apt-get"
+    )
+
+
 def make_compliant(host: LinuxHost) -> None:
     """Fully patched, recently updated, unattended-upgrades on for security, bl-min 2.0."""
     install_packages(host, [("bl-min", "2.0")])
@@ -270,10 +278,7 @@ def test_no_secret_reaches_store_reports_or_output(tmp_path, lab, linux_host):
 def test_killed_check_leaves_an_incomplete_run_with_the_finished_devices(tmp_path, lab, make_host):
     fast, slow = make_host("fast1"), make_host("slow1")
     # the slow host's package manager hangs, as a stuck apt lock would
-    slow.run(
-        "mv /usr/bin/apt-get /usr/bin/apt-get.real; "
-        "printf '#!/bin/sh\\nsleep 600\\n' > /usr/bin/apt-get; chmod +x /usr/bin/apt-get"
-    )
+    replace_apt_get(slow, "sleep 600")
     write_inputs(tmp_path, lab, [fast, slow])
     env = {**os.environ, "BALUARTE_TEST_CANARY": CANARY}
     proc = subprocess.Popen(
@@ -359,10 +364,7 @@ def test_sudo_wanting_a_password_is_an_error_not_a_prompt(tmp_path, lab, linux_h
 
 def test_a_device_that_does_not_answer_in_time_is_an_error(tmp_path, lab, make_host):
     quick, stuck = make_host("quick1"), make_host("stuck1")
-    stuck.run(
-        "mv /usr/bin/apt-get /usr/bin/apt-get.real; "
-        "printf '#!/bin/sh\\nsleep 600\\n' > /usr/bin/apt-get; chmod +x /usr/bin/apt-get"
-    )
+    replace_apt_get(stuck, "sleep 600")
     write_inputs(tmp_path, lab, [quick, stuck])
     result = baluarte(tmp_path, "check", "--format", "json", "--timeout", "5")
     assert result.returncode == 3
@@ -394,10 +396,8 @@ def test_a_half_answer_is_an_error_and_shell_noise_is_not(tmp_path, lab, linux_h
 
 def test_a_failing_package_manager_is_an_error_for_its_controls_only(tmp_path, lab, linux_host):
     make_compliant(linux_host)
-    linux_host.run(
-        "mv /usr/bin/apt-get /usr/bin/apt-get.real; printf '#!/bin/sh\\n"
-        'echo "E: Could not get lock /var/lib/dpkg/lock-frontend" >&2; exit 100\\n\''
-        " > /usr/bin/apt-get; chmod +x /usr/bin/apt-get"
+    replace_apt_get(
+        linux_host, 'echo "E: Could not get lock /var/lib/dpkg/lock-frontend" >&2; exit 100'
     )
     write_inputs(tmp_path, lab, [linux_host])
     result = baluarte(tmp_path, "check", "--format", "json")
