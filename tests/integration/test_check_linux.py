@@ -411,3 +411,41 @@ def test_a_failing_package_manager_is_an_error_for_its_controls_only(tmp_path, l
     # what could still be read is still judged
     assert got["patching.automatic_updates"]["status"] == "pass"
     assert got["patching.minimum_versions"]["status"] == "pass"
+
+
+def test_a_key_the_host_does_not_accept_is_refused_authentication(tmp_path, lab, linux_host):
+    write_inputs(tmp_path, lab, [linux_host])
+    other = tmp_path / "other_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
+    text = (tmp_path / "inventory.yaml").read_text()
+    (tmp_path / "inventory.yaml").write_text(text.replace(str(lab.key_path), str(other)))
+    result = baluarte(tmp_path, "check", "--format", "json")
+    assert result.returncode == 3
+    err = findings(result)[("testhost", "patching.updates_pending")]
+    assert err["status"] == "error"
+    assert err["reason"].startswith("device authentication refused"), err["reason"]
+
+
+def test_an_ansible_inventory_is_checked_as_it_is(tmp_path, lab, linux_host):
+    publish_updates(linux_host, normal=[], security=[("bl-sec", "1.0", "1.0+deb12u1")])
+    write_inputs(tmp_path, lab, [linux_host])
+    (tmp_path / "inventory.yaml").write_text(
+        textwrap.dedent(f"""\
+        all:
+          vars:
+            baluarte_client: acme
+            baluarte_legal_name: ACME Asesores S.L.
+            baluarte_ssh: {{known_hosts: {lab.known_hosts_path}}}
+          children:
+            servers:
+              hosts:
+                {linux_host.name}:
+                  ansible_host: {linux_host.address}
+                  ansible_user: root
+                  ansible_ssh_private_key_file: {lab.key_path}
+        """)
+    )
+    got = findings(baluarte(tmp_path, "check", "--format", "json", "--tags", "servers"))
+    sec = got[("testhost", "patching.security_updates_pending")]
+    assert sec["status"] == "fail" and sec["client"] == "acme"
+    assert sec["observed"] == "1 pending security updates: bl-sec (1.0 → 1.0+deb12u1)"
