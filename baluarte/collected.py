@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Collected", "HostIdentity"]
+__all__ = ["CollectOptions", "Collected", "HostIdentity"]
 
 
 class HostIdentity(BaseModel):
@@ -27,3 +27,13 @@ class Collected(BaseModel):
     problems: dict[str, str] = {}  # domain -> why its facts could not be parsed
     round_trips: int = 0
     seconds: float = 0.0
+
+
+class CollectOptions(BaseModel):
+    """How a collector works, the same for every platform."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    parallel: int = 20
+    command_timeout: float = 120.0
+    restore_test: bool = False  # backup.restore_tested: restore a sample from the newest backup

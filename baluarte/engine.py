@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from baluarte import __version__
-from baluarte.collected import Collected
+from baluarte.collected import Collected, CollectOptions
 from baluarte.errors import DeviceError, InputError, InputErrors
 from baluarte.evaluate import evaluate_device
 from baluarte.findings import Finding, Status
@@ -105,6 +105,7 @@ class CheckOptions:
     policy: str | None = None
     parallel: int = 20
     command_timeout: float = 120.0
+    restore_test: bool = False
     operator: str | None = None
     scope: dict[str, str] = field(default_factory=dict)
 
@@ -112,9 +113,13 @@ class CheckOptions:
 DeviceDone = Callable[[DeviceRef, list[Finding]], None]
 
 
-def _collectors() -> dict[
-    str, tuple[Callable[..., Iterator[tuple[DeviceRef, Collected | DeviceError]]], tuple[str, ...]]
-]:
+Collector = Callable[
+    [Sequence[DevicePlan], CollectOptions], Iterator[tuple[DeviceRef, Collected | DeviceError]]
+]
+
+
+def _collectors() -> dict[str, tuple[Collector, tuple[str, ...]]]:
+    """Per platform: its collector and the domains it can answer (a new platform adds a line)."""
     from checks.linux import collector as linux
 
     return {"linux": (linux.collect, linux.DOMAINS)}
@@ -178,11 +183,12 @@ def check(
     for platform, platform_plans in by_platform.items():
         collect, domains = collectors[platform]
         plan_by_key = {p.ref.key: p for p in platform_plans}
-        for ref, result in collect(
-            [p.ref for p in platform_plans],
+        collect_options = CollectOptions(
             parallel=options.parallel,
             command_timeout=options.command_timeout,
-        ):
+            restore_test=options.restore_test,
+        )
+        for ref, result in collect(platform_plans, collect_options):
             done(plan_by_key[ref.key], result, domains)
 
     store.finish_run(run_id)

@@ -131,7 +131,7 @@ def main() -> int:
             verbose_sshd(h)
         print(f"hosts up and prepared: {n} in {time.monotonic() - t0:.1f} s")
         write_inputs(tmp, lab, hosts)
-        script = collection_script()
+        script, _ = collection_script()
 
         floor_s = floor(lab, hosts, script)
         for h in hosts:

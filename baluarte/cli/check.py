@@ -37,6 +37,13 @@ def check_command(
         float,
         typer.Option(min=1, help="Seconds a device may take to answer before it is an error."),
     ] = 120.0,
+    restore_test: Annotated[
+        bool,
+        typer.Option(
+            "--restore-test",
+            help="Restore one sampled file from each host's newest backup and compare hashes.",
+        ),
+    ] = False,
     inventory: InventoryOpt = None,
     policies: PoliciesOpt = None,
     waivers: WaiversOpt = None,
@@ -72,6 +79,7 @@ def check_command(
         policy=policy,
         parallel=parallel,
         command_timeout=timeout,
+        restore_test=restore_test,
         scope=scope,
     )
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import

@@ -47,6 +47,14 @@ IMAGE_PACKAGES: tuple[str, ...] = (
     "ufw",
     "restic",
     "borgbackup",
+    # endpoint protection, logging and access checks (issue: Linux domains)
+    "clamav",
+    "clamav-daemon",
+    "rsyslog",
+    "chrony",
+    "libpam-pwquality",
+    "netcat-openbsd",
+    "dmsetup",
 )
 # Bump when the customisation below changes, so old caches are not reused.
 SCRIPT_VERSION = "1"

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["HostAnswer", "SshTarget", "run_script"]
+__all__ = ["HostAnswer", "HostJob", "SshTarget", "prestart", "run_jobs"]
 
 FailureKind = Literal["unreachable", "auth", "host_key", "timeout", "failed", "internal"]
 
@@ -44,6 +44,16 @@ class SshTarget(BaseModel):
     host_key_checking: bool = True
     sudo: bool = False
     sudo_password: str | None = None
+
+
+class HostJob(BaseModel):
+    """One host's work: the script to run, and the secret lines it reads from its stdin."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    target: SshTarget
+    script: str
+    stdin: tuple[str, ...] = ()  # secrets travel here, never in the command line
 
 
 class HostAnswer(BaseModel):
@@ -96,7 +106,7 @@ _spare: _Worker | None = None
 def prestart() -> None:
     """Start a worker now, so its imports (gevent, pyinfra) overlap with the caller's set-up.
 
-    The next ``run_script`` uses it; an unused one exits when this process does.
+    The next ``run_jobs`` uses it; an unused one exits when this process does.
     """
     global _spare
     if _spare is None:
@@ -111,9 +121,8 @@ def _discard_spare() -> None:
         _spare = None
 
 
-def run_script(
-    targets: Sequence[SshTarget],
-    script: str,
+def run_jobs(
+    jobs: Sequence[HostJob],
     *,
     parallel: int = 20,
     connect_timeout: float = 10.0,
@@ -121,11 +130,10 @@ def run_script(
 ) -> Iterator[HostAnswer]:
     """Yield one answer per target, in the order hosts finish. Never raises for a host's fault."""
     global _spare
-    if not targets:
+    if not jobs:
         return
     job = {
-        "targets": [t.model_dump() for t in targets],
-        "script": script,
+        "jobs": [j.model_dump() for j in jobs],
         "parallel": max(1, parallel),
         "connect_timeout": connect_timeout,
         "command_timeout": command_timeout,
@@ -152,10 +160,10 @@ def run_script(
         pass  # the worker died before reading its job: every host is reported below
     finally:
         stderr = worker.stop()
-    for target in targets:
-        if target.id not in seen:
+    for host_job in jobs:
+        if host_job.target.id not in seen:
             yield HostAnswer(
-                id=target.id,
+                id=host_job.target.id,
                 ok=False,
                 failure="internal",
                 reason="the SSH worker stopped before answering for this host"
@@ -198,8 +206,7 @@ def _worker_main() -> int:  # pragma: no cover - exercised through run_script in
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
     job: dict[str, Any] = json.loads(sys.stdin.read())
-    targets = [SshTarget.model_validate(t) for t in job["targets"]]
-    script: str = job["script"]
+    jobs = [HostJob.model_validate(j) for j in job["jobs"]]
     connect_timeout = float(job["connect_timeout"])
     command_timeout = float(job["command_timeout"])
     out_lock = Semaphore()
@@ -210,8 +217,9 @@ def _worker_main() -> int:  # pragma: no cover - exercised through run_script in
             sys.stdout.flush()
 
     hosts: list[tuple[str, dict[str, Any]]] = []
-    by_name: dict[str, SshTarget] = {}
-    for i, t in enumerate(targets):
+    by_name: dict[str, HostJob] = {}
+    for i, host_job in enumerate(jobs):
+        t = host_job.target
         name = "@local" if t.local else f"h{i}"
         data: dict[str, Any] = {}
         if not t.local:
@@ -231,7 +239,7 @@ def _worker_main() -> int:  # pragma: no cover - exercised through run_script in
             }
         # pyinfra type-checks host data: leave unset settings out rather than None
         hosts.append((name, {k: v for k, v in data.items() if v is not None}))
-        by_name[name] = t
+        by_name[name] = host_job
 
     config = Config(CONNECT_TIMEOUT=connect_timeout, PARALLEL=int(job["parallel"]))
     state = State(inventory=Inventory((hosts, {})), config=config)
@@ -239,20 +247,23 @@ def _worker_main() -> int:  # pragma: no cover - exercised through run_script in
     pool = gevent.pool.Pool(int(job["parallel"]))
 
     def work(host: Any) -> None:
-        target = by_name[host.name]
+        host_job = by_name[host.name]
+        target = host_job.target
         started = time.monotonic()
         commands = 0
         try:
             with gevent.Timeout(connect_timeout + 5, TimeoutError("connection timed out")):
                 host.connect(show_errors=False, raise_exceptions=True)
             kwargs: dict[str, Any] = {"_timeout": command_timeout}
+            if host_job.stdin:
+                kwargs["_stdin"] = list(host_job.stdin)
             if target.sudo:
                 kwargs["_sudo"] = True
                 if target.sudo_password:
                     kwargs["_sudo_password"] = target.sudo_password
             commands = 1
             with gevent.Timeout(command_timeout + 5, TimeoutError("command timed out")):
-                ok, output = host.run_shell_command(StringCommand(script), **kwargs)
+                ok, output = host.run_shell_command(StringCommand(host_job.script), **kwargs)
             status = 0 if ok else None
             emit(
                 HostAnswer(

@@ -3,18 +3,59 @@
 The script prints a single JSON document: ``{"schema": 1, "host": {…}, "<domain>": {…}, …}``,
 where each member of a domain is one command's ``{"out": "…", "rc": N}``. Fragments only fetch
 raw output (``field DOMAIN NAME CMD``); ``checks/linux/<domain>.py`` parse it.
+
+A domain is collected on Linux when both ``checks/linux/<domain>.sh`` and a ``parse`` function
+in ``checks/linux/<domain>.py`` exist. A domain module may also define
+``settings(controls, restore_test) -> Settings``: shell variables its fragment reads (``BL_…``,
+from the policy's parameters) and secrets, which the script reads from its standard input so
+they never appear in a command line, a process list or a log.
 """
 
 from __future__ import annotations
 
+import importlib
+import re
+import shlex
 from functools import cache
 from importlib import resources
+from importlib.util import find_spec
 
-__all__ = ["LINUX_DOMAINS", "SCHEMA", "collection_script"]
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from baluarte.controls import DOMAINS
+
+__all__ = ["LINUX_DOMAINS", "SCHEMA", "Settings", "collection_script", "linux_domains"]
 
 SCHEMA = 1
-# The domains whose Linux collection is built; the others report "not implemented for linux yet".
-LINUX_DOMAINS: tuple[str, ...] = ("patching",)
+_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+class Settings(BaseModel):
+    """Per-host inputs of the script: plain variables, and secrets fed through stdin."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    env: dict[str, str] = {}
+    secrets: dict[str, str] = {}
+
+    @field_validator("env", "secrets")
+    @classmethod
+    def _names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not _NAME.match(name):
+                raise ValueError(f"{name!r} is not an upper-case shell variable name")
+        return value
+
+    @field_validator("secrets")
+    @classmethod
+    def _one_line(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, secret in value.items():
+            if "\n" in secret or "\r" in secret:
+                raise ValueError(f"secret {name} must be a single line")
+        return value
+
+    def merged(self, other: Settings) -> Settings:
+        return Settings(env={**self.env, **other.env}, secrets={**self.secrets, **other.secrets})
 
 
 def _fragment(name: str) -> str:
@@ -22,11 +63,39 @@ def _fragment(name: str) -> str:
 
 
 @cache
-def collection_script(domains: tuple[str, ...] = LINUX_DOMAINS) -> str:
+def linux_domains() -> tuple[str, ...]:
+    """The domains whose Linux collection is built; the others are "not implemented yet"."""
+    found: list[str] = []
+    for domain in DOMAINS:
+        if find_spec(f"checks.linux.{domain}") is None:
+            continue
+        if not resources.files("checks.linux").joinpath(f"{domain}.sh").is_file():
+            continue
+        if hasattr(importlib.import_module(f"checks.linux.{domain}"), "parse"):
+            found.append(domain)
+    return tuple(found)
+
+
+LINUX_DOMAINS = linux_domains()
+
+
+def collection_script(
+    domains: tuple[str, ...] = LINUX_DOMAINS, settings: Settings | None = None
+) -> tuple[str, tuple[str, ...]]:
+    """The script for one host, and the lines to feed its standard input."""
+    settings = settings or Settings()
+    prelude = [f"BL_{name}={shlex.quote(value)}" for name, value in sorted(settings.env.items())]
+    names = sorted(settings.secrets)
+    prelude += [f"IFS= read -r BL_{name} || BL_{name}=" for name in names]
+    return _script(domains, "\n".join(prelude)), tuple(settings.secrets[n] for n in names)
+
+
+@cache
+def _script(domains: tuple[str, ...], prelude: str) -> str:
     body = "\n".join([_fragment("host"), *(_fragment(d) for d in domains)])
     # control characters other than tab, newline and the frame marker (\036) cannot be in JSON
     return (
-        f"{_fragment('common')}\n{{\n{body}\n}} 2>/dev/null"
+        f"{_fragment('common')}\n{prelude}\n{{\n{body}\n}} </dev/null 2>/dev/null"
         " | tr -d '\\000-\\010\\013\\014\\016-\\035\\037'"
         f' | awk -v schema={SCHEMA} "$BL_ENCODE"\n'
     )

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from baluarte.collected import Collected, HostIdentity
+from baluarte.collected import Collected, CollectOptions, HostIdentity
 from baluarte.errors import AuthFailed, BadAnswer, DeviceError, InputError, TimedOut, Unreachable
 from baluarte.inventory import DeviceRef
+from baluarte.plan import DevicePlan
 from baluarte.secrets import resolve
-from baluarte.transports.ssh import HostAnswer, SshTarget, run_script
-from checks.linux import patching
-from checks.linux.bundle import LINUX_DOMAINS, SCHEMA, collection_script
+from baluarte.transports.ssh import HostAnswer, HostJob, SshTarget, run_jobs
+from checks.linux.bundle import LINUX_DOMAINS, SCHEMA, Settings, collection_script
 
-__all__ = ["DOMAINS", "collect", "parse_document"]
+__all__ = ["DOMAINS", "collect", "parse_document", "settings_for"]
 
 DOMAINS = LINUX_DOMAINS
+_MODULES = {d: importlib.import_module(f"checks.linux.{d}") for d in DOMAINS}
 _PARSERS: dict[str, Callable[[dict[str, Any], dict[str, Any]], Any]] = {
-    "patching": patching.parse,
+    d: m.parse for d, m in _MODULES.items()
 }
 _FAILURES: dict[str, type[DeviceError]] = {
     "unreachable": Unreachable,
@@ -121,19 +123,35 @@ def _to_result(answer: HostAnswer) -> Collected | DeviceError:
     return collected.model_copy(update={"round_trips": answer.commands, "seconds": answer.seconds})
 
 
+def settings_for(device_plan: DevicePlan, options: CollectOptions) -> Settings:
+    """What the device's planned controls ask each domain's fragment to look at."""
+    settings = Settings()
+    for domain, module in _MODULES.items():
+        hook = getattr(module, "settings", None)
+        if hook is None:
+            continue
+        controls = [p for p in device_plan.controls if p.control.domain == domain]
+        settings = settings.merged(hook(controls, options.restore_test))
+    return settings
+
+
 def collect(
-    refs: Sequence[DeviceRef], *, parallel: int = 20, command_timeout: float = 120.0
+    plans: Sequence[DevicePlan], options: CollectOptions
 ) -> Iterator[tuple[DeviceRef, Collected | DeviceError]]:
     """Yield each device with its facts, or the reason it could not be checked, as hosts finish."""
     by_key: dict[str, DeviceRef] = {}
-    targets: list[SshTarget] = []
-    for ref in refs:
+    jobs: list[HostJob] = []
+    for device_plan in plans:
+        ref = device_plan.ref
         try:
-            targets.append(target_for(ref))
+            target = target_for(ref)
+            script, stdin = collection_script(DOMAINS, settings_for(device_plan, options))
         except InputError as exc:  # a secret reference that cannot be read
             yield ref, DeviceError(f"credentials unavailable: {exc.message}")
             continue
+        jobs.append(HostJob(target=target, script=script, stdin=stdin))
         by_key[ref.key] = ref
-    script = collection_script()
-    for answer in run_script(targets, script, parallel=parallel, command_timeout=command_timeout):
+    for answer in run_jobs(
+        jobs, parallel=options.parallel, command_timeout=options.command_timeout
+    ):
         yield by_key[answer.id], _to_result(answer)

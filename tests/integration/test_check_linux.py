@@ -6,7 +6,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import textwrap
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,9 +14,8 @@ import pytest
 
 from baluarte.lab.aptrepo import install_packages, publish_updates
 from baluarte.lab.linux_hosts import LinuxHost, LinuxHostLab
-
-CANARY = "canary-Zq8v1XkP-do-not-leak"
-BIN = Path(sys.executable).parent / "baluarte"
+from tests.integration import cli
+from tests.integration.cli import BIN, CANARY, baluarte, findings
 
 POLICY = """\
 id: patch-test
@@ -32,8 +30,8 @@ patching:
   reboot_required: {grace_days: 7}
   kernel_current: {required: true}
   minimum_versions: {packages: {bl-min: "1.5"}}
-firewall:
-  enabled: {required: true}
+endpoint:
+  tamper_protection: {required: true}
 """
 
 
@@ -57,54 +55,7 @@ def make_compliant(host: LinuxHost) -> None:
 
 
 def write_inputs(tmp: Path, lab: LinuxHostLab, hosts: list[LinuxHost], waivers: str = "") -> Path:
-    devices = "\n".join(
-        textwrap.indent(
-            textwrap.dedent(f"""\
-            - name: {h.name}
-              platform: linux
-              address: {h.address}
-              tags: [server]
-              ssh:
-                user: root
-                key: "file:{lab.key_path}"
-                known_hosts: {lab.known_hosts_path}
-                password: "env:BALUARTE_TEST_CANARY"
-            """),
-            " " * 10,
-        )
-        for h in hosts
-    )
-    (tmp / "inventory.yaml").write_text(
-        "clients:\n  - name: acme\n    legal_name: ACME Asesores S.L.\n    sites:\n"
-        "      - name: hq\n        devices:\n" + devices
-    )
-    (tmp / "policies").mkdir(exist_ok=True)
-    (tmp / "policies" / "patch.yaml").write_text(POLICY)
-    (tmp / "waivers.yaml").write_text(waivers or "waivers: []\n")
-    return tmp
-
-
-def baluarte(tmp: Path, *args: str, db: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "BALUARTE_TEST_CANARY": CANARY}
-    cmd = [str(BIN), *args]
-    if args[0] != "validate":
-        cmd += ["--db", db or str(tmp / "runs.db")]
-    if args[0] in ("check", "validate"):
-        cmd += [
-            "--inventory",
-            str(tmp / "inventory.yaml"),
-            "--policies",
-            str(tmp / "policies"),
-            "--waivers",
-            str(tmp / "waivers.yaml"),
-        ]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, cwd=tmp)
-
-
-def findings(result: subprocess.CompletedProcess[str]) -> dict[tuple[str, str], dict]:
-    assert CANARY not in result.stdout + result.stderr
-    doc = json.loads(result.stdout)
-    return {(f["device"], f["control"]): f for f in doc["findings"]}
+    return cli.write_inputs(tmp, lab, hosts, policy=POLICY, waivers=waivers)
 
 
 def test_compliant_host_passes_and_exit_is_zero(tmp_path, lab, linux_host):
@@ -122,9 +73,10 @@ def test_compliant_host_passes_and_exit_is_zero(tmp_path, lab, linux_host):
         # the lab host runs the machine's kernel and has no kernel package: not pass, not fail
         "patching.kernel_current": "not_applicable",
         "patching.minimum_versions": "pass",
-        "firewall.enabled": "not_applicable",
+        "endpoint.tamper_protection": "not_applicable",
     }, result.stderr
-    assert got[("testhost", "firewall.enabled")]["reason"] == "not implemented for linux yet"
+    reason = got[("testhost", "endpoint.tamper_protection")]["reason"]
+    assert reason == "endpoint.tamper_protection does not apply to linux devices"
     assert result.returncode == 0, result.stderr
 
 
@@ -174,7 +126,7 @@ def test_stopped_host_is_error_exit_3_and_others_still_checked(tmp_path, lab, ma
     assert err["status"] == "error"
     assert err["reason"].startswith("device unreachable"), err["reason"]
     # controls that cannot be evaluated anyway stay not_applicable, never error or pass
-    assert got[("down1", "firewall.enabled")]["status"] == "not_applicable"
+    assert got[("down1", "endpoint.tamper_protection")]["status"] == "not_applicable"
     shown = baluarte(tmp_path, "runs")
     assert shown.returncode == 0 and "complete" in shown.stdout
 

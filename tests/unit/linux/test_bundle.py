@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from checks.linux.bundle import SCHEMA, _fragment, collection_script
+from checks.linux.bundle import SCHEMA, Settings, _fragment, collection_script
 
 
 def encode(fields_sh: str, awk: str = "awk") -> dict:
@@ -40,7 +40,32 @@ def test_awkward_output_survives_exactly(awk):
 
 
 def test_whole_script_is_one_json_document_here():
-    out = subprocess.run(["sh", "-c", collection_script()], capture_output=True, text=True)
+    script, stdin = collection_script()
+    assert stdin == ()
+    out = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
     doc = json.loads(out.stdout)
     assert set(doc) >= {"schema", "host", "patching"}
     assert doc["host"]["uid"]["out"].isdigit()
+
+
+def test_settings_become_variables_and_secrets_come_from_stdin():
+    script, stdin = collection_script(
+        (), Settings(env={"REPO": "/srv/it's here"}, secrets={"PASS": "s3cr3t one"})
+    )
+    assert "s3cr3t" not in script
+    assert stdin == ("s3cr3t one",)
+    probe = script.replace(
+        "field host uid id -u",
+        'field host uid id -u\nfield host probe printf "%s|%s" "$BL_REPO" "$BL_PASS"',
+    )
+    out = subprocess.run(
+        ["sh", "-c", probe], input="s3cr3t one\n", capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout)["host"]["probe"]["out"] == "/srv/it's here|s3cr3t one"
+
+
+def test_secrets_must_be_one_line_and_names_shell_safe():
+    with pytest.raises(ValueError):
+        Settings(secrets={"PASS": "two\nlines"})
+    with pytest.raises(ValueError):
+        Settings(env={"bad-name": "x"})
