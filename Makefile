@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages the real-host tests need (debootstrap image, netns hosts, sshd, local apt repo).
-TEST_DEBS := debootstrap openssh-client openssh-server iproute2 apt-utils util-linux dpkg-dev mawk
+TEST_DEBS := debootstrap openssh-client openssh-server iproute2 apt-utils util-linux dpkg-dev mawk systemd-container
 
 .PHONY: demo test lint setup system-deps clean
 

@@ -42,6 +42,7 @@ __all__ = [
     "LinuxHostLab",
     "leftovers",
     "reap_stale_labs",
+    "remove_cgroup",
 ]
 
 NETWORK = ipaddress.IPv4Network("10.200.0.0/16")
@@ -173,6 +174,11 @@ class LinuxHost:
     # -- lifecycle, called by the lab -------------------------------------------------------
 
     def _start(self, authorized_key: str) -> None:
+        self._prepare(authorized_key)
+        self._launch()
+
+    def _prepare(self, authorized_key: str) -> None:
+        # Overlay, identity files and network: shared with systemd_hosts.SystemdHost.
         for sub in ("upper", "work", "root"):
             (self.dir / sub).mkdir(parents=True)
         lower = self._lab.image
@@ -188,10 +194,12 @@ class LinuxHost:
         keys = ssh_dir / "authorized_keys"
         keys.write_text(authorized_key)
         keys.chmod(0o600)
-        (self.root / _INIT_PATH).write_text(_INIT)
         self._claim_network()
         hosts = f"127.0.0.1\tlocalhost\n{self.address}\t{self.name}\n"
         (self.root / "etc/hosts").write_text(hosts)
+
+    def _launch(self) -> None:
+        (self.root / _INIT_PATH).write_text(_INIT)
         log = open(self.dir / "init.log", "wb")  # noqa: SIM115 - handed to the child
         with log:
             self._launcher = subprocess.Popen(
@@ -387,7 +395,7 @@ class LinuxHostLab:
             raise LabError(f"{name!r} is not a valid host name (letters, digits, '-')")
         self._serial += 1
         netns = f"{self.prefix}-{self._serial}"
-        host = LinuxHost(self, name, netns, self.dir / "hosts" / name)
+        host = self._new_host(name, netns, self.dir / "hosts" / name)
         self.hosts[name] = host
         try:
             host._start(self._public_key)
@@ -396,6 +404,10 @@ class LinuxHostLab:
             raise
         self._write_known_hosts()
         return host
+
+    def _new_host(self, name: str, netns: str, hostdir: Path) -> LinuxHost:
+        # Hook for labs of other host kinds (systemd_hosts.SystemdHostLab).
+        return LinuxHost(self, name, netns, hostdir)
 
     def down(self, host: LinuxHost) -> None:
         """Stop a host and remove everything it had: processes, namespace, veth, overlay."""
@@ -437,7 +449,7 @@ class LinuxHostLab:
 
 
 def _lab_processes(prefix: str) -> list[tuple[int, str]]:
-    """Processes of a lab: launched with its netns, or rooted in its directory."""
+    """Processes of a lab: launched with its netns, rooted in its directory or cgroup."""
     found = []
     me = os.getpid()
     for entry in Path("/proc").iterdir():
@@ -446,9 +458,12 @@ def _lab_processes(prefix: str) -> list[tuple[int, str]]:
         try:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             root = os.readlink(entry / "root")
+            # A systemd-nspawn container's processes: their own mount namespace hides the
+            # root path, but they sit in the host's control group named after the lab.
+            cgroup = (entry / "cgroup").read_text()
         except OSError:
             continue
-        if prefix in cmdline or prefix in root:
+        if prefix in cmdline or prefix in root or prefix in cgroup:
             found.append((int(entry.name), cmdline.strip() or root))
     return found
 
@@ -468,12 +483,52 @@ def _lab_links(prefix: str) -> list[str]:
     return [line.split(":")[1].strip().split("@")[0] for line in lines if prefix in line]
 
 
+def _cgroup_mounts() -> list[Path]:
+    with open("/proc/self/mountinfo") as fh:
+        fields = [line.split(" - ")[1].split()[0:1] + line.split()[4:5] for line in fh]
+    return [Path(point) for fstype, point in fields if fstype in ("cgroup", "cgroup2")]
+
+
+def _lab_cgroups(prefix: str) -> list[Path]:
+    """Control groups named after the lab (systemd-nspawn hosts get one each)."""
+    found: list[Path] = []
+    for mount in _cgroup_mounts():
+        level = [mount]
+        for _ in range(4):  # lab cgroups sit just below the creator's own (shallow) cgroup
+            below = []
+            for parent in level:
+                with contextlib.suppress(OSError):
+                    below += [d for d in parent.iterdir() if d.is_dir() and not d.is_symlink()]
+            found += [d for d in below if d.name.startswith(prefix)]
+            level = [d for d in below if not d.name.startswith(prefix)]
+    return found
+
+
+def remove_cgroup(path: Path) -> None:
+    """Remove an emptied control group and its children, deepest first."""
+    for below, _dirs, _files in sorted(os.walk(path), key=lambda w: -len(w[0])):
+        with contextlib.suppress(OSError):
+            os.rmdir(below)  # a cgroup directory goes with rmdir despite its control files
+
+
+# systemd-nspawn keeps one directory per running machine here; lab machines carry the prefix.
+NSPAWN_PROPAGATE = Path("/run/systemd/nspawn/propagate")
+
+
+def _lab_nspawn_dirs(prefix: str) -> list[Path]:
+    if not NSPAWN_PROPAGATE.is_dir():
+        return []
+    return sorted(p for p in NSPAWN_PROPAGATE.iterdir() if p.name.startswith(prefix))
+
+
 def leftovers(lab_prefix: str) -> list[str]:
     """Everything of the lab ``lab_prefix`` still present on the machine (empty when clean)."""
     found = [f"process {pid}: {what}" for pid, what in _lab_processes(lab_prefix)]
     found += [f"mount {m}" for m in _lab_mounts(lab_prefix)]
     found += [f"netns {n}" for n in _lab_netns(lab_prefix)]
     found += [f"link {n}" for n in _lab_links(lab_prefix)]
+    found += [f"cgroup {c}" for c in _lab_cgroups(lab_prefix)]
+    found += [f"nspawn {d}" for d in _lab_nspawn_dirs(lab_prefix)]
     record = REGISTRY / f"{lab_prefix}.json"
     if record.exists():
         found.append(f"registry {record}")
@@ -495,6 +550,10 @@ def _purge(prefix: str, labdir: Path) -> None:
     unmount_under(labdir)
     for point in sorted(_lab_mounts(prefix), key=len, reverse=True):
         subprocess.run(["umount", "-l", point], capture_output=True, check=False)
+    for cgroup in _lab_cgroups(prefix):
+        remove_cgroup(cgroup)
+    for propagate in _lab_nspawn_dirs(prefix):
+        shutil.rmtree(propagate, ignore_errors=True)
     shutil.rmtree(labdir, ignore_errors=True)
     (REGISTRY / f"{prefix}.json").unlink(missing_ok=True)
 

@@ -1,9 +1,25 @@
-"""Access hardening: the controls of the ``access`` domain (metadata; evaluators to come)."""
+"""Access hardening: the controls of the ``access`` domain, each beside its pure evaluate function.
+
+Every function takes (AccessFacts, its policy parameters, EvalContext) and returns an Outcome.
+A fact the control needs that could not be read is ``error`` with the reason, never ``pass``.
+Controls for FortiGate and Windows only are declared (metadata) until their platforms land.
+"""
 
 from __future__ import annotations
 
-from baluarte.controls import Domain
-from baluarte.findings import Severity
+from collections.abc import Callable
+
+from baluarte.controls import Domain, EvalContext
+from baluarte.findings import Outcome, Severity
+from checks.facts.access import AccessFacts, SshFacts, SshView
+from checks.policy.access import (
+    ROOT_LOGIN_ORDER,
+    AdminAccounts,
+    InsecureProtocols,
+    PasswordPolicy,
+    RootLogin,
+)
+from checks.policy.base import Required
 
 DOMAIN = Domain(
     "access",
@@ -14,8 +30,76 @@ DOMAIN = Domain(
     cis=("4.7", "5.4", "6.5"),
 )
 
-DOMAIN.declare(
-    "ssh_password_authentication",
+
+def _unreadable(facts: AccessFacts, key: str, what: str) -> Outcome:
+    return Outcome.error(facts.problems.get(key) or f"{what} could not be read from the device")
+
+
+def _ssh(facts: AccessFacts) -> SshFacts | Outcome:
+    if facts.ssh is None:
+        return _unreadable(facts, "ssh", "the effective sshd configuration")
+    if not facts.ssh.installed:
+        return Outcome.not_applicable("no SSH server (sshd) is installed")
+    if not facts.ssh.views:
+        return Outcome.error("sshd -T printed no settings")
+    return facts.ssh
+
+
+def _who(view: SshView) -> str:
+    return "every connection" if view.connection == "default" else f"connection {view.connection}"
+
+
+def _password_state(view: SshView) -> str:
+    """ "off", or how a password alone can log in under this connection's settings."""
+    methods = view.authentication_methods.split()
+    if methods and methods != ["any"]:
+        # AuthenticationMethods lists what a login needs: password alone only if a list says so
+        alone = [m for m in methods if set(m.split(",")) <= {"password", "keyboard-interactive"}]
+        if not alone:
+            return "off"
+    if view.password_authentication:
+        return "PasswordAuthentication yes"
+    if view.kbd_interactive_authentication and view.use_pam:
+        return "KbdInteractiveAuthentication yes with UsePAM yes (PAM asks for the password)"
+    return "off"
+
+
+def _views(ssh: SshFacts, show: Callable[[SshView], str]) -> str:
+    lines = [f"{v.connection}: {show(v)}" for v in ssh.views]
+    lines += [f"not probed (negated or wildcard Match): {m}" for m in ssh.unchecked_matches]
+    return "\n".join(lines)
+
+
+def _summary(ssh: SshFacts, what: str) -> str:
+    n = len(ssh.views)
+    text = f"{what} (sshd -T for {n} connection{'s' if n != 1 else ''}, Match blocks included)"
+    if ssh.unchecked_matches:
+        text += f"; {len(ssh.unchecked_matches)} Match lines with negations or wildcards not probed"
+    return text
+
+
+def _lockout(
+    threshold: int | None, seconds: int | None, params: PasswordPolicy, seen: list[str]
+) -> list[str]:
+    short: list[str] = []
+    if params.lockout_threshold is None and params.lockout_minutes is None:
+        return short
+    if threshold is None:
+        return ["no account lockout after failed logins (pam_faillock not in the auth stack)"]
+    seen.append(f"lockout after {threshold} failures")
+    if params.lockout_threshold is not None and threshold > params.lockout_threshold:
+        short.append(f"lockout after {threshold} failures > {params.lockout_threshold}")
+    if params.lockout_minutes is not None and seconds is not None:
+        if seconds == 0:
+            seen.append("locked until an administrator unlocks")
+        elif seconds < params.lockout_minutes * 60:
+            short.append(f"lockout lasts {seconds} s < {params.lockout_minutes} min")
+        else:
+            seen.append(f"for {seconds} s")
+    return short
+
+
+@DOMAIN.control(
     title="SSH password authentication is off",
     rationale="Keys cannot be guessed; passwords on an SSH port are brute-forced around the clock.",
     severity=Severity.HIGH,
@@ -23,8 +107,27 @@ DOMAIN.declare(
     benchmark="Baluarte default (not a CIS Debian Linux 12 Benchmark recommendation); CIS "
     "Controls v8 6.5",
 )
-DOMAIN.declare(
-    "ssh_root_login",
+def ssh_password_authentication(facts: AccessFacts, params: Required, ctx: EvalContext) -> Outcome:
+    ssh = _ssh(facts)
+    if isinstance(ssh, Outcome):
+        return ssh
+    if not params.required:
+        return Outcome.passed("password authentication allowed", _views(ssh, _password_state))
+    expected = "sshd accepts no password logins (PasswordAuthentication no, no PAM keyboard-"
+    expected += "interactive), for every connection checked"
+    offending = [v for v in ssh.views if _password_state(v) != "off"]
+    observed = _views(ssh, _password_state)
+    if offending:
+        worst = offending[0]
+        return Outcome.failed(
+            expected,
+            f"passwords accepted for {_who(worst)}: {_password_state(worst)}",
+            evidence=observed,
+        )
+    return Outcome.passed(expected, _summary(ssh, "password logins off"), evidence=observed)
+
+
+@DOMAIN.control(
     title="SSH root login is restricted",
     rationale="Logging in as root directly leaves no record of who did what and gives a "
     "guessed credential full control.",
@@ -33,8 +136,26 @@ DOMAIN.declare(
     benchmark="CIS Debian Linux 12 Benchmark, Configure SSH Server (sshd PermitRootLogin is "
     "disabled)",
 )
-DOMAIN.declare(
-    "admin_accounts",
+def ssh_root_login(facts: AccessFacts, params: RootLogin, ctx: EvalContext) -> Outcome:
+    ssh = _ssh(facts)
+    if isinstance(ssh, Outcome):
+        return ssh
+    limit = ROOT_LOGIN_ORDER.index(params.allowed)
+    expected = f"PermitRootLogin at most {params.allowed}, for every connection checked"
+    observed = _views(ssh, lambda v: f"permitrootlogin {v.permit_root_login}")
+    worst = max(ssh.views, key=lambda v: ROOT_LOGIN_ORDER.index(v.permit_root_login))
+    if ROOT_LOGIN_ORDER.index(worst.permit_root_login) > limit:
+        return Outcome.failed(
+            expected,
+            f"PermitRootLogin {worst.permit_root_login} for {_who(worst)}",
+            evidence=observed,
+        )
+    return Outcome.passed(
+        expected, _summary(ssh, f"PermitRootLogin {worst.permit_root_login}"), evidence=observed
+    )
+
+
+@DOMAIN.control(
     title="Privileged accounts are exactly the allowed ones",
     rationale="Forgotten or unexpected administrator accounts are how access outlives the "
     "people and contracts that justified it.",
@@ -42,8 +163,26 @@ DOMAIN.declare(
     platforms=("linux", "windows", "fortigate"),
     benchmark="CIS Controls v8 5.4; CIS FortiGate 7.0.x Benchmark v1.3.0 2.4.3 (admin profiles)",
 )
-DOMAIN.declare(
-    "password_policy",
+def admin_accounts(facts: AccessFacts, params: AdminAccounts, ctx: EvalContext) -> Outcome:
+    if facts.admins is None:
+        return _unreadable(facts, "admins", "the privileged accounts")
+    allowed = set(params.allowed)
+    expected = "privileged accounts only among: " + (", ".join(params.allowed) or "(none)")
+    evidence = "\n".join(f"{a.name}: {'; '.join(a.reasons)}" for a in facts.admins)
+    extra = [a for a in facts.admins if a.name not in allowed]
+    absent = sorted(allowed - {a.name for a in facts.admins})
+    observed = "privileged: " + (", ".join(a.name for a in facts.admins) or "none")
+    if absent:
+        observed += f" (allowed but not privileged here: {', '.join(absent)})"
+    if extra:
+        named = "; ".join(f"{a.name} ({', '.join(a.reasons)})" for a in extra)
+        return Outcome.failed(
+            expected, f"unexpected privileged accounts: {named}", evidence=evidence
+        )
+    return Outcome.passed(expected, observed, evidence)
+
+
+@DOMAIN.control(
     title="Password length, complexity and lockout meet the policy",
     rationale="Short passwords and unlimited attempts make guessing practical.",
     severity=Severity.MEDIUM,
@@ -52,6 +191,50 @@ DOMAIN.declare(
     "Policy); CIS FortiGate 7.0.x Benchmark v1.3.0 2.2.1, 2.2.2; CIS Debian Linux 12 "
     "Benchmark, PAM (pwquality, faillock)",
 )
+def password_policy(facts: AccessFacts, params: PasswordPolicy, ctx: EvalContext) -> Outcome:
+    policy = facts.password_policy
+    if policy is None:
+        return _unreadable(facts, "password_policy", "the password policy")
+    wanted = [f"minimum length ≥ {params.min_length}"]
+    if params.complexity:
+        wanted.append(f"≥ {params.complexity_classes} character classes")
+    if params.lockout_threshold is not None:
+        wanted.append(f"lockout after ≤ {params.lockout_threshold} failures")
+    if params.lockout_minutes is not None:
+        wanted.append(f"lockout ≥ {params.lockout_minutes} min")
+    if params.max_age_days is not None:
+        wanted.append(f"password age ≤ {params.max_age_days} days")
+    expected = ", ".join(wanted)
+    short: list[str] = []
+    seen: list[str] = []
+    if policy.min_length is None:
+        short.append("no minimum password length enforced")
+    else:
+        seen.append(f"minimum length {policy.min_length} ({policy.min_length_source})")
+        if policy.min_length < params.min_length:
+            short.append(f"minimum length {policy.min_length} < {params.min_length}")
+    if params.complexity:
+        seen.append(f"{policy.complexity_classes} classes required")
+        if policy.complexity_classes < params.complexity_classes:
+            short.append(
+                f"{policy.complexity_classes} character classes required"
+                f" < {params.complexity_classes}"
+                + (f" ({policy.complexity_source})" if policy.complexity_source else "")
+            )
+    short += _lockout(policy.lockout_threshold, policy.lockout_seconds, params, seen)
+    if params.max_age_days is not None:
+        if policy.max_age_days is None:
+            short.append("passwords never expire (PASS_MAX_DAYS)")
+        elif policy.max_age_days > params.max_age_days:
+            short.append(f"PASS_MAX_DAYS {policy.max_age_days} > {params.max_age_days}")
+        else:
+            seen.append(f"PASS_MAX_DAYS {policy.max_age_days}")
+    evidence = "\n".join(policy.detail) or None
+    if short:
+        return Outcome.failed(expected, "; ".join(short), evidence=evidence)
+    return Outcome.passed(expected, "; ".join(seen), evidence)
+
+
 DOMAIN.declare(
     "admin_mfa",
     title="FortiGate administrators use two-factor authentication",
@@ -69,8 +252,9 @@ DOMAIN.declare(
     platforms=("fortigate",),
     benchmark="CIS FortiGate 7.0.x Benchmark v1.3.0 2.4.2",
 )
-DOMAIN.declare(
-    "insecure_admin_protocols",
+
+
+@DOMAIN.control(
     title="No insecure management protocols",
     rationale="Telnet, HTTP, FTP and rsh send credentials in clear; SMBv1 and RDP without NLA "
     "are well-known attack paths; management on internet-facing interfaces invites attacks.",
@@ -79,6 +263,27 @@ DOMAIN.declare(
     benchmark="CIS FortiGate 7.0.x Benchmark v1.3.0 1.3, 2.4.5; CIS Microsoft Windows "
     "Benchmarks (SMB v1 disabled, RDP requires Network Level Authentication)",
 )
+def insecure_admin_protocols(
+    facts: AccessFacts, params: InsecureProtocols, ctx: EvalContext
+) -> Outcome:
+    if facts.insecure_services is None:
+        return _unreadable(facts, "insecure_services", "listening services and packages")
+    checked = [p for p in params.forbidden if p in facts.protocols_checked]
+    if not checked:
+        return Outcome.not_applicable(
+            "none of the forbidden protocols can be offered by this platform's management"
+            f" services (checked here: {', '.join(facts.protocols_checked)})"
+        )
+    expected = f"no {', '.join(checked)} service listening, installed or enabled in inetd"
+    found = [s for s in facts.insecure_services if s.protocol in checked]
+    if found:
+        evidence = "\n".join(f"{s.protocol}: {s.how}" for s in found)
+        shown = "; ".join(f"{s.protocol}: {s.how}" for s in found[:5])
+        more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+        return Outcome.failed(expected, shown + more, evidence=evidence)
+    return Outcome.passed(expected, f"no {', '.join(checked)} daemon listening or installed")
+
+
 DOMAIN.declare(
     "admin_session_timeout",
     title="Idle administrator sessions time out",

@@ -1,9 +1,26 @@
-"""Backup: the controls of the ``backup`` domain (metadata; evaluators to come)."""
+"""Backup: the controls of the ``backup`` domain, each beside its pure evaluate function.
+
+Every function takes (BackupFacts, its policy parameters, EvalContext) and returns an Outcome.
+A repository that cannot be read (wrong password, unreachable) is ``error``, never ``pass``; a
+local repository that does not exist is a ``fail`` of ``configured`` and ``last_success_age``
+(there is certainly no backup there) and an ``error`` of ``encrypted`` (nothing to judge).
+"""
 
 from __future__ import annotations
 
-from baluarte.controls import Domain
-from baluarte.findings import Severity
+from datetime import datetime
+
+from baluarte.controls import Domain, EvalContext
+from baluarte.findings import Outcome, Severity
+from checks.facts.backup import (
+    BackupFacts,
+    Repository,
+    RestoreTest,
+    Snapshot,
+    SystemdJob,
+    VeeamState,
+)
+from checks.policy.backup import BackupSource, Configured, Encrypted, LastSuccessAge, RestoreTested
 
 DOMAIN = Domain(
     "backup",
@@ -14,8 +31,72 @@ DOMAIN = Domain(
     cis=("11.1", "11.2", "11.3", "11.4", "11.5"),
 )
 
-DOMAIN.declare(
-    "configured",
+_SUCCESS = ("Success", "Warning")  # a Veeam session with warnings still made a restore point
+
+
+def _when(at: datetime) -> str:
+    return f"{at:%Y-%m-%d %H:%M %Z}".strip()
+
+
+def _precheck(facts: BackupFacts, params: BackupSource) -> Outcome | None:
+    """An error when the facts cannot answer for this control, else None."""
+    if facts.problems:
+        return Outcome.error("; ".join(facts.problems))
+    if facts.tool and params.tool not in ("any", facts.tool):
+        return Outcome.error(
+            f"the policy expects {params.tool} here but the host was inspected as {facts.tool}: "
+            "the backup controls of this policy name different tools"
+        )
+    if facts.tool == "systemd" and facts.systemd is None:
+        return Outcome.error("tool: systemd needs the job's service (unit:) in the policy")
+    return None
+
+
+def _nothing(facts: BackupFacts) -> str:
+    return facts.detail or "no backup found"
+
+
+def _repo_error(repo: Repository) -> Outcome | None:
+    if repo.state == "unreadable":
+        return Outcome.error(f"{repo.tool} repository {repo.location}: {repo.problem}")
+    return None
+
+
+def _latest_missing(repo: Repository, host_kind: str = "snapshot") -> str:
+    if repo.state == "missing":
+        return f"no {repo.tool} repository at {repo.location} ({repo.problem})"
+    others = f" (snapshots from: {', '.join(repo.other_hosts)})" if repo.other_hosts else ""
+    return f"{repo.tool} repository {repo.location} holds no {host_kind} of this host{others}"
+
+
+def _covered(required: str, paths: tuple[str, ...]) -> bool:
+    want = required.rstrip("/") or "/"
+    for path in paths:
+        have = path.rstrip("/") or "/"
+        if want == have or want.startswith(have if have == "/" else have + "/"):
+            return True
+    return False
+
+
+def _coverage(
+    expected: str, what: str, paths: tuple[str, ...], required: tuple[str, ...]
+) -> Outcome:
+    missing = [p for p in required if not _covered(p, paths)]
+    evidence = "\n".join(paths)
+    if missing:
+        observed = f"{what} does not include {', '.join(missing)} (it has {', '.join(paths)})"
+        return Outcome.failed(expected, observed, evidence=evidence)
+    return Outcome.passed(
+        expected, f"{what} includes {', '.join(required) or 'its paths'}", evidence
+    )
+
+
+def _snapshot_name(repo: Repository, snap: Snapshot) -> str:
+    kind = "snapshot" if repo.tool == "restic" else "archive"
+    return f"{repo.tool} {kind} {snap.id} of {_when(snap.time)} in {repo.location}"
+
+
+@DOMAIN.control(
     title="A backup job covers the required data",
     rationale="Data that no job covers cannot be restored after ransomware, a failed disk or "
     "a mistaken deletion.",
@@ -23,8 +104,80 @@ DOMAIN.declare(
     platforms=("linux", "windows"),
     benchmark="CIS Controls v8 11.2",
 )
-DOMAIN.declare(
-    "last_success_age",
+def configured(facts: BackupFacts, params: Configured, ctx: EvalContext) -> Outcome:
+    if (early := _precheck(facts, params)) is not None:
+        return early
+    paths = ", ".join(params.paths)
+    expected = f"a {params.tool if params.tool != 'any' else 'backup'} job covering {paths}"
+    if not params.paths:
+        expected = f"a {params.tool if params.tool != 'any' else 'backup'} job with a backup"
+    if facts.repository is not None:
+        repo = facts.repository
+        if (err := _repo_error(repo)) is not None:
+            return err
+        if repo.latest is None:
+            return Outcome.failed(expected, _latest_missing(repo))
+        what = f"the newest {_snapshot_name(repo, repo.latest)}"
+        if repo.latest.paths is None:
+            if not params.paths:
+                return Outcome.passed(expected, what)
+            return Outcome.error(
+                f"{what} records no absolute paths (relative paths in its command line)", expected
+            )
+        return _coverage(expected, what, repo.latest.paths, params.paths)
+    if facts.systemd is not None and facts.tool == "systemd":
+        return _configured_systemd(facts.systemd, params, expected)
+    if facts.veeam is not None:
+        return _configured_veeam(facts.veeam, params, expected)
+    return Outcome.failed(expected, _nothing(facts))
+
+
+def _configured_systemd(job: SystemdJob, params: Configured, expected: str) -> Outcome:
+    if not job.service_loaded:
+        return Outcome.failed(expected, f"the job's service {job.service} is not installed")
+    if not job.timer_loaded:
+        return Outcome.failed(expected, f"the job's timer {job.timer} is not installed")
+    if not (job.timer_enabled and job.timer_active):
+        state = f"{'enabled' if job.timer_enabled else 'disabled'}, "
+        state += "active" if job.timer_active else "inactive"
+        return Outcome.failed(expected, f"timer {job.timer} is {state}: the job is not scheduled")
+    what = f"systemd job {job.service} (timer {job.timer}, next run "
+    what += f"{_when(job.next_run) if job.next_run else 'unknown'})"
+    if not params.paths:
+        return Outcome.passed(expected, what, " ".join(job.command) or None)
+    # Only the command line can show paths; a wrapper script hides them (name the repository).
+    args = tuple(a for a in job.command[1:] if a.startswith("/"))
+    return _coverage(expected, f"{what}: its command", args, params.paths)
+
+
+def _configured_veeam(veeam: VeeamState, params: Configured, expected: str) -> Outcome:
+    if veeam.jobs is None:
+        return Outcome.error(f"Veeam Agent: {veeam.problem or 'job list unreadable'}", expected)
+    jobs = [j for j in veeam.jobs if params.job in (None, j.name)]
+    evidence = "\n".join(f"{j.name} {j.id} {j.type} {j.repository}" for j in veeam.jobs)
+    if not jobs:
+        name = f"job {params.job!r}" if params.job else "backup job"
+        return Outcome.failed(expected, f"no Veeam Agent {name}", evidence=evidence or None)
+    what = ", ".join(f"{j.name} ({j.type} to {j.repository})" for j in jobs)
+    if params.paths:
+        return Outcome.error(
+            f"Veeam Agent job {what} found, but `veeamconfig job list` does not show which "
+            "paths a job covers",
+            expected,
+            evidence,
+        )
+    return Outcome.passed(expected, f"Veeam Agent job {what}", evidence)
+
+
+def _age(expected: str, what: str, at: datetime, params: LastSuccessAge, now: datetime) -> Outcome:
+    hours = (now - at).total_seconds() / 3600
+    observed = f"{what}: {hours:.1f} hours ago"
+    if hours <= params.max_hours:
+        return Outcome.passed(expected, observed)
+    return Outcome.failed(expected, observed)
+
+
+@DOMAIN.control(
     title="The last successful backup is recent",
     rationale="A configured job that has been failing for days gives a false sense of safety; "
     "what counts is the age of the last good copy.",
@@ -32,8 +185,83 @@ DOMAIN.declare(
     platforms=("linux", "windows"),
     benchmark="CIS Controls v8 11.2",
 )
-DOMAIN.declare(
-    "encrypted",
+def last_success_age(facts: BackupFacts, params: LastSuccessAge, ctx: EvalContext) -> Outcome:
+    if (early := _precheck(facts, params)) is not None:
+        return early
+    expected = f"a successful backup within the last {params.max_hours} hours"
+    if facts.repository is not None:
+        repo = facts.repository
+        if (err := _repo_error(repo)) is not None:
+            return err
+        if repo.latest is None:
+            return Outcome.failed(expected, _latest_missing(repo))
+        what = f"newest {_snapshot_name(repo, repo.latest)}"
+        return _age(expected, what, repo.latest.time, params, ctx.now)
+    if facts.systemd is not None and facts.tool == "systemd":
+        return _age_systemd(facts.systemd, params, expected, ctx.now)
+    if facts.veeam is not None:
+        return _age_veeam(facts.veeam, params, expected, ctx.now)
+    return Outcome.failed(expected, _nothing(facts))
+
+
+def _age_systemd(job: SystemdJob, params: LastSuccessAge, expected: str, now: datetime) -> Outcome:
+    if not job.service_loaded:
+        return Outcome.failed(expected, f"the job's service {job.service} is not installed")
+    evidence = (
+        f"Result={job.result} ExecMainStatus={job.exit_status} "
+        f"ExecMainExitTimestamp={_when(job.last_exit) if job.last_exit else ''} "
+        f"ActiveState={job.active_state}"
+    )
+    if job.last_exit is None:
+        # systemd keeps a service's last run in memory only: nothing since boot means no
+        # success since boot, which decides only when the boot is older than the limit
+        running = " (it is running now)" if job.active_state in ("activating", "active") else ""
+        if job.booted is not None:
+            since = (now - job.booted).total_seconds() / 3600
+            observed = f"{job.service} has not finished a run since boot {since:.1f} hours ago"
+            if since > params.max_hours:
+                return Outcome.failed(expected, observed + running, evidence=evidence)
+            return Outcome.error(
+                f"{observed}{running}; systemd forgets runs before a boot", expected, evidence
+            )
+        return Outcome.error(f"{job.service} has no finished run on record{running}", expected)
+    if job.result != "success" or job.exit_status not in (0, None):
+        observed = (
+            f"the last run of {job.service} ended {_when(job.last_exit)} and failed "
+            f"(Result={job.result}, exit status {job.exit_status})"
+        )
+        return Outcome.failed(expected, observed, evidence=evidence)
+    outcome = _age(
+        expected, f"{job.service} last succeeded {_when(job.last_exit)}", job.last_exit, params, now
+    )
+    return outcome.model_copy(update={"evidence": evidence})
+
+
+def _age_veeam(veeam: VeeamState, params: LastSuccessAge, expected: str, now: datetime) -> Outcome:
+    if veeam.sessions is None:
+        return Outcome.error(f"Veeam Agent: {veeam.problem or 'session list unreadable'}", expected)
+    sessions = [s for s in veeam.sessions if params.job in (None, s.job) and s.type == "Backup"]
+    good = [s for s in sessions if s.state in _SUCCESS and s.finished is not None]
+    evidence = "\n".join(
+        f"{s.job} {s.state} {s.started and _when(s.started)} {s.finished and _when(s.finished)}"
+        for s in sessions[-5:]
+    )
+    if not good:
+        return Outcome.failed(
+            expected, "no successful Veeam Agent backup session", evidence=evidence or None
+        )
+    last = max(good, key=lambda s: s.finished or now)
+    assert last.finished is not None
+    what = f"Veeam Agent job {last.job} session {last.state} finished {_when(last.finished)}"
+    later = [s for s in sessions if s.started and s.started > last.finished and s.state == "Failed"]
+    if later:
+        what += f" ({len(later)} failed session{'s' if len(later) > 1 else ''} since)"
+    return _age(expected, what, last.finished, params, now).model_copy(
+        update={"evidence": evidence}
+    )
+
+
+@DOMAIN.control(
     title="Backups are encrypted",
     rationale="A backup holds every personal record of the client; unencrypted, its loss or "
     "theft is a breach.",
@@ -41,14 +269,107 @@ DOMAIN.declare(
     platforms=("linux", "windows"),
     benchmark="CIS Controls v8 11.3",
 )
-DOMAIN.declare(
-    "restore_tested",
+def encrypted(facts: BackupFacts, params: Encrypted, ctx: EvalContext) -> Outcome:
+    if (early := _precheck(facts, params)) is not None:
+        return early
+    expected = "the backup repository is encrypted" if params.required else "not required"
+    repo = facts.repository
+    if repo is None:
+        source = {"systemd": "a systemd job's state", "veeam": "`veeamconfig job list`"}
+        how = source.get(facts.tool or "")
+        if how:
+            return Outcome.error(
+                f"{how} does not tell whether backups are encrypted: name the restic or borg "
+                "repository in the policy",
+                expected,
+            )
+        return Outcome.error(f"nothing to judge: {_nothing(facts)}", expected)
+    if (err := _repo_error(repo)) is not None:
+        return err
+    if repo.state == "missing":
+        return Outcome.error(
+            f"nothing to judge: {_latest_missing(repo)} (see backup.configured)", expected
+        )
+    if repo.encrypted is None:
+        return Outcome.error(
+            f"{repo.tool} did not report the encryption of {repo.location}", expected
+        )
+    observed = f"{repo.tool} repository {repo.location}: encryption {repo.encryption}"
+    if repo.encrypted or not params.required:
+        return Outcome.passed(expected, observed)
+    return Outcome.failed(expected, observed)
+
+
+def _restore_evidence(test: RestoreTest) -> str:
+    lines = [
+        f"restore test {test.at:%Y-%m-%dT%H:%M:%SZ}: {test.result}",
+        f"tool {test.tool}, snapshot {test.snapshot or '-'}, file {test.file or '-'}",
+        f"source sha256   {test.source_sha256 or '-'}",
+        f"restored sha256 {test.restored_sha256 or '-'}",
+    ]
+    if test.backup_time:
+        lines.append(f"backup taken    {test.backup_time:%Y-%m-%dT%H:%M:%SZ}")
+    if test.source_modified:
+        lines.append(f"source modified {test.source_modified:%Y-%m-%dT%H:%M:%SZ}")
+    if test.detail:
+        lines.append(test.detail)
+    return "\n".join(lines)
+
+
+def _restore_what(test: RestoreTest) -> str:
+    snapshot = test.snapshot or "-"
+    short = snapshot[:8] if len(snapshot) == 64 else snapshot  # restic ids: as restic shows them
+    what = f"{test.file or 'no file'} from {test.tool} {short}"
+    modified, taken = test.source_modified, test.backup_time
+    if test.result == "fail" and modified and taken and modified > taken:
+        what += f" (the source changed {_when(modified)}, after the backup)"
+    return what
+
+
+@DOMAIN.control(
     title="A restore was tested recently",
     rationale="GDPR 32(1)(d) asks for regular testing; only a restore proves a backup is usable.",
     severity=Severity.MEDIUM,
     platforms=("linux",),
     benchmark="CIS Controls v8 11.5 (test data recovery quarterly)",
 )
+def restore_tested(facts: BackupFacts, params: RestoreTested, ctx: EvalContext) -> Outcome:
+    expected = f"a successful restore test within the last {params.max_days} days"
+    test = facts.restore_now
+    if test is not None:
+        what = f"restore test now: {_restore_what(test)}"
+        evidence = _restore_evidence(test)
+        if test.result == "pass":
+            return Outcome.passed(expected, f"{what}, sha256 identical", evidence)
+        if test.result == "fail":
+            return Outcome.failed(expected, f"{what}: {test.detail}", evidence=evidence)
+        repo = facts.repository
+        if repo is not None and repo.state == "missing":
+            return Outcome.failed(expected, f"nothing to restore: {_latest_missing(repo)}")
+        return Outcome.error(
+            f"the restore test could not be made: {test.detail}", expected, evidence
+        )
+    if (early := _precheck(facts, params)) is not None:
+        return early
+    if not facts.restore_record_read:
+        return Outcome.error("the restore test record on the host cannot be read", expected)
+    record = facts.restore_record
+    hint = " (run `baluarte check --restore-test`)"
+    if record is None:
+        return Outcome.failed(expected, "no restore test on record" + hint)
+    evidence = _restore_evidence(record)
+    days = (ctx.now - record.at).total_seconds() / 86400
+    what = f"last restore test {_when(record.at)} ({days:.1f} days ago): {record.result}"
+    if not record.same_repository:
+        return Outcome.failed(expected, f"{what}, of another repository{hint}", evidence=evidence)
+    if record.result != "pass":
+        observed = f"{what}: {_restore_what(record)}: {record.detail}"
+        return Outcome.failed(expected, observed, evidence=evidence)
+    if days > params.max_days:
+        return Outcome.failed(expected, what + hint, evidence=evidence)
+    return Outcome.passed(expected, f"{what}, {record.file} sha256 identical", evidence)
+
+
 DOMAIN.declare(
     "config_saved",
     title="The unit's configuration is backed up",

@@ -1,4 +1,8 @@
-"""Endpoint protection: the controls of the ``endpoint`` domain (metadata; evaluators to come).
+"""Endpoint protection: the controls of the ``endpoint`` domain, each beside its evaluate function.
+
+Every function takes (EndpointFacts, its policy parameters, EvalContext) and returns an Outcome.
+``product: any`` passes when any installed product satisfies the control; when none does and
+one of them could not be read, the verdict is ``error`` (it might have passed), never ``pass``.
 
 Disk encryption protects confidentiality rather than integrity, so it adds GDPR 32(1)(a),
 ISO/IEC 27001:2022 8.24, ENS mp.si.2 / mp.eq.* and CIS Controls 3.6 to the domain's mappings.
@@ -6,8 +10,13 @@ ISO/IEC 27001:2022 8.24, ENS mp.si.2 / mp.eq.* and CIS Controls 3.6 to the domai
 
 from __future__ import annotations
 
-from baluarte.controls import Domain
-from baluarte.findings import Severity
+from collections.abc import Callable
+
+from baluarte.controls import Domain, EvalContext
+from baluarte.findings import Outcome, Severity
+from checks.facts.endpoint import PRODUCTS, EndpointFacts, ProductStatus
+from checks.policy.base import Required
+from checks.policy.endpoint import Installed, ProductRequired, SignatureAge
 
 DOMAIN = Domain(
     "endpoint",
@@ -18,17 +27,77 @@ DOMAIN = Domain(
     cis=("10.1", "10.2", "10.7"),
 )
 _WINDOWS_AV = "CIS Microsoft Windows Benchmarks, Microsoft Defender Antivirus"
+_NAMES = {
+    "clamav": "ClamAV",
+    "defender": "Microsoft Defender for Endpoint",
+    "sophos": "Sophos Protection for Linux",
+    "crowdstrike": "CrowdStrike Falcon",
+    "any": "any supported anti-malware product",
+}
 
-DOMAIN.declare(
-    "installed",
+# (verdict for one installed product: True pass, False fail, None unknown; what was seen)
+_Judge = Callable[[ProductStatus], tuple[bool | None, str]]
+
+
+def _unreadable(facts: EndpointFacts, what: str) -> Outcome:
+    why = "; ".join(facts.problems) or f"{what} could not be read from the device"
+    return Outcome.error(why)
+
+
+def _judge(facts: EndpointFacts, product: str, expected: str, judge: _Judge) -> Outcome:
+    """Apply ``judge`` to the named product, or to every installed one for ``any``."""
+    if facts.products is None:
+        return _unreadable(facts, "the installed anti-malware products")
+    wanted = [p for p in facts.products if product in ("any", p.product)]
+    installed = [p for p in wanted if p.installed]
+    if not installed:
+        return Outcome.failed(expected, f"{_NAMES[product]} is not installed")
+    verdicts = [(p, *judge(p)) for p in installed]
+    seen = "; ".join(f"{_NAMES[p.product]}: {text}" for p, _, text in verdicts)
+    if any(ok is True for _, ok, _ in verdicts):
+        return Outcome.passed(expected, seen)
+    unknown = [(p, text) for p, ok, text in verdicts if ok is None]
+    if unknown:
+        reasons = "; ".join(
+            f"{_NAMES[p.product]}: {'; '.join(p.problems) or text}" for p, text in unknown
+        )
+        return Outcome.error(reasons, expected=expected)
+    return Outcome.failed(expected, seen)
+
+
+@DOMAIN.control(
     title="Anti-malware is installed",
     rationale="Anti-malware stops and records known malicious software before it runs.",
     severity=Severity.HIGH,
     platforms=("linux", "windows"),
     benchmark="CIS Controls v8 10.1",
 )
-DOMAIN.declare(
-    "running",
+def installed(facts: EndpointFacts, params: Installed, ctx: EvalContext) -> Outcome:
+    if facts.products is None:
+        return _unreadable(facts, "the installed anti-malware products")
+    expected = f"{_NAMES[params.product]} installed"
+    found = [p for p in facts.products if p.installed]
+    wanted = [p for p in found if params.product in ("any", p.product)]
+    if wanted:
+        seen = "; ".join(f"{_NAMES[p.product]} ({p.installed_detail})" for p in wanted)
+        return Outcome.passed(expected, f"installed: {seen}")
+    others = ", ".join(_NAMES[p.product] for p in found)
+    checked = ", ".join(_NAMES[p] for p in PRODUCTS) if params.product == "any" else ""
+    observed = f"{_NAMES[params.product]} not found" + (f" (checked {checked})" if checked else "")
+    if others:
+        observed += f"; installed instead: {others}"
+    return Outcome.failed(expected, observed)
+
+
+def _running(p: ProductStatus) -> tuple[bool | None, str]:
+    if p.running is False or p.enabled is False:
+        return False, p.running_detail
+    if p.running is None or p.enabled is None:
+        return None, p.running_detail
+    return True, p.running_detail
+
+
+@DOMAIN.control(
     title="Anti-malware engine is running and enabled",
     rationale="An installed but stopped engine protects nothing and is a common result of "
     "failed updates or tampering.",
@@ -36,8 +105,14 @@ DOMAIN.declare(
     platforms=("linux", "windows"),
     benchmark="CIS Controls v8 10.1",
 )
-DOMAIN.declare(
-    "realtime_protection",
+def running(facts: EndpointFacts, params: ProductRequired, ctx: EvalContext) -> Outcome:
+    if not params.required:
+        return Outcome.passed("a running engine not required", "not checked")
+    expected = f"{_NAMES[params.product]} engine running and enabled at boot"
+    return _judge(facts, params.product, expected, _running)
+
+
+@DOMAIN.control(
     title="Real-time protection is on",
     rationale="On-access scanning catches malware when a file is written or opened, not at "
     "the next scheduled scan.",
@@ -45,14 +120,40 @@ DOMAIN.declare(
     platforms=("linux", "windows"),
     benchmark=f"{_WINDOWS_AV} (real-time protection)",
 )
-DOMAIN.declare(
-    "signatures_current",
+def realtime_protection(facts: EndpointFacts, params: ProductRequired, ctx: EvalContext) -> Outcome:
+    if not params.required:
+        return Outcome.passed("real-time protection not required", "not checked")
+    expected = f"{_NAMES[params.product]} real-time (on-access) protection on"
+    return _judge(facts, params.product, expected, lambda p: (p.realtime, p.realtime_detail))
+
+
+@DOMAIN.control(
     title="Anti-malware signatures are current",
     rationale="Signature-based detection is only as good as its last update.",
     severity=Severity.MEDIUM,
     platforms=("linux", "windows"),
     benchmark="CIS Controls v8 10.2",
 )
+def signatures_current(facts: EndpointFacts, params: SignatureAge, ctx: EvalContext) -> Outcome:
+    expected = f"{_NAMES[params.product]} signatures at most {params.max_days} days old"
+    if facts.products is not None:
+        # Falcon has no local signatures: the control cannot apply to it, so say so, not fail
+        mine = [p for p in facts.products if p.installed and params.product in ("any", p.product)]
+        if mine and not any(p.has_signatures for p in mine):
+            return Outcome.not_applicable("; ".join(p.signatures_detail for p in mine))
+
+    def judge(p: ProductStatus) -> tuple[bool | None, str]:
+        if not p.has_signatures:
+            return False, p.signatures_detail
+        if p.signature_age_days is None:
+            # no daily database at all is a fact (never updated); an unreadable one is not
+            return (None if p.problems else False), p.signatures_detail or "no signatures found"
+        text = f"{p.signatures_detail}, {p.signature_age_days:.1f} days old"
+        return p.signature_age_days <= params.max_days, text
+
+    return _judge(facts, params.product, expected, judge)
+
+
 DOMAIN.declare(
     "tamper_protection",
     title="Tamper protection is on",
@@ -62,8 +163,9 @@ DOMAIN.declare(
     platforms=("windows",),
     benchmark=f"{_WINDOWS_AV}",
 )
-DOMAIN.declare(
-    "disk_encryption",
+
+
+@DOMAIN.control(
     title="The system volume is encrypted",
     rationale="A lost or stolen laptop or disk without encryption is a personal-data breach; "
     "with it, usually not one that must be notified.",
@@ -77,3 +179,14 @@ DOMAIN.declare(
         "cis": ("3.6",),
     },
 )
+def disk_encryption(facts: EndpointFacts, params: Required, ctx: EvalContext) -> Outcome:
+    if not params.required:
+        return Outcome.passed("disk encryption not required", "not checked")
+    disk = facts.disk
+    if disk is None or disk.encrypted is None:
+        return _unreadable(facts, "the system volume's encryption")
+    expected = "the root filesystem on an encrypted (dm-crypt/LUKS) block device"
+    evidence = "\n".join(disk.layers) or None
+    if disk.encrypted:
+        return Outcome.passed(expected, disk.detail, evidence)
+    return Outcome.failed(expected, disk.detail, evidence=evidence)

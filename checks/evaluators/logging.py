@@ -1,9 +1,18 @@
-"""Logging: the controls of the ``logging`` domain (metadata; evaluators to come)."""
+"""Logging: the controls of the ``logging`` domain, each beside its pure evaluate function.
+
+Every function takes (LoggingFacts, its policy parameters, EvalContext) and returns an Outcome.
+A fact the control needs that could not be read is ``error`` with the reason, never ``pass``.
+
+This module is ``checks.evaluators.logging``: absolute imports keep it from ever shadowing the
+standard library's ``logging``.
+"""
 
 from __future__ import annotations
 
-from baluarte.controls import Domain
-from baluarte.findings import Severity
+from baluarte.controls import Domain, EvalContext
+from baluarte.findings import Outcome, Severity
+from checks.facts.logging import ForwardTarget, LoggingFacts
+from checks.policy.logging import RemoteForwarding, TimeSync
 
 DOMAIN = Domain(
     "logging",
@@ -14,8 +23,33 @@ DOMAIN = Domain(
     cis=("8.2", "8.4", "8.9"),
 )
 
-DOMAIN.declare(
-    "remote_forwarding",
+
+def _describe(t: ForwardTarget) -> str:
+    port = f":{t.port}" if t.port else ""
+    state = "active" if t.active else f"inactive: {t.inactive_reason}"
+    return f"{t.via} → {t.host}{port} ({t.protocol or '?'}) at {t.source} [{state}]"
+
+
+def _listing(targets: list[ForwardTarget]) -> str:
+    return ", ".join(
+        f"{t.host}{f':{t.port}' if t.port else ''}/{t.protocol or '?'} via {t.via}" for t in targets
+    )
+
+
+def _is(target: ForwardTarget, wanted: str) -> bool:
+    """``host`` or ``host:port`` (``[v6]:port``) as the policy names a collector."""
+    host, port = wanted, None
+    if wanted.startswith("["):
+        host, _, rest = wanted[1:].partition("]")
+        port = rest.removeprefix(":") or None
+    elif wanted.count(":") == 1:
+        host, port = wanted.split(":")
+    if host.lower() != target.host.lower():
+        return False
+    return port is None or (port.isdigit() and int(port) == target.port)
+
+
+@DOMAIN.control(
     title="Logs are forwarded to a remote collector",
     rationale="Logs kept only on the device are lost with it and can be erased by whoever "
     "compromised it; a breach must be documented (GDPR 33(5)).",
@@ -24,8 +58,39 @@ DOMAIN.declare(
     benchmark="CIS Debian Linux 12 Benchmark, System Logging (send logs to a remote host); "
     "CIS FortiGate 7.0.x Benchmark v1.3.0 7.3.1 (centralised logging)",
 )
-DOMAIN.declare(
-    "time_sync",
+def remote_forwarding(facts: LoggingFacts, params: RemoteForwarding, ctx: EvalContext) -> Outcome:
+    targets = facts.forward_targets
+    if targets is None:
+        return Outcome.error(
+            facts.problems.get("forward_targets")
+            or "the log forwarding configuration could not be read from the device"
+        )
+    evidence = "\n".join(_describe(t) for t in targets) or None
+    active = [t for t in targets if t.active]
+    if not params.required:
+        return Outcome.passed("log forwarding not required", _listing(active) or "none")
+    expected = "logs forwarded to a remote collector by a running forwarder"
+    if params.targets:
+        expected += ", including " + ", ".join(params.targets)
+    if not active:
+        looked = ", ".join(facts.forwarders_seen) or "no syslog daemon or journal-upload found"
+        if targets:
+            observed = "forwarding configured but not in effect: " + "; ".join(
+                f"{t.host} via {t.via} ({t.inactive_reason})" for t in targets
+            )
+        else:
+            observed = f"no remote forwarding configured (looked at: {looked})"
+        return Outcome.failed(expected, observed, evidence=evidence)
+    missing = [want for want in params.targets or () if not any(_is(t, want) for t in active)]
+    observed = "forwarding to " + _listing(active)
+    if missing:
+        return Outcome.failed(
+            expected, f"{observed}; not forwarding to {', '.join(missing)}", evidence=evidence
+        )
+    return Outcome.passed(expected, observed, evidence)
+
+
+@DOMAIN.control(
     title="The clock is synchronised with NTP",
     rationale="Without a common, correct time, events on different devices cannot be put in "
     "order and evidence timestamps are worthless.",
@@ -34,3 +99,34 @@ DOMAIN.declare(
     benchmark="CIS Debian Linux 12 Benchmark, Configure Time Synchronization; CIS FortiGate "
     "7.0.x Benchmark v1.3.0 2.1.4",
 )
+def time_sync(facts: LoggingFacts, params: TimeSync, ctx: EvalContext) -> Outcome:
+    sync = facts.time_sync
+    if sync is None:
+        return Outcome.error(
+            facts.problems.get("time_sync") or "the time synchronisation state could not be read"
+        )
+    evidence = sync.evidence or None
+    if not params.required:
+        return Outcome.passed("time synchronisation not required", sync.detail, evidence)
+    wanted = ["clock synchronised with NTP"]
+    if params.servers:
+        wanted.append("servers " + ", ".join(params.servers) + " configured")
+    if params.max_offset_seconds is not None:
+        wanted.append(f"offset ≤ {params.max_offset_seconds} s")
+    expected = "; ".join(wanted)
+    if not sync.synchronized:
+        return Outcome.failed(expected, f"not synchronised: {sync.detail}", evidence=evidence)
+    short: list[str] = []
+    if params.servers:
+        known = {s.lower() for s in sync.servers} | {(sync.reference or "").lower()}
+        missing = [s for s in params.servers if s.lower() not in known]
+        if missing:
+            configured = ", ".join(sync.servers) or "none found"
+            short.append(f"not configured: {', '.join(missing)} (configured: {configured})")
+    offset = sync.offset_seconds
+    limit = params.max_offset_seconds
+    if limit is not None and offset is not None and offset > limit:
+        short.append(f"offset {offset:.3f} s > {params.max_offset_seconds} s")
+    if short:
+        return Outcome.failed(expected, f"{sync.detail}; " + "; ".join(short), evidence=evidence)
+    return Outcome.passed(expected, sync.detail, evidence)

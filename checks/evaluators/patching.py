@@ -202,7 +202,7 @@ def minimum_versions(facts: PatchFacts, params: MinimumVersions, ctx: EvalContex
         installed = facts.packages.get(name)
         if installed is None:
             below.append(f"{name} not installed")
-        elif compare(installed, minimum) < 0:
+        elif compare(installed, minimum, facts.version_scheme) < 0:
             below.append(f"{name} {installed} < {minimum}")
         else:
             seen.append(f"{name} {installed}")

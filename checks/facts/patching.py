@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -56,6 +57,8 @@ class PatchFacts(BaseModel):
     kernel_running_version: str | None = None  # package version of the running kernel
     kernel_newest_version: str | None = None
     packages: dict[str, str] | None  # installed package -> version
+    # how `packages` and the kernel versions order: Debian's rules or rpm's (rpmvercmp)
+    version_scheme: Literal["deb", "rpm"] = "deb"
     lists_age_hours: float | None = None  # how fresh the package lists the pending set comes from
     problems: tuple[str, ...] = ()  # what the collector could not read, and why
 

@@ -8,6 +8,9 @@ field() {
   printf '\n\036R %d\n' "$?"
 }
 has() { command -v "$1" >/dev/null 2>&1; }
+# sshd, nft, iptables… live in sbin, which an unprivileged login's PATH lacks on Debian: without
+# it a missing tool and a tool we may not see look the same.
+case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin ;; esac
 # frames -> {"schema":N,"<domain>":{"<name>":{"out":"…","rc":N},…},…}
 BL_ENCODE='
 function emit(s,   k, i, parts, t) {

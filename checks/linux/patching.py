@@ -1,4 +1,7 @@
-"""Parse what ``patching.sh`` fetched from a Debian/Ubuntu host into PatchFacts (pure)."""
+"""Parse what ``patching.sh`` fetched into PatchFacts (pure).
+
+This module reads the Debian/Ubuntu (apt) half; a dnf or yum host goes to ``patching_dnf``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from checks.facts.patching import AutoUpdates, PatchFacts, PendingUpdate, RebootState
+from checks.linux import patching_dnf
 from checks.versions import newest
 
 __all__ = ["is_security_origin", "parse", "parse_history", "parse_simulate"]
@@ -167,8 +171,13 @@ def _out(raw: dict[str, Any], key: str) -> tuple[str, int]:
 
 def parse(raw: dict[str, Any], host: dict[str, Any]) -> PatchFacts:
     """``raw`` is the document's ``patching`` member, ``host`` its ``host`` member."""
-    if _out(raw, "manager")[0].strip() != "apt":
-        problem = "no supported package manager found (apt-get and dpkg-query are missing)"
+    manager = _out(raw, "manager")[0].strip()
+    if manager in ("dnf", "yum"):
+        return patching_dnf.parse(raw, host)
+    if manager != "apt":
+        problem = (
+            "no supported package manager found (neither apt-get with dpkg-query, nor dnf or yum)"
+        )
         return PatchFacts(
             package_manager=None,
             pending=None,

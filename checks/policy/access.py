@@ -41,6 +41,13 @@ class AdminAccounts(ControlParams):
 class PasswordPolicy(ControlParams):
     min_length: int = Field(default=12, ge=1, description="shortest password accepted")
     complexity: bool = Field(default=True, description="character-class complexity enforced")
+    complexity_classes: int = Field(
+        default=3,
+        ge=1,
+        le=4,
+        description="Linux: character classes (digits, upper, lower, other) a password must mix"
+        " when complexity is required",
+    )
     lockout_threshold: int | None = Field(
         default=5, ge=1, description="most failed logins before lockout; null = not checked"
     )

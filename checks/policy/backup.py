@@ -1,4 +1,9 @@
-"""The ``backup:`` section of a policy."""
+"""The ``backup:`` section of a policy.
+
+Every control names the backup the same way (``tool``, ``repository``, ``password``, ``unit``,
+``job``); one control saying it is enough: a host is inspected against the first value set, in
+the section's order (configured, last_success_age, encrypted, restore_tested).
+"""
 
 from __future__ import annotations
 
@@ -7,36 +12,70 @@ from typing import Literal
 from pydantic import Field
 
 from baluarte.secrets import SecretRef
-from checks.policy.base import ControlParams, Required, Section
+from checks.policy.base import ControlParams, Section
 
-__all__ = ["BackupSection", "ConfigSaved", "Configured", "LastSuccessAge", "RestoreTested", "Tool"]
+__all__ = [
+    "BackupSection",
+    "BackupSource",
+    "ConfigSaved",
+    "Configured",
+    "Encrypted",
+    "LastSuccessAge",
+    "RestoreTested",
+    "Tool",
+]
 
-Tool = Literal["restic", "borg", "veeam", "any"]
+Tool = Literal["restic", "borg", "veeam", "systemd", "any"]
 
 
-class Configured(ControlParams):
-    tool: Tool = Field(default="any", description="backup tool expected; 'any' accepts all known")
+class BackupSource(ControlParams):
+    """Which backup a control looks at."""
+
+    tool: Tool = Field(
+        default="any",
+        description="backup tool expected; 'systemd' judges a job by its service unit; 'any' "
+        "detects restic or borg from the repository, else a systemd job or Veeam Agent",
+    )
     repository: str | None = Field(
-        default=None, description="repository location expected (restic/borg URL or path)"
+        default=None, description="restic/borg repository (path or URL) the backups go to"
     )
     password: SecretRef | None = Field(
         default=None,
-        description="reference to the repository password, so snapshots can be listed",
+        description="reference to the repository password (env:, file:, keyring:); sent to the "
+        "host on the collection script's standard input, never stored",
     )
+    unit: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9@._:\\-]+$",
+        description="systemd service that runs the backup job (its timer: same name, .timer)",
+    )
+    timer: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9@._:\\-]+$",
+        description="systemd timer of the job, when not named after the service",
+    )
+    job: str | None = Field(default=None, description="Veeam Agent job name (default: any job)")
+
+
+class Configured(BackupSource):
     paths: tuple[str, ...] = Field(
-        default=(), description="paths (or Windows volumes) the backup must cover"
+        default=(), description="paths (or Windows volumes) the newest backup must include"
     )
 
 
-class LastSuccessAge(ControlParams):
-    tool: Tool = Field(default="any", description="backup tool whose last success counts")
+class LastSuccessAge(BackupSource):
     max_hours: int = Field(default=26, ge=1, description="oldest acceptable last success")
 
 
-class RestoreTested(ControlParams):
+class Encrypted(BackupSource):
+    required: bool = Field(default=True, description="false: encryption is not required")
+
+
+class RestoreTested(BackupSource):
     max_days: int = Field(default=90, ge=1, description="oldest acceptable successful restore test")
     run: bool = Field(
-        default=False, description="let Baluarte run a restore test (sample + hash comparison)"
+        default=False,
+        description="run a restore test at every check (as `baluarte check --restore-test` does)",
     )
 
 
@@ -49,7 +88,7 @@ class BackupSection(Section):
     last_success_age: LastSuccessAge | None = Field(
         default=None, description="last success no older than max_hours"
     )
-    encrypted: Required | None = Field(default=None, description="the repository is encrypted")
+    encrypted: Encrypted | None = Field(default=None, description="the repository is encrypted")
     restore_tested: RestoreTested | None = Field(
         default=None, description="a restore test succeeded within max_days"
     )

@@ -1,0 +1,145 @@
+"""Whether "/" sits on dm-crypt, from lsblk, sysfs and /proc/self/mountinfo (pure).
+
+Order of trust: ``lsblk -J`` (the block tree with mount points), then the sysfs walk from the
+root's device number down its ``slaves`` (a dm uuid starting ``CRYPT-`` is dm-crypt;
+``CRYPT-LUKS1/2-`` is LUKS), then the mount record alone, which can only show that "/" is not a
+block device at all (overlay, tmpfs, NFS…). dm-crypt with ``cipher_null`` encrypts nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from checks.facts.endpoint import DiskEncryption
+from checks.linux.endpoint_services import out
+
+__all__ = ["parse_disk", "root_path_in_lsblk"]
+
+# filesystems that never sit on a local block device: "/" on one of them is not disk-encrypted
+_NOT_BLOCK = {
+    "overlay",
+    "tmpfs",
+    "ramfs",
+    "rootfs",
+    "nfs",
+    "nfs4",
+    "cifs",
+    "smb3",
+    "9p",
+    "virtiofs",
+}
+
+
+def root_path_in_lsblk(doc: Any) -> list[dict[str, Any]] | None:
+    """The lsblk nodes from the top device down to the one mounted on "/"; None if not found."""
+
+    def walk(nodes: Any, trail: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        for node in nodes if isinstance(nodes, list) else []:
+            if not isinstance(node, dict):
+                continue
+            path = [*trail, node]
+            mounts = node.get("mountpoints") or [node.get("mountpoint")]
+            if "/" in mounts:
+                return path
+            found = walk(node.get("children"), path)
+            if found:
+                return found
+        return None
+
+    return walk(doc.get("blockdevices") if isinstance(doc, dict) else None, [])
+
+
+def _ciphers(raw: dict[str, Any]) -> dict[str, str]:
+    got = out(raw, "dmcrypt")
+    if not got or got[1] != 0:
+        return {}
+    found: dict[str, str] = {}
+    for line in got[0].splitlines():
+        parts = line.split()
+        if len(parts) >= 2:
+            found[parts[0].rstrip(":")] = parts[1]
+    return found
+
+
+def _verdict(
+    crypt: list[tuple[str, str]], layers: list[str], root: str, source: str
+) -> DiskEncryption:
+    real = [(n, c) for n, c in crypt if not c.startswith("cipher_null")]
+    if real:
+        detail = f"{root}: dm-crypt {', '.join(f'{n} ({c})' if c else n for n, c in real)}"
+        return DiskEncryption(
+            encrypted=True, root=root, layers=tuple(layers), source=source, detail=detail
+        )
+    if crypt:
+        detail = f"{root}: dm-crypt {crypt[0][0]} uses cipher_null (no encryption)"
+    else:
+        detail = f"{root}: no dm-crypt layer under the root filesystem"
+    return DiskEncryption(
+        encrypted=False, root=root, layers=tuple(layers), source=source, detail=detail
+    )
+
+
+def _from_lsblk(raw: dict[str, Any], ciphers: dict[str, str]) -> DiskEncryption | None:
+    got = out(raw, "lsblk")
+    if not got or got[1] != 0:
+        return None
+    try:
+        doc = json.loads(got[0])
+    except json.JSONDecodeError:
+        return None
+    path = root_path_in_lsblk(doc)
+    if not path:
+        return None
+    layers = [
+        " ".join(str(n.get(k) or "") for k in ("name", "type", "fstype")).strip()
+        for n in reversed(path)
+    ]
+    leaf = path[-1]
+    root = f"{leaf.get('fstype') or '?'} on {leaf.get('name')}"
+    crypt: list[tuple[str, str]] = []
+    for i, node in enumerate(path):
+        if node.get("type") == "crypt":
+            name = str(node.get("name"))
+            luks = i > 0 and path[i - 1].get("fstype") == "crypto_LUKS"
+            cipher = ciphers.get(name, "") or ("LUKS" if luks else "")
+            crypt.append((name, cipher))
+    return _verdict(crypt, layers, root, "lsblk")
+
+
+def _from_sysfs(raw: dict[str, Any], ciphers: dict[str, str], root: str) -> DiskEncryption | None:
+    got = out(raw, "root_chain")
+    if not got or got[1] != 0:
+        return None
+    layers: list[str] = []
+    crypt: list[tuple[str, str]] = []
+    for line in got[0].splitlines():
+        if not line.startswith("dev "):
+            continue
+        fields = dict(p.split("=", 1) for p in line.split()[2:] if "=" in p)
+        dev, uuid, name = line.split()[1], fields.get("uuid", ""), fields.get("name", "")
+        layers.append(f"{dev} {name} {uuid.split('-', 1)[0].lower() if uuid else ''}".strip())
+        if uuid.startswith("CRYPT-"):
+            kind = uuid.split("-")[1] if uuid.count("-") >= 2 else ""
+            crypt.append((name or dev, ciphers.get(name, "") or kind))
+    if not layers:
+        return None
+    return _verdict(crypt, layers, root, "sysfs")
+
+
+def parse_disk(raw: dict[str, Any]) -> tuple[DiskEncryption | None, str | None]:
+    """The root filesystem's encryption, or None and the reason it could not be told."""
+    mount = out(raw, "root_mount")
+    parts = mount[0].split() if mount and mount[1] == 0 else []
+    majmin, fstype, device = [*parts, "", "", ""][:3]
+    root = f"{fstype} on {device}" if fstype else "/"
+    ciphers = _ciphers(raw)
+    found = _from_lsblk(raw, ciphers) or _from_sysfs(raw, ciphers, root)
+    if found:
+        return found, None
+    if not parts:
+        return None, "the root mount could not be read from /proc/self/mountinfo"
+    if majmin.startswith("0:") and (fstype in _NOT_BLOCK or fstype.startswith("fuse")):
+        detail = f"/ is {fstype} ({device}), not on a block device: no dm-crypt underneath"
+        return DiskEncryption(encrypted=False, root=root, source="mountinfo", detail=detail), None
+    return None, f"could not trace the block devices under / ({root}, device {majmin})"

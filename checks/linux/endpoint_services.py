@@ -1,0 +1,119 @@
+"""Whether an endpoint product's engine runs and starts at boot, from what ``endpoint.sh`` read.
+
+Lab hosts and many containers have no systemd as PID 1, so "running" comes from the host's own
+process table and "enabled" from the init configuration on disk (unit symlinks in
+``/etc/systemd/system/*.wants``, SysV ``/etc/rc?.d/S*`` links). When systemd is PID 1, its own
+``ActiveState``/``UnitFileState`` are read too and take part in both answers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = ["Services", "host_now", "out"]
+
+
+def out(raw: dict[str, Any], key: str) -> tuple[str, int] | None:
+    """A field's output and exit status; None when the fragment did not produce it."""
+    item = raw.get(key)
+    if not isinstance(item, dict):
+        return None
+    try:
+        return str(item.get("out", "")), int(item.get("rc", -1))
+    except (TypeError, ValueError):
+        return None
+
+
+def host_now(host: dict[str, Any]) -> datetime | None:
+    """The device's own clock at collection time (ages are measured against it)."""
+    clock = out(host, "clock")
+    first = clock[0].split()[0] if clock and clock[0].split() else ""
+    return datetime.fromtimestamp(int(first), UTC) if first.isdigit() else None
+
+
+_SYSV = re.compile(r"^S\d\d")
+
+
+@dataclass(frozen=True)
+class Services:
+    processes: frozenset[str] | None  # engine process names seen; None: table unreadable
+    links: tuple[str, ...] = ()  # enabling symlinks found
+    masked: tuple[str, ...] = ()
+    init_dirs: tuple[str, ...] = ()  # /etc/systemd/system, /etc/rc2.d: where "enabled" lives
+    systemd: dict[str, dict[str, str]] = field(default_factory=dict)  # unit -> properties
+
+    @classmethod
+    def from_raw(cls, raw: dict[str, Any]) -> Services:
+        procs = out(raw, "procs")
+        processes = (
+            frozenset(p.strip() for p in procs[0].splitlines() if p.strip())
+            if procs and procs[1] == 0
+            else None
+        )
+        links: list[str] = []
+        masked: list[str] = []
+        dirs: list[str] = []
+        for line in (out(raw, "links") or ("", 0))[0].splitlines():
+            if line.startswith("dir "):
+                dirs.append(line[4:])
+            elif line.startswith("masked "):
+                masked.append(line[7:].rsplit("/", 1)[-1])
+            elif line.strip():
+                links.append(line.strip())
+        units: dict[str, dict[str, str]] = {}
+        sd = out(raw, "systemd")
+        if sd and sd[1] == 0:
+            for block in re.split(r"\n\s*\n", sd[0]):
+                props = dict(ln.split("=", 1) for ln in block.splitlines() if "=" in ln)
+                if props.get("Id"):
+                    units[props["Id"]] = props
+        return cls(processes, tuple(links), tuple(masked), tuple(dirs), units)
+
+    def _unit_links(self, units: tuple[str, ...]) -> list[str]:
+        found = []
+        for link in self.links:
+            name = link.rsplit("/", 1)[-1]
+            if "/rc" in link and ".d/" in link:
+                name = _SYSV.sub("", name)
+                if any(u.split(".")[0] == name for u in units):
+                    found.append(link)
+            elif name in units:
+                found.append(link)
+        return found
+
+    def running(self, names: tuple[str, ...], units: tuple[str, ...]) -> tuple[bool | None, str]:
+        """Any of the process ``names`` alive, or any of ``units`` active under systemd."""
+        active = [u for u in units if self.systemd.get(u, {}).get("ActiveState") == "active"]
+        if self.processes is None:
+            if active:
+                return True, f"systemd: {', '.join(active)} active"
+            return None, "the process table could not be read"
+        seen = sorted(self.processes & set(names))
+        if seen:
+            return True, f"process {', '.join(seen)} running"
+        if active:
+            return True, f"systemd: {', '.join(active)} active"
+        return False, f"no {' or '.join(names)} process running"
+
+    def enabled(self, units: tuple[str, ...]) -> tuple[bool | None, str]:
+        """Any of ``units`` enabled at boot (and not masked)."""
+        masked = [u for u in units if u in self.masked]
+        states = {u: self.systemd[u].get("UnitFileState", "") for u in units if u in self.systemd}
+        on = [u for u, s in states.items() if s in ("enabled", "enabled-runtime", "static")]
+        links = self._unit_links(units)
+        if masked and not on:
+            return False, f"{', '.join(masked)} masked"
+        if on:
+            return True, f"systemd: {', '.join(on)} enabled"
+        if links:
+            more = f" and {len(links) - 2} more" if len(links) > 2 else ""
+            return True, f"enabled by {', '.join(links[:2])}{more}"
+        if not self.init_dirs and not self.systemd:
+            return None, "no systemd or SysV init configuration found to tell"
+        return (
+            False,
+            f"{' / '.join(units)} not enabled at boot (checked {', '.join(self.init_dirs)})",
+        )

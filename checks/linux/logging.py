@@ -1,0 +1,395 @@
+"""Parse what ``logging.sh`` fetched from a Linux host into LoggingFacts (pure).
+
+This module is ``checks.linux.logging``; with absolute imports only it never shadows the
+standard library's ``logging``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from checks.facts.logging import ForwardTarget, LoggingFacts, TimeSyncFacts
+
+__all__ = ["parse", "parse_journal_upload", "parse_rsyslog", "parse_syslog_ng", "parse_time_sync"]
+
+
+def _out(raw: dict[str, Any], key: str) -> tuple[str, int]:
+    item = raw.get(key)
+    if not isinstance(item, dict):
+        return "", -1
+    return str(item.get("out", "")), int(item.get("rc", -1))
+
+
+def _files(text: str) -> list[tuple[str, list[str]]]:
+    """``== path`` headed file contents → [(path, lines)], line numbers kept."""
+    out: list[tuple[str, list[str]]] = []
+    for line in text.splitlines():
+        if line.startswith("== "):
+            out.append((line[3:].strip(), []))
+        elif out:
+            out[-1][1].append(line)
+    return out
+
+
+def _uncomment(line: str) -> str:
+    """The line without its ``#`` comment; a ``#`` inside double quotes is text."""
+    quoted = False
+    for i, ch in enumerate(line):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "#" and not quoted:
+            return line[:i]
+    return line
+
+
+def _port(text: str | None, default: int | None) -> int | None:
+    return int(text) if text and text.isdigit() else default
+
+
+# -- rsyslog ----------------------------------------------------------------------------------
+
+# legacy selector action: @host (UDP), @@host (TCP), optional (options), [IPv6], :port, ;template
+_LEGACY = re.compile(
+    r"(?:^|\s)(?P<at>@@?)(?:\([^)]*\))?(?P<host>\[[^\]]+\]|[^\s:;\[]+)(?::(?P<port>\d+))?(?:;\S*)?\s*$"
+)
+_LEGACY_RELP = re.compile(r"(?:^|\s):omrelp:(?P<host>[^\s:;]+):(?P<port>\d+)")
+_PARAM = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
+
+
+def _actions(lines: list[str]) -> list[tuple[int, str]]:
+    """RainerScript ``action(...)`` statements, possibly over several lines, with their line."""
+    found: list[tuple[int, str]] = []
+    text = "\n".join(_uncomment(line) for line in lines)
+    for m in re.finditer(r"\baction\s*\(", text):
+        depth, i, quoted = 1, m.end(), False
+        while i < len(text) and depth:
+            ch = text[i]
+            if ch == '"':
+                quoted = not quoted
+            elif not quoted and ch == "(":
+                depth += 1
+            elif not quoted and ch == ")":
+                depth -= 1
+            i += 1
+        found.append((text.count("\n", 0, m.start()) + 1, text[m.end() : i - 1]))
+    return found
+
+
+def parse_rsyslog(text: str, running: bool) -> list[ForwardTarget]:
+    """Forwarding actions in rsyslog.conf and rsyslog.d: omfwd/omrelp, legacy @ and @@."""
+    why = "" if running else "rsyslogd is not running"
+    targets: list[ForwardTarget] = []
+    for path, lines in _files(text):
+        for number, line in enumerate(lines, 1):
+            code = _uncomment(line).strip()
+            if not code or code.startswith("$") or "action(" in code:
+                continue
+            m = _LEGACY.search(code)
+            if m:
+                targets.append(
+                    ForwardTarget(
+                        via="rsyslog",
+                        host=m["host"].strip("[]"),
+                        port=_port(m["port"], 514),
+                        protocol="tcp" if m["at"] == "@@" else "udp",
+                        source=f"{path}:{number}",
+                        active=running,
+                        inactive_reason=why,
+                    )
+                )
+            relp = _LEGACY_RELP.search(code)
+            if relp:
+                targets.append(
+                    ForwardTarget(
+                        via="rsyslog",
+                        host=relp["host"],
+                        port=_port(relp["port"], None),
+                        protocol="relp",
+                        source=f"{path}:{number}",
+                        active=running,
+                        inactive_reason=why,
+                    )
+                )
+        for number, body in _actions(lines):
+            params = {k.lower(): v for k, v in _PARAM.findall(body)}
+            kind = params.get("type", "").lower()
+            if kind not in ("omfwd", "omrelp") or not params.get("target"):
+                continue
+            protocol = "relp" if kind == "omrelp" else params.get("protocol", "udp").lower()
+            targets.append(
+                ForwardTarget(
+                    via="rsyslog",
+                    host=params["target"],
+                    port=_port(params.get("port"), 514 if kind == "omfwd" else None),
+                    protocol=protocol,
+                    source=f"{path}:{number}",
+                    active=running,
+                    inactive_reason=why,
+                )
+            )
+    return targets
+
+
+# -- syslog-ng --------------------------------------------------------------------------------
+
+_NG_DRIVER = re.compile(r'\b(network|syslog|tcp6?|udp6?)\s*\(\s*"([^"]+)"(?P<opts>[^;]*)')
+
+
+def parse_syslog_ng(text: str, running: bool) -> list[ForwardTarget]:
+    """Network drivers inside ``destination`` blocks of syslog-ng.conf and conf.d."""
+    targets: list[ForwardTarget] = []
+    for path, lines in _files(text):
+        code = "\n".join(_uncomment(line) for line in lines)
+        for block in re.finditer(r"\bdestination\s+\S+\s*\{(.*?)\}\s*;", code, re.S):
+            for m in _NG_DRIVER.finditer(block[1]):
+                port = re.search(r"\bport\s*\(\s*(\d+)", m["opts"])
+                transport = re.search(r'\btransport\s*\(\s*"?(\w+)', m["opts"])
+                driver = m[1].rstrip("6")
+                protocol = driver if driver in ("tcp", "udp") else "udp"
+                if transport:
+                    protocol = transport[1].lower()
+                line = code.count("\n", 0, block.start(1) + m.start()) + 1
+                targets.append(
+                    ForwardTarget(
+                        via="syslog-ng",
+                        host=m[2],
+                        port=_port(port[1] if port else None, 601 if driver == "syslog" else 514),
+                        protocol=protocol,
+                        source=f"{path}:{line}",
+                        active=running,
+                        inactive_reason="" if running else "syslog-ng is not running",
+                    )
+                )
+    return targets
+
+
+# -- systemd-journal-upload -------------------------------------------------------------------
+
+
+def parse_journal_upload(text: str) -> list[ForwardTarget]:
+    """``URL=`` of journal-upload.conf(.d) (last one wins), active when the service is enabled."""
+    enabled = re.search(r"^@@enabled (\S+)", text, re.M)
+    active = re.search(r"^@@active (\S+)", text, re.M)
+    url, source = "", ""
+    for path, lines in _files(text):
+        for number, line in enumerate(lines, 1):
+            key, _, value = _uncomment(line).strip().partition("=")
+            if key.strip() == "URL":
+                url, source = value.strip(), f"{path}:{number}"
+    if not url:
+        return []
+    split = urlsplit(url if "://" in url else f"https://{url}")
+    on = enabled is not None and enabled[1] in ("enabled", "enabled-runtime")
+    why = "" if on else "systemd-journal-upload.service is not enabled"
+    if on and active is not None and active[1] != "active":
+        on, why = False, f"systemd-journal-upload.service is {active[1]}"
+    if on and active is None:
+        on, why = False, "enabled, but systemd does not run here to start it"
+    return [
+        ForwardTarget(
+            via="journal-upload",
+            host=split.hostname or url,
+            port=split.port or 19532,  # journal-remote's default port
+            protocol=split.scheme or "https",
+            source=source,
+            active=on,
+            inactive_reason=why,
+        )
+    ]
+
+
+# -- time synchronisation ---------------------------------------------------------------------
+
+_LOCAL_REFS = ("7F7F0101", "00000000")  # chrony's "local" reference clock; none selected
+
+
+def _chrony(tracking: str) -> TimeSyncFacts:
+    values: dict[str, str] = {}
+    for line in tracking.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            values[key.strip()] = value.strip()
+    if "Reference ID" not in values or "Leap status" not in values:
+        raise ValueError(f"unexpected chronyc tracking output: {tracking.strip()[:200]!r}")
+    ref_id, _, ref_text = values["Reference ID"].partition(" ")
+    ref_name = ref_text.strip("() ") or None
+    leap = values["Leap status"]
+    offset = None
+    m = re.match(r"([\d.]+) seconds (fast|slow)", values.get("System time", ""))
+    if m:
+        offset = float(m[1])
+    synced = leap != "Not synchronised" and ref_id.upper() not in _LOCAL_REFS
+    detail = f"chronyd: reference {ref_id} ({ref_name or 'none'}), leap status {leap}"
+    if ref_id.upper() == "7F7F0101":
+        detail += " — following only its own local clock"
+    if offset is not None and synced:
+        detail += f", offset {offset:.6f} s"
+    return TimeSyncFacts(
+        synchronized=synced,
+        source="chronyc tracking",
+        detail=detail,
+        reference=ref_name,
+        offset_seconds=offset,
+        evidence=tracking.strip(),
+    )
+
+
+def _ntpq(text: str) -> TimeSyncFacts:
+    lines = text.splitlines()
+    rule = next((i for i, line in enumerate(lines) if line.startswith("====")), None)
+    if rule is None or "refid" not in text:
+        raise ValueError(f"unexpected ntpq -pn output: {text.strip()[:200]!r}")
+    # the tally code in the first column: "*" system peer, "o" PPS peer
+    selected = next((line for line in lines[rule + 1 :] if line[:1] in ("*", "o")), None)
+    if selected is None:
+        return TimeSyncFacts(
+            synchronized=False,
+            source="ntpq",
+            detail="ntpd: no system peer selected",
+            evidence=text.strip(),
+        )
+    cols = selected[1:].split()
+    offset = abs(float(cols[8])) / 1000 if len(cols) > 8 else None  # ntpq shows milliseconds
+    return TimeSyncFacts(
+        synchronized=True,
+        source="ntpq",
+        detail=f"ntpd: system peer {cols[0]}" + (f", offset {offset:.6f} s" if offset else ""),
+        reference=cols[0],
+        offset_seconds=offset,
+        evidence=text.strip(),
+    )
+
+
+def _servers(config: str, daemon: str) -> tuple[str, ...]:
+    servers: list[str] = []
+    for path, lines in _files(config):
+        chrony = "/chrony" in path
+        ntp = path.endswith("ntp.conf")
+        timesyncd = "timesyncd" in path
+        if not {"chronyd": chrony, "ntpd": ntp, "timesyncd": timesyncd}.get(daemon, False):
+            continue
+        for line in lines:
+            words = _uncomment(line).split()
+            if not words:
+                continue
+            if (chrony or ntp) and words[0] in ("server", "pool", "peer") and len(words) > 1:
+                servers.append(words[1])
+            elif timesyncd and words[0].startswith("NTP="):
+                servers.extend(" ".join(words)[4:].split())
+    return tuple(dict.fromkeys(servers))
+
+
+def parse_time_sync(
+    timedatectl: tuple[str, int],
+    chrony: tuple[str, int],
+    ntpq: tuple[str, int],
+    config: str,
+) -> TimeSyncFacts:
+    """timedatectl when systemd runs; otherwise chronyd or ntpd, whichever runs. ValueError
+    when the daemon that runs cannot be read."""
+    chrony_text, chrony_rc = chrony
+    ntpq_text, ntpq_rc = ntpq
+    chrony_runs = not chrony_text.startswith("@@") and chrony_rc != -1
+    ntpd_runs = not ntpq_text.startswith("@@") and ntpq_rc != -1
+    daemon = "chronyd" if chrony_runs else "ntpd" if ntpd_runs else "timesyncd"
+    found: TimeSyncFacts | None = None
+    if chrony_runs:
+        if chrony_rc != 0 or "506 Cannot talk" in chrony_text:
+            raise ValueError(f"chronyd runs but chronyc tracking failed: {chrony_text.strip()}")
+        found = _chrony(chrony_text)
+    elif ntpd_runs:
+        if ntpq_rc != 0:
+            raise ValueError(f"ntpd runs but ntpq -pn failed (exit {ntpq_rc})")
+        found = _ntpq(ntpq_text)
+    text, rc = timedatectl
+    if not text.startswith("@@"):  # systemd is PID 1: the kernel's own verdict
+        if rc != 0:
+            if found is None:
+                raise ValueError(f"timedatectl show failed (exit {rc}): {text.strip()[-200:]}")
+        else:
+            values = dict(line.partition("=")[::2] for line in text.splitlines())
+            if "NTPSynchronized" not in values:
+                raise ValueError("timedatectl show printed no NTPSynchronized")
+            synced = values["NTPSynchronized"] == "yes"
+            detail = f"timedatectl: NTP={values.get('NTP', '?')}, NTPSynchronized="
+            detail += values["NTPSynchronized"] + (f"; {found.detail}" if found else "")
+            return TimeSyncFacts(
+                synchronized=synced and (found is None or found.synchronized),
+                source="timedatectl",
+                detail=detail,
+                reference=found.reference if found else None,
+                offset_seconds=found.offset_seconds if found else None,
+                servers=_servers(config, daemon),
+                evidence=text.strip(),
+            )
+    if found is None:
+        stopped = "" if chrony_text.startswith("@@not-installed") else "; chrony is installed"
+        candidates = "chronyd, ntpd" + (
+            ", systemd-timesyncd" if not text.startswith("@@") else "; systemd is not PID 1"
+        )
+        return TimeSyncFacts(
+            synchronized=False,
+            source="no NTP client",
+            detail=f"no NTP client is running ({candidates}){stopped}",
+            servers=_servers(config, "chronyd") + _servers(config, "ntpd"),
+        )
+    return found.model_copy(update={"servers": _servers(config, daemon)})
+
+
+# -- the domain -------------------------------------------------------------------------------
+
+
+def parse(raw: dict[str, Any], host: dict[str, Any]) -> LoggingFacts:
+    """``raw`` is the document's ``logging`` member, ``host`` its ``host`` member."""
+    problems: dict[str, str] = {}
+    procs_text, procs_rc = _out(raw, "procs")
+    procs = set(procs_text.split())
+    targets: tuple[ForwardTarget, ...] | None = None
+    seen: list[str] = []
+    rsyslog, rsyslog_rc = _out(raw, "rsyslog")
+    syslog_ng, ng_rc = _out(raw, "syslog_ng")
+    upload, upload_rc = _out(raw, "journal_upload")
+    if procs_rc != 0 or not procs:
+        problems["forward_targets"] = "the running processes could not be listed (/proc)"
+    elif -1 in (rsyslog_rc, ng_rc, upload_rc):
+        problems["forward_targets"] = "the answer has no syslog configuration (old fragment?)"
+    else:
+        found: list[ForwardTarget] = []
+        for name, text, daemon, parser in (
+            ("rsyslog", rsyslog, "rsyslogd", parse_rsyslog),
+            ("syslog-ng", syslog_ng, "syslog-ng", parse_syslog_ng),
+        ):
+            if text.startswith("@@not-installed"):
+                continue
+            running = daemon in procs
+            seen.append(f"{name} ({'running' if running else 'not running'})")
+            found += parser(text, running)
+        if not upload.startswith("@@not-installed"):
+            seen.append("systemd-journal-upload")
+            found += parse_journal_upload(upload)
+        targets = tuple(found)
+
+    time_sync: TimeSyncFacts | None = None
+    try:
+        time_sync = parse_time_sync(
+            _out(raw, "timedatectl"),
+            _out(raw, "chrony"),
+            _out(raw, "ntpq"),
+            _out(raw, "ntp_config")[0],
+        )
+        sources = _out(raw, "chrony_sources")[0].strip()
+        if sources and time_sync.evidence:
+            time_sync = time_sync.model_copy(
+                update={"evidence": f"{time_sync.evidence}\n\n{sources}"}
+            )
+    except ValueError as exc:
+        problems["time_sync"] = str(exc)
+
+    return LoggingFacts(
+        forward_targets=targets,
+        forwarders_seen=tuple(seen),
+        time_sync=time_sync,
+        problems=problems,
+    )
