@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -30,10 +31,16 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
+import yaml
+
+from baluarte.collected import CollectOptions
+from baluarte.engine import load_inputs
 from baluarte.lab.aptrepo import publish_updates
 from baluarte.lab.images import IMAGE_PACKAGES, ensure_image
 from baluarte.lab.linux_hosts import LinuxHost, LinuxHostLab
+from baluarte.plan import plan
 from checks.linux.bundle import LINUX_DOMAINS, collection_script
+from checks.linux.collector import settings_for
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent / "baluarte"
@@ -43,6 +50,25 @@ RSS_WRAPPER = (
     "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN)"
     ".ru_maxrss)); sys.exit(rc)"
 )
+
+
+def write_policy(tmp: Path, baseline: Path) -> Path:
+    """The baseline, with its backup controls pointed at each host's restic repository."""
+    policy = yaml.safe_load(baseline.read_text())
+    policy["id"] = "bench"
+    source = {
+        "tool": "restic",
+        "repository": "/srv/restic",
+        "password": "env:BENCH_RESTIC_PASSWORD",
+    }
+    for name, params in (policy.get("backup") or {}).items():
+        params.update(source)
+        if name == "configured":
+            params["paths"] = ["/srv/data"]
+    folder = tmp / "policies"
+    folder.mkdir()
+    (folder / "bench.yaml").write_text(yaml.safe_dump(policy, sort_keys=False))
+    return folder
 
 
 def write_inventory(tmp: Path, lab: LinuxHostLab, hosts: Sequence[LinuxHost]) -> None:
@@ -72,9 +98,19 @@ def sessions(host: LinuxHost) -> int:
     return len(re.findall(r"Starting session: command", log))
 
 
+RESTIC_PASSWORD = "bench-only-password"
+
+
 def prepare(host: LinuxHost) -> None:
     publish_updates(
         host, normal=[("bl-demo", "1.0", "1.1")], security=[("bl-sec", "1.0", "1.0+deb12u1")]
+    )
+    # a real restic repository with one snapshot, so the backup controls (and the restore
+    # test) do their real work
+    host.run(
+        "mkdir -p /srv/data && for i in 1 2 3 4 5; do head -c 20000 /dev/urandom > /srv/data/f$i;"
+        f" done && export RESTIC_REPOSITORY=/srv/restic RESTIC_PASSWORD={RESTIC_PASSWORD} &&"
+        " restic init -q && restic backup -q /srv/data"
     )
     # sshd logs each session at VERBOSE: that is how remote commands are counted
     host.run("echo 'LogLevel VERBOSE' > /etc/ssh/sshd_config.d/99-bench.conf")
@@ -87,21 +123,50 @@ def reset_session_logs(hosts: Sequence[LinuxHost]) -> None:
         (h.root / "var/log/baluarte-sshd.log").write_text("")
 
 
-def floor(lab: LinuxHostLab, hosts: Sequence[LinuxHost], script: str) -> float:
+def host_jobs(tmp: Path, policy: Path) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Per host, the exact script and stdin `baluarte check` sends (settings included)."""
+    os.environ["BENCH_RESTIC_PASSWORD"] = RESTIC_PASSWORD
+    inputs = load_inputs([tmp / "inventory.yaml"], policy, tmp / "waivers.yaml")
+    jobs = {}
+    for device_plan in plan(inputs.inventory, inputs.policies):
+        settings = settings_for(device_plan, CollectOptions())
+        jobs[device_plan.ref.device.address] = collection_script(LINUX_DOMAINS, settings)
+    return jobs
+
+
+def floor(
+    lab: LinuxHostLab, hosts: Sequence[LinuxHost], jobs: dict[str, tuple[str, tuple[str, ...]]]
+) -> float:
     started = time.monotonic()
-    procs = [
-        subprocess.Popen(
-            ["ssh", "-T", "-o", "BatchMode=yes", "-o", "KexAlgorithms=curve25519-sha256",
-             "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={lab.known_hosts_path}",
-             "-i", str(lab.key_path), f"root@{h.address}", "sh -s"],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    procs = []
+    for h in hosts:
+        script, stdin = jobs[h.address]
+        procs.append(
+            subprocess.Popen(
+                [
+                    "ssh",
+                    "-T",
+                    "-o",
+                    "BatchMode=yes",
+                    "-o",
+                    "KexAlgorithms=curve25519-sha256",
+                    "-o",
+                    "StrictHostKeyChecking=yes",
+                    "-o",
+                    f"UserKnownHostsFile={lab.known_hosts_path}",
+                    "-i",
+                    str(lab.key_path),
+                    f"root@{h.address}",
+                    "sh -c " + shlex.quote(script),
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         )
-        for h in hosts
-    ]  # fmt: skip
-    for p in procs:
-        assert p.stdin is not None
-        p.stdin.write(script.encode())
-        p.stdin.close()
+        assert procs[-1].stdin is not None
+        procs[-1].stdin.write("".join(f"{line}\n" for line in stdin).encode())
+        procs[-1].stdin.close()
     for p in procs:
         p.wait()
     return time.monotonic() - started
@@ -112,12 +177,13 @@ def run_check(
 ) -> tuple[float, float, int]:
     (tmp / "rss").unlink(missing_ok=True)
     started = time.monotonic()
+    env = {**os.environ, "BENCH_RESTIC_PASSWORD": RESTIC_PASSWORD}
     done = subprocess.run(
         [sys.executable, "-c", RSS_WRAPPER, str(tmp / "rss"), str(BIN), "check",
          "--format", "json", "--parallel", str(parallel), *extra,
          "--inventory", str(tmp / "inventory.yaml"), "--policies", str(policy),
          "--waivers", str(tmp / "waivers.yaml"), "--db", str(tmp / "runs.db")],
-        capture_output=True, text=True, cwd=tmp,
+        capture_output=True, text=True, cwd=tmp, env=env,
     )  # fmt: skip
     wall = time.monotonic() - started
     return wall, int((tmp / "rss").read_text()) / 1024, done.returncode
@@ -210,16 +276,17 @@ def main() -> int:
             for h in hosts:
                 prepare(h)
             write_inventory(tmp, lab, hosts)
-            floor_s = floor(lab, hosts, script)
+            policy = write_policy(tmp, args.policy)
+            floor_s = floor(lab, hosts, host_jobs(tmp, policy))
             reset_session_logs(hosts)
-            wall, peak_mb, rc = run_check(tmp, args.policy, args.parallel)
+            wall, peak_mb, rc = run_check(tmp, policy, args.parallel)
             counts = [sessions(h) for h in hosts]
             row = (
                 f"| {n} | {wall:.2f} s (exit {rc}) | {floor_s:.2f} s | {wall / floor_s:.2f}× "
                 f"| {min(counts)}–{max(counts)} | {peak_mb:.0f} MB |"
             )
             if args.restore_test:
-                restore_s, _, _ = run_check(tmp, args.policy, args.parallel, ["--restore-test"])
+                restore_s, _, _ = run_check(tmp, policy, args.parallel, ["--restore-test"])
                 row += f" {restore_s:.2f} s |"
             if args.ansible:
                 ansible_s = ansible(tmp, lab, hosts, playbook_bin)
