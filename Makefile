@@ -27,6 +27,7 @@ demo: $(STAMP)
 	$(BIN)/baluarte demo
 
 test: $(STAMP) system-deps
+	$(BIN)/python -m baluarte.lab.prepare
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
