@@ -146,17 +146,21 @@ def _reboot(
         if not lines[1:]:
             reasons.append("/var/run/reboot-required present")
         sources.append("reboot-required file")
+    kernel_known = False
     if needrestart_rc == 0:
         sources.append("needrestart")
         status = dict(line.split(": ", 1) for line in needrestart.splitlines() if ": " in line)
+        # KSTA 0 means needrestart could not tell (containers, no /boot): not "no reboot"
+        kernel_known = status.get("NEEDRESTART-KSTA", "0") != "0"
         if status.get("NEEDRESTART-KSTA") in ("2", "3"):
             expected = status.get("NEEDRESTART-KEXP", "a newer kernel")
             reasons.append(
                 f"kernel {status.get('NEEDRESTART-KCUR', '?')} running, {expected} installed"
             )
-    elif kernels_newer:
+    if not kernel_known and kernels_newer is not None:
         sources.append("kernel comparison")
-        reasons.append("a newer kernel is installed than the one running")
+        if kernels_newer:
+            reasons.append("a newer kernel is installed than the one running")
     return RebootState(
         required=bool(reasons), since=since, reasons=tuple(reasons), source=", ".join(sources)
     )

@@ -401,3 +401,21 @@ def test_an_ansible_inventory_is_checked_as_it_is(tmp_path, lab, linux_host):
     sec = got[("testhost", "patching.security_updates_pending")]
     assert sec["status"] == "fail" and sec["client"] == "acme"
     assert sec["observed"] == "1 pending security updates: bl-sec (1.0 → 1.0+deb12u1)"
+
+
+def test_kernel_current_passes_on_the_newest_kernel_and_fails_behind_it(tmp_path, lab, make_host):
+    current, behind = make_host("kcurrent"), make_host("kbehind")
+    running = current.run("uname -r").stdout.strip()
+    # kernel packages named after the running kernel, as Debian names them
+    install_packages(current, [(f"linux-image-{running}", "1.0")])
+    install_packages(
+        behind, [(f"linux-image-{running}", "1.0"), ("linux-image-99.1.0-1-amd64", "99.1")]
+    )
+    write_inputs(tmp_path, lab, [current, behind])
+    got = findings(baluarte(tmp_path, "check", "--format", "json"))
+    ok = got[("kcurrent", "patching.kernel_current")]
+    assert ok["status"] == "pass" and ok["observed"] == f"running {running}"
+    old = got[("kbehind", "patching.kernel_current")]
+    assert old["status"] == "fail" and old["expected"].endswith("(99.1.0-1-amd64)")
+    reboot = got[("kbehind", "patching.reboot_required")]
+    assert reboot["status"] == "fail" and "newer kernel" in reboot["observed"]

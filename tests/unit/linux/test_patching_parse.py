@@ -135,3 +135,22 @@ def test_failed_simulation_is_unknown_not_zero():
 def test_no_apt_means_nothing_known():
     facts = parse({"manager": field("")}, HOST)
     assert facts.pending is None and facts.packages is None and facts.problems
+
+
+def test_needrestart_unknown_kernel_state_falls_back_to_kernel_comparison():
+    unknown = "NEEDRESTART-VER: 3.6\nNEEDRESTART-KCUR: 6.1.0-27-amd64\nNEEDRESTART-KSTA: 0\n"
+    facts = parse(raw(needrestart=field(unknown)), HOST)
+    assert facts.reboot is not None and facts.reboot.required
+    assert "kernel comparison" in facts.reboot.source
+
+
+def test_needrestart_saying_current_kernel_is_trusted():
+    current = "NEEDRESTART-VER: 3.6\nNEEDRESTART-KCUR: 6.1.0-28-amd64\nNEEDRESTART-KSTA: 1\n"
+    facts = parse(raw(needrestart=field(current)), HOST)
+    assert facts.reboot is not None and not facts.reboot.required
+    pending = (
+        "NEEDRESTART-KCUR: 6.1.0-27-amd64\nNEEDRESTART-KSTA: 3\nNEEDRESTART-KEXP: 6.1.0-28-amd64\n"
+    )
+    facts = parse(raw(needrestart=field(pending)), HOST)
+    assert facts.reboot is not None and facts.reboot.required
+    assert facts.reboot.reasons == ("kernel 6.1.0-27-amd64 running, 6.1.0-28-amd64 installed",)
