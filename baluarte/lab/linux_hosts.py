@@ -43,6 +43,7 @@ __all__ = [
     "leftovers",
     "reap_stale_labs",
     "remove_cgroup",
+    "run_inside",
 ]
 
 NETWORK = ipaddress.IPv4Network("10.200.0.0/16")
@@ -109,6 +110,30 @@ def _wait_for(predicate: Callable[[], bool], what: str, timeout: float) -> None:
         time.sleep(0.02)
 
 
+def run_inside(
+    name: str,
+    pid: int,
+    namespaces: tuple[str, ...],
+    cmd: str,
+    check: bool,
+    input: str | None,
+    timeout: float,
+) -> subprocess.CompletedProcess[str]:
+    """``sh -c cmd`` in the namespaces (nsenter flags) and root of process ``pid``."""
+    done = subprocess.run(
+        ["nsenter", "-t", str(pid), *namespaces, "/bin/sh", "-c", cmd],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=_ENV,
+        timeout=timeout,
+        check=False,
+    )
+    if check and done.returncode != 0:
+        raise HostCommandError(name, cmd, done)
+    return done
+
+
 class LinuxHost:
     """One running lab host. Create with ``LinuxHostLab.up``, never directly."""
 
@@ -147,19 +172,8 @@ class LinuxHost:
         """
         if not self._init_pid:
             raise LabError(f"{self.name} is not running")
-        argv = ["nsenter", "-t", str(self._init_pid), "-m", "-u", "-n", "-p", "-r", "-w"]
-        done = subprocess.run(
-            [*argv, "/bin/sh", "-c", cmd],
-            input=input,
-            capture_output=True,
-            text=True,
-            env=_ENV,
-            timeout=timeout,
-            check=False,
-        )
-        if check and done.returncode != 0:
-            raise HostCommandError(self.name, cmd, done)
-        return done
+        namespaces = ("-m", "-u", "-n", "-p", "-r", "-w")
+        return run_inside(self.name, self._init_pid, namespaces, cmd, check, input, timeout)
 
     def stop_sshd(self) -> None:
         """Stop the listening sshd; connections are then refused (open sessions survive)."""

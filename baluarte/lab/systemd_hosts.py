@@ -67,13 +67,13 @@ from baluarte.lab.images import IMAGE_PACKAGES, LabError, ensure_image
 from baluarte.lab.linux_hosts import (
     NSPAWN_PROPAGATE,
     REGISTRY,
-    HostCommandError,
     LinuxHost,
     LinuxHostLab,
     _port_open,
     _wait_for,
     leftovers,
     remove_cgroup,
+    run_inside,
 )
 
 __all__ = [
@@ -168,19 +168,8 @@ class SystemdHost(LinuxHost):
         """Run ``sh -c cmd`` as root inside the container (all its namespaces and its root)."""
         if not self._leader:
             raise LabError(f"{self.name} is not running")
-        argv = ["nsenter", "-t", str(self._leader), "-m", "-u", "-i", "-n", "-p", "-C", "-r", "-w"]
-        done = subprocess.run(
-            [*argv, "/bin/sh", "-c", cmd],
-            input=input,
-            capture_output=True,
-            text=True,
-            env=_ENV,
-            timeout=timeout,
-            check=False,
-        )
-        if check and done.returncode != 0:
-            raise HostCommandError(self.name, cmd, done)
-        return done
+        namespaces = ("-m", "-u", "-i", "-n", "-p", "-C", "-r", "-w")
+        return run_inside(self.name, self._leader, namespaces, cmd, check, input, timeout)
 
     def systemctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """``systemctl ARGS`` inside the host (arguments are shell-quoted)."""

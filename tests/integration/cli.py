@@ -77,6 +77,27 @@ def baluarte(
     return subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=300, cwd=tmp)
 
 
+def ssh(lab: LinuxHostLab, host: LinuxHost, command: str) -> subprocess.CompletedProcess[str]:
+    """The system OpenSSH client, with the lab's key and strict host-key checking."""
+    return subprocess.run(
+        [
+            "ssh",
+            "-i", str(lab.key_path),
+            "-o", "StrictHostKeyChecking=yes",
+            "-o", f"UserKnownHostsFile={lab.known_hosts_path}",
+            "-o", "BatchMode=yes",
+            "-o", "ConnectTimeout=5",
+            "-p", str(host.port),
+            f"root@{host.address}",
+            command,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )  # fmt: skip
+
+
 def assert_no_canary(*texts: str) -> None:
     for text in texts:
         assert CANARY not in text

@@ -12,30 +12,11 @@ import pytest
 
 from baluarte.lab.aptrepo import install_packages, publish_updates
 from baluarte.lab.images import LabError, bookworm_mirror
-from baluarte.lab.linux_hosts import LinuxHost, LinuxHostLab, leftovers, reap_stale_labs
+from baluarte.lab.linux_hosts import LinuxHostLab, leftovers, reap_stale_labs
+from tests.integration.cli import ssh
 
 pytestmark = pytest.mark.hosts
 RP_FILTER = Path("/proc/sys/net/ipv4/conf/all/rp_filter")
-
-
-def ssh(lab: LinuxHostLab, host: LinuxHost, command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            "ssh",
-            "-i", str(lab.key_path),
-            "-o", "StrictHostKeyChecking=yes",
-            "-o", f"UserKnownHostsFile={lab.known_hosts_path}",
-            "-o", "BatchMode=yes",
-            "-o", "ConnectTimeout=5",
-            "-p", str(host.port),
-            f"root@{host.address}",
-            command,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )  # fmt: skip
 
 
 def test_ssh_with_strict_host_key_checking_reaches_the_named_host(lab, make_host):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from baluarte.lab.linux_hosts import LinuxHostLab, reap_stale_labs
+from baluarte.lab.linux_hosts import reap_stale_labs
 from baluarte.lab.systemd_hosts import (
     MAX_RUNNING,
     LabError,
@@ -21,7 +21,7 @@ from baluarte.lab.systemd_hosts import (
     leftovers,
 )
 from tests.integration import cli
-from tests.integration.cli import baluarte, findings
+from tests.integration.cli import baluarte, findings, ssh
 
 pytestmark = pytest.mark.hosts
 INOTIFY_LIMIT = Path("/proc/sys/fs/inotify/max_user_instances")
@@ -56,26 +56,6 @@ patching:
   automatic_updates: {required: true}
   reboot_required: {grace_days: 7}
 """
-
-
-def ssh(lab: LinuxHostLab, host: SystemdHost, command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            "ssh",
-            "-i", str(lab.key_path),
-            "-o", "StrictHostKeyChecking=yes",
-            "-o", f"UserKnownHostsFile={lab.known_hosts_path}",
-            "-o", "BatchMode=yes",
-            "-o", "ConnectTimeout=5",
-            "-p", str(host.port),
-            f"root@{host.address}",
-            command,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )  # fmt: skip
 
 
 def test_ssh_reaches_a_booted_systemd_with_strict_host_key_checking(systemd_lab, systemd_host):
