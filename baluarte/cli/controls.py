@@ -10,10 +10,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from baluarte.cli.options import Format, FormatOpt
 from baluarte.controls import catalogue
 
 __all__ = ["register"]
+
+
+class ControlsFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    MARKDOWN = "markdown"
 
 
 class PlatformChoice(StrEnum):
@@ -26,12 +31,20 @@ def controls_command(
     platform: Annotated[
         PlatformChoice | None, typer.Option(help="Only controls for this platform.")
     ] = None,
-    output: FormatOpt = Format.TEXT,
+    output: Annotated[
+        ControlsFormat,
+        typer.Option("--format", "-f", help="text, json, or markdown (docs/controls.md)."),
+    ] = ControlsFormat.TEXT,
 ) -> None:
     """List every control: id, title, default severity, platforms and framework mappings."""
     controls = [c for c in catalogue().values() if platform is None or str(platform) in c.platforms]
-    if output is Format.JSON:
+    if output is ControlsFormat.JSON:
         typer.echo(json.dumps([c.as_dict() for c in controls], indent=2, ensure_ascii=False))
+        return
+    if output is ControlsFormat.MARKDOWN:
+        from reports.catalogue_markdown import render_catalogue
+
+        typer.echo(render_catalogue(controls), nl=False)
         return
     table = Table(title="Baluarte controls")
     for col in ("id", "title", "severity", "platforms", "ISO 27001", "ENS", "GDPR", "built"):

@@ -79,3 +79,13 @@ def test_catalogue_matches_the_design_table():
         "logging.time_sync": {"linux", "windows", "fortigate"},
     }
     assert {cid: set(c.platforms) for cid, c in catalogue().items()} == table
+
+
+def test_docs_controls_md_is_the_catalogue():
+    from reports.catalogue_markdown import render_catalogue
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "controls.md"
+    expected = render_catalogue(catalogue().values())
+    assert doc.read_text() == expected, "regenerate: baluarte controls --format markdown"
+    for control_id in catalogue():
+        assert f"`{control_id}`" in expected
