@@ -13,6 +13,7 @@ from checks.facts.access import (
     SshFacts,
     SshView,
 )
+from checks.linux.raw import out
 
 __all__ = ["parse", "parse_admins", "parse_insecure", "parse_password_policy", "parse_sshd"]
 
@@ -21,13 +22,6 @@ _ROOT_LOGIN = {"without-password": "prohibit-password"} | {
     v: v for v in ("no", "forced-commands-only", "prohibit-password", "yes")
 }
 PRIVILEGED_GROUPS = ("sudo", "wheel", "admin")
-
-
-def _out(raw: dict[str, Any], key: str) -> tuple[str, int]:
-    item = raw.get(key)
-    if not isinstance(item, dict):
-        return "", -1
-    return str(item.get("out", "")), int(item.get("rc", -1))
 
 
 # -- sshd -------------------------------------------------------------------------------------
@@ -463,16 +457,16 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> AccessFacts:
     problems: dict[str, str] = {}
 
     ssh: SshFacts | None = None
-    text, rc = _out(raw, "sshd")
+    text, rc = out(raw, "sshd")
     try:
-        ssh = parse_sshd(text, rc, _out(raw, "matches")[0])
+        ssh = parse_sshd(text, rc, out(raw, "matches")[0])
     except ValueError as exc:
         problems["ssh"] = str(exc)
 
     admins: tuple[AdminAccount, ...] | None = None
-    passwd, passwd_rc = _out(raw, "passwd")
-    groups, groups_rc = _out(raw, "groups")
-    sudoers, sudoers_rc = _out(raw, "sudoers")
+    passwd, passwd_rc = out(raw, "passwd")
+    groups, groups_rc = out(raw, "groups")
+    sudoers, sudoers_rc = out(raw, "sudoers")
     if passwd_rc != 0 or groups_rc != 0:
         problems["admins"] = _failure(
             "getent passwd" if passwd_rc else "getent group",
@@ -490,23 +484,23 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> AccessFacts:
     policy = None
     try:
         policy = parse_password_policy(
-            _out(raw, "pwquality")[0],
-            _out(raw, "pam")[0],
-            _out(raw, "faillock")[0],
-            _out(raw, "login_defs")[0],
+            out(raw, "pwquality")[0],
+            out(raw, "pam")[0],
+            out(raw, "faillock")[0],
+            out(raw, "login_defs")[0],
         )
     except ValueError as exc:
         problems["password_policy"] = str(exc)
 
     insecure: tuple[InsecureService, ...] | None = None
-    listening, listening_rc = _out(raw, "listening")
-    packages, packages_rc = _out(raw, "packages")
+    listening, listening_rc = out(raw, "listening")
+    packages, packages_rc = out(raw, "packages")
     if listening_rc != 0:
         problems["insecure_services"] = _failure("ss -ltun", listening, listening_rc)
     elif packages_rc != 0 or "@@" not in packages:
         problems["insecure_services"] = _failure("the package query", packages, packages_rc)
     else:
-        insecure = parse_insecure(listening, packages, _out(raw, "inetd")[0])
+        insecure = parse_insecure(listening, packages, out(raw, "inetd")[0])
 
     return AccessFacts(
         ssh=ssh,

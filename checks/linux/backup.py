@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timezone
 from typing import Any, Literal
 
 from baluarte.plan import PlannedControl
@@ -26,6 +26,7 @@ from checks.linux.backup_restic import parse_snapshots, restic_problem
 from checks.linux.backup_systemd import parse_job
 from checks.linux.backup_veeam import parse_jobs, parse_sessions
 from checks.linux.bundle import Settings
+from checks.linux.raw import epoch, field, host_clock
 from checks.policy.backup import BackupSource, RestoreTested
 
 __all__ = ["mask_location", "parse", "parse_restore", "settings"]
@@ -70,24 +71,6 @@ def mask_location(location: str) -> str:
     return re.sub(r"(://)([^/@:]+):[^/@]*@", r"\1\2:***@", location)
 
 
-def _out(raw: dict[str, Any], key: str) -> tuple[str, int] | None:
-    item = raw.get(key)
-    if not isinstance(item, dict):
-        return None
-    return str(item.get("out", "")), int(item.get("rc", -1))
-
-
-def _clock(host: dict[str, Any]) -> tuple[timezone, datetime | None]:
-    item = host.get("clock")
-    parts = str(item.get("out", "")).split() if isinstance(item, dict) else []
-    tz = UTC
-    if len(parts) > 1 and (m := re.fullmatch(r"([+-])(\d\d)(\d\d)", parts[1])):
-        delta = timedelta(hours=int(m[2]), minutes=int(m[3]))
-        tz = timezone(delta if m[1] == "+" else -delta)
-    now = datetime.fromtimestamp(int(parts[0]), UTC) if parts and parts[0].isdigit() else None
-    return tz, now
-
-
 def _hostname(host: dict[str, Any]) -> str:
     item = host.get("hostname")
     return str(item.get("out", "")).strip() if isinstance(item, dict) else ""
@@ -96,13 +79,13 @@ def _hostname(host: dict[str, Any]) -> str:
 def _repository(
     raw: dict[str, Any], tool: Literal["restic", "borg"], location: str, tz: timezone, host: str
 ) -> Repository:
-    state_field = _out(raw, "repo_state")
+    state_field = field(raw, "repo_state")
     if state_field and state_field[0].strip() == "missing":
         return Repository(
             tool=tool, location=location, state="missing", problem="the path does not exist"
         )
     key = "restic_snapshots" if tool == "restic" else "borg_list"
-    answer = _out(raw, key)
+    answer = field(raw, key)
     if answer is None:
         return Repository(
             tool=tool, location=location, state="unreadable", problem=f"no {key} output"
@@ -139,10 +122,6 @@ def _repository(
     )
 
 
-def _epoch(text: str) -> datetime | None:
-    return datetime.fromtimestamp(int(text), UTC) if text.isdigit() and int(text) > 0 else None
-
-
 def parse_restore(text: str, now: bool, repository: str) -> RestoreTest:
     """The restore test's ``key=value`` lines (``now``) or its JSON record. Raises ValueError."""
     if now:
@@ -161,8 +140,8 @@ def parse_restore(text: str, now: bool, repository: str) -> RestoreTest:
         raise ValueError("restore test result or time missing")
     return RestoreTest(
         at=datetime.fromtimestamp(int(at), UTC),
-        source_modified=_epoch(fields.get("source_mtime", "")),
-        backup_time=_epoch(fields.get("backup_time", "")),
+        source_modified=epoch(fields.get("source_mtime", "")),
+        backup_time=epoch(fields.get("backup_time", "")),
         tool=fields.get("tool", ""),
         result=result,
         file=fields.get("file") or None,
@@ -176,21 +155,21 @@ def parse_restore(text: str, now: bool, repository: str) -> RestoreTest:
 
 def parse(raw: dict[str, Any], host: dict[str, Any]) -> BackupFacts:
     """``raw`` is the document's ``backup`` member, ``host`` its ``host`` member."""
-    tz, _ = _clock(host)
-    tool_field = _out(raw, "tool")
+    tz, _ = host_clock(host)
+    tool_field = field(raw, "tool")
     tool = tool_field[0].strip() if tool_field else ""
     problems: list[str] = []
     facts: dict[str, Any] = {"tool": None}
-    repo_field = _out(raw, "repository")
+    repo_field = field(raw, "repository")
     repo_name = repo_field[0].strip() if repo_field else ""
 
-    record = _out(raw, "restore_record")
+    record = field(raw, "restore_record")
     if record and record[0].strip() not in ("", "absent"):
         try:
             facts["restore_record"] = parse_restore(record[0], False, repo_name)
         except (ValueError, TypeError):
             facts["restore_record_read"] = False
-    now_test = _out(raw, "restore")
+    now_test = field(raw, "restore")
     if now_test:
         try:
             facts["restore_now"] = parse_restore(now_test[0], True, repo_name)
@@ -207,7 +186,7 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> BackupFacts:
     elif tool == "systemd":
         facts["tool"] = "systemd"
     elif tool == "unknown":
-        state = _out(raw, "repo_state")
+        state = field(raw, "repo_state")
         where = mask_location(repo_name)
         if state and state[0].strip() == "missing":
             facts["detail"] = f"no repository at {where}: the path does not exist"
@@ -222,8 +201,8 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> BackupFacts:
     else:
         problems.append("the device's answer has no backup tool line")
 
-    service, timer = _out(raw, "systemd_service"), _out(raw, "systemd_timer")
-    manager = _out(raw, "systemd_manager")
+    service, timer = field(raw, "systemd_service"), field(raw, "systemd_timer")
+    manager = field(raw, "systemd_manager")
     if service and timer:
         try:
             started = manager[0] if manager else ""
@@ -234,7 +213,7 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> BackupFacts:
 
 
 def _veeam(raw: dict[str, Any], tz: timezone) -> VeeamState:
-    jobs_out, sessions_out = _out(raw, "veeam_jobs"), _out(raw, "veeam_sessions")
+    jobs_out, sessions_out = field(raw, "veeam_jobs"), field(raw, "veeam_sessions")
     if jobs_out is None or sessions_out is None:
         return VeeamState(jobs=None, sessions=None, problem="veeamconfig is not installed")
     problem = None

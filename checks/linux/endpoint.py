@@ -17,8 +17,9 @@ from checks.linux.endpoint_clamav import parse_clamav
 from checks.linux.endpoint_crowdstrike import parse_crowdstrike
 from checks.linux.endpoint_defender import parse_defender
 from checks.linux.endpoint_disk import parse_disk
-from checks.linux.endpoint_services import Services, host_now, out
+from checks.linux.endpoint_services import Services
 from checks.linux.endpoint_sophos import parse_sophos
+from checks.linux.raw import field, host_clock
 
 __all__ = ["parse"]
 
@@ -40,8 +41,8 @@ def _packages(text: str) -> dict[str, str]:
 def parse(raw: dict[str, Any], host: dict[str, Any]) -> EndpointFacts:
     """``raw`` is the document's ``endpoint`` member, ``host`` its ``host`` member."""
     problems: list[str] = []
-    packages = out(raw, "packages")
-    paths = out(raw, "paths")
+    packages = field(raw, "packages")
+    paths = field(raw, "paths")
     products: tuple[ProductStatus, ...] | None = None
     if packages is None or paths is None:
         problems.append("the installed packages and product paths were not collected")
@@ -51,7 +52,7 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> EndpointFacts:
             problems.append("the process table was not collected")
         found = _packages(packages[0])
         seen = {line.strip() for line in paths[0].splitlines() if line.strip()}
-        now = host_now(host)
+        now = host_clock(host)[1]
         products = tuple(p(raw, found, seen, services, now) for p in _PRODUCTS)
     disk, why = parse_disk(raw)
     if why:

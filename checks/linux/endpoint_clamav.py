@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from checks.facts.endpoint import ProductStatus
-from checks.linux.endpoint_services import Services, out
+from checks.linux.endpoint_services import Services
+from checks.linux.raw import field
 
 __all__ = ["parse_clamav", "parse_cvd_header"]
 
@@ -50,7 +51,7 @@ def _signatures(
     raw: dict[str, Any], now: datetime | None
 ) -> tuple[datetime | None, float | None, str, list[str]]:
     problems: list[str] = []
-    db = out(raw, "clamdb")
+    db = field(raw, "clamdb")
     if db is None:
         return None, None, "", ["the ClamAV database directory was not read"]
     text, rc = db
@@ -108,7 +109,7 @@ def parse_clamav(
     if not has_daemon and running is False:
         run_detail = "clamd (the scanning daemon) is not installed: on-demand clamscan only"
     problems: list[str] = []
-    conf = out(raw, "clamconf")
+    conf = field(raw, "clamconf")
     settings = _config(conf[0]) if conf and conf[1] == 0 else None
     if settings is None:
         realtime: bool | None = None if conf and conf[0].strip() != "absent" else False

@@ -12,7 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from checks.facts.endpoint import ProductStatus
-from checks.linux.endpoint_services import Services, out
+from checks.linux.endpoint_services import Services
+from checks.linux.raw import field
 
 __all__ = ["falconctl_value", "parse_crowdstrike"]
 
@@ -60,7 +61,7 @@ def parse_crowdstrike(
         ("falcon_aid", "aid"),
         ("falcon_version", "version"),
     ):
-        got = out(raw, key)
+        got = field(raw, key)
         values[name] = falconctl_value(got[0], name) if got and got[1] == 0 else None
         if values[name] is None:
             shown = " / ".join(got[0].strip().splitlines()[-1:])[:160] if got else "not run"

@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from checks.facts.endpoint import ProductStatus
-from checks.linux.endpoint_services import Services, out
+from checks.linux.endpoint_services import Services
+from checks.linux.raw import field
 
 __all__ = ["parse_defender"]
 
@@ -29,7 +30,7 @@ def _epoch_ms(value: Any) -> datetime | None:
 
 
 def _health(raw: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
-    got = out(raw, "mdatp")
+    got = field(raw, "mdatp")
     if got is None:
         return None, "mdatp health was not run"
     text, rc = got

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from checks.facts.endpoint import DiskEncryption
-from checks.linux.endpoint_services import out
+from checks.linux.raw import field
 
 __all__ = ["parse_disk", "root_path_in_lsblk"]
 
@@ -51,7 +51,7 @@ def root_path_in_lsblk(doc: Any) -> list[dict[str, Any]] | None:
 
 
 def _ciphers(raw: dict[str, Any]) -> dict[str, str]:
-    got = out(raw, "dmcrypt")
+    got = field(raw, "dmcrypt")
     if not got or got[1] != 0:
         return {}
     found: dict[str, str] = {}
@@ -81,7 +81,7 @@ def _verdict(
 
 
 def _from_lsblk(raw: dict[str, Any], ciphers: dict[str, str]) -> DiskEncryption | None:
-    got = out(raw, "lsblk")
+    got = field(raw, "lsblk")
     if not got or got[1] != 0:
         return None
     try:
@@ -108,7 +108,7 @@ def _from_lsblk(raw: dict[str, Any], ciphers: dict[str, str]) -> DiskEncryption 
 
 
 def _from_sysfs(raw: dict[str, Any], ciphers: dict[str, str], root: str) -> DiskEncryption | None:
-    got = out(raw, "root_chain")
+    got = field(raw, "root_chain")
     if not got or got[1] != 0:
         return None
     layers: list[str] = []
@@ -129,7 +129,7 @@ def _from_sysfs(raw: dict[str, Any], ciphers: dict[str, str], root: str) -> Disk
 
 def parse_disk(raw: dict[str, Any]) -> tuple[DiskEncryption | None, str | None]:
     """The root filesystem's encryption, or None and the reason it could not be told."""
-    mount = out(raw, "root_mount")
+    mount = field(raw, "root_mount")
     parts = mount[0].split() if mount and mount[1] == 0 else []
     majmin, fstype, device = [*parts, "", "", ""][:3]
     root = f"{fstype} on {device}" if fstype else "/"

@@ -10,28 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["Services", "host_now", "out"]
+from checks.linux.raw import field as read_field
 
-
-def out(raw: dict[str, Any], key: str) -> tuple[str, int] | None:
-    """A field's output and exit status; None when the fragment did not produce it."""
-    item = raw.get(key)
-    if not isinstance(item, dict):
-        return None
-    try:
-        return str(item.get("out", "")), int(item.get("rc", -1))
-    except (TypeError, ValueError):
-        return None
-
-
-def host_now(host: dict[str, Any]) -> datetime | None:
-    """The device's own clock at collection time (ages are measured against it)."""
-    clock = out(host, "clock")
-    first = clock[0].split()[0] if clock and clock[0].split() else ""
-    return datetime.fromtimestamp(int(first), UTC) if first.isdigit() else None
+__all__ = ["Services"]
 
 
 _SYSV = re.compile(r"^S\d\d")
@@ -47,7 +30,7 @@ class Services:
 
     @classmethod
     def from_raw(cls, raw: dict[str, Any]) -> Services:
-        procs = out(raw, "procs")
+        procs = read_field(raw, "procs")
         processes = (
             frozenset(p.strip() for p in procs[0].splitlines() if p.strip())
             if procs and procs[1] == 0
@@ -56,7 +39,7 @@ class Services:
         links: list[str] = []
         masked: list[str] = []
         dirs: list[str] = []
-        for line in (out(raw, "links") or ("", 0))[0].splitlines():
+        for line in (read_field(raw, "links") or ("", 0))[0].splitlines():
             if line.startswith("dir "):
                 dirs.append(line[4:])
             elif line.startswith("masked "):
@@ -64,7 +47,7 @@ class Services:
             elif line.strip():
                 links.append(line.strip())
         units: dict[str, dict[str, str]] = {}
-        sd = out(raw, "systemd")
+        sd = read_field(raw, "systemd")
         if sd and sd[1] == 0:
             for block in re.split(r"\n\s*\n", sd[0]):
                 props = dict(ln.split("=", 1) for ln in block.splitlines() if "=" in ln)

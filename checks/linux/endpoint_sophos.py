@@ -15,7 +15,8 @@ from typing import Any
 from xml.etree import ElementTree
 
 from checks.facts.endpoint import ProductStatus
-from checks.linux.endpoint_services import Services, out
+from checks.linux.endpoint_services import Services
+from checks.linux.raw import field
 
 __all__ = ["parse_sophos", "parse_sophos_time"]
 
@@ -106,7 +107,7 @@ def parse_sophos(
         return ProductStatus(
             product="sophos", installed=False, installed_detail="no /opt/sophos-spl"
         )
-    got = out(raw, "sophos")
+    got = field(raw, "sophos")
     files = _sections(got[0]) if got else {}
     version = re.search(r"^PRODUCT_VERSION\s*=\s*(\S+)", files.get("base/VERSION.ini", ""), re.M)
     watchdog, wd_detail = services.running(("sophos_watchdog",), _UNITS)

@@ -14,6 +14,7 @@ from typing import Any
 from checks.facts.firewall import Family, FamilyDefault, FirewallFacts, OpenRule
 from checks.linux import firewall_firewalld, firewall_iptables, firewall_nftables, firewall_ufw
 from checks.linux.firewall_netfilter import Chain, family_view
+from checks.linux.raw import field
 
 __all__ = ["parse"]
 
@@ -26,13 +27,6 @@ _SAVES: tuple[tuple[str, str, Family], ...] = (
     ("ip6tables", "", "ipv6"),
 )
 _FIREWALLD_NOT_RUNNING = 252
-
-
-def _out(raw: dict[str, Any], key: str) -> tuple[str, int] | None:
-    item = raw.get(key)
-    if not isinstance(item, dict):
-        return None
-    return str(item.get("out", "")), int(item.get("rc", -1))
 
 
 def _failure(command: str, text: str, rc: int) -> str:
@@ -54,7 +48,7 @@ class _Reader:
         """Read every iptables save; return the nft tables iptables-nft showed (family, table)."""
         shown: set[tuple[str, str]] = set()
         for key, tool, family in _SAVES:
-            got = _out(self.raw, key)
+            got = field(self.raw, key)
             if got is None:
                 continue
             text, rc = got
@@ -75,7 +69,7 @@ class _Reader:
 
     def firewalld(self) -> bool:
         """firewalld's zones, when it runs; True when its nft table is covered by them."""
-        got = _out(self.raw, "firewalld_zones")
+        got = field(self.raw, "firewalld_zones")
         if got is None:
             return False
         text, rc = got
@@ -85,7 +79,7 @@ class _Reader:
         if rc != 0:
             self.problems.append(_failure("firewall-cmd --list-all-zones", text, rc))
             return False
-        services_text = (_out(self.raw, "firewalld_services") or ("", 0))[0]
+        services_text = (field(self.raw, "firewalld_services") or ("", 0))[0]
         try:
             zones, default = firewall_firewalld.parse_zones(text)
             services = firewall_firewalld.parse_services(services_text)
@@ -98,14 +92,14 @@ class _Reader:
         return True
 
     def nftables(self, skip: set[tuple[str, str]]) -> None:
-        got = _out(self.raw, "nft_json")
+        got = field(self.raw, "nft_json")
         if got is None:
             return
         text, rc = got
         if rc != 0:
             self.problems.append(_failure("nft -j list ruleset", text, rc))
             return
-        listing = (_out(self.raw, "nft_text") or ("", 0))[0]
+        listing = (field(self.raw, "nft_text") or ("", 0))[0]
         try:
             ruleset = firewall_nftables.parse_json(text, listing, skip)
         except (ValueError, KeyError, TypeError) as exc:
@@ -120,8 +114,8 @@ class _Reader:
 
 
 def _ufw(raw: dict[str, Any], reader: _Reader) -> tuple[str, ...]:
-    conf = _out(raw, "ufw_conf")
-    status = _out(raw, "ufw_status")
+    conf = field(raw, "ufw_conf")
+    status = field(raw, "ufw_status")
     if conf is None:
         return ()
     ufw_chains = any(c.tool == "ufw" for c in reader.chains)
@@ -157,9 +151,9 @@ def _merge(rules: list[OpenRule]) -> tuple[OpenRule, ...]:
 
 def parse(raw: dict[str, Any], host: dict[str, Any]) -> FirewallFacts:
     """``raw`` is the document's ``firewall`` member, ``host`` its ``host`` member."""
-    tools_out = _out(raw, "tools")
+    tools_out = field(raw, "tools")
     installed = tuple(tools_out[0].split()) if tools_out else ()
-    ipv6 = (_out(raw, "ipv6_disabled") or ("absent", 0))[0].strip()
+    ipv6 = (field(raw, "ipv6_disabled") or ("absent", 0))[0].strip()
     families: tuple[Family, ...] = ("ipv4", "ipv6") if ipv6 == "0" else ("ipv4",)
     reader = _Reader(raw)
     skip = reader.iptables()
@@ -169,7 +163,7 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> FirewallFacts:
     configured = _ufw(raw, reader)
     if tools_out is None:
         reader.problems.append("the device's answer lists no firewall tools")
-    uid = (_out(host, "uid") or ("", 0))[0].strip()
+    uid = (field(host, "uid") or ("", 0))[0].strip()
     if reader.problems and uid not in ("", "0"):
         # every read fails the same way: say why once, with the first tool's own words
         first = reader.problems[0]

@@ -11,15 +11,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from checks.facts.logging import ForwardTarget, LoggingFacts, TimeSyncFacts
+from checks.linux.raw import out
 
 __all__ = ["parse", "parse_journal_upload", "parse_rsyslog", "parse_syslog_ng", "parse_time_sync"]
-
-
-def _out(raw: dict[str, Any], key: str) -> tuple[str, int]:
-    item = raw.get(key)
-    if not isinstance(item, dict):
-        return "", -1
-    return str(item.get("out", "")), int(item.get("rc", -1))
 
 
 def _files(text: str) -> list[tuple[str, list[str]]]:
@@ -344,13 +338,13 @@ def parse_time_sync(
 def parse(raw: dict[str, Any], host: dict[str, Any]) -> LoggingFacts:
     """``raw`` is the document's ``logging`` member, ``host`` its ``host`` member."""
     problems: dict[str, str] = {}
-    procs_text, procs_rc = _out(raw, "procs")
+    procs_text, procs_rc = out(raw, "procs")
     procs = set(procs_text.split())
     targets: tuple[ForwardTarget, ...] | None = None
     seen: list[str] = []
-    rsyslog, rsyslog_rc = _out(raw, "rsyslog")
-    syslog_ng, ng_rc = _out(raw, "syslog_ng")
-    upload, upload_rc = _out(raw, "journal_upload")
+    rsyslog, rsyslog_rc = out(raw, "rsyslog")
+    syslog_ng, ng_rc = out(raw, "syslog_ng")
+    upload, upload_rc = out(raw, "journal_upload")
     if procs_rc != 0 or not procs:
         problems["forward_targets"] = "the running processes could not be listed (/proc)"
     elif -1 in (rsyslog_rc, ng_rc, upload_rc):
@@ -374,12 +368,12 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> LoggingFacts:
     time_sync: TimeSyncFacts | None = None
     try:
         time_sync = parse_time_sync(
-            _out(raw, "timedatectl"),
-            _out(raw, "chrony"),
-            _out(raw, "ntpq"),
-            _out(raw, "ntp_config")[0],
+            out(raw, "timedatectl"),
+            out(raw, "chrony"),
+            out(raw, "ntpq"),
+            out(raw, "ntp_config")[0],
         )
-        sources = _out(raw, "chrony_sources")[0].strip()
+        sources = out(raw, "chrony_sources")[0].strip()
         if sources and time_sync.evidence:
             time_sync = time_sync.model_copy(
                 update={"evidence": f"{time_sync.evidence}\n\n{sources}"}

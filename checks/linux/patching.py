@@ -6,11 +6,12 @@ This module reads the Debian/Ubuntu (apt) half; a dnf or yum host goes to ``patc
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timezone
 from typing import Any
 
 from checks.facts.patching import AutoUpdates, PatchFacts, PendingUpdate, RebootState
 from checks.linux import patching_dnf
+from checks.linux.raw import epoch, out, utc_offset
 from checks.versions import newest
 
 __all__ = ["is_security_origin", "parse", "parse_history", "parse_simulate"]
@@ -46,14 +47,6 @@ def parse_simulate(text: str) -> tuple[PendingUpdate, ...]:
     return tuple(pending)
 
 
-def _tz(offset: str) -> timezone:
-    m = re.fullmatch(r"([+-])(\d\d)(\d\d)", offset.strip())
-    if not m:
-        return UTC
-    delta = timedelta(hours=int(m[2]), minutes=int(m[3]))
-    return timezone(delta if m[1] == "+" else -delta)
-
-
 def parse_history(text: str, tz: timezone) -> datetime | None:
     """The end of the newest apt run that upgraded packages without error (dry runs skipped)."""
     newest_end: datetime | None = None
@@ -87,11 +80,6 @@ def _dpkg_log(text: str, tz: timezone) -> datetime | None:
         return datetime.strptime(line[0][:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=tz)
     except ValueError:
         return None
-
-
-def _epoch(value: str) -> datetime | None:
-    value = value.strip()
-    return datetime.fromtimestamp(int(value), UTC) if value.isdigit() else None
 
 
 def _auto_updates(config: str, installed: bool) -> AutoUpdates:
@@ -141,7 +129,7 @@ def _reboot(
     sources: list[str] = []
     lines = reboot_file.strip().splitlines()
     if lines and lines[0] != "absent":
-        since = _epoch(lines[0])
+        since = epoch(lines[0])
         reasons.extend(f"package {p}" for p in lines[1:] if p.strip())
         if not lines[1:]:
             reasons.append("/var/run/reboot-required present")
@@ -166,16 +154,9 @@ def _reboot(
     )
 
 
-def _out(raw: dict[str, Any], key: str) -> tuple[str, int]:
-    item = raw.get(key)
-    if not isinstance(item, dict):
-        return "", -1
-    return str(item.get("out", "")), int(item.get("rc", -1))
-
-
 def parse(raw: dict[str, Any], host: dict[str, Any]) -> PatchFacts:
     """``raw`` is the document's ``patching`` member, ``host`` its ``host`` member."""
-    manager = _out(raw, "manager")[0].strip()
+    manager = out(raw, "manager")[0].strip()
     if manager in ("dnf", "yum"):
         return patching_dnf.parse(raw, host)
     if manager != "apt":
@@ -195,11 +176,11 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> PatchFacts:
             history_read=False,
         )
     problems: list[str] = []
-    clock, _ = _out(host, "clock")
+    clock, _ = out(host, "clock")
     clock_lines = clock.split()
-    tz = _tz(clock_lines[1]) if len(clock_lines) > 1 else UTC
+    tz = utc_offset(clock_lines[1]) if len(clock_lines) > 1 else UTC
 
-    text, rc = _out(raw, "simulate")
+    text, rc = out(raw, "simulate")
     pending: tuple[PendingUpdate, ...] | None = None
     if rc == 0:
         pending = parse_simulate(text)
@@ -207,27 +188,27 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> PatchFacts:
         tail = " / ".join(text.strip().splitlines()[-2:])
         problems.append(f"apt-get -s dist-upgrade failed (exit {rc}): {tail}")
 
-    history, history_rc = _out(raw, "history")
+    history, history_rc = out(raw, "history")
     last = parse_history(history, tz)
     source = "apt history" if last else ""
-    dpkg_text, _ = _out(raw, "dpkg_log")
+    dpkg_text, _ = out(raw, "dpkg_log")
     from_dpkg = _dpkg_log(dpkg_text, tz)
     if from_dpkg and (last is None or from_dpkg > last):
         last, source = from_dpkg, "dpkg log"
-    stamps, _ = _out(raw, "stamps")
+    stamps, _ = out(raw, "stamps")
     for line in stamps.splitlines():
-        path, _, epoch = line.rpartition(" ")
+        path, _, seconds = line.rpartition(" ")
         if path.endswith("/upgrade-stamp"):  # touched only after a successful unattended run
-            when = _epoch(epoch)
+            when = epoch(seconds)
             if when and (last is None or when > last):
                 last, source = when, "unattended-upgrades stamp"
 
-    packages_text, packages_rc = _out(raw, "packages")
+    packages_text, packages_rc = out(raw, "packages")
     packages = _packages(packages_text) if packages_rc == 0 else None
     if packages is None:
         problems.append(f"dpkg-query failed (exit {packages_rc})")
 
-    config, _ = _out(raw, "apt_config")
+    config, _ = out(raw, "apt_config")
     auto = _auto_updates(config, packages is not None and "unattended-upgrades" in packages)
 
     kernels = {
@@ -235,7 +216,7 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> PatchFacts:
         for name, version in (packages or {}).items()
         if re.match(r"linux-image-\d", name)
     }
-    running_text, _ = _out(raw, "running")
+    running_text, _ = out(raw, "running")
     running_lines = running_text.splitlines()
     running = running_lines[0].strip() if running_lines else None
     newest_version = newest(list(kernels.values())) if kernels else None
@@ -245,13 +226,13 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> PatchFacts:
     if kernel_newest and running:
         kernels_newer = kernel_newest != running
 
-    reboot_text, _ = _out(raw, "reboot_file")
-    nr_text, nr_rc = _out(raw, "needrestart")
+    reboot_text, _ = out(raw, "reboot_file")
+    nr_text, nr_rc = out(raw, "needrestart")
     reboot = _reboot(reboot_text, nr_text, nr_rc, kernels_newer)
 
-    lists, _ = _out(raw, "lists")
-    lists_at = _epoch(lists)
-    now_at = _epoch(clock_lines[0]) if clock_lines else None
+    lists, _ = out(raw, "lists")
+    lists_at = epoch(lists)
+    now_at = epoch(clock_lines[0]) if clock_lines else None
     lists_age = (
         round((now_at - lists_at).total_seconds() / 3600, 1) if lists_at and now_at else None
     )

@@ -9,10 +9,11 @@ Sources (linux-checks.md §1.6): ``dnf -q -C check-update`` (exit 100 = updates,
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any, NamedTuple
 
 from checks.facts.patching import AutoUpdates, PatchFacts, PendingUpdate, RebootState
+from checks.linux.raw import epoch, out, utc_offset
 from checks.versions import compare, newest
 
 __all__ = [
@@ -206,26 +207,6 @@ def parse_needs_restarting(text: str, rc: int) -> tuple[str, ...] | None:
     return None
 
 
-def _out(raw: dict[str, Any], key: str) -> tuple[str, int]:
-    item = raw.get(key)
-    if not isinstance(item, dict):
-        return "", -1
-    return str(item.get("out", "")), int(item.get("rc", -1))
-
-
-def _tz(offset: str) -> timezone:
-    m = re.fullmatch(r"([+-])(\d\d)(\d\d)", offset.strip())
-    if not m:
-        return UTC
-    delta = timedelta(hours=int(m[2]), minutes=int(m[3]))
-    return timezone(delta if m[1] == "+" else -delta)
-
-
-def _epoch(value: str) -> datetime | None:
-    value = value.strip()
-    return datetime.fromtimestamp(int(value), UTC) if value.isdigit() else None
-
-
 def _pending(
     updates: list[tuple[str, str, str, str]],
     advisories: list[Advisory],
@@ -281,13 +262,13 @@ def _tail(text: str) -> str:
 def _pending_updates(
     raw: dict[str, Any], installed: dict[tuple[str, str], str], problems: list[str]
 ) -> tuple[PendingUpdate, ...] | None:
-    text, rc = _out(raw, "check_update")
+    text, rc = out(raw, "check_update")
     try:
         updates = parse_check_update(text, rc)
     except CheckUpdateError as exc:
         problems.append(str(exc))
         return None
-    info_text, info_rc = _out(raw, "updateinfo")
+    info_text, info_rc = out(raw, "updateinfo")
     if "updateinfo" not in raw:
         if rc == 0:
             return ()  # nothing pending, so no advisory to look up (the fragment skips it)
@@ -305,12 +286,12 @@ def _last_update(
     raw: dict[str, Any], tz: tzinfo, problems: list[str]
 ) -> tuple[datetime | None, str, bool]:
     """(when, from where, whether the records could be read)."""
-    log_text, log_rc = _out(raw, "rpm_log")
+    log_text, log_rc = out(raw, "rpm_log")
     last = parse_rpm_log(log_text) if log_rc == 0 else None
     if last is not None or "dnf_history" not in raw:
         return last, "dnf rpm log", log_rc == 0
     # the fragment reads dnf history only when the (weekly rotated) log holds no upgrade
-    history_text, history_rc = _out(raw, "dnf_history")
+    history_text, history_rc = out(raw, "dnf_history")
     if history_rc != 0:
         problems.append(f"dnf history list failed (exit {history_rc}): {_tail(history_text)}")
         return None, "dnf history", False
@@ -333,7 +314,7 @@ def _reboot(
     running: str | None,
     problems: list[str],
 ) -> RebootState | None:
-    text, rc = _out(raw, "needs_restarting")
+    text, rc = out(raw, "needs_restarting")
     need = parse_needs_restarting(text, rc)
     if need is not None:
         # needs-restarting gives no date: the newest install of a package it names is one
@@ -358,10 +339,10 @@ def _reboot(
 def parse(raw: dict[str, Any], host: dict[str, Any]) -> PatchFacts:
     """``raw`` is the document's ``patching`` member from a dnf (or yum) host."""
     problems: list[str] = []
-    clock = _out(host, "clock")[0].split()
-    tz = _tz(clock[1]) if len(clock) > 1 else UTC
+    clock = out(host, "clock")[0].split()
+    tz = utc_offset(clock[1]) if len(clock) > 1 else UTC
 
-    rpms_text, rpms_rc = _out(raw, "rpms")
+    rpms_text, rpms_rc = out(raw, "rpms")
     rpms = parse_rpms(rpms_text) if rpms_rc == 0 else None
     packages: dict[str, str] | None = None
     installed: dict[tuple[str, str], str] = {}
@@ -373,24 +354,24 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> PatchFacts:
     pending = _pending_updates(raw, installed, problems)
     last, source, history_read = _last_update(raw, tz, problems)
 
-    auto_text, auto_rc = _out(raw, "automatic")
+    auto_text, auto_rc = out(raw, "automatic")
     auto = None
     if auto_rc == 0:
         auto = parse_automatic(auto_text, packages is not None and "dnf-automatic" in packages)
 
-    running_lines = _out(raw, "running")[0].splitlines()
+    running_lines = out(raw, "running")[0].splitlines()
     running = running_lines[0].strip() if running_lines else None
     kernels = _kernels(rpms or [])
     newest_version = newest(list(kernels.values()), "rpm") if kernels else None
     kernel_newest = next((k for k, v in kernels.items() if v == newest_version), None)
     reboot = _reboot(raw, rpms or [], kernel_newest, running, problems)
 
-    now_at = _epoch(clock[0]) if clock else None
-    meta_at = _epoch(_out(raw, "metadata")[0])
+    now_at = epoch(clock[0]) if clock else None
+    meta_at = epoch(out(raw, "metadata")[0])
     meta_age = round((now_at - meta_at).total_seconds() / 3600, 1) if meta_at and now_at else None
 
     return PatchFacts(
-        package_manager=_out(raw, "manager")[0].strip() or "dnf",
+        package_manager=out(raw, "manager")[0].strip() or "dnf",
         pending=pending,
         last_update=last,
         last_update_source=source if last else "",
