@@ -4,14 +4,11 @@ Every sample in tests/samples/linux/access/ is ``<what it sets up>.<status>.json
 ``access`` section, and the verdict each listed control must reach on it.
 """
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from baluarte.controls import EvalContext
-from checks.evaluators import access as ev
 from checks.linux.access import (
     parse,
     parse_admins,
@@ -19,26 +16,18 @@ from checks.linux.access import (
     parse_password_policy,
     parse_sshd,
 )
-from checks.policy.access import AccessSection
+from tests.unit.linux import samples
 
-SAMPLES = Path(__file__).parents[2] / "samples" / "linux" / "access"
 CTX = EvalContext(now=datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
 
 
 def load(name: str) -> dict:
-    return json.loads((SAMPLES / name).read_text())
+    return samples.load("access", name)
 
 
-@pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.glob("*.json")))
+@pytest.mark.parametrize("sample", samples.names("access"))
 def test_recorded_sample_reaches_its_verdict(sample):
-    doc = load(sample)
-    facts = parse(doc["raw"], doc["host"])
-    section = AccessSection.model_validate({c: e["params"] for c, e in doc["expect"].items()})
-    for name, params in section.controls().items():
-        out = getattr(ev, name)(facts, params, CTX)
-        assert out.status == doc["expect"][name]["status"], (name, out)
-        if out.status == "error":
-            assert out.reason  # an error always says why
+    samples.assert_verdicts("access", sample)
 
 
 def test_match_blocks_count_only_with_a_connection_spec():

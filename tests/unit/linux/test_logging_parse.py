@@ -4,14 +4,11 @@ Every sample in tests/samples/linux/logging/ is ``<what it sets up>.<status>.jso
 ``logging`` section, and the verdict each listed control must reach on it.
 """
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from baluarte.controls import EvalContext
-from checks.evaluators import logging as ev
 from checks.linux.logging import (
     parse,
     parse_journal_upload,
@@ -19,26 +16,18 @@ from checks.linux.logging import (
     parse_syslog_ng,
     parse_time_sync,
 )
-from checks.policy.logging import LoggingSection
+from tests.unit.linux import samples
 
-SAMPLES = Path(__file__).parents[2] / "samples" / "linux" / "logging"
 CTX = EvalContext(now=datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
 
 
 def load(name: str) -> dict:
-    return json.loads((SAMPLES / name).read_text())
+    return samples.load("logging", name)
 
 
-@pytest.mark.parametrize("sample", sorted(p.name for p in SAMPLES.glob("*.json")))
+@pytest.mark.parametrize("sample", samples.names("logging"))
 def test_recorded_sample_reaches_its_verdict(sample):
-    doc = load(sample)
-    facts = parse(doc["raw"], doc["host"])
-    section = LoggingSection.model_validate({c: e["params"] for c, e in doc["expect"].items()})
-    for name, params in section.controls().items():
-        out = getattr(ev, name)(facts, params, CTX)
-        assert out.status == doc["expect"][name]["status"], (name, out)
-        if out.status == "error":
-            assert out.reason
+    samples.assert_verdicts("logging", sample)
 
 
 def test_module_named_logging_does_not_shadow_the_standard_library():
