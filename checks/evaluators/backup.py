@@ -62,6 +62,15 @@ def _repo_error(repo: Repository) -> Outcome | None:
     return None
 
 
+def _newest(repo: Repository, expected: str) -> Snapshot | Outcome:
+    """This host's newest snapshot, or the verdict when the repository cannot give one."""
+    if (err := _repo_error(repo)) is not None:
+        return err
+    if repo.latest is None:
+        return Outcome.failed(expected, _latest_missing(repo))
+    return repo.latest
+
+
 def _latest_missing(repo: Repository, host_kind: str = "snapshot") -> str:
     if repo.state == "missing":
         return f"no {repo.tool} repository at {repo.location} ({repo.problem})"
@@ -113,18 +122,17 @@ def configured(facts: BackupFacts, params: Configured, ctx: EvalContext) -> Outc
         expected = f"a {params.tool if params.tool != 'any' else 'backup'} job with a backup"
     if facts.repository is not None:
         repo = facts.repository
-        if (err := _repo_error(repo)) is not None:
-            return err
-        if repo.latest is None:
-            return Outcome.failed(expected, _latest_missing(repo))
-        what = f"the newest {_snapshot_name(repo, repo.latest)}"
-        if repo.latest.paths is None:
+        latest = _newest(repo, expected)
+        if isinstance(latest, Outcome):
+            return latest
+        what = f"the newest {_snapshot_name(repo, latest)}"
+        if latest.paths is None:
             if not params.paths:
                 return Outcome.passed(expected, what)
             return Outcome.error(
                 f"{what} records no absolute paths (relative paths in its command line)", expected
             )
-        return _coverage(expected, what, repo.latest.paths, params.paths)
+        return _coverage(expected, what, latest.paths, params.paths)
     if facts.systemd is not None and facts.tool == "systemd":
         return _configured_systemd(facts.systemd, params, expected)
     if facts.veeam is not None:
@@ -191,12 +199,11 @@ def last_success_age(facts: BackupFacts, params: LastSuccessAge, ctx: EvalContex
     expected = f"a successful backup within the last {params.max_hours} hours"
     if facts.repository is not None:
         repo = facts.repository
-        if (err := _repo_error(repo)) is not None:
-            return err
-        if repo.latest is None:
-            return Outcome.failed(expected, _latest_missing(repo))
-        what = f"newest {_snapshot_name(repo, repo.latest)}"
-        return _age(expected, what, repo.latest.time, params, ctx.now)
+        latest = _newest(repo, expected)
+        if isinstance(latest, Outcome):
+            return latest
+        what = f"newest {_snapshot_name(repo, latest)}"
+        return _age(expected, what, latest.time, params, ctx.now)
     if facts.systemd is not None and facts.tool == "systemd":
         return _age_systemd(facts.systemd, params, expected, ctx.now)
     if facts.veeam is not None:
