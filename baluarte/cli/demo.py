@@ -42,8 +42,8 @@ def demo_command(
     print_summary(console, run)
     html = out / f"run-{run.info.id}.html"
     js = out / f"run-{run.info.id}.json"
-    write_report(run.info.id, ReportFormat.HTML, db, html)
-    write_report(run.info.id, ReportFormat.JSON, db, js)
+    write_report(run, ReportFormat.HTML, html)
+    write_report(run, ReportFormat.JSON, js)
     console.print(f"HTML report: [bold]{html.resolve()}[/]")
     console.print(f"JSON report: [bold]{js.resolve()}[/]")
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from baluarte.cli.options import DbOpt
+from baluarte.run import RunRecord
 
 __all__ = ["register", "write_report"]
 
@@ -18,16 +19,10 @@ class ReportFormat(StrEnum):
     HTML = "html"
 
 
-def write_report(run_id: int, fmt: ReportFormat, db: str | None, out: Path | None) -> str:
-    from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
+def write_report(run: RunRecord, fmt: ReportFormat, out: Path | None) -> str:
     from reports.html_report import render_html
     from reports.json_report import render_json
 
-    store = Store.open(db)
-    try:
-        run = store.get_run(run_id)
-    finally:
-        store.close()
     text = render_json(run) if fmt is ReportFormat.JSON else render_html(run)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -42,7 +37,11 @@ def report_command(
     db: DbOpt = None,
 ) -> None:
     """Write a report of a stored run (to stdout without -o)."""
-    text = write_report(run_id, fmt, db, out)
+    from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
+
+    with Store.open(db) as store:
+        run = store.get_run(run_id)
+    text = write_report(run, fmt, out)
     if out is None:
         typer.echo(text)
     else:
