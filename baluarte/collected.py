@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -37,3 +38,5 @@ class CollectOptions(BaseModel):
     parallel: int = 20
     command_timeout: float = 120.0
     restore_test: bool = False  # backup.restore_tested: restore a sample from the newest backup
+    # where files a run produces outside the store go (FortiGate configuration backups)
+    artifacts: Path = Path("baluarte-artifacts")

@@ -106,6 +106,7 @@ class CheckOptions:
     parallel: int = 20
     command_timeout: float = 120.0
     restore_test: bool = False
+    artifacts: Path = Path("baluarte-artifacts")
     operator: str | None = None
     scope: dict[str, str] = field(default_factory=dict)
 
@@ -120,9 +121,13 @@ Collector = Callable[
 
 def _collectors() -> dict[str, tuple[Collector, tuple[str, ...]]]:
     """Per platform: its collector and the domains it can answer (a new platform adds a line)."""
+    from checks.fortigate import collector as fortigate
     from checks.linux import collector as linux
 
-    return {"linux": (linux.collect, linux.DOMAINS)}
+    return {
+        "linux": (linux.collect, linux.DOMAINS),
+        "fortigate": (fortigate.collect, fortigate.DOMAINS),
+    }
 
 
 def check(
@@ -187,6 +192,7 @@ def check(
             parallel=options.parallel,
             command_timeout=options.command_timeout,
             restore_test=options.restore_test,
+            artifacts=options.artifacts,
         )
         for ref, result in collect(platform_plans, collect_options):
             done(plan_by_key[ref.key], result, domains)

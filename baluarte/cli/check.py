@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from baluarte.cli.options import DbOpt, Format, FormatOpt, InventoryOpt, PoliciesOpt, WaiversOpt
+from baluarte.cli.options import (
+    ArtifactsOpt,
+    DbOpt,
+    Format,
+    FormatOpt,
+    InventoryOpt,
+    PoliciesOpt,
+    WaiversOpt,
+)
 from baluarte.cli.render import print_summary
 from baluarte.engine import CheckOptions, check, exit_status, load_inputs
 from baluarte.findings import Finding, Status
@@ -48,6 +57,7 @@ def check_command(
     policies: PoliciesOpt = None,
     waivers: WaiversOpt = None,
     db: DbOpt = None,
+    artifacts: ArtifactsOpt = Path("baluarte-artifacts"),
     output: FormatOpt = Format.TEXT,
 ) -> None:
     """Check devices against their policies and store the run.
@@ -80,6 +90,7 @@ def check_command(
         parallel=parallel,
         command_timeout=timeout,
         restore_test=restore_test,
+        artifacts=artifacts,
         scope=scope,
     )
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 __all__ = [
+    "ArtifactsOpt",
     "DbOpt",
     "Format",
     "FormatOpt",
@@ -52,4 +53,12 @@ DbOpt = Annotated[
 FormatOpt = Annotated[
     Format,
     typer.Option("--format", "-f", help="text for people, json for machines (stdout only)."),
+]
+ArtifactsOpt = Annotated[
+    Path,
+    typer.Option(
+        "--artifacts",
+        envvar="BALUARTE_ARTIFACTS",
+        help="Folder for files a run keeps outside the store (FortiGate configuration backups).",
+    ),
 ]

@@ -2,7 +2,7 @@
 
 Every function takes (AccessFacts, its policy parameters, EvalContext) and returns an Outcome.
 A fact the control needs that could not be read is ``error`` with the reason, never ``pass``.
-Controls for FortiGate and Windows only are declared (metadata) until their platforms land.
+FortiGate-only judgements live in ``access_fortigate.py``; the controls are declared here.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from baluarte.controls import Domain, EvalContext
 from baluarte.findings import Outcome, Severity
+from checks.evaluators import access_fortigate as fortigate
 from checks.facts.access import AccessFacts, SshFacts, SshView
 from checks.policy.access import (
     ROOT_LOGIN_ORDER,
@@ -18,6 +19,9 @@ from checks.policy.access import (
     InsecureProtocols,
     PasswordPolicy,
     RootLogin,
+    SessionTimeout,
+    StrongCrypto,
+    TrustedHosts,
 )
 from checks.policy.base import Required
 
@@ -223,28 +227,42 @@ def password_policy(facts: AccessFacts, params: PasswordPolicy, ctx: EvalContext
             )
     short += _lockout(policy.lockout_threshold, policy.lockout_seconds, params, seen)
     if params.max_age_days is not None:
+        source = policy.max_age_source
         if policy.max_age_days is None:
-            short.append("passwords never expire (PASS_MAX_DAYS)")
+            short.append(f"passwords never expire ({source})")
         elif policy.max_age_days > params.max_age_days:
-            short.append(f"PASS_MAX_DAYS {policy.max_age_days} > {params.max_age_days}")
+            short.append(f"{source} {policy.max_age_days} > {params.max_age_days}")
         else:
-            seen.append(f"PASS_MAX_DAYS {policy.max_age_days}")
+            seen.append(f"{source} {policy.max_age_days}")
     evidence = "\n".join(policy.detail) or None
     if short:
         return Outcome.failed(expected, "; ".join(short), evidence=evidence)
     return Outcome.passed(expected, "; ".join(seen), evidence)
 
 
-DOMAIN.declare(
-    "admin_mfa",
+@DOMAIN.control(
     title="FortiGate administrators use two-factor authentication",
     rationale="A stolen administrator password alone must not open the firewall.",
     severity=Severity.HIGH,
     platforms=("fortigate",),
     benchmark="CIS Controls v8 6.5 (no CIS FortiGate Benchmark recommendation)",
 )
-DOMAIN.declare(
-    "admin_trusted_hosts",
+def admin_mfa(facts: AccessFacts, params: Required, ctx: EvalContext) -> Outcome:
+    """Every ``system/admin`` row needs ``two-factor`` other than ``disable``.
+
+    Remote (RADIUS/LDAP/TACACS+) and PKI admins are held to the same rule: FortiManager
+    and CIS users read MFA from the admin's own two-factor setting, and a second factor
+    enforced by the RADIUS server (FortiAuthenticator, a token proxy) is invisible from the
+    unit, so such an admin fails saying so and is waived with the server's evidence.
+    REST API users authenticate with a token and trusted hosts instead
+    (``access.admin_trusted_hosts``); they are not judged here.
+    """
+    if facts.fortigate is None:
+        return Outcome.error("no FortiGate administrator facts for this device")
+    return fortigate.admin_mfa(facts.fortigate, params)
+
+
+@DOMAIN.control(
     title="FortiGate administrators are restricted to trusted hosts",
     rationale="Trusted hosts keep the management interface closed to everyone outside the "
     "administrators' networks, even with valid credentials.",
@@ -252,6 +270,14 @@ DOMAIN.declare(
     platforms=("fortigate",),
     benchmark="CIS FortiGate 7.0.x Benchmark v1.3.0 2.4.2",
 )
+def admin_trusted_hosts(facts: AccessFacts, params: TrustedHosts, ctx: EvalContext) -> Outcome:
+    """Admins: some ``trusthost1..10`` other than 0.0.0.0/0, and, when an interface offers admin
+    logins over IPv6, some ``ip6-trusthost1..10`` other than ::/0. REST API users: a non-empty
+    ``trusthost`` list without 0.0.0.0/0. With ``within``, every network listed must fall
+    inside one of its networks."""
+    if facts.fortigate is None:
+        return Outcome.error("no FortiGate administrator facts for this device")
+    return fortigate.admin_trusted_hosts(facts.fortigate, params)
 
 
 @DOMAIN.control(
@@ -266,6 +292,11 @@ DOMAIN.declare(
 def insecure_admin_protocols(
     facts: AccessFacts, params: InsecureProtocols, ctx: EvalContext
 ) -> Outcome:
+    """FortiGate: ``allowaccess``/``ip6-allowaccess`` of every interface and ``admin-telnet``
+    for the forbidden protocols it can offer (http, telnet); and any admin service (https,
+    ssh, http, telnet, snmp, fgfm, fabric, radius-acct) on an interface of role wan."""
+    if facts.fortigate is not None:
+        return _insecure_fortigate(facts, params)
     if facts.insecure_services is None:
         return _unreadable(facts, "insecure_services", "listening services and packages")
     checked = [p for p in params.forbidden if p in facts.protocols_checked]
@@ -284,16 +315,40 @@ def insecure_admin_protocols(
     return Outcome.passed(expected, f"no {', '.join(checked)} daemon listening or installed")
 
 
-DOMAIN.declare(
-    "admin_session_timeout",
+def _insecure_fortigate(facts: AccessFacts, params: InsecureProtocols) -> Outcome:
+    checked = [p for p in params.forbidden if p in facts.protocols_checked]
+    if not checked and params.admin_on_internet_interfaces:
+        return Outcome.not_applicable(
+            "none of the forbidden protocols can be offered by a FortiGate's management"
+            f" (checked there: {', '.join(facts.protocols_checked)}) and admin access on"
+            " internet-facing interfaces is tolerated"
+        )
+    if checked and facts.insecure_services is None:
+        return _unreadable(facts, "insecure_services", "the interfaces' admin access")
+    expected, found, why = fortigate.internet_access(facts, params, checked)
+    found = list({(s.protocol, s.how): s for s in found}.values())
+    if found:
+        evidence = "\n".join(f"{s.protocol}: {s.how}" for s in found)
+        return Outcome.failed(expected, "; ".join(s.how for s in found), evidence=evidence)
+    if why:
+        return Outcome.error(why, expected)
+    return Outcome.passed(expected, f"none offered: {expected.replace('no ', '')}")
+
+
+@DOMAIN.control(
     title="Idle administrator sessions time out",
     rationale="An unattended, logged-in management session is an open door.",
     severity=Severity.MEDIUM,
     platforms=("fortigate",),
     benchmark="CIS FortiGate 7.0.x Benchmark v1.3.0 2.4.4",
 )
-DOMAIN.declare(
-    "strong_crypto",
+def admin_session_timeout(facts: AccessFacts, params: SessionTimeout, ctx: EvalContext) -> Outcome:
+    if facts.fortigate is None:
+        return Outcome.error("no FortiGate administration facts for this device")
+    return fortigate.admin_session_timeout(facts.fortigate, params)
+
+
+@DOMAIN.control(
     title="Administrative access uses strong cryptography",
     rationale="Weak ciphers and old TLS versions let an attacker on the path read or take "
     "over management sessions.",
@@ -301,3 +356,7 @@ DOMAIN.declare(
     platforms=("fortigate",),
     benchmark="CIS FortiGate 7.0.x Benchmark v1.3.0 2.1.9, 2.1.10, 2.4.5",
 )
+def strong_crypto(facts: AccessFacts, params: StrongCrypto, ctx: EvalContext) -> Outcome:
+    if facts.fortigate is None:
+        return Outcome.error("no FortiGate administration facts for this device")
+    return fortigate.strong_crypto(facts.fortigate, params)

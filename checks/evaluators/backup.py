@@ -20,7 +20,14 @@ from checks.facts.backup import (
     SystemdJob,
     VeeamState,
 )
-from checks.policy.backup import BackupSource, Configured, Encrypted, LastSuccessAge, RestoreTested
+from checks.policy.backup import (
+    BackupSource,
+    ConfigSaved,
+    Configured,
+    Encrypted,
+    LastSuccessAge,
+    RestoreTested,
+)
 
 DOMAIN = Domain(
     "backup",
@@ -377,8 +384,7 @@ def restore_tested(facts: BackupFacts, params: RestoreTested, ctx: EvalContext) 
     return Outcome.passed(expected, f"{what}, {record.file} sha256 identical", evidence)
 
 
-DOMAIN.declare(
-    "config_saved",
+@DOMAIN.control(
     title="The unit's configuration is backed up",
     rationale="A firewall replaced after a failure must come back with its rules; a recent "
     "configuration backup makes that minutes instead of days.",
@@ -386,3 +392,26 @@ DOMAIN.declare(
     platforms=("fortigate",),
     benchmark="CIS Controls v8 11.1, 11.2",
 )
+def config_saved(facts: BackupFacts, params: ConfigSaved, ctx: EvalContext) -> Outcome:
+    """Baluarte takes the backup itself during the check; the finding records its SHA-256, size,
+    first line and where it was written, never the configuration text."""
+    expected = f"a configuration backup taken within the last {params.max_days} days"
+    taken = facts.config_backup
+    if taken is None:
+        if facts.problems:
+            why = "; ".join(facts.problems)
+            if "backup" not in why:  # the collector may have said so already
+                why = f"the configuration backup failed: {why}"
+            return Outcome.error(why, expected)
+        return Outcome.error("no configuration backup was taken in this run", expected)
+    days = (ctx.now - taken.taken_at).total_seconds() / 86400
+    observed = (
+        f"configuration backup ({taken.scope}) taken {_when(taken.taken_at)}: sha256 "
+        f"{taken.sha256}, {taken.size} bytes, kept at {taken.path}"
+    )
+    evidence = "\n".join(
+        [f"sha256 {taken.sha256}", f"size {taken.size}", f"path {taken.path}", taken.header]
+    )
+    if days > params.max_days:
+        return Outcome.failed(expected, f"{observed} ({days:.1f} days ago)", evidence=evidence)
+    return Outcome.passed(expected, observed, evidence)

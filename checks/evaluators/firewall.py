@@ -9,12 +9,19 @@ A fact the control needs that could not be read is ``error`` with the reason, ne
 from __future__ import annotations
 
 import ipaddress
+from datetime import datetime
 
 from baluarte.controls import Domain, EvalContext
 from baluarte.findings import Outcome, Severity
-from checks.facts.firewall import FirewallFacts, OpenRule
+from checks.facts.firewall import FirewallFacts, FirewallPolicy, FortiGuardService, OpenRule
 from checks.policy.base import Required
-from checks.policy.firewall import AllowedInbound, InboundService
+from checks.policy.firewall import (
+    AllowedInbound,
+    InboundService,
+    PolicyLogging,
+    SecurityProfiles,
+    SecurityServices,
+)
 
 DOMAIN = Domain(
     "firewall",
@@ -169,8 +176,36 @@ def allowed_inbound(facts: FirewallFacts, params: AllowedInbound, ctx: EvalConte
     return Outcome.passed(expected, f"open inbound: {shown or 'nothing'}", evidence)
 
 
-DOMAIN.declare(
-    "no_any_any_accept",
+def _policies(facts: FirewallFacts) -> tuple[FirewallPolicy, ...] | Outcome:
+    fortigate = facts.fortigate
+    if fortigate is None:
+        return Outcome.error("no FortiGate policy table among the device's facts")
+    if fortigate.policies is None:
+        return Outcome.error(fortigate.problems.get("policies") or "the policy table is unreadable")
+    return fortigate.policies
+
+
+def _verdict(
+    expected: str, bad: list[str], unknown: list[str], good: str, lines: list[str]
+) -> Outcome:
+    """Fail on any definite violation, else error on any doubt, else pass."""
+    evidence = "\n".join(lines) or None
+    if bad:
+        shown = "; ".join(bad[:5]) + (f"; and {len(bad) - 5} more" if len(bad) > 5 else "")
+        if unknown:
+            shown += f" (and {len(unknown)} that could not be judged)"
+        return Outcome.failed(expected, shown, evidence=evidence)
+    if unknown:
+        return Outcome.error("; ".join(unknown[:3]), expected, evidence)
+    return Outcome.passed(expected, good, evidence)
+
+
+def _why(policy: FirewallPolicy, *aspects: str) -> str:
+    reasons = [policy.problems[a] for a in aspects if a in policy.problems]
+    return f"{policy.label()}: {'; '.join(reasons) or 'could not be judged'}"
+
+
+@DOMAIN.control(
     title="No any-to-any accept policy",
     rationale="A policy accepting any source to any destination with any service turns the "
     "firewall into a router and defeats segmentation.",
@@ -179,8 +214,47 @@ DOMAIN.declare(
     benchmark="CIS FortiGate 7.0.x Benchmark v1.3.0 3.2 (no policy uses service ALL)",
     mappings=_FORTIGATE_ISO,
 )
-DOMAIN.declare(
-    "security_profiles",
+def no_any_any_accept(facts: FirewallFacts, params: Required, ctx: EvalContext) -> Outcome:
+    """Names are resolved: a custom address 0.0.0.0/0, a group holding ``all`` and a service of
+    protocol ALL (or a group holding one) count as "any", as ``all`` and ``ALL`` do."""
+    policies = _policies(facts)
+    if isinstance(policies, Outcome):
+        return policies
+    accepting = [p for p in policies if p.enabled and p.action == "accept"]
+    if not params.required:
+        return Outcome.passed("any-to-any accept policies allowed", f"{len(accepting)} accept")
+    expected = "no enabled accept policy from any source to any destination with any service"
+    bad: list[str] = []
+    unknown: list[str] = []
+    for p in accepting:
+        if p.service_any is False or p.any_to_any == ():
+            continue
+        if p.any_to_any is None or p.service_any is None:
+            unknown.append(_why(p, "any_to_any", "service_any"))
+            continue
+        families = "/".join(f.removeprefix("ip") for f in p.any_to_any)
+        bad.append(
+            f"{p.label()} accepts srcaddr {', '.join(p.srcaddr)} → dstaddr "
+            f"{', '.join(p.dstaddr)}, service {', '.join(p.service)} (any to any, {families})"
+        )
+    lines = [
+        f"{p.label()}: srcaddr {p.srcaddr} dstaddr {p.dstaddr} service {p.service}"
+        for p in accepting
+    ]
+    good = f"{len(accepting)} enabled accept policies, none from any to any with every service"
+    return _verdict(expected, bad, unknown, good, lines)
+
+
+_PROFILE_NAMES = {
+    "antivirus": "antivirus",
+    "ips": "IPS",
+    "webfilter": "web filter",
+    "application": "application control",
+    "dnsfilter": "DNS filter",
+}
+
+
+@DOMAIN.control(
     title="Internet-bound accept policies carry security profiles",
     rationale="Antivirus, IPS and web filtering only protect traffic of the policies they are "
     "attached to; a policy without them lets malware and exploits through unseen.",
@@ -189,8 +263,43 @@ DOMAIN.declare(
     benchmark="CIS FortiGate 7.0.x Benchmark v1.3.0 4.1.2 (IPS), 4.2.2 (antivirus)",
     mappings=_FORTIGATE_ISO,
 )
-DOMAIN.declare(
-    "policy_logging",
+def security_profiles(facts: FirewallFacts, params: SecurityProfiles, ctx: EvalContext) -> Outcome:
+    """Towards the internet: a destination interface of role wan, an SD-WAN zone, a zone holding
+    a WAN interface, or ``any``. Profiles of a profile group count when the group can be read."""
+    policies = _policies(facts)
+    if isinstance(policies, Outcome):
+        return policies
+    kinds = ", ".join(_PROFILE_NAMES[k] for k in params.profiles)
+    expected = f"every enabled accept policy towards the internet carries {kinds} profiles"
+    bad: list[str] = []
+    unknown: list[str] = []
+    lines: list[str] = []
+    outbound = 0
+    for p in (p for p in policies if p.enabled and p.action == "accept"):
+        if p.to_internet is None:
+            unknown.append(_why(p, "dstintf", "to_internet"))
+            continue
+        if not p.to_internet:
+            continue
+        outbound += 1
+        if p.profiles is None:
+            unknown.append(_why(p, "profiles"))
+            continue
+        carried = ", ".join(f"{k} {n}" for k, n in p.profiles.items()) or "none"
+        lines.append(f"{p.label()}: {carried} ({p.profiles_source})")
+        missing = [_PROFILE_NAMES[k] for k in params.profiles if k not in p.profiles]
+        if missing:
+            bad.append(f"{p.label()} has no {', '.join(missing)} profile ({p.profiles_source})")
+    good = f"{outbound} accept policies towards the internet, each with {kinds}"
+    if not outbound:
+        good = "no enabled accept policy towards the internet"
+    return _verdict(expected, bad, unknown, good, lines)
+
+
+_LOG_ORDER = ("disable", "utm", "all")
+
+
+@DOMAIN.control(
     title="Every firewall policy logs its traffic",
     rationale="Without traffic logs an incident cannot be reconstructed or its reach "
     "assessed, which a breach notification needs.",
@@ -199,8 +308,67 @@ DOMAIN.declare(
     benchmark="CIS FortiGate 7.0.x Benchmark v1.3.0 3.4 (logging on all policies)",
     mappings=_FORTIGATE_ISO,
 )
-DOMAIN.declare(
-    "security_services_current",
+def policy_logging(facts: FirewallFacts, params: PolicyLogging, ctx: EvalContext) -> Outcome:
+    policies = _policies(facts)
+    if isinstance(policies, Outcome):
+        return policies
+    assert facts.fortigate is not None
+    least = _LOG_ORDER.index(params.logtraffic)
+    wanted = "all" if params.logtraffic == "all" else "utm or all"
+    expected = f"logtraffic {wanted} on every enabled policy"
+    if params.implicit_deny:
+        expected += "; the implicit deny logged (log/setting fwpolicy-implicit-log enable)"
+    bad: list[str] = []
+    unknown: list[str] = []
+    enabled = [p for p in policies if p.enabled]
+    for p in enabled:
+        if p.logtraffic is None:
+            unknown.append(_why(p, "logtraffic"))
+        elif _LOG_ORDER.index(p.logtraffic) < least:
+            bad.append(f"{p.label()} has logtraffic {p.logtraffic}")
+    implicit = facts.fortigate.implicit_deny_logged
+    if params.implicit_deny:
+        if implicit is None:
+            unknown.append(facts.fortigate.problems.get("implicit_deny_logged", "log/setting"))
+        elif not implicit:
+            bad.append("the implicit deny is not logged (fwpolicy-implicit-log disable)")
+    lines = [f"{p.label()}: logtraffic {p.logtraffic}" for p in enabled]
+    if implicit is not None:
+        lines.append(f"implicit deny: fwpolicy-implicit-log {'enable' if implicit else 'disable'}")
+    good = f"{len(enabled)} enabled policies log ({wanted})"
+    if params.implicit_deny:
+        good += "; the implicit deny is logged"
+    return _verdict(expected, bad, unknown, good, lines)
+
+
+def _day(at: datetime | None) -> str:
+    return f"{at:%Y-%m-%d}" if at else "?"
+
+
+def _service_state(svc: FortiGuardService, params: SecurityServices) -> tuple[str, str | None]:
+    """(what was seen, why it falls short or None)."""
+    seen = f"{svc.name} {svc.status}"
+    if svc.status != "licensed":
+        return seen, f"{svc.name} licence {svc.status}"
+    assert svc.days_left is not None
+    seen += f" until {_day(svc.expires)}"
+    if svc.days_left < max(params.licence_min_days, 0.0):
+        left = "expired" if svc.days_left < 0 else f"{svc.days_left:.0f} days left"
+        short = f"{svc.name} licence ends {_day(svc.expires)} ({left}"
+        return seen, f"{short}, < {params.licence_min_days} days)"
+    if svc.has_definitions:
+        assert svc.definitions_age_days is not None
+        age = svc.definitions_age_days
+        seen += f", definitions {svc.version} of {_day(svc.last_update)} ({age:.1f} days old)"
+        if age > params.max_days:
+            return seen, (
+                f"{svc.name} definitions {svc.version} of {_day(svc.last_update)} are "
+                f"{age:.1f} days old (> {params.max_days})"
+            )
+    return seen, None
+
+
+@DOMAIN.control(
     title="FortiGuard services licensed and definitions current",
     rationale="An expired licence or stale antivirus/IPS definitions silently leave the "
     "security profiles blind to recent threats.",
@@ -209,3 +377,30 @@ DOMAIN.declare(
     benchmark="CIS FortiGate 7.0.x Benchmark v1.3.0 4.2.1 (antivirus definition updates)",
     mappings=_FORTIGATE_ISO,
 )
+def security_services_current(
+    facts: FirewallFacts, params: SecurityServices, ctx: EvalContext
+) -> Outcome:
+    """Ages and days left are measured against the collection time (``monitor license/status``)."""
+    fortigate = facts.fortigate
+    if fortigate is None or fortigate.services is None:
+        why = fortigate.problems.get("services") if fortigate else None
+        return Outcome.error(why or "the FortiGuard licence status could not be read")
+    by_name = {s.name: s for s in fortigate.services}
+    expected = (
+        f"FortiGuard {', '.join(params.services)} licensed"
+        + (f" for ≥ {params.licence_min_days} more days" if params.licence_min_days else "")
+        + f", definitions no older than {params.max_days} days"
+    )
+    bad: list[str] = []
+    unknown: list[str] = []
+    lines: list[str] = []
+    for name in params.services:
+        svc = by_name[name]
+        if svc.problem:
+            unknown.append(svc.problem)
+            continue
+        seen, short = _service_state(svc, params)
+        lines.append(seen)
+        if short:
+            bad.append(short)
+    return _verdict(expected, bad, unknown, "; ".join(lines), lines)

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from baluarte.controls import Domain, EvalContext
 from baluarte.findings import Outcome, Severity
-from checks.facts.patching import PatchFacts, PendingUpdate
+from checks.facts.patching import Firmware, PatchFacts, PendingUpdate
 from checks.policy.base import Required
-from checks.policy.patching import GraceDays, MaxCount, MaxDays, MinimumVersions, SecurityUpdates
+from checks.policy.patching import (
+    GraceDays,
+    MaxCount,
+    MaxDays,
+    MinimumVersions,
+    SecurityUpdates,
+    firmware_parts,
+)
 from checks.versions import compare
 
 DOMAIN = Domain(
@@ -118,15 +125,19 @@ def days_since_last_update(facts: PatchFacts, params: MaxDays, ctx: EvalContext)
     "being published and a technician finding time to install it.",
     severity=Severity.MEDIUM,
     platforms=("linux", "windows", "fortigate"),
-    benchmark="CIS Debian Linux 12 Benchmark 1.2.2 (software updates)",
+    benchmark="CIS Debian Linux 12 Benchmark 1.2.2 (software updates); CIS FortiGate 7.0.x "
+    "Benchmark v1.3.0 4.2.1 (antivirus definition updates)",
 )
 def automatic_updates(facts: PatchFacts, params: Required, ctx: EvalContext) -> Outcome:
+    """On a FortiGate: FortiGuard's scheduled updates of its antivirus and IPS definitions."""
     auto = facts.automatic_updates
     if auto is None:
         return _unreadable(facts, "the automatic update configuration")
     if not params.required:
         return Outcome.passed("automatic updates not required", auto.detail)
     expected = "automatic installation of security updates enabled"
+    if auto.tool == "fortiguard":
+        expected = "FortiGuard automatic updates (antivirus and IPS definitions) enabled"
     if auto.installed and auto.enabled and auto.security_origin:
         return Outcome.passed(expected, auto.detail)
     return Outcome.failed(expected, auto.detail)
@@ -189,8 +200,12 @@ def kernel_current(facts: PatchFacts, params: Required, ctx: EvalContext) -> Out
     "those versions so their presence can be proven.",
     severity=Severity.HIGH,
     platforms=("linux", "windows", "fortigate"),
+    benchmark="CIS FortiGate 7.0.x Benchmark v1.3.0 2.1.6 (latest firmware, against the "
+    "policy's pinned minimum)",
 )
 def minimum_versions(facts: PatchFacts, params: MinimumVersions, ctx: EvalContext) -> Outcome:
+    if facts.firmware is not None:
+        return _firmware_minimum(facts.firmware, params)
     if not params.packages:
         return Outcome.not_applicable("the policy lists no package minimums for this platform")
     if facts.packages is None:
@@ -209,3 +224,28 @@ def minimum_versions(facts: PatchFacts, params: MinimumVersions, ctx: EvalContex
     if below:
         return Outcome.failed(expected, "; ".join(below + seen))
     return Outcome.passed(expected, "; ".join(seen))
+
+
+def _firmware_minimum(firmware: Firmware, params: MinimumVersions) -> Outcome:
+    """The firmware against the policy's minimum; the build counts only if the policy gives one."""
+    if params.firmware is None:
+        return Outcome.not_applicable(
+            f"the policy sets no {firmware.product} minimum (minimum_versions.firmware)"
+        )
+    wanted = firmware_parts(params.firmware)
+    running = firmware_parts(firmware.version or "")
+    if wanted is None or running is None:
+        what = params.firmware if wanted is None else firmware.reported
+        return Outcome.error(f"{what!r} is not a {firmware.product} version")
+    expected = f"{firmware.product} ≥ {params.firmware}"
+    build = f" build {firmware.build}" if firmware.build else ""
+    observed = f"{firmware.product} {firmware.reported}{build} (from {firmware.source})"
+    have: tuple[int, ...] = running[:3]
+    want: tuple[int, ...] = wanted[:3]
+    if wanted[3] is not None:
+        if firmware.build is None:
+            return Outcome.error(f"the unit did not report its build ({observed})", expected)
+        have, want = (*have, firmware.build), (*want, wanted[3])
+    if have < want:
+        return Outcome.failed(expected, f"{observed} is below {params.firmware}")
+    return Outcome.passed(expected, observed)

@@ -2,16 +2,21 @@
 
 ``None`` always means "could not tell"; an evaluator that needs it reports ``error``. Nothing
 here comes from password hashes: accounts are read from the name service (``getent``), never
-from ``/etc/shadow``.
+from ``/etc/shadow``. On a FortiGate, ``fortigate`` holds its administrators, REST API users and
+admin-access settings (never a password: FortiOS only shows them as ``ENC …``).
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 __all__ = [
     "AccessFacts",
     "AdminAccount",
+    "FortigateAccess",
+    "FortigateAdmin",
     "InsecureService",
     "PasswordPolicyFacts",
     "SshFacts",
@@ -61,6 +66,7 @@ class PasswordPolicyFacts(BaseModel):
     lockout_source: str = ""
     max_age_days: int | None  # login.defs PASS_MAX_DAYS (new accounts); None = never expires
     detail: tuple[str, ...] = ()  # the settings read, as "file: key=value", for evidence
+    max_age_source: str = "PASS_MAX_DAYS"  # the setting max_age_days comes from
 
 
 class InsecureService(BaseModel):
@@ -68,6 +74,46 @@ class InsecureService(BaseModel):
 
     protocol: str  # telnet | ftp | rsh | rlogin
     how: str  # "listening on 0.0.0.0:23 (in.telnetd)", "package telnetd installed"…
+
+
+class FortigateAdmin(BaseModel):
+    """A FortiGate administrator (``system/admin``) or REST API user (``system/api-user``).
+
+    A ``None`` field could not be read; ``problems`` says why, by field name.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    kind: Literal["admin", "api-user"]
+    accprofile: str | None
+    two_factor: str | None = None  # disable | fortitoken | fortitoken-cloud | email | sms
+    remote_auth: bool | None = None  # authenticates against RADIUS/LDAP/TACACS+
+    remote_group: str = ""
+    wildcard: bool = False  # any member of the remote group logs in as this admin
+    pki: bool | None = None  # peer-auth: a PKI (certificate) administrator
+    # networks the account may log in from; () = no restriction (anywhere)
+    trusted_hosts: tuple[str, ...] | None = None  # IPv4 (API users: both families)
+    trusted_hosts6: tuple[str, ...] | None = None  # IPv6 (admins only)
+    problems: dict[str, str] = {}
+
+
+class FortigateAccess(BaseModel):
+    """What only a FortiGate's management has: its admins and its admin-access settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    admins: tuple[FortigateAdmin, ...] | None  # system/admin
+    api_users: tuple[FortigateAdmin, ...] | None  # system/api-user
+    ipv6_admin_interfaces: tuple[str, ...] | None  # interfaces offering admin logins over IPv6
+    # admin services on internet-facing interfaces (protocol = the allowaccess service)
+    internet_admin_access: tuple[InsecureService, ...] | None
+    admin_timeout_minutes: int | None  # system/global admintimeout
+    strong_crypto: bool | None  # system/global strong-crypto
+    https_redirect: bool | None  # system/global admin-https-redirect
+    tls_versions: tuple[str, ...] | None  # admin-https-ssl-versions as "1.2", "1.3"
+    # why a fact is None, by fact name
+    problems: dict[str, str] = {}
 
 
 class AccessFacts(BaseModel):
@@ -80,3 +126,4 @@ class AccessFacts(BaseModel):
     protocols_checked: tuple[str, ...] = ()  # which protocols the platform's probe covers
     # why a fact is None, by fact name ("ssh", "admins", "password_policy", "insecure_services")
     problems: dict[str, str] = {}
+    fortigate: FortigateAccess | None = None  # set for FortiGate units only

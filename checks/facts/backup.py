@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 __all__ = [
     "BackupFacts",
+    "ConfigBackupTaken",
     "Repository",
     "RestoreTest",
     "Snapshot",
@@ -109,6 +110,17 @@ class RestoreTest(_Model):
     same_repository: bool = True  # made against the repository the policy names now
 
 
+class ConfigBackupTaken(_Model):
+    """A configuration backup of an appliance taken during this run (the text stays on disk)."""
+
+    sha256: str
+    size: int
+    taken_at: datetime
+    path: str  # where the file was written
+    scope: str = "global"
+    header: str = ""  # its first line ("#config-version=FGT60F-7.04-FW-build2702-…")
+
+
 class BackupFacts(_Model):
     tool: str | None  # restic, borg, veeam, systemd; None: nothing to inspect was found
     detail: str = ""  # why no tool, or which one was picked and how
@@ -119,3 +131,4 @@ class BackupFacts(_Model):
     restore_record: RestoreTest | None = None  # the last one recorded on the host
     restore_record_read: bool = True  # False: the record exists but could not be read
     problems: tuple[str, ...] = ()
+    config_backup: ConfigBackupTaken | None = None  # appliances (FortiGate) only

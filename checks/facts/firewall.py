@@ -3,16 +3,28 @@
 ``None`` always means "could not tell"; an evaluator that needs it reports ``error``.
 Open inbound rules are what new inbound traffic can reach after following the ruleset from
 its inbound entry points: loopback, established/related replies, ICMP, multicast discovery and
-DHCP client replies are not services and are left out by the collector.
+DHCP client replies are not services and are left out by the collector. On a FortiGate the
+open rules come from its inbound policies and VIPs, and ``fortigate`` holds the policy table,
+the implicit deny's logging and the FortiGuard subscriptions.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["Action", "FamilyDefault", "FirewallFacts", "OpenRule", "PortRange"]
+__all__ = [
+    "Action",
+    "FamilyDefault",
+    "FirewallFacts",
+    "FirewallPolicy",
+    "FortiGuardService",
+    "FortigateFirewall",
+    "OpenRule",
+    "PortRange",
+]
 
 Action = Literal["accept", "drop", "reject"]
 Family = Literal["ipv4", "ipv6"]
@@ -68,6 +80,68 @@ class FamilyDefault(BaseModel):
     source: str  # which chain policy or final rule decides it, or "no inbound chain"
 
 
+class FirewallPolicy(BaseModel):
+    """One row of a FortiGate's policy table, its names resolved as far as the unit allowed.
+
+    A ``None`` field could not be told; ``problems`` says why, by field name.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: int
+    name: str = ""
+    enabled: bool
+    action: str  # accept | deny | ipsec
+    srcintf: tuple[str, ...] = ()
+    dstintf: tuple[str, ...] = ()
+    srcaddr: tuple[str, ...] = ()  # IPv4 and IPv6 names together, as the policy lists them
+    dstaddr: tuple[str, ...] = ()
+    service: tuple[str, ...] = ()
+    from_internet: bool | None = None  # a source interface faces the internet (role wan, SD-WAN)
+    to_internet: bool | None = None  # a destination interface faces the internet
+    # address families in which both source and destination resolve to every address
+    any_to_any: tuple[Family, ...] | None = None
+    service_any: bool | None = None  # a service resolves to every protocol and port
+    logtraffic: str | None = None  # all | utm | disable
+    # security profiles in force, by kind (antivirus, ips, webfilter, application, dnsfilter)
+    profiles: dict[str, str] | None = None
+    profiles_source: str = ""  # "utm-status disable", "profile group office"
+    problems: dict[str, str] = {}
+
+    def label(self) -> str:
+        name = f' "{self.name}"' if self.name else ""
+        route = f"{', '.join(self.srcintf) or '?'} → {', '.join(self.dstintf) or '?'}"
+        return f"policy {self.id}{name} ({route})"
+
+
+class FortiGuardService(BaseModel):
+    """One FortiGuard subscription as ``monitor license/status`` reports it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str  # antivirus | ips | webfilter | appctrl
+    status: str | None  # licensed | expired | no_license | no_support…
+    expires: datetime | None = None
+    days_left: float | None = None  # against the collection time
+    version: str = ""  # definitions version ("92.01234")
+    last_update: datetime | None = None  # when the definitions were last updated
+    definitions_age_days: float | None = None  # against the collection time
+    has_definitions: bool = False  # a downloaded database (antivirus, ips, appctrl)
+    problem: str = ""  # why a field above could not be read
+
+
+class FortigateFirewall(BaseModel):
+    """What only a FortiGate's firewall has: its policy table, implicit deny and FortiGuard."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    policies: tuple[FirewallPolicy, ...] | None  # in evaluation order
+    implicit_deny_logged: bool | None  # log/setting fwpolicy-implicit-log
+    services: tuple[FortiGuardService, ...] | None
+    # why a fact is None, by fact name ("policies", "implicit_deny_logged", "services")
+    problems: dict[str, str] = {}
+
+
 class FirewallFacts(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -80,6 +154,7 @@ class FirewallFacts(BaseModel):
     open_inbound: tuple[OpenRule, ...] | None  # None = the ruleset was unreadable
     summary: str = ""  # short raw excerpt: status lines and inbound policies, for evidence
     problems: tuple[str, ...] = ()  # what the collector could not read, and why
+    fortigate: FortigateFirewall | None = None  # set for FortiGate units only
 
     @property
     def default_inbound(self) -> Action | None:

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["AutoUpdates", "PatchFacts", "PendingUpdate", "RebootState"]
+__all__ = ["AutoUpdates", "Firmware", "PatchFacts", "PendingUpdate", "RebootState"]
 
 
 class PendingUpdate(BaseModel):
@@ -42,6 +42,18 @@ class RebootState(BaseModel):
     source: str = ""  # "needrestart", "reboot-required file", "kernel comparison"
 
 
+class Firmware(BaseModel):
+    """An appliance's firmware (FortiOS), from the unit's own answer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    product: str  # "FortiOS"
+    reported: str  # as the unit reports it: "v7.4.5"
+    version: str | None  # "7.4.5"; None: the reported text is not a version
+    build: int | None = None
+    source: str = ""  # what reported it: "the REST API response envelope"
+
+
 class PatchFacts(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -61,6 +73,8 @@ class PatchFacts(BaseModel):
     version_scheme: Literal["deb", "rpm"] = "deb"
     lists_age_hours: float | None = None  # how fresh the package lists the pending set comes from
     problems: tuple[str, ...] = ()  # what the collector could not read, and why
+    # appliances (FortiGate): the firmware replaces packages; set only for them
+    firmware: Firmware | None = None
 
     @property
     def security_pending(self) -> tuple[PendingUpdate, ...] | None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from checks.policy.base import ControlParams, Required, Section
 
@@ -13,7 +16,19 @@ __all__ = [
     "MinimumVersions",
     "PatchingSection",
     "SecurityUpdates",
+    "firmware_parts",
 ]
+
+# "7.4.5", "v7.4.5", "7.4.5 build 2702", "v7.4.5,build2702" (as FortiOS prints it)
+_FIRMWARE = re.compile(r"v?(\d+)\.(\d+)\.(\d+)(?:\s*[,-]?\s*(?:build|b)\s*(\d+))?", re.IGNORECASE)
+
+
+def firmware_parts(text: str) -> tuple[int, int, int, int | None] | None:
+    """A firmware version as (major, minor, patch, build or None); None when not one."""
+    m = _FIRMWARE.fullmatch(text.strip())
+    if not m:
+        return None
+    return int(m[1]), int(m[2]), int(m[3]), int(m[4]) if m[4] else None
 
 
 class MaxCount(ControlParams):
@@ -40,7 +55,22 @@ class MinimumVersions(ControlParams):
         default_factory=dict, description="package name -> lowest acceptable version"
     )
     os_build: str | None = Field(default=None, description="Windows: lowest OS build")
-    firmware: str | None = Field(default=None, description="FortiGate: lowest FortiOS version")
+    firmware: str | None = Field(
+        default=None,
+        description='FortiGate: lowest FortiOS version, e.g. "7.4.5", "v7.4.5" or "7.4.5 build'
+        ' 2702"',
+    )
+
+    @field_validator("firmware")
+    @classmethod
+    def _firmware_version(cls, value: str | None) -> str | None:
+        if value is not None and firmware_parts(value) is None:
+            raise PydanticCustomError(
+                "wrong_value",
+                "'{value}' is not a FortiOS version: write it as 7.4.5, v7.4.5 or 7.4.5 build 2702",
+                {"value": value},
+            )
+        return value
 
 
 class PatchingSection(Section):

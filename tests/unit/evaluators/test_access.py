@@ -214,3 +214,97 @@ def test_protocols_linux_cannot_offer_are_not_applicable():
     params = InsecureProtocols(forbidden=("smbv1", "rdp_without_nla"))
     out = ev.insecure_admin_protocols(facts(), params, CTX)
     assert out.status is Status.NOT_APPLICABLE
+
+
+# -- FortiGate: admins, API users and admin access ---------------------------------------------
+
+from checks.facts.access import FortigateAccess, FortigateAdmin  # noqa: E402
+from checks.policy.access import SessionTimeout, StrongCrypto, TrustedHosts  # noqa: E402
+
+
+def fadmin(name="admin", **kw) -> FortigateAdmin:
+    base = dict(name=name, kind="admin", accprofile="super_admin", two_factor="fortitoken",
+                remote_auth=False, pki=False, trusted_hosts=("192.168.1.0/24",),
+                trusted_hosts6=())  # fmt: skip
+    return FortigateAdmin(**(base | kw))
+
+
+API = FortigateAdmin(name="baluarte-ro", kind="api-user", accprofile="baluarte_ro",
+                     trusted_hosts=("127.0.0.0/8", "203.0.113.0/24"))  # fmt: skip
+
+
+def fg(*admins: FortigateAdmin, **kw) -> AccessFacts:
+    base = dict(admins=admins or (fadmin(),), api_users=(API,), ipv6_admin_interfaces=(),
+                internet_admin_access=(), admin_timeout_minutes=5, strong_crypto=True,
+                https_redirect=True, tls_versions=("1.2", "1.3"))  # fmt: skip
+    return AccessFacts(
+        ssh=None, admins=(), password_policy=STRONG, insecure_services=(),
+        protocols_checked=("http", "telnet"), fortigate=FortigateAccess(**(base | kw)),
+    )  # fmt: skip
+
+
+def test_admin_mfa_fails_each_admin_without_it_saying_how_they_log_in():
+    remote = fadmin("radius-admins", two_factor="disable", remote_auth=True,
+                    remote_group="NOC", wildcard=True)  # fmt: skip
+    out = ev.admin_mfa(fg(fadmin(), remote), Required(), CTX)
+    assert out.status is Status.FAIL
+    assert "radius-admins (admin, accprofile super_admin) has two-factor disable" in out.observed
+    assert "remote group NOC" in out.observed and "waive" in out.observed
+    assert ev.admin_mfa(fg(fadmin()), Required(), CTX).status is Status.PASS
+    pki = fadmin("pki", two_factor="disable", pki=True)
+    assert "PKI admin" in ev.admin_mfa(fg(pki), Required(), CTX).observed
+
+
+def test_admin_mfa_unreadable_is_error():
+    unknown = fadmin(two_factor=None, problems={"mfa": "field 'two-factor' missing"})
+    out = ev.admin_mfa(fg(unknown), Required(), CTX)
+    assert out.status is Status.ERROR and "field 'two-factor' missing" in out.reason
+
+
+def test_trusted_hosts_anywhere_ipv6_and_within():
+    assert ev.admin_trusted_hosts(fg(), TrustedHosts(), CTX).status is Status.PASS
+    anywhere = ev.admin_trusted_hosts(fg(fadmin(trusted_hosts=())), TrustedHosts(), CTX)
+    assert anywhere.status is Status.FAIL and "no trusted hosts" in anywhere.observed
+    v6 = ev.admin_trusted_hosts(fg(ipv6_admin_interfaces=("internal",)), TrustedHosts(), CTX)
+    assert v6.status is Status.FAIL and "IPv6 from anywhere (::/0) while internal" in v6.observed
+    within = TrustedHosts.model_validate({"within": ["192.168.0.0/16"]})
+    out = ev.admin_trusted_hosts(fg(), within, CTX)
+    assert out.status is Status.FAIL and "baluarte-ro (REST API user" in out.observed
+    assert "127.0.0.0/8, 203.0.113.0/24 outside 192.168.0.0/16" in out.observed
+
+
+def test_insecure_admin_protocols_on_a_fortigate_also_judge_the_wan():
+    from checks.facts.access import InsecureService
+
+    wan = InsecureService(protocol="https", how="allowaccess https on wan1 (role wan)")
+    facts = fg(internet_admin_access=(wan,))
+    out = ev.insecure_admin_protocols(facts, InsecureProtocols(forbidden=("telnet", "http")), CTX)
+    assert out.status is Status.FAIL and out.observed == "allowaccess https on wan1 (role wan)"
+    tolerant = InsecureProtocols(forbidden=("telnet",), admin_on_internet_interfaces=True)
+    assert ev.insecure_admin_protocols(facts, tolerant, CTX).status is Status.PASS
+    nothing = InsecureProtocols(forbidden=("ftp",), admin_on_internet_interfaces=True)
+    assert ev.insecure_admin_protocols(facts, nothing, CTX).status is Status.NOT_APPLICABLE
+
+
+def test_session_timeout_and_strong_crypto():
+    assert ev.admin_session_timeout(fg(), SessionTimeout(max_minutes=5), CTX).status is Status.PASS
+    long = ev.admin_session_timeout(fg(admin_timeout_minutes=480), SessionTimeout(), CTX)
+    assert long.status is Status.FAIL and long.observed == "admintimeout 480 min (system/global)"
+    assert ev.strong_crypto(fg(), StrongCrypto(), CTX).status is Status.PASS
+    old = ev.strong_crypto(fg(tls_versions=("1.1", "1.2")), StrongCrypto(), CTX)
+    assert old.status is Status.FAIL and "TLS 1.1 allowed" in old.observed
+    only13 = StrongCrypto(min_tls_version="1.3")
+    assert ev.strong_crypto(fg(), only13, CTX).status is Status.FAIL
+    gone = fg(strong_crypto=None, problems={"strong_crypto": "cmdb system/global: 403 Forbidden"})
+    out = ev.strong_crypto(gone, StrongCrypto(), CTX)
+    assert out.status is Status.ERROR and out.reason == "cmdb system/global: 403 Forbidden"
+
+
+def test_fortigate_password_age_names_its_setting_and_linux_keeps_pass_max_days():
+    fortigate = STRONG.model_copy(update={"max_age_days": None,
+                                          "max_age_source": "password-policy expire-day"})  # fmt: skip
+    out = ev.password_policy(facts(password_policy=fortigate), PasswordPolicy(max_age_days=90), CTX)
+    assert "passwords never expire (password-policy expire-day)" in out.observed
+    linux = STRONG.model_copy(update={"max_age_days": 120})
+    out = ev.password_policy(facts(password_policy=linux), PasswordPolicy(max_age_days=90), CTX)
+    assert "PASS_MAX_DAYS 120 > 90" in out.observed

@@ -352,3 +352,39 @@ def test_unreadable_password_reference_is_an_input_error(monkeypatch):
     controls = [planned("configured", Configured(password="env:BK_UNIT_TEST_MISSING"))]
     with pytest.raises(InputError):
         settings(controls, False)
+
+
+# -- FortiGate: the configuration backup Baluarte takes ---------------------------------------
+
+
+def _taken(age: timedelta):
+    from checks.facts.backup import ConfigBackupTaken
+
+    return BackupFacts(
+        tool=None,
+        config_backup=ConfigBackupTaken(
+            sha256="a" * 64, size=48213, taken_at=NOW - age, path="artifacts/fw.conf",
+            header="#config-version=FGT60F-7.04-FW-build2702-241008:opmode=0:vdom=0:user=ro",
+        ),
+    )  # fmt: skip
+
+
+def test_config_saved_passes_with_hash_size_and_path_and_fails_when_old():
+    from checks.policy.backup import ConfigSaved
+
+    out = ev.config_saved(_taken(timedelta(seconds=3)), ConfigSaved(max_days=7), CTX)
+    assert out.status is Status.PASS
+    assert "sha256 " + "a" * 64 in out.observed and "48213 bytes" in out.observed
+    assert "#config-version=FGT60F" in out.evidence
+    old = ev.config_saved(_taken(timedelta(days=8)), ConfigSaved(max_days=7), CTX)
+    assert old.status is Status.FAIL and "(8.0 days ago)" in old.observed
+
+
+def test_config_saved_without_a_backup_is_an_error():
+    from checks.policy.backup import ConfigSaved
+
+    failed = BackupFacts(tool=None, problems=("401: token refused",))
+    out = ev.config_saved(failed, ConfigSaved(), CTX)
+    assert out.status is Status.ERROR and "the configuration backup failed: 401" in out.reason
+    none = ev.config_saved(BackupFacts(tool=None), ConfigSaved(), CTX)
+    assert none.status is Status.ERROR and "no configuration backup" in none.reason

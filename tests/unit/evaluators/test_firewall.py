@@ -178,3 +178,122 @@ def test_nothing_open_passes_with_empty_policy():
     out = ev.allowed_inbound(facts(), AllowedInbound(), CTX)
     assert out.status is Status.PASS and out.observed == "open inbound: nothing"
     assert out.expected == "no inbound service open"
+
+
+# -- FortiGate: the policy table and FortiGuard ------------------------------------------------
+
+from datetime import timedelta  # noqa: E402
+
+from checks.facts.firewall import FirewallPolicy, FortigateFirewall, FortiGuardService  # noqa: E402
+from checks.policy.firewall import PolicyLogging, SecurityProfiles, SecurityServices  # noqa: E402
+
+NOW = CTX.now
+ALL_PROFILES = {"antivirus": "default", "ips": "default", "webfilter": "default"}
+
+
+def fpolicy(pid=1, **kw) -> FirewallPolicy:
+    base = dict(
+        id=pid, name=f"p{pid}", enabled=True, action="accept", srcintf=("internal",),
+        dstintf=("wan1",), srcaddr=("LAN",), dstaddr=("all",), service=("HTTPS",),
+        from_internet=False, to_internet=True, any_to_any=(), service_any=False,
+        logtraffic="all", profiles=ALL_PROFILES, profiles_source="the policy's own profiles",
+    )  # fmt: skip
+    return FirewallPolicy(**(base | kw))
+
+
+def service(name="antivirus", **kw) -> FortiGuardService:
+    base = dict(
+        name=name, status="licensed", expires=NOW + timedelta(days=400), days_left=400.0,
+        version="92.01234", last_update=NOW - timedelta(hours=1), definitions_age_days=0.04,
+        has_definitions=True,
+    )  # fmt: skip
+    return FortiGuardService(**(base | kw))
+
+
+def fg(*policies: FirewallPolicy, implicit=True, services=None, **problems) -> FirewallFacts:
+    return FirewallFacts(
+        tools_active=("fortios",), active=True, defaults=None, open_inbound=(),
+        fortigate=FortigateFirewall(
+            policies=policies or None, implicit_deny_logged=implicit,
+            services=(service(), service("ips")) if services is None else services,
+            problems=problems,
+        ),
+    )  # fmt: skip
+
+
+def test_any_to_any_accept_fails_and_a_disabled_or_deny_one_does_not():
+    bad = fpolicy(2, any_to_any=("ipv4",), service_any=True, srcaddr=("all",), service=("ALL",))
+    out = ev.no_any_any_accept(fg(fpolicy(), bad), Required(), CTX)
+    assert out.status is Status.FAIL and 'policy 2 "p2" (internal → wan1) accepts' in out.observed
+    off = bad.model_copy(update={"enabled": False})
+    deny = bad.model_copy(update={"action": "deny"})
+    assert ev.no_any_any_accept(fg(fpolicy(), off, deny), Required(), CTX).status is Status.PASS
+
+
+def test_any_to_any_that_cannot_be_told_is_an_error_with_the_reason():
+    unknown = fpolicy(3, any_to_any=None, service_any=True,
+                      problems={"any_to_any": "address 'x' is in none of firewall/address"})  # fmt: skip
+    out = ev.no_any_any_accept(fg(unknown), Required(), CTX)
+    assert out.status is Status.ERROR and "address 'x'" in out.reason
+    # a service that is not "any" decides without the addresses
+    decided = unknown.model_copy(update={"service_any": False})
+    assert ev.no_any_any_accept(fg(decided), Required(), CTX).status is Status.PASS
+
+
+def test_security_profiles_only_judge_internet_bound_accept_policies():
+    inside = fpolicy(4, to_internet=False, profiles={})
+    missing_ips = fpolicy(5, profiles={"antivirus": "default", "webfilter": "default"})
+    out = ev.security_profiles(fg(fpolicy(), inside), SecurityProfiles(), CTX)
+    assert out.status is Status.PASS and "1 accept policies towards the internet" in out.observed
+    out = ev.security_profiles(fg(fpolicy(), missing_ips), SecurityProfiles(), CTX)
+    assert out.status is Status.FAIL and 'policy 5 "p5"' in out.observed
+    assert "has no IPS profile" in out.observed
+    more = SecurityProfiles(profiles=("antivirus", "ips", "webfilter", "dnsfilter"))
+    assert ev.security_profiles(fg(fpolicy()), more, CTX).status is Status.FAIL
+
+
+def test_policy_logging_levels_and_the_implicit_deny():
+    utm = fpolicy(6, logtraffic="utm")
+    assert ev.policy_logging(fg(utm), PolicyLogging(), CTX).status is Status.FAIL
+    assert ev.policy_logging(fg(utm), PolicyLogging(logtraffic="utm"), CTX).status is Status.PASS
+    silent = fg(fpolicy(), implicit=False)
+    out = ev.policy_logging(silent, PolicyLogging(), CTX)
+    assert out.status is Status.FAIL and "implicit deny is not logged" in out.observed
+    relaxed = PolicyLogging(implicit_deny=False)
+    assert ev.policy_logging(silent, relaxed, CTX).status is Status.PASS
+
+
+def test_the_policy_table_unreadable_is_an_error():
+    facts = fg(policies="cmdb firewall/policy: 500")  # no policies given: the table is None
+    for evaluate, params in ((ev.no_any_any_accept, Required()),
+                             (ev.security_profiles, SecurityProfiles()),
+                             (ev.policy_logging, PolicyLogging())):  # fmt: skip
+        out = evaluate(facts, params, CTX)
+        assert out.status is Status.ERROR and out.reason == "cmdb firewall/policy: 500"
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (dict(status="expired"), "antivirus licence expired"),
+        (dict(days_left=10.0, expires=NOW + timedelta(days=10)), "10 days left, < 30 days"),
+        (dict(days_left=-1.0), "(expired, < 30 days)"),
+        (dict(definitions_age_days=3.5, last_update=NOW - timedelta(days=3.5)), "3.5 days old"),
+    ],
+)
+def test_fortiguard_licences_and_definitions(change, says):
+    params = SecurityServices(licence_min_days=30)
+    assert ev.security_services_current(fg(fpolicy()), params, CTX).status is Status.PASS
+    out = ev.security_services_current(fg(fpolicy(), services=(service(**change), service("ips"))), params, CTX)  # fmt: skip
+    assert out.status is Status.FAIL and says in out.observed
+
+
+def test_fortiguard_service_that_could_not_be_read_is_an_error():
+    broken = service(
+        "ips", status=None, problem="monitor license/status ips: field 'status' missing"
+    )
+    out = ev.security_services_current(fg(fpolicy(), services=(service(), broken)), SecurityServices(), CTX)  # fmt: skip
+    assert out.status is Status.ERROR and "field 'status' missing" in out.reason
+    # a service the policy does not ask about does not matter
+    only_av = SecurityServices(services=("antivirus",))
+    assert ev.security_services_current(fg(fpolicy(), services=(service(), broken)), only_av, CTX).status is Status.PASS  # fmt: skip

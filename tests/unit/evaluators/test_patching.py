@@ -135,3 +135,68 @@ def test_minimum_versions_use_debian_ordering():
     assert out.status is Status.FAIL and "openssl 3.0.15-1~deb12u1 < 3.0.15-1" in out.observed
     missing = ev.minimum_versions(f, MinimumVersions(packages={"absent": "1"}), CTX)
     assert missing.status is Status.FAIL and "absent not installed" in missing.observed
+
+
+# -- FortiGate: the firmware stands for the packages ------------------------------------------
+
+
+def fortigate(version="v7.4.5", build=2702, **kw) -> PatchFacts:
+    from checks.facts.patching import Firmware
+
+    match = version.lstrip("v") if version.lstrip("v")[:1].isdigit() else None
+    firmware = Firmware(product="FortiOS", reported=version, version=match, build=build,
+                        source="the REST API response envelope")  # fmt: skip
+    base = dict(
+        package_manager=None, pending=None, last_update=None, history_read=False,
+        automatic_updates=AutoUpdates(tool="fortiguard", installed=True, enabled=True,
+                                      security_origin=True, detail="status enable"),
+        reboot=None, kernel_running=None, kernel_newest=None, packages=None, firmware=firmware,
+    )  # fmt: skip
+    return PatchFacts(**(base | kw))
+
+
+@pytest.mark.parametrize(
+    ("minimum", "version", "build", "status"),
+    [
+        ("7.4.5", "v7.4.5", 2702, Status.PASS),
+        ("v7.4.5", "v7.4.10", 2800, Status.PASS),  # 10 > 5: numbers, not text
+        ("7.4.5", "v7.2.8", 1639, Status.FAIL),
+        ("7.4.5 build 2702", "v7.4.5", 2701, Status.FAIL),
+        ("v7.4.5,build2702", "v7.4.5", 2702, Status.PASS),
+        ("7.4.5", "v7.4.5", None, Status.PASS),  # no build asked for, none needed
+        ("7.4.5 build 2702", "v7.4.5", None, Status.ERROR),
+    ],
+)
+def test_firmware_minimum_compares_version_then_build_when_asked(minimum, version, build, status):
+    out = ev.minimum_versions(fortigate(version, build), MinimumVersions(firmware=minimum), CTX)
+    assert out.status is status, out
+    if status is Status.FAIL:
+        assert out.observed.startswith(f"FortiOS {version}") and minimum in out.observed
+
+
+def test_firmware_minimum_not_set_is_not_applicable_even_with_package_minimums():
+    params = MinimumVersions(packages={"openssl": "3.0"})
+    out = ev.minimum_versions(fortigate(), params, CTX)
+    assert out.status is Status.NOT_APPLICABLE and "minimum_versions.firmware" in out.reason
+
+
+def test_unreadable_firmware_version_is_an_error_never_a_pass():
+    out = ev.minimum_versions(fortigate("7.4-beta"), MinimumVersions(firmware="7.4.5"), CTX)
+    assert out.status is Status.ERROR and "'7.4-beta'" in out.reason
+
+
+def test_firmware_minimum_must_be_a_version_in_the_policy():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="is not a FortiOS version"):
+        MinimumVersions(firmware="latest")
+
+
+def test_fortiguard_schedule_is_judged_with_its_own_words():
+    off = fortigate(automatic_updates=AutoUpdates(
+        tool="fortiguard", installed=True, enabled=False, security_origin=True,
+        detail="FortiGuard scheduled updates (system.autoupdate/schedule): status disable"))  # fmt: skip
+    out = ev.automatic_updates(off, Required(), CTX)
+    assert out.status is Status.FAIL
+    assert out.expected == "FortiGuard automatic updates (antivirus and IPS definitions) enabled"
+    assert ev.automatic_updates(fortigate(), Required(), CTX).status is Status.PASS

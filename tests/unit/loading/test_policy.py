@@ -25,16 +25,17 @@ def fleet(tmp_path):
     return {f"{r.client_name}/{r.name}": r for r in load_inventory([f]).devices()}
 
 
-def test_shipped_linux_baseline_loads_and_sets_every_linux_control():
+@pytest.mark.parametrize("platform", ["linux", "fortigate"])
+def test_shipped_baseline_loads_and_sets_every_control_of_its_platform(platform):
     from baluarte.controls import catalogue
 
     policies = load_policies(ROOT / "policies")
-    assert [p.id for p in policies.policies] == ["linux-baseline"]
-    pol = policies.effective("linux-baseline")
-    assert pol.version == "2026.11" and pol.applies_to.platform == ("linux",)
+    assert sorted(p.id for p in policies.policies) == ["fortigate-baseline", "linux-baseline"]
+    pol = policies.effective(f"{platform}-baseline")
+    assert pol.version == "2026.11" and pol.applies_to.platform == (platform,)
     configured = {f"{d}.{name}" for d, s in pol.sections().items() for name in s.controls()}
-    linux = {cid for cid, c in catalogue().items() if "linux" in c.platforms}
-    assert configured == linux
+    wanted = {cid for cid, c in catalogue().items() if platform in c.platforms}
+    assert configured == wanted
 
 
 def test_extends_merges_control_by_control(tmp_path):

@@ -1,0 +1,154 @@
+"""``baluarte lab``: emulated devices to try Baluarte (and other tools) against.
+
+    baluarte lab serve fortigate --state fw.json --token "$TOKEN:baluarte-ro"
+    # stdout, once ready:  https://127.0.0.1:PORT   then the CA certificate's path
+
+Each subcommand group is its own Typer app joined to ``lab_app``, so ``lab capture fortigate``
+(baluarte/lab/fortigate/capture.py) plugs in beside ``serve`` — see ``register``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from enum import StrEnum
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from baluarte.errors import InputError
+
+__all__ = ["lab_app", "register", "serve_app"]
+
+lab_app = typer.Typer(
+    name="lab",
+    help="Emulated devices (the lab) to try policies and tools against.",
+    no_args_is_help=True,
+)
+serve_app = typer.Typer(help="Serve an emulated device until interrupted.", no_args_is_help=True)
+lab_app.add_typer(serve_app, name="serve")
+# Room for `baluarte lab capture fortigate`: a `capture_app = typer.Typer(...)` with a
+# `fortigate` command calling baluarte.lab.fortigate.capture, joined here with
+# `lab_app.add_typer(capture_app, name="capture")`.
+
+
+class FortiosProfile(StrEnum):
+    V74 = "7.4"
+    V76 = "7.6"
+    V64 = "6.4"
+
+
+@serve_app.command("fortigate")
+def serve_fortigate(
+    state: Annotated[
+        Path, typer.Option("--state", help="State file (JSON) of the unit to emulate.")
+    ],
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0: any free port).")] = 0,
+    token: Annotated[
+        list[str] | None,
+        typer.Option("--token", help="API token TOKEN[:API_USER] (repeatable; lab use only)."),
+    ] = None,
+    token_env: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--token-env",
+            help="Environment variable holding a token, VAR[:API_USER] (repeatable).",
+        ),
+    ] = None,
+    cert_dir: Annotated[
+        Path | None,
+        typer.Option("--cert-dir", help="Folder for the lab CA (ca.pem), reused when present."),
+    ] = None,
+    profile: Annotated[
+        FortiosProfile, typer.Option("--profile", help="FortiOS behaviour to emulate.")
+    ] = FortiosProfile.V74,
+    admin: Annotated[
+        str | None, typer.Option("--admin", help="Admin user for session logins.")
+    ] = None,
+    password_env: Annotated[
+        str | None,
+        typer.Option("--password-env", help="Environment variable holding --admin's password."),
+    ] = None,
+) -> None:
+    """Serve an emulated FortiGate (FortiOS REST API over HTTPS) until Ctrl-C or SIGTERM."""
+    from baluarte.lab.fortigate import FortigateLab, load_state
+
+    tokens = _tokens(token or [], token_env or [])
+    admins = _admins(admin, password_env)
+    lab = FortigateLab(
+        load_state(state),
+        tokens=tokens,
+        admins=admins,
+        profile=profile.value,
+        host=host,
+        port=port,
+        cert_dir=cert_dir,
+    )
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    lab.start()
+    try:
+        print(lab.url, flush=True)
+        print(lab.ca_path, flush=True)
+        print(
+            f"FortiGate lab {lab.state.serial} (FortiOS {profile.value} profile, "
+            f"{len(tokens)} token(s)) — Ctrl-C to stop",
+            file=sys.stderr,
+            flush=True,
+        )
+        while not stop.wait(0.5):
+            pass
+    finally:
+        lab.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _split_user(value: str, option: str) -> tuple[str, str | None]:
+    secret, _, user = value.partition(":")
+    if not secret:
+        raise InputError(f"{option} needs a value like NAME[:API_USER]", code="usage", key=option)
+    return secret, user or None
+
+
+def _tokens(given: list[str], from_env: list[str]) -> dict[str, str | None]:
+    tokens = dict(_split_user(value, "--token") for value in given)
+    for value in from_env:
+        var, user = _split_user(value, "--token-env")
+        secret = os.environ.get(var)
+        if not secret:
+            raise InputError(
+                f"environment variable {var} is not set",
+                code="secret_unavailable",
+                key="--token-env",
+            )
+        tokens[secret] = user
+    return tokens
+
+
+def _admins(admin: str | None, password_env: str | None) -> dict[str, str]:
+    if admin is None and password_env is None:
+        return {}
+    if admin is None or password_env is None:
+        raise InputError("--admin and --password-env go together", code="usage", key="--admin")
+    password = os.environ.get(password_env)
+    if not password:
+        raise InputError(
+            f"environment variable {password_env} is not set",
+            code="secret_unavailable",
+            key="--password-env",
+        )
+    return {admin: password}
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(lab_app, name="lab")

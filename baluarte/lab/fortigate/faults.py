@@ -1,0 +1,78 @@
+"""Fault injection: make chosen requests slow, fail, or break, to prove "never a false pass".
+
+    fgt.faults.add(Fault(match="/api/v2/cmdb/firewall/policy", kind="status", status=500))
+
+``match`` is a path prefix, or an ``fnmatch`` glob when it holds ``*``, ``?`` or ``[``,
+tested against the raw request path (no query string). ``times``: how many requests it hits
+(None: all). Kinds:
+
+* ``latency``: wait ``seconds`` before answering normally (several may add up);
+* ``status``: answer ``status`` (5xx, 429…) with a FortiOS JSON error envelope;
+* ``html``: answer ``status`` with an HTML error page;
+* ``drop``: close the connection without answering;
+* ``malformed``: answer 200 with broken JSON.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import threading
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = ["Fault", "FaultKind", "Faults"]
+
+FaultKind = Literal["latency", "status", "html", "drop", "malformed"]
+
+
+@dataclass
+class Fault:
+    match: str
+    kind: FaultKind
+    status: int = 500
+    seconds: float = 0.0
+    times: int | None = 1
+    method: str | None = None  # only this HTTP method (None: any)
+    hits: int = field(default=0, compare=False)
+
+    def applies(self, method: str, path: str) -> bool:
+        if self.method is not None and self.method.upper() != method:
+            return False
+        if any(char in self.match for char in "*?["):
+            return fnmatch.fnmatchcase(path, self.match)
+        return path.startswith(self.match)
+
+
+class Faults:
+    """The faults armed on one emulator; safe to change from tests while it serves."""
+
+    def __init__(self) -> None:
+        self._armed: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(self, fault: Fault) -> Fault:
+        with self._lock:
+            self._armed.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self._lock:
+            self._armed.clear()
+
+    def take(self, method: str, path: str) -> tuple[float, Fault | None]:
+        """Seconds of latency to add, and the first failing fault that hits this request."""
+        delay, failing = 0.0, None
+        with self._lock:
+            for fault in list(self._armed):
+                if not fault.applies(method, path):
+                    continue
+                if fault.kind != "latency" and failing is not None:
+                    continue
+                fault.hits += 1
+                if fault.times is not None and fault.hits >= fault.times:
+                    self._armed.remove(fault)
+                if fault.kind == "latency":
+                    delay += fault.seconds
+                else:
+                    failing = fault
+        return delay, failing
