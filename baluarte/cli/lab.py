@@ -19,10 +19,13 @@ from types import FrameType
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
+from baluarte.cli.options import InventoryOpt
+from baluarte.engine import default_inventory_paths
 from baluarte.errors import InputError
 
-__all__ = ["lab_app", "register", "serve_app"]
+__all__ = ["capture_app", "lab_app", "register", "serve_app"]
 
 lab_app = typer.Typer(
     name="lab",
@@ -31,9 +34,10 @@ lab_app = typer.Typer(
 )
 serve_app = typer.Typer(help="Serve an emulated device until interrupted.", no_args_is_help=True)
 lab_app.add_typer(serve_app, name="serve")
-# Room for `baluarte lab capture fortigate`: a `capture_app = typer.Typer(...)` with a
-# `fortigate` command calling baluarte.lab.fortigate.capture, joined here with
-# `lab_app.add_typer(capture_app, name="capture")`.
+capture_app = typer.Typer(
+    help="Record a real device's answers as a lab state file (read-only).", no_args_is_help=True
+)
+lab_app.add_typer(capture_app, name="capture")
 
 
 class FortiosProfile(StrEnum):
@@ -111,6 +115,57 @@ def serve_fortigate(
         lab.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+@capture_app.command("fortigate")
+def capture_fortigate(
+    device: Annotated[str, typer.Argument(help="Inventory name of the FortiGate.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="State file to write (JSON).")],
+    client: Annotated[
+        str | None, typer.Option("--client", help="The device's client, if names repeat.")
+    ] = None,
+    inventory: InventoryOpt = None,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds the capture may take.")] = 120.0,
+) -> None:
+    """Read a FortiGate (GETs only) and write what it answered as a state file the lab serves.
+
+    Secrets come back from FortiOS encrypted; they are replaced by a placeholder, so the file
+    can be shared. Exit codes: 0 written, 2 bad input, 3 the unit could not be read.
+    """
+    import json
+
+    from baluarte.errors import DeviceError
+    from baluarte.evaluate import describe_device_error
+    from baluarte.exitcodes import ExitCode
+    from baluarte.inventory import load_inventory
+    from baluarte.lab.fortigate.capture import capture
+
+    refs = load_inventory(list(inventory or default_inventory_paths())).select(
+        client=client, device=device
+    )
+    if len(refs) != 1:
+        clients = ", ".join(sorted(r.client_name for r in refs))
+        raise InputError(
+            f"device '{device}' is in several clients ({clients}): add --client", code="usage"
+        )
+    ref = refs[0]
+    if ref.platform != "fortigate":
+        raise InputError(
+            f"device '{ref.key}' is a {ref.platform} device, not a fortigate",
+            code="platform_mismatch",
+        )
+    err = Console(stderr=True)
+    try:
+        state, skipped = capture(ref.device, timeout=timeout)
+    except DeviceError as exc:
+        err.print(f"[bold red]error:[/] {ref.key}: {describe_device_error(exc)}", highlight=False)
+        raise typer.Exit(ExitCode.DEVICE_ERROR) from None
+    output.write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n")
+    read = len(state.get("global", {})) + sum(len(v) for v in state.get("vdoms", {}).values())
+    read += len(state.get("monitor", {}))
+    err.print(f"{ref.key}: {read} endpoints written to {output}", highlight=False)
+    for key, why in sorted(skipped.items()):
+        err.print(f"  skipped {key}: {why}", highlight=False)
 
 
 def _split_user(value: str, option: str) -> tuple[str, str | None]:

@@ -397,6 +397,10 @@ def config_saved(facts: BackupFacts, params: ConfigSaved, ctx: EvalContext) -> O
     first line and where it was written, never the configuration text."""
     expected = f"a configuration backup taken within the last {params.max_days} days"
     taken = facts.config_backup
+    if taken is None and facts.config_backup_refused:
+        # The unit answered and said no: no backup exists for this run, and none will until
+        # the API user's profile may run backups. That is drift to fix, not doubt.
+        return Outcome.failed(expected, "; ".join(facts.problems) or "the unit refused the backup")
     if taken is None:
         if facts.problems:
             why = "; ".join(facts.problems)

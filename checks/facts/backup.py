@@ -132,3 +132,4 @@ class BackupFacts(_Model):
     restore_record_read: bool = True  # False: the record exists but could not be read
     problems: tuple[str, ...] = ()
     config_backup: ConfigBackupTaken | None = None  # appliances (FortiGate) only
+    config_backup_refused: bool = False  # the appliance refused to hand over its configuration

@@ -17,7 +17,12 @@ def parse(snapshot: FortiSnapshot) -> BackupFacts:
     taken = snapshot.config_backup
     if taken is None:
         problems = (snapshot.config_backup_problem,) if snapshot.config_backup_problem else ()
-        return BackupFacts(tool=None, detail="FortiGate configuration backup", problems=problems)
+        return BackupFacts(
+            tool=None,
+            detail="FortiGate configuration backup",
+            problems=problems,
+            config_backup_refused=snapshot.config_backup_refused,
+        )
     return BackupFacts(
         tool=None,
         detail="FortiGate configuration backup",

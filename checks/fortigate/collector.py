@@ -33,6 +33,7 @@ from baluarte.inventory import Device, DeviceRef
 from baluarte.plan import DevicePlan
 from baluarte.secrets import resolve
 from baluarte.transports.fortios import (
+    Envelope,
     FortiOSAuthError,
     FortiOSClient,
     FortiOSError,
@@ -45,7 +46,7 @@ from checks.fortigate.endpoints import endpoints_for
 from checks.fortigate.parse import collected
 from checks.fortigate.snapshot import ConfigBackup, Endpoint, FortiSnapshot
 
-__all__ = ["BACKUP_CONTROL", "DOMAINS", "client_for", "collect", "collect_unit"]
+__all__ = ["BACKUP_CONTROL", "DOMAINS", "client_for", "collect", "collect_unit", "fetch"]
 
 DOMAINS = ("patching", "firewall", "backup", "access", "logging")
 BACKUP_CONTROL = "backup.config_saved"
@@ -199,6 +200,7 @@ async def _read_unit(
     reads = _Reads()
     backup: ConfigBackup | None = None
     backup_problem: str | None = None
+    backup_refused = False
     async with client:  # logs in: a refusal fails the whole unit
         if first:
             # The first answer proves connection and credentials; a failure there is the unit's.
@@ -208,7 +210,7 @@ async def _read_unit(
             if _needed(endpoint, reads.cmdb):
                 await _read(client, endpoint, reads)
         if BACKUP_CONTROL in ids:
-            backup, backup_problem = await _take_backup(
+            backup, backup_problem, backup_refused = await _take_backup(
                 client, device_plan.ref, options.artifacts, strict=not first
             )
         if not client.version:  # no envelope said it (every answer was an HTML error page)
@@ -226,6 +228,7 @@ async def _read_unit(
         problems=reads.problems,
         config_backup=backup,
         config_backup_problem=backup_problem,
+        config_backup_refused=backup_refused,
     )
 
 
@@ -238,15 +241,19 @@ def _needed(endpoint: Endpoint, cmdb: Mapping[str, Any]) -> bool:
         return True
 
 
+async def fetch(client: FortiOSClient, endpoint: Endpoint) -> Envelope:
+    """GET one endpoint (cmdb or monitor, global or the unit's VDOM)."""
+    if endpoint.scope == "cmdb":
+        return await client.get_cmdb(endpoint.path, global_scope=endpoint.global_scope)
+    return await client.get_monitor(endpoint.path, global_scope=endpoint.global_scope)
+
+
 async def _read(
     client: FortiOSClient, endpoint: Endpoint, reads: _Reads, *, strict: bool = False
 ) -> None:
     """GET one endpoint into ``reads``; its failure becomes a problem unless ``strict``."""
     try:
-        if endpoint.scope == "cmdb":
-            env = await client.get_cmdb(endpoint.path, global_scope=endpoint.global_scope)
-        else:
-            env = await client.get_monitor(endpoint.path, global_scope=endpoint.global_scope)
+        env = await fetch(client, endpoint)
     except FortiOSAuthError:
         raise  # refused credentials or a lockout: nothing else will be answered either
     except (Unreachable, TimedOut) as exc:
@@ -265,8 +272,11 @@ async def _read(
 
 async def _take_backup(
     client: FortiOSClient, ref: DeviceRef, artifacts: Path, *, strict: bool
-) -> tuple[ConfigBackup | None, str | None]:
-    """The unit's configuration file, kept under ``artifacts``; (None, why) when not taken."""
+) -> tuple[ConfigBackup | None, str | None, bool]:
+    """The unit's configuration file, kept under ``artifacts``; else (None, why, refused?).
+
+    ``refused``: the unit answered 403 — the API user's profile may not take backups.
+    """
     try:
         data = await client.backup_config("global")
     except FortiOSAuthError:
@@ -274,19 +284,33 @@ async def _take_backup(
     except (Unreachable, TimedOut) as exc:
         if strict:
             raise
-        return None, f"the configuration backup failed: {exc}"
+        return None, f"the configuration backup failed: {exc}", False
     except FortiOSError as exc:
-        return None, f"the configuration backup failed: {exc.reason}"
+        if exc.http_status == 403:
+            why = (
+                f"the unit refused the configuration backup: {exc.reason} — allow the API user's"
+                " profile to run backups (System > Maintenance)"
+            )
+            return None, why, True
+        return None, f"the configuration backup failed: {exc.reason}", False
     taken_at = datetime.now(UTC)
     header = data.lstrip().split(b"\n", 1)[0].decode("utf-8", "replace").strip()
     if not header.startswith("#config-version="):
-        return None, "the unit's answer is not a configuration file (no #config-version= header)"
+        return (
+            None,
+            "the unit's answer is not a configuration file (no #config-version= header)",
+            False,
+        )
     digest = hashlib.sha256(data).hexdigest()
     folder = artifacts / "fortigate" / ref.client_name / ref.site_name / ref.name
     try:
         path = _write_private(folder, f"{taken_at:%Y%m%dT%H%M%SZ}-{digest[:12]}.conf", data)
     except OSError as exc:
-        return None, f"the configuration backup could not be written to {folder}: {exc.strerror}"
+        return (
+            None,
+            f"the configuration backup could not be written to {folder}: {exc.strerror}",
+            False,
+        )
     return (
         ConfigBackup(
             sha256=digest,
@@ -297,6 +321,7 @@ async def _take_backup(
             header=header,
         ),
         None,
+        False,
     )
 
 

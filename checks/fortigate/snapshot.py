@@ -64,6 +64,8 @@ class FortiSnapshot:
     problems: Mapping[str, str] = field(default_factory=dict)
     config_backup: ConfigBackup | None = None
     config_backup_problem: str | None = None  # why the backup could not be taken
+    # the unit answered 403: Baluarte's API user may not take backups (a finding, not a doubt)
+    config_backup_refused: bool = False
     taken_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def problem(self, scope: Scope, path: str) -> str | None:

@@ -21,7 +21,7 @@ from baluarte.controls import catalogue
 from baluarte.errors import DeviceError, InputError, TimedOut
 from baluarte.inventory import Device
 from baluarte.transports.fortios import FortiOSAuthError, FortiOSClient, FortiOSError
-from checks.fortigate.collector import client_for
+from checks.fortigate.collector import client_for, fetch
 from checks.fortigate.endpoints import endpoints_for
 from checks.fortigate.snapshot import Endpoint
 
@@ -106,10 +106,7 @@ async def _read(
     strict: bool = False,
 ) -> None:
     try:
-        if endpoint.scope == "cmdb":
-            env = await client.get_cmdb(endpoint.path, global_scope=endpoint.global_scope)
-        else:
-            env = await client.get_monitor(endpoint.path, global_scope=endpoint.global_scope)
+        env = await fetch(client, endpoint)
     except FortiOSAuthError:
         raise
     except FortiOSError as exc:

@@ -388,3 +388,16 @@ def test_config_saved_without_a_backup_is_an_error():
     assert out.status is Status.ERROR and "the configuration backup failed: 401" in out.reason
     none = ev.config_saved(BackupFacts(tool=None), ConfigSaved(), CTX)
     assert none.status is Status.ERROR and "no configuration backup" in none.reason
+
+
+def test_config_saved_refused_by_the_unit_is_a_failure_with_the_fix():
+    from checks.policy.backup import ConfigSaved
+
+    refused = BackupFacts(
+        tool=None,
+        problems=("the unit refused the configuration backup: 403 Forbidden",),
+        config_backup_refused=True,
+    )
+    out = ev.config_saved(refused, ConfigSaved(), CTX)
+    assert out.status == Status.FAIL
+    assert "refused the configuration backup" in out.observed
