@@ -36,9 +36,9 @@ from baluarte.lab.fortigate.monitor import MonitorApi, management_interface
 from baluarte.lab.fortigate.profiles import PROFILES
 from baluarte.lab.fortigate.requestlog import LoggedRequest, mask_body, mask_headers, mask_query
 from baluarte.lab.fortigate.state import LabState, load_state
-from baluarte.lab.fortigate.tls import load_or_create_ca, server_context
 from baluarte.lab.fortigate.transactions import Transactions
 from baluarte.lab.fortigate.wire import Reply, Request, html_reply, json_reply
+from baluarte.lab.tls import load_or_create_ca, server_context
 
 __all__ = ["FortigateLab"]
 
