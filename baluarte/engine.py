@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import getpass
+import importlib
+import queue
 import socket
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -119,15 +122,22 @@ Collector = Callable[
 ]
 
 
-def _collectors() -> dict[str, tuple[Collector, tuple[str, ...]]]:
-    """Per platform: its collector and the domains it can answer (a new platform adds a line)."""
-    from checks.fortigate import collector as fortigate
-    from checks.linux import collector as linux
+# Per platform, the module with its collector (a new platform adds a line).
+COLLECTORS: dict[str, str] = {
+    "linux": "checks.linux.collector",
+    "windows": "checks.windows.collector",
+    "fortigate": "checks.fortigate.collector",
+}
 
-    return {
-        "linux": (linux.collect, linux.DOMAINS),
-        "fortigate": (fortigate.collect, fortigate.DOMAINS),
-    }
+
+def _collector(platform: str) -> tuple[Collector, tuple[str, ...]] | None:
+    """The platform's collector and the domains it answers, imported only when a device needs it
+    (pypsrp, httpx and pyinfra each cost start-up time)."""
+    name = COLLECTORS.get(platform)
+    if name is None:
+        return None
+    module = importlib.import_module(name)
+    return module.collect, module.DOMAINS
 
 
 def check(
@@ -175,30 +185,67 @@ def check(
         if on_device:
             on_device(device_plan.ref, findings)
 
-    collectors = _collectors()
     by_platform: dict[str, list[DevicePlan]] = {}
     for device_plan in plans:
-        entry = collectors.get(device_plan.ref.platform)
+        entry = _collector(device_plan.ref.platform)
         # Nothing to collect: no collector for the platform, or no control it can answer.
         if entry is None or not (device_plan.domains() & set(entry[1])):
             done(device_plan, None, entry[1] if entry else ())
             continue
         by_platform.setdefault(device_plan.ref.platform, []).append(device_plan)
 
-    for platform, platform_plans in by_platform.items():
-        collect, domains = collectors[platform]
-        plan_by_key = {p.ref.key: p for p in platform_plans}
-        collect_options = CollectOptions(
-            parallel=options.parallel,
-            command_timeout=options.command_timeout,
-            restore_test=options.restore_test,
-            artifacts=options.artifacts,
-        )
-        for ref, result in collect(platform_plans, collect_options):
-            done(plan_by_key[ref.key], result, domains)
+    collect_options = CollectOptions(
+        parallel=options.parallel,
+        command_timeout=options.command_timeout,
+        restore_test=options.restore_test,
+        artifacts=options.artifacts,
+    )
+    plan_by_key = {p.ref.key: p for plans_ in by_platform.values() for p in plans_}
+    for platform, ref, result in _collect_all(by_platform, collect_options):
+        entry = _collector(platform)
+        assert entry is not None
+        done(plan_by_key[ref.key], result, entry[1])
 
     store.finish_run(run_id)
     return store.get_run(run_id)
+
+
+def _collect_all(
+    by_platform: dict[str, list[DevicePlan]], options: CollectOptions
+) -> Iterator[tuple[str, DeviceRef, Collected | DeviceError]]:
+    """Every platform's collector at once (one thread each), results as devices finish.
+
+    Evaluation and the store stay on the caller's thread: only collection runs alongside.
+    """
+    results: queue.Queue[tuple[str, DeviceRef, Collected | DeviceError] | BaseException | None]
+    results = queue.Queue()
+
+    def run(platform: str, plans: list[DevicePlan]) -> None:
+        entry = _collector(platform)
+        assert entry is not None
+        try:
+            for ref, result in entry[0](plans, options):
+                results.put((platform, ref, result))
+        except BaseException as exc:  # re-raised on the caller's thread
+            results.put(exc)
+        finally:
+            results.put(None)
+
+    threads = [
+        threading.Thread(target=run, args=item, name=f"collect-{item[0]}", daemon=True)
+        for item in by_platform.items()
+    ]
+    for thread in threads:
+        thread.start()
+    running = len(threads)
+    while running:
+        item = results.get()
+        if item is None:
+            running -= 1
+        elif isinstance(item, BaseException):
+            raise item
+        else:
+            yield item
 
 
 def exit_status(run: RunRecord) -> int:

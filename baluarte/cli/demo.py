@@ -1,11 +1,12 @@
-"""``baluarte demo``: check this machine and a lab FortiGate with the shipped baselines."""
+"""``baluarte demo``: check this machine, a lab FortiGate and a lab Windows PC; write reports."""
 
 from __future__ import annotations
 
 import os
 import secrets
+from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -18,40 +19,57 @@ from baluarte.engine import CheckOptions, check, load_inputs
 
 if TYPE_CHECKING:
     from baluarte.lab.fortigate import FortigateLab
+    from baluarte.lab.windows import WindowsLab
 
 __all__ = ["register"]
 
 EXAMPLE_INVENTORY = Path("inventory/example.yaml")
 TOKEN_VARIABLE = "BALUARTE_DEMO_FW_TOKEN"
+PASSWORD_VARIABLE = "BALUARTE_DEMO_WIN_PASSWORD"
+WINDOWS_USER = "baluarte"
 
 
-def demo_inventory(folder: Path, unit: FortigateLab) -> Path:
-    """The example inventory plus the lab FortiGate (its port and CA change from run to run)."""
+def lab_devices(firewall: FortigateLab, pc: WindowsLab) -> list[dict[str, Any]]:
+    """The lab devices as inventory entries (their ports and CA change from run to run)."""
+    return [
+        {
+            "name": "fw-oficina",
+            "platform": "fortigate",
+            "address": firewall.host,
+            "port": firewall.port,
+            "tags": ["firewall", "demo"],
+            "fortios": {
+                "token": f"env:{TOKEN_VARIABLE}",
+                "vdom": "root",
+                "ca_bundle": str(firewall.ca_path.resolve()),
+            },
+        },
+        {
+            "name": "pc-recepcion",
+            "platform": "windows",
+            "address": pc.host,
+            "port": pc.port,
+            "tags": ["workstation", "demo"],
+            # NTLM over HTTP: WinRM's default on a workgroup PC, messages encrypted by NTLM
+            "winrm": {
+                "user": WINDOWS_USER,
+                "password": f"env:{PASSWORD_VARIABLE}",
+                "auth": "ntlm",
+                "https": False,
+            },
+        },
+    ]
+
+
+def demo_inventory(folder: Path, devices: list[dict[str, Any]]) -> Path:
+    """The example inventory plus the lab devices, in site "lab" of client "demo"."""
     doc = yaml.safe_load(EXAMPLE_INVENTORY.read_text())
     client = next(c for c in doc["clients"] if c["name"] == "demo")
-    client["sites"].append(
-        {
-            "name": "lab",
-            "devices": [
-                {
-                    "name": "fw-oficina",
-                    "platform": "fortigate",
-                    "address": unit.host,
-                    "port": unit.port,
-                    "tags": ["firewall", "demo"],
-                    "fortios": {
-                        "token": f"env:{TOKEN_VARIABLE}",
-                        "vdom": "root",
-                        "ca_bundle": str(unit.ca_path.resolve()),
-                    },
-                }
-            ],
-        }
-    )
+    client["sites"].append({"name": "lab", "devices": devices})
     path = folder / "inventory.yaml"
     header = (
-        f"# Written by `baluarte demo`: {EXAMPLE_INVENTORY} plus the lab FortiGate it started\n"
-        "# (the 'typical small office' state of baluarte/lab/fortigate/states/).\n"
+        f"# Written by `baluarte demo`: {EXAMPLE_INVENTORY} plus the lab devices it started\n"
+        "# (the 'typical small office' FortiGate and the 'typical office PC' Windows states).\n"
     )
     path.write_text(header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
     return path
@@ -63,27 +81,40 @@ def demo_command(
     ),
     db: DbOpt = None,
 ) -> None:
-    """Check this machine (@local) and a lab FortiGate against the shipped baselines; report.
+    """Check this machine (@local), a lab FortiGate and a lab Windows PC; write reports.
 
-    The FortiGate is Baluarte's FortiOS emulator, started here on 127.0.0.1 with the "typical
-    small office" state: a firewall with the weaknesses usually found at a new client.
+    The FortiGate and the PC are Baluarte's lab emulators, started here on 127.0.0.1 with the
+    weaknesses usually found at a new client ("typical small office", "typical office PC").
     """
     from baluarte.lab.fortigate import FortigateLab
-    from baluarte.lab.fortigate.shipped import shipped_state
+    from baluarte.lab.fortigate.shipped import shipped_state as fortigate_state
+    from baluarte.lab.windows import WindowsLab
+    from baluarte.lab.windows.shipped import shipped_state as windows_state
     from baluarte.transports.ssh import prestart
 
     prestart()
     lab = out / "lab"
     lab.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_hex(15)  # a fresh lab token each run, handed over in the environment
+    # Fresh lab credentials each run, handed to the check through the environment.
+    token, password = secrets.token_hex(15), secrets.token_urlsafe(18)
     os.environ[TOKEN_VARIABLE] = token
-    with FortigateLab(
-        shipped_state("small-office"), tokens={token: "baluarte-ro"}, cert_dir=lab / "fortigate"
-    ) as unit:
-        console = Console()
-        console.print(f"Lab FortiGate (FortiOS emulator): [bold]{unit.url}[/]")
+    os.environ[PASSWORD_VARIABLE] = password
+    console = Console()
+    with ExitStack() as stack:
+        firewall = stack.enter_context(
+            FortigateLab(
+                fortigate_state("small-office"),
+                tokens={token: "baluarte-ro"},
+                cert_dir=lab / "fortigate",
+            )
+        )
+        pc = stack.enter_context(
+            WindowsLab(windows_state("office-pc"), users={WINDOWS_USER: password}, auth="ntlm")
+        )
+        console.print(f"Lab FortiGate (FortiOS emulator): [bold]{firewall.url}[/]")
+        console.print(f"Lab Windows PC (WinRM/PSRP lab server): [bold]{pc.url}[/]")
         inputs = load_inputs(
-            [demo_inventory(lab, unit)],
+            [demo_inventory(lab, lab_devices(firewall, pc))],
             Path("policies"),
             Path("policies/waivers.yaml") if Path("policies/waivers.yaml").exists() else None,
         )

@@ -16,7 +16,7 @@ import threading
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -117,6 +117,77 @@ def serve_fortigate(
             signal.signal(sig, handler)
 
 
+class WindowsAuth(StrEnum):
+    NEGOTIATE = "negotiate"
+    NTLM = "ntlm"
+    BASIC = "basic"
+
+
+@serve_app.command("windows")
+def serve_windows(
+    state: Annotated[
+        Path, typer.Option("--state", help="State file (JSON) of the host to emulate.")
+    ],
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0: any free port).")] = 0,
+    user: Annotated[str, typer.Option("--user", help="User allowed to log on.")] = "baluarte",
+    password_env: Annotated[
+        str, typer.Option("--password-env", help="Environment variable holding --user's password.")
+    ] = "BALUARTE_LAB_PASSWORD",
+    https: Annotated[
+        bool, typer.Option("--https", help="Serve HTTPS (lab CA) instead of HTTP.")
+    ] = False,
+    cert_dir: Annotated[
+        Path | None,
+        typer.Option("--cert-dir", help="Folder for the lab CA (ca.pem), reused when present."),
+    ] = None,
+    auth: Annotated[
+        WindowsAuth, typer.Option("--auth", help="Authentication to accept (no Kerberos).")
+    ] = WindowsAuth.NEGOTIATE,
+) -> None:
+    """Serve an emulated Windows host (WinRM: WS-Management, PowerShell) until Ctrl-C/SIGTERM."""
+    from baluarte.lab.windows import WindowsLab, load_state
+
+    password = os.environ.get(password_env)
+    if not password:
+        raise InputError(
+            f"environment variable {password_env} is not set",
+            code="secret_unavailable",
+            key="--password-env",
+        )
+    lab = WindowsLab(
+        load_state(state),
+        users={user: password},
+        auth=auth.value,
+        https=https,
+        host=host,
+        port=port,
+        cert_dir=cert_dir,
+    )
+    _serve_until_stopped(lab, f"Windows lab {lab.state.hostname} ({auth.value} auth)", https)
+
+
+def _serve_until_stopped(lab: Any, banner: str, show_ca: bool) -> None:
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    lab.start()
+    try:
+        print(lab.url, flush=True)
+        if show_ca:
+            print(lab.ca_path, flush=True)
+        print(f"{banner} — Ctrl-C to stop", file=sys.stderr, flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        lab.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 @capture_app.command("fortigate")
 def capture_fortigate(
     device: Annotated[str, typer.Argument(help="Inventory name of the FortiGate.")],
@@ -166,6 +237,61 @@ def capture_fortigate(
     err.print(f"{ref.key}: {read} endpoints written to {output}", highlight=False)
     for key, why in sorted(skipped.items()):
         err.print(f"  skipped {key}: {why}", highlight=False)
+
+
+@capture_app.command("windows")
+def capture_windows(
+    device: Annotated[str, typer.Argument(help="Inventory name of the Windows host.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="State file to write (JSON).")],
+    client: Annotated[
+        str | None, typer.Option("--client", help="The device's client, if names repeat.")
+    ] = None,
+    inventory: InventoryOpt = None,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds the capture may take.")] = 120.0,
+) -> None:
+    """Run the (read-only) check script on a Windows host and write its answer as a lab state.
+
+    Exit codes: 0 written, 2 bad input, 3 the host could not be read.
+    """
+    import json
+
+    from baluarte.errors import DeviceError
+    from baluarte.evaluate import describe_device_error
+    from baluarte.exitcodes import ExitCode
+    from baluarte.inventory import load_inventory
+    from baluarte.lab.windows.capture import capture
+
+    refs = load_inventory(list(inventory or default_inventory_paths())).select(
+        client=client, device=device
+    )
+    if len(refs) != 1:
+        clients = ", ".join(sorted(r.client_name for r in refs))
+        raise InputError(
+            f"device '{device}' is in several clients ({clients}): add --client", code="usage"
+        )
+    ref = refs[0]
+    if ref.platform != "windows":
+        raise InputError(
+            f"device '{ref.key}' is a {ref.platform} device, not a windows host",
+            code="platform_mismatch",
+        )
+    err = Console(stderr=True)
+    try:
+        state = capture(ref.device, timeout=timeout)
+    except DeviceError as exc:
+        err.print(f"[bold red]error:[/] {ref.key}: {describe_device_error(exc)}", highlight=False)
+        raise typer.Exit(ExitCode.DEVICE_ERROR) from None
+    output.write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n")
+    checks = state["output"].get("checks", {})
+    failed = sorted(k for k, v in checks.items() if not (isinstance(v, dict) and v.get("ok")))
+    err.print(
+        f"{ref.key}: {state['hostname'] or '?'} ({state['os'] or 'OS unknown'}),"
+        f" {len(checks)} checks written to {output}",
+        highlight=False,
+    )
+    for key in failed:
+        why = checks[key].get("error", "") if isinstance(checks[key], dict) else ""
+        err.print(f"  check {key} failed on the host: {why}", highlight=False)
 
 
 def _split_user(value: str, option: str) -> tuple[str, str | None]:

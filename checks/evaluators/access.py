@@ -12,7 +12,7 @@ from collections.abc import Callable
 from baluarte.controls import Domain, EvalContext
 from baluarte.findings import Outcome, Severity
 from checks.evaluators import access_fortigate as fortigate
-from checks.facts.access import AccessFacts, SshFacts, SshView
+from checks.facts.access import AccessFacts, AdminAccount, SshFacts, SshView
 from checks.policy.access import (
     ROOT_LOGIN_ORDER,
     AdminAccounts,
@@ -83,13 +83,17 @@ def _summary(ssh: SshFacts, what: str) -> str:
 
 
 def _lockout(
-    threshold: int | None, seconds: int | None, params: PasswordPolicy, seen: list[str]
+    threshold: int | None,
+    seconds: int | None,
+    params: PasswordPolicy,
+    seen: list[str],
+    no_lockout: str = "pam_faillock not in the auth stack",
 ) -> list[str]:
     short: list[str] = []
     if params.lockout_threshold is None and params.lockout_minutes is None:
         return short
     if threshold is None:
-        return ["no account lockout after failed logins (pam_faillock not in the auth stack)"]
+        return [f"no account lockout after failed logins ({no_lockout})"]
     seen.append(f"lockout after {threshold} failures")
     if params.lockout_threshold is not None and threshold > params.lockout_threshold:
         short.append(f"lockout after {threshold} failures > {params.lockout_threshold}")
@@ -159,6 +163,14 @@ def ssh_root_login(facts: AccessFacts, params: RootLogin, ctx: EvalContext) -> O
     )
 
 
+def _names(account: AdminAccount) -> tuple[str, ...]:
+    return (account.name, *account.aliases)
+
+
+def _folder(ignore_case: bool) -> Callable[[str], str]:
+    return str.casefold if ignore_case else str
+
+
 @DOMAIN.control(
     title="Privileged accounts are exactly the allowed ones",
     rationale="Forgotten or unexpected administrator accounts are how access outlives the "
@@ -168,13 +180,19 @@ def ssh_root_login(facts: AccessFacts, params: RootLogin, ctx: EvalContext) -> O
     benchmark="CIS Controls v8 5.4; CIS FortiGate 7.0.x Benchmark v1.3.0 2.4.3 (admin profiles)",
 )
 def admin_accounts(facts: AccessFacts, params: AdminAccounts, ctx: EvalContext) -> Outcome:
+    """Windows: members of the local Administrators group (S-1-5-32-544), compared without
+    regard to case. A local account (``PC-RECEPCION\\Administrator``) may be listed as
+    ``Administrator`` or with the computer's name; a domain or Entra ID member only with its
+    domain (``CONTOSO\\Domain Admins``, ``AzureAD\\ana.garcia``)."""
     if facts.admins is None:
         return _unreadable(facts, "admins", "the privileged accounts")
-    allowed = set(params.allowed)
+    fold = _folder(facts.names_ignore_case)
+    allowed = {fold(n) for n in params.allowed}
     expected = "privileged accounts only among: " + (", ".join(params.allowed) or "(none)")
     evidence = "\n".join(f"{a.name}: {'; '.join(a.reasons)}" for a in facts.admins)
-    extra = [a for a in facts.admins if a.name not in allowed]
-    absent = sorted(allowed - {a.name for a in facts.admins})
+    extra = [a for a in facts.admins if not allowed & {fold(n) for n in _names(a)}]
+    present = {fold(n) for a in facts.admins for n in _names(a)}
+    absent = sorted({n for n in params.allowed if fold(n) not in present})
     observed = "privileged: " + (", ".join(a.name for a in facts.admins) or "none")
     if absent:
         observed += f" (allowed but not privileged here: {', '.join(absent)})"
@@ -225,7 +243,9 @@ def password_policy(facts: AccessFacts, params: PasswordPolicy, ctx: EvalContext
                 f" < {params.complexity_classes}"
                 + (f" ({policy.complexity_source})" if policy.complexity_source else "")
             )
-    short += _lockout(policy.lockout_threshold, policy.lockout_seconds, params, seen)
+    short += _lockout(
+        policy.lockout_threshold, policy.lockout_seconds, params, seen, policy.no_lockout_reason
+    )
     if params.max_age_days is not None:
         source = policy.max_age_source
         if policy.max_age_days is None:
@@ -235,9 +255,10 @@ def password_policy(facts: AccessFacts, params: PasswordPolicy, ctx: EvalContext
         else:
             seen.append(f"{source} {policy.max_age_days}")
     evidence = "\n".join(policy.detail) or None
+    scope = f" ({policy.scope})" if policy.scope else ""
     if short:
-        return Outcome.failed(expected, "; ".join(short), evidence=evidence)
-    return Outcome.passed(expected, "; ".join(seen), evidence)
+        return Outcome.failed(expected, "; ".join(short) + scope, evidence=evidence)
+    return Outcome.passed(expected, "; ".join(seen) + scope, evidence)
 
 
 @DOMAIN.control(
@@ -306,13 +327,23 @@ def insecure_admin_protocols(
             f" services (checked here: {', '.join(facts.protocols_checked)})"
         )
     expected = f"no {', '.join(checked)} service listening, installed or enabled in inetd"
+    if all(p in _WINDOWS_PROTOCOLS for p in checked):
+        expected = "; ".join(_WINDOWS_PROTOCOLS[p] for p in checked)
     found = [s for s in facts.insecure_services if s.protocol in checked]
     if found:
         evidence = "\n".join(f"{s.protocol}: {s.how}" for s in found)
         shown = "; ".join(f"{s.protocol}: {s.how}" for s in found[:5])
         more = f" and {len(found) - 5} more" if len(found) > 5 else ""
         return Outcome.failed(expected, shown + more, evidence=evidence)
+    if all(p in _WINDOWS_PROTOCOLS for p in checked):
+        return Outcome.passed(expected, f"none found: {expected}")
     return Outcome.passed(expected, f"no {', '.join(checked)} daemon listening or installed")
+
+
+_WINDOWS_PROTOCOLS = {
+    "smbv1": "SMBv1 off (server protocol and optional feature)",
+    "rdp_without_nla": "RDP, when on, requires Network Level Authentication",
+}
 
 
 def _insecure_fortigate(facts: AccessFacts, params: InsecureProtocols) -> Outcome:

@@ -175,9 +175,9 @@ def _configured_veeam(veeam: VeeamState, params: Configured, expected: str) -> O
         return Outcome.failed(expected, f"no Veeam Agent {name}", evidence=evidence or None)
     what = ", ".join(f"{j.name} ({j.type} to {j.repository})" for j in jobs)
     if params.paths:
+        how = "`veeamconfig job list`" if veeam.source == "veeamconfig" else "the Windows check"
         return Outcome.error(
-            f"Veeam Agent job {what} found, but `veeamconfig job list` does not show which "
-            "paths a job covers",
+            f"Veeam Agent job {what} found, but {how} does not show which paths a job covers",
             expected,
             evidence,
         )
@@ -267,7 +267,11 @@ def _age_veeam(veeam: VeeamState, params: LastSuccessAge, expected: str, now: da
     last = max(good, key=lambda s: s.finished or now)
     assert last.finished is not None
     what = f"Veeam Agent job {last.job} session {last.state} finished {_when(last.finished)}"
-    later = [s for s in sessions if s.started and s.started > last.finished and s.state == "Failed"]
+    later = [
+        s
+        for s in sessions
+        if (when := s.started or s.finished) and when > last.finished and s.state == "Failed"
+    ]
     if later:
         what += f" ({len(later)} failed session{'s' if len(later) > 1 else ''} since)"
     return _age(expected, what, last.finished, params, now).model_copy(
@@ -288,6 +292,8 @@ def encrypted(facts: BackupFacts, params: Encrypted, ctx: EvalContext) -> Outcom
         return early
     expected = "the backup repository is encrypted" if params.required else "not required"
     repo = facts.repository
+    if repo is None and facts.veeam is not None and facts.veeam.source == "windows":
+        return _encrypted_veeam(facts.veeam, params)
     if repo is None:
         source = {"systemd": "a systemd job's state", "veeam": "`veeamconfig job list`"}
         how = source.get(facts.tool or "")
@@ -312,6 +318,30 @@ def encrypted(facts: BackupFacts, params: Encrypted, ctx: EvalContext) -> Outcom
     if repo.encrypted or not params.required:
         return Outcome.passed(expected, observed)
     return Outcome.failed(expected, observed)
+
+
+def _encrypted_veeam(veeam: VeeamState, params: Encrypted) -> Outcome:
+    """Veeam Agent for Microsoft Windows: the encryption setting of each job."""
+    expected = "every Veeam Agent job encrypts its backups" if params.required else "not required"
+    if veeam.jobs is None:
+        return Outcome.error(f"Veeam Agent: {veeam.problem or 'job settings unreadable'}", expected)
+    jobs = [j for j in veeam.jobs if params.job in (None, j.name)]
+    if not jobs:
+        name = f"job {params.job!r}" if params.job else "backup job"
+        return Outcome.error(f"nothing to judge: no Veeam Agent {name} (see backup.configured)")
+    evidence = "\n".join(f"{j.name} {j.type} {j.repository} encrypted={j.encrypted}" for j in jobs)
+    plain = [j.name for j in jobs if j.encrypted is False]
+    unknown = [j.name for j in jobs if j.encrypted is None]
+    if plain and params.required:
+        observed = f"Veeam Agent job {', '.join(plain)}: backup encryption off"
+        return Outcome.failed(expected, observed, evidence=evidence)
+    if unknown:
+        why = f"the encryption setting of Veeam Agent job {', '.join(unknown)} could not be read"
+        return Outcome.error(why, expected, evidence)
+    observed = f"Veeam Agent job {', '.join(j.name for j in jobs)}: backup encryption on"
+    if plain:
+        observed = f"Veeam Agent job {', '.join(plain)}: backup encryption off"
+    return Outcome.passed(expected, observed, evidence)
 
 
 def _restore_evidence(test: RestoreTest) -> str:

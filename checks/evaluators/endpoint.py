@@ -35,6 +35,19 @@ _NAMES = {
     "any": "any supported anti-malware product",
 }
 
+
+def _name(p: ProductStatus) -> str:
+    return p.label or _NAMES[p.product]
+
+
+def _named(facts: EndpointFacts, product: str) -> str:
+    """The product's name as this device's platform calls it."""
+    for p in facts.products or ():
+        if p.product == product and p.label:
+            return p.label
+    return _NAMES[product]
+
+
 # (verdict for one installed product: True pass, False fail, None unknown; what was seen)
 _Judge = Callable[[ProductStatus], tuple[bool | None, str]]
 
@@ -51,16 +64,14 @@ def _judge(facts: EndpointFacts, product: str, expected: str, judge: _Judge) -> 
     wanted = [p for p in facts.products if product in ("any", p.product)]
     installed = [p for p in wanted if p.installed]
     if not installed:
-        return Outcome.failed(expected, f"{_NAMES[product]} is not installed")
+        return Outcome.failed(expected, f"{_named(facts, product)} is not installed")
     verdicts = [(p, *judge(p)) for p in installed]
-    seen = "; ".join(f"{_NAMES[p.product]}: {text}" for p, _, text in verdicts)
+    seen = "; ".join(f"{_name(p)}: {text}" for p, _, text in verdicts)
     if any(ok is True for _, ok, _ in verdicts):
         return Outcome.passed(expected, seen)
     unknown = [(p, text) for p, ok, text in verdicts if ok is None]
     if unknown:
-        reasons = "; ".join(
-            f"{_NAMES[p.product]}: {'; '.join(p.problems) or text}" for p, text in unknown
-        )
+        reasons = "; ".join(f"{_name(p)}: {'; '.join(p.problems) or text}" for p, text in unknown)
         return Outcome.error(reasons, expected=expected)
     return Outcome.failed(expected, seen)
 
@@ -75,15 +86,17 @@ def _judge(facts: EndpointFacts, product: str, expected: str, judge: _Judge) -> 
 def installed(facts: EndpointFacts, params: Installed, ctx: EvalContext) -> Outcome:
     if facts.products is None:
         return _unreadable(facts, "the installed anti-malware products")
-    expected = f"{_NAMES[params.product]} installed"
+    name = _named(facts, params.product)
+    expected = f"{name} installed"
     found = [p for p in facts.products if p.installed]
     wanted = [p for p in found if params.product in ("any", p.product)]
     if wanted:
-        seen = "; ".join(f"{_NAMES[p.product]} ({p.installed_detail})" for p in wanted)
+        seen = "; ".join(f"{_name(p)} ({p.installed_detail})" for p in wanted)
         return Outcome.passed(expected, f"installed: {seen}")
-    others = ", ".join(_NAMES[p.product] for p in found)
-    checked = ", ".join(_NAMES[p] for p in PRODUCTS) if params.product == "any" else ""
-    observed = f"{_NAMES[params.product]} not found" + (f" (checked {checked})" if checked else "")
+    others = ", ".join(_name(p) for p in found)
+    looked = [_name(p) for p in facts.products] or [_NAMES[p] for p in PRODUCTS]
+    checked = ", ".join(looked) if params.product == "any" else ""
+    observed = f"{name} not found" + (f" (checked {checked})" if checked else "")
     if others:
         observed += f"; installed instead: {others}"
     return Outcome.failed(expected, observed)
@@ -108,7 +121,7 @@ def _running(p: ProductStatus) -> tuple[bool | None, str]:
 def running(facts: EndpointFacts, params: ProductRequired, ctx: EvalContext) -> Outcome:
     if not params.required:
         return Outcome.passed("a running engine not required", "not checked")
-    expected = f"{_NAMES[params.product]} engine running and enabled at boot"
+    expected = f"{_named(facts, params.product)} engine running and enabled at boot"
     return _judge(facts, params.product, expected, _running)
 
 
@@ -123,7 +136,7 @@ def running(facts: EndpointFacts, params: ProductRequired, ctx: EvalContext) -> 
 def realtime_protection(facts: EndpointFacts, params: ProductRequired, ctx: EvalContext) -> Outcome:
     if not params.required:
         return Outcome.passed("real-time protection not required", "not checked")
-    expected = f"{_NAMES[params.product]} real-time (on-access) protection on"
+    expected = f"{_named(facts, params.product)} real-time (on-access) protection on"
     return _judge(facts, params.product, expected, lambda p: (p.realtime, p.realtime_detail))
 
 
@@ -135,7 +148,7 @@ def realtime_protection(facts: EndpointFacts, params: ProductRequired, ctx: Eval
     benchmark="CIS Controls v8 10.2",
 )
 def signatures_current(facts: EndpointFacts, params: SignatureAge, ctx: EvalContext) -> Outcome:
-    expected = f"{_NAMES[params.product]} signatures at most {params.max_days} days old"
+    expected = f"{_named(facts, params.product)} signatures at most {params.max_days} days old"
     if facts.products is not None:
         # Falcon has no local signatures: the control cannot apply to it, so say so, not fail
         mine = [p for p in facts.products if p.installed and params.product in ("any", p.product)]
@@ -147,15 +160,15 @@ def signatures_current(facts: EndpointFacts, params: SignatureAge, ctx: EvalCont
             return False, p.signatures_detail
         if p.signature_age_days is None:
             # no daily database at all is a fact (never updated); an unreadable one is not
-            return (None if p.problems else False), p.signatures_detail or "no signatures found"
+            unknown = p.problems or not p.signatures_read
+            return (None if unknown else False), p.signatures_detail or "no signatures found"
         text = f"{p.signatures_detail}, {p.signature_age_days:.1f} days old"
         return p.signature_age_days <= params.max_days, text
 
     return _judge(facts, params.product, expected, judge)
 
 
-DOMAIN.declare(
-    "tamper_protection",
+@DOMAIN.control(
     title="Tamper protection is on",
     rationale="Tamper protection stops malware and careless users from switching the "
     "protection off.",
@@ -163,6 +176,13 @@ DOMAIN.declare(
     platforms=("windows",),
     benchmark=f"{_WINDOWS_AV}",
 )
+def tamper_protection(facts: EndpointFacts, params: ProductRequired, ctx: EvalContext) -> Outcome:
+    """Defender: ``IsTamperProtected``; Sophos: Sophos Endpoint Defense's ``SEDEnabled``
+    (its tamper protection key); a product whose setting cannot be read is ``error``."""
+    if not params.required:
+        return Outcome.passed("tamper protection not required", "not checked")
+    expected = f"{_named(facts, params.product)} tamper protection on"
+    return _judge(facts, params.product, expected, lambda p: (p.tamper_protected, p.tamper_detail))
 
 
 @DOMAIN.control(
@@ -186,6 +206,8 @@ def disk_encryption(facts: EndpointFacts, params: Required, ctx: EvalContext) ->
     if disk is None or disk.encrypted is None:
         return _unreadable(facts, "the system volume's encryption")
     expected = "the root filesystem on an encrypted (dm-crypt/LUKS) block device"
+    if disk.kind == "bitlocker":
+        expected = "the system volume fully encrypted by BitLocker, protection on"
     evidence = "\n".join(disk.layers) or None
     if disk.encrypted:
         return Outcome.passed(expected, disk.detail, evidence)

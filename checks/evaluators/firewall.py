@@ -13,7 +13,13 @@ from datetime import datetime
 
 from baluarte.controls import Domain, EvalContext
 from baluarte.findings import Outcome, Severity
-from checks.facts.firewall import FirewallFacts, FirewallPolicy, FortiGuardService, OpenRule
+from checks.facts.firewall import (
+    FirewallFacts,
+    FirewallPolicy,
+    FirewallProfile,
+    FortiGuardService,
+    OpenRule,
+)
 from checks.policy.base import Required
 from checks.policy.firewall import (
     AllowedInbound,
@@ -43,6 +49,26 @@ def _defaults(facts: FirewallFacts) -> str:
     return "; ".join(f"{d.family} {d.action} ({d.source})" for d in facts.defaults or ())
 
 
+def _profiles(profiles: tuple[FirewallProfile, ...]) -> str:
+    return "; ".join(p.describe() for p in profiles)
+
+
+def _profile_names(profiles: list[FirewallProfile]) -> str:
+    names = ", ".join(p.name for p in profiles)
+    return f"the {names} profile{'s' if len(profiles) > 1 else ''}"
+
+
+def _enabled_windows(profiles: tuple[FirewallProfile, ...], params: Required) -> Outcome:
+    expected = "Windows Defender Firewall on for every profile (Domain, Private, Public)"
+    observed = _profiles(profiles)
+    off = [p for p in profiles if not p.enabled]
+    if not off:
+        return Outcome.passed(expected, f"on for every profile: {observed}")
+    if not params.required:
+        return Outcome.passed("host firewall not required", observed)
+    return Outcome.failed(expected, f"off for {_profile_names(off)} ({observed})")
+
+
 @DOMAIN.control(
     title="Host firewall is active",
     rationale="A host firewall limits what an attacker on the same network can reach, even "
@@ -53,6 +79,10 @@ def _defaults(facts: FirewallFacts) -> str:
     "Benchmarks, Windows Defender Firewall (Domain, Private and Public profiles: state on)",
 )
 def enabled(facts: FirewallFacts, params: Required, ctx: EvalContext) -> Outcome:
+    """Windows: every profile of the effective policy (``-PolicyStore ActiveStore``) must be on,
+    since which profile applies depends on the network the machine is attached to."""
+    if facts.profiles is not None:
+        return _enabled_windows(facts.profiles, params)
     if facts.active is None:
         return _unreadable(facts, "the firewall state")
     expected = "a host firewall filtering inbound traffic"
@@ -81,6 +111,10 @@ def enabled(facts: FirewallFacts, params: Required, ctx: EvalContext) -> Outcome
     "Microsoft Windows Benchmarks, Windows Defender Firewall (inbound connections: block)",
 )
 def default_inbound_deny(facts: FirewallFacts, params: Required, ctx: EvalContext) -> Outcome:
+    """Windows: every profile's DefaultInboundAction Block (NotConfigured is Windows' default,
+    Block), whether the profile is on or not (``firewall.enabled`` judges that)."""
+    if facts.profiles is not None:
+        return _inbound_windows(facts.profiles, params)
     if facts.defaults is None or facts.default_inbound is None:
         return _unreadable(facts, "the default inbound action")
     observed = f"default inbound: {_defaults(facts)}"
@@ -90,6 +124,18 @@ def default_inbound_deny(facts: FirewallFacts, params: Required, ctx: EvalContex
     if facts.default_inbound == "accept":
         return Outcome.failed(expected, observed, evidence=facts.summary or None)
     return Outcome.passed(expected, observed, facts.summary or None)
+
+
+def _inbound_windows(profiles: tuple[FirewallProfile, ...], params: Required) -> Outcome:
+    observed = _profiles(profiles)
+    if not params.required:
+        return Outcome.passed("default deny not required", observed)
+    expected = "inbound connections no rule allows are blocked, in every profile"
+    allowing = [p for p in profiles if p.default_inbound == "accept"]
+    if allowing:
+        shown = f"default inbound Allow in {_profile_names(allowing)} ({observed})"
+        return Outcome.failed(expected, shown)
+    return Outcome.passed(expected, observed)
 
 
 _ANY = {4: ipaddress.ip_network("0.0.0.0/0"), 6: ipaddress.ip_network("::/0")}

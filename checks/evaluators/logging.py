@@ -113,6 +113,9 @@ def time_sync(facts: LoggingFacts, params: TimeSync, ctx: EvalContext) -> Outcom
         wanted.append("servers " + ", ".join(params.servers) + " configured")
     if params.max_offset_seconds is not None:
         wanted.append(f"offset ≤ {params.max_offset_seconds} s")
+    age = sync.last_sync_age_hours
+    if params.max_sync_age_hours is not None and age is not None:
+        wanted.append(f"last successful sync ≤ {params.max_sync_age_hours:g} h ago")
     expected = "; ".join(wanted)
     if not sync.synchronized:
         return Outcome.failed(expected, f"not synchronised: {sync.detail}", evidence=evidence)
@@ -127,6 +130,9 @@ def time_sync(facts: LoggingFacts, params: TimeSync, ctx: EvalContext) -> Outcom
     limit = params.max_offset_seconds
     if limit is not None and offset is not None and offset > limit:
         short.append(f"offset {offset:.3f} s > {params.max_offset_seconds} s")
+    sync_limit = params.max_sync_age_hours
+    if sync_limit is not None and age is not None and age > sync_limit:
+        short.append(f"last successful sync {age:.1f} h ago > {params.max_sync_age_hours:g} h")
     if short:
         return Outcome.failed(expected, f"{sync.detail}; " + "; ".join(short), evidence=evidence)
     return Outcome.passed(expected, sync.detail, evidence)

@@ -6,6 +6,8 @@ A fact the control needs that could not be read is ``error`` with the reason, ne
 
 from __future__ import annotations
 
+import re
+
 from baluarte.controls import Domain, EvalContext
 from baluarte.findings import Outcome, Severity
 from checks.facts.patching import Firmware, PatchFacts, PendingUpdate
@@ -37,15 +39,24 @@ def _unreadable(facts: PatchFacts, what: str) -> Outcome:
     return Outcome.error(why)
 
 
+def _shown(u: PendingUpdate) -> str:
+    if u.kb:  # a Windows update: its title names it (and usually its KB)
+        return f"{u.name} [{u.severity}]" if u.severity else u.name
+    return f"{u.name} ({u.installed or 'new'} → {u.candidate})"
+
+
 def _listing(updates: tuple[PendingUpdate, ...]) -> str:
-    names = [f"{u.name} ({u.installed or 'new'} → {u.candidate})" for u in updates[:_SHOWN]]
+    names = [_shown(u) for u in updates[:_SHOWN]]
     more = len(updates) - _SHOWN
     return ", ".join(names) + (f" and {more} more" if more > 0 else "")
 
 
 def _evidence(updates: tuple[PendingUpdate, ...]) -> str:
     return "\n".join(
-        f"{u.name} {u.installed or '-'} -> {u.candidate} [{', '.join(u.origins)}]" for u in updates
+        f"{u.name} [{', '.join(u.origins)}; MSRC {u.severity or '-'}]"
+        if u.kb
+        else f"{u.name} {u.installed or '-'} -> {u.candidate} [{', '.join(u.origins)}]"
+        for u in updates
     )
 
 
@@ -206,6 +217,8 @@ def kernel_current(facts: PatchFacts, params: Required, ctx: EvalContext) -> Out
 def minimum_versions(facts: PatchFacts, params: MinimumVersions, ctx: EvalContext) -> Outcome:
     if facts.firmware is not None:
         return _firmware_minimum(facts.firmware, params)
+    if facts.package_manager == "windows-update":
+        return _os_build_minimum(facts, params)
     if not params.packages:
         return Outcome.not_applicable("the policy lists no package minimums for this platform")
     if facts.packages is None:
@@ -224,6 +237,30 @@ def minimum_versions(facts: PatchFacts, params: MinimumVersions, ctx: EvalContex
     if below:
         return Outcome.failed(expected, "; ".join(below + seen))
     return Outcome.passed(expected, "; ".join(seen))
+
+
+_BUILD = re.compile(r"(?:10\.0\.)?(\d+)\.(\d+)")
+
+
+def _os_build_minimum(facts: PatchFacts, params: MinimumVersions) -> Outcome:
+    """Windows: CurrentBuild.UBR against ``os_build`` ("10.0.26100.4349" or "26100.4349")."""
+    if params.os_build is None:
+        return Outcome.not_applicable(
+            "the policy sets no Windows minimum build (minimum_versions.os_build)"
+        )
+    if facts.os_build is None:
+        return _unreadable(facts, "the OS build")
+    wanted = _BUILD.fullmatch(params.os_build.strip())
+    running = _BUILD.fullmatch(facts.os_build)
+    if wanted is None or running is None:
+        what = params.os_build if wanted is None else facts.os_build
+        return Outcome.error(f"{what!r} is not a Windows build (write 10.0.26100.4349)")
+    expected = f"Windows build ≥ {params.os_build}"
+    observed = f"{facts.os_name} build {facts.os_build}".strip()
+    have = (int(running[1]), int(running[2]))
+    if have < (int(wanted[1]), int(wanted[2])):
+        return Outcome.failed(expected, f"{observed} is below {params.os_build}")
+    return Outcome.passed(expected, observed)
 
 
 def _firmware_minimum(firmware: Firmware, params: MinimumVersions) -> Outcome:

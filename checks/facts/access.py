@@ -50,6 +50,7 @@ class AdminAccount(BaseModel):
 
     name: str
     reasons: tuple[str, ...]  # "UID 0", "member of sudo", "sudoers: ALL"…
+    aliases: tuple[str, ...] = ()  # other names a policy may use for it ("Administrator")
 
 
 class PasswordPolicyFacts(BaseModel):
@@ -67,6 +68,8 @@ class PasswordPolicyFacts(BaseModel):
     max_age_days: int | None  # login.defs PASS_MAX_DAYS (new accounts); None = never expires
     detail: tuple[str, ...] = ()  # the settings read, as "file: key=value", for evidence
     max_age_source: str = "PASS_MAX_DAYS"  # the setting max_age_days comes from
+    no_lockout_reason: str = "pam_faillock not in the auth stack"  # why lockout_threshold is None
+    scope: str = ""  # whose passwords it governs, when not every account's ("local accounts")
 
 
 class InsecureService(BaseModel):
@@ -127,3 +130,4 @@ class AccessFacts(BaseModel):
     # why a fact is None, by fact name ("ssh", "admins", "password_policy", "insecure_services")
     problems: dict[str, str] = {}
     fortigate: FortigateAccess | None = None  # set for FortiGate units only
+    names_ignore_case: bool = False  # account names compare case-insensitively (Windows)

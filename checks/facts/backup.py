@@ -75,6 +75,7 @@ class VeeamJob(_Model):
     id: str
     type: str
     repository: str
+    encrypted: bool | None = None  # None: the job's encryption setting was not read
 
 
 class VeeamSession(_Model):
@@ -92,6 +93,8 @@ class VeeamState(_Model):
     jobs: tuple[VeeamJob, ...] | None  # None: the job list could not be read
     sessions: tuple[VeeamSession, ...] | None
     problem: str | None = None
+    # which Veeam Agent: "veeamconfig" (Linux) or "windows" (Veeam Agent for Microsoft Windows)
+    source: str = "veeamconfig"
 
 
 class RestoreTest(_Model):

@@ -36,6 +36,10 @@ class ProductStatus(BaseModel):
     # False for products with no local signature database (CrowdStrike Falcon)
     has_signatures: bool = True
     problems: tuple[str, ...] = ()  # what could not be read, and why
+    label: str = ""  # the product's name on this platform, when not the catalogue's
+    tamper_protected: bool | None = None  # tamper protection on (Windows products)
+    tamper_detail: str = ""
+    signatures_read: bool = True  # False: this platform's check does not read the signature age
 
 
 class DiskEncryption(BaseModel):
@@ -48,6 +52,7 @@ class DiskEncryption(BaseModel):
     layers: tuple[str, ...] = ()  # from the filesystem down: "luks-root crypt aes-xts-plain64"
     source: str = ""  # which record decided: "lsblk", "sysfs", "mountinfo"
     detail: str = ""
+    kind: Literal["luks", "bitlocker"] = "luks"  # what encrypts the system volume
 
 
 class EndpointFacts(BaseModel):

@@ -20,6 +20,7 @@ __all__ = [
     "FamilyDefault",
     "FirewallFacts",
     "FirewallPolicy",
+    "FirewallProfile",
     "FortiGuardService",
     "FortigateFirewall",
     "OpenRule",
@@ -78,6 +79,21 @@ class FamilyDefault(BaseModel):
     family: Family
     action: Action
     source: str  # which chain policy or final rule decides it, or "no inbound chain"
+
+
+class FirewallProfile(BaseModel):
+    """One Windows Defender Firewall profile (Domain, Private, Public) as the host applies it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    enabled: bool
+    default_inbound: Action  # NotConfigured is Windows' default: block ("drop")
+    inbound_setting: str  # as Windows reports it: Block, Allow, NotConfigured
+
+    def describe(self) -> str:
+        state = "on" if self.enabled else "off"
+        return f"{self.name} {state}, inbound {self.inbound_setting}"
 
 
 class FirewallPolicy(BaseModel):
@@ -155,6 +171,8 @@ class FirewallFacts(BaseModel):
     summary: str = ""  # short raw excerpt: status lines and inbound policies, for evidence
     problems: tuple[str, ...] = ()  # what the collector could not read, and why
     fortigate: FortigateFirewall | None = None  # set for FortiGate units only
+    # Windows: every profile, judged one by one (all three must filter); None elsewhere
+    profiles: tuple[FirewallProfile, ...] | None = None
 
     @property
     def default_inbound(self) -> Action | None:

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict
 
 __all__ = ["ForwardTarget", "LoggingFacts", "TimeSyncFacts"]
@@ -34,6 +36,8 @@ class TimeSyncFacts(BaseModel):
     offset_seconds: float | None = None  # how far the clock is from NTP time (absolute)
     servers: tuple[str, ...] = ()  # NTP servers configured
     evidence: str = ""
+    last_sync: datetime | None = None  # last successful synchronisation, where the OS records it
+    last_sync_age_hours: float | None = None  # against the device's own clock
 
 
 class LoggingFacts(BaseModel):

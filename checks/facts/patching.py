@@ -21,6 +21,9 @@ class PendingUpdate(BaseModel):
     candidate: str
     origins: tuple[str, ...] = ()
     security: bool = False
+    # Windows Update: the update's KB articles and MSRC severity (name is then its title)
+    kb: tuple[str, ...] = ()
+    severity: str | None = None
 
 
 class AutoUpdates(BaseModel):
@@ -75,6 +78,9 @@ class PatchFacts(BaseModel):
     problems: tuple[str, ...] = ()  # what the collector could not read, and why
     # appliances (FortiGate): the firmware replaces packages; set only for them
     firmware: Firmware | None = None
+    # Windows: the OS build as "10.0.<CurrentBuild>.<UBR>", and the edition it belongs to
+    os_build: str | None = None
+    os_name: str = ""
 
     @property
     def security_pending(self) -> tuple[PendingUpdate, ...] | None:

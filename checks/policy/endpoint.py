@@ -49,7 +49,7 @@ class EndpointSection(Section):
     signatures_current: SignatureAge | None = Field(
         default=None, description="signatures no older than max_days"
     )
-    tamper_protection: Required | None = Field(
+    tamper_protection: ProductRequired | None = Field(
         default=None, description="Windows: tamper protection is on"
     )
     disk_encryption: Required | None = Field(

@@ -26,6 +26,12 @@ class TimeSync(ControlParams):
     max_offset_seconds: float | None = Field(
         default=None, ge=0, description="largest clock offset accepted, when the device reports it"
     )
+    max_sync_age_hours: float | None = Field(
+        default=192,
+        ge=0,
+        description="Windows: oldest acceptable last successful synchronisation (w32tm), in"
+        " hours; null = not checked",
+    )
 
 
 class LoggingSection(Section):

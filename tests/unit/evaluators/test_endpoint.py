@@ -162,7 +162,7 @@ def test_disk_encryption():
 
 def test_tamper_protection_stays_windows_only():
     ctl = ev.DOMAIN.controls["tamper_protection"]
-    assert ctl.evaluate is None and ctl.platforms == frozenset({"windows"})
+    assert ctl.evaluate is ev.tamper_protection and ctl.platforms == frozenset({"windows"})
     for name in ("installed", "running", "realtime_protection", "signatures_current"):
         assert ev.DOMAIN.controls[name].platforms == frozenset({"linux", "windows"})
     assert ev.DOMAIN.controls["disk_encryption"].mappings["gdpr"] == ("32(1)(b)", "32(1)(a)")

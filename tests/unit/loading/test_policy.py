@@ -25,12 +25,16 @@ def fleet(tmp_path):
     return {f"{r.client_name}/{r.name}": r for r in load_inventory([f]).devices()}
 
 
-@pytest.mark.parametrize("platform", ["linux", "fortigate"])
+@pytest.mark.parametrize("platform", ["linux", "windows", "fortigate"])
 def test_shipped_baseline_loads_and_sets_every_control_of_its_platform(platform):
     from baluarte.controls import catalogue
 
     policies = load_policies(ROOT / "policies")
-    assert sorted(p.id for p in policies.policies) == ["fortigate-baseline", "linux-baseline"]
+    assert sorted(p.id for p in policies.policies) == [
+        "fortigate-baseline",
+        "linux-baseline",
+        "windows-baseline",
+    ]
     pol = policies.effective(f"{platform}-baseline")
     assert pol.version == "2026.11" and pol.applies_to.platform == (platform,)
     configured = {f"{d}.{name}" for d, s in pol.sections().items() for name in s.controls()}

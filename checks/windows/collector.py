@@ -1,0 +1,133 @@
+"""Windows collector: one PowerShell script per host over WinRM, its JSON document into facts.
+
+Per host, in a thread pool of ``options.parallel`` (pypsrp blocks): read the secret at the last
+moment, run ``check_script()`` as ONE pipeline within ``options.command_timeout``, take its one
+output string, check it is Baluarte's document (``parse.validate``) and hand it to
+``parse.collected``. A check that failed on the host is inside the document (``ok: false``) and
+only its controls become ``error``; a connection, credential, timeout or protocol failure, a
+terminating script error or output that is not the document fails the whole host.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from typing import Any
+
+from pydantic import SecretStr
+
+from baluarte.collected import Collected, CollectOptions
+from baluarte.errors import AuthFailed, BadAnswer, DeviceError, InputError, TimedOut, Unreachable
+from baluarte.inventory import Device, DeviceRef
+from baluarte.plan import DevicePlan
+from baluarte.secrets import resolve
+from baluarte.transports.winrm import ScriptAnswer, WinrmClient, WinrmTarget
+from checks.windows import parse
+from checks.windows.script import check_script
+
+__all__ = ["DOMAINS", "NOT_THE_DOCUMENT", "collect", "collect_host", "document_of", "target_for"]
+
+DOMAINS = ("patching", "firewall", "endpoint", "backup", "access", "logging")
+NOT_THE_DOCUMENT = "the check script's output is not Baluarte's JSON document"
+
+log = logging.getLogger(__name__)
+
+
+def target_for(device: Device, *, timeout: float = 120.0) -> WinrmTarget:
+    """Connection facts for one Windows host, its secret read now. Raises InputError."""
+    settings = device.winrm
+    if settings is None:
+        raise InputError(
+            "no winrm settings: a Windows device needs winrm.user and a password reference",
+            code="missing_key",
+            key="winrm",
+        )
+    password = resolve(settings.password) if settings.password is not None else None
+    key = settings.certificate_key.path if settings.certificate_key is not None else None
+    return WinrmTarget(
+        host=device.address,
+        port=device.port or (5986 if settings.https else 5985),
+        https=settings.https,
+        auth=settings.auth,
+        user=settings.user,
+        password=SecretStr(password) if password is not None else None,
+        ca_bundle=settings.ca_bundle.expanduser() if settings.ca_bundle is not None else None,
+        verify=settings.verify,
+        certificate=settings.certificate.expanduser() if settings.certificate else None,
+        certificate_key=key,
+        connect_timeout=min(10.0, timeout),
+        read_timeout=min(30.0, timeout),
+        operation_timeout=max(1, min(20, int(timeout))),
+        deadline=timeout,
+    )
+
+
+def collect(
+    plans: Sequence[DevicePlan], options: CollectOptions
+) -> Iterator[tuple[DeviceRef, Collected | DeviceError]]:
+    """Yield each host with its facts, or the reason it could not be checked, as hosts finish."""
+    if not plans:
+        return
+    pool = ThreadPoolExecutor(max_workers=max(1, options.parallel), thread_name_prefix="winrm")
+    try:
+        running: dict[Future[Collected | DeviceError], DeviceRef] = {
+            pool.submit(collect_host, p, options): p.ref for p in plans
+        }
+        for done in as_completed(running):
+            yield running[done], done.result()
+    finally:
+        # the caller stopped early: hosts not started yet are not started; running ones end
+        # within their deadline
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def collect_host(device_plan: DevicePlan, options: CollectOptions) -> Collected | DeviceError:
+    """One host's facts, or why it could not be checked. Never raises."""
+    started = time.monotonic()
+    try:
+        target = target_for(device_plan.ref.device, timeout=options.command_timeout)
+    except InputError as exc:
+        if exc.code == "secret_unavailable":
+            return DeviceError(f"credentials unavailable: {exc.message}")
+        return DeviceError(exc.message)
+    try:
+        answer = WinrmClient(target).run_script(check_script())
+        document = document_of(answer)
+        return parse.collected(
+            document, round_trips=answer.requests, seconds=time.monotonic() - started
+        )
+    except InputError as exc:  # e.g. a CA bundle that cannot be read
+        return DeviceError(exc.message)
+    except DeviceError as exc:
+        return _plain(exc)
+    except Exception as exc:  # a bug of ours must not cost the other hosts their results
+        log.exception("collecting %s failed", device_plan.ref.key)
+        return DeviceError(f"internal error while collecting: {type(exc).__name__}: {exc}")
+
+
+def document_of(answer: ScriptAnswer) -> dict[str, Any]:
+    """The script's one output string as Baluarte's document. Raises DeviceError / BadAnswer."""
+    if answer.terminating is not None:
+        raise DeviceError(f"the check script stopped with an error: {answer.terminating}")
+    if len(answer.output) != 1:
+        errors = f"; errors: {' | '.join(answer.errors[:3])}" if answer.errors else ""
+        raise BadAnswer(
+            f"{NOT_THE_DOCUMENT}: {len(answer.output)} output objects, one expected{errors}"
+        )
+    try:
+        return parse.validate(answer.output[0])
+    except BadAnswer as exc:
+        text = str(exc)
+        raise BadAnswer(
+            text if text.startswith(NOT_THE_DOCUMENT) else f"{NOT_THE_DOCUMENT}: {text}"
+        ) from None
+
+
+def _plain(exc: DeviceError) -> DeviceError:
+    """The error as one of the kinds findings name (``describe_device_error`` goes by class)."""
+    for kind in (AuthFailed, Unreachable, TimedOut, BadAnswer):
+        if isinstance(exc, kind):
+            return exc if type(exc) is kind else kind(str(exc))
+    return exc if type(exc) is DeviceError else DeviceError(str(exc))
