@@ -18,6 +18,9 @@ class HostIdentity(BaseModel):
     os_id: str = ""
     os_version: str = ""
     kernel: str = ""
+    # Baluarte's own address as the device sees the connection (SSH_CONNECTION on Linux):
+    # what lockout guards must keep allowed
+    peer: str = ""
 
 
 class Collected(BaseModel):

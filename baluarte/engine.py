@@ -31,6 +31,7 @@ __all__ = [
     "CheckOptions",
     "Inputs",
     "check",
+    "collect_plans",
     "default_inventory_paths",
     "exit_status",
     "load_inputs",
@@ -113,6 +114,14 @@ class CheckOptions:
     operator: str | None = None
     scope: dict[str, str] = field(default_factory=dict)
 
+    def collect_options(self) -> CollectOptions:
+        return CollectOptions(
+            parallel=self.parallel,
+            command_timeout=self.command_timeout,
+            restore_test=self.restore_test,
+            artifacts=self.artifacts,
+        )
+
 
 DeviceDone = Callable[[DeviceRef, list[Finding]], None]
 
@@ -171,9 +180,7 @@ def check(
     if on_start:
         on_start(len(plans))
 
-    def done(
-        device_plan: DevicePlan, result: Collected | DeviceError | None, domains: Sequence[str]
-    ) -> None:
+    for device_plan, result, domains in collect_plans(plans, options.collect_options()):
         findings = evaluate_device(
             device_plan,
             result,
@@ -185,29 +192,28 @@ def check(
         if on_device:
             on_device(device_plan.ref, findings)
 
+    store.finish_run(run_id)
+    return store.get_run(run_id)
+
+
+def collect_plans(
+    plans: Sequence[DevicePlan], options: CollectOptions
+) -> Iterator[tuple[DevicePlan, Collected | DeviceError | None, tuple[str, ...]]]:
+    """Every planned device with what its collector found (None: nothing to collect) and the
+    domains that collector answers, as devices finish."""
     by_platform: dict[str, list[DevicePlan]] = {}
     for device_plan in plans:
         entry = _collector(device_plan.ref.platform)
         # Nothing to collect: no collector for the platform, or no control it can answer.
         if entry is None or not (device_plan.domains() & set(entry[1])):
-            done(device_plan, None, entry[1] if entry else ())
+            yield device_plan, None, entry[1] if entry else ()
             continue
         by_platform.setdefault(device_plan.ref.platform, []).append(device_plan)
-
-    collect_options = CollectOptions(
-        parallel=options.parallel,
-        command_timeout=options.command_timeout,
-        restore_test=options.restore_test,
-        artifacts=options.artifacts,
-    )
     plan_by_key = {p.ref.key: p for plans_ in by_platform.values() for p in plans_}
-    for platform, ref, result in _collect_all(by_platform, collect_options):
+    for platform, ref, result in _collect_all(by_platform, options):
         entry = _collector(platform)
         assert entry is not None
-        done(plan_by_key[ref.key], result, entry[1])
-
-    store.finish_run(run_id)
-    return store.get_run(run_id)
+        yield plan_by_key[ref.key], result, entry[1]
 
 
 def _collect_all(

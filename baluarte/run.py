@@ -12,6 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from baluarte.findings import Finding, Status
+from baluarte.remediation import RemediationRecord
 
 __all__ = ["InputFile", "RunInfo", "RunKind", "RunRecord", "RunState"]
 
@@ -61,6 +62,7 @@ class RunRecord(BaseModel):
 
     info: RunInfo
     findings: tuple[Finding, ...]
+    remediations: tuple[RemediationRecord, ...] = ()  # apply runs: what was done, per change
 
     def counts(self) -> dict[Status, int]:
         c = Counter(f.status for f in self.findings)

@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 # MAJOR.MINOR: a minor bump only adds fields; a major bump renames, removes or changes meaning.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 DeviceKey = tuple[str, str, str]  # client, site, device
 
@@ -83,6 +83,9 @@ def report_dict(run: RunRecord, *, controls: Mapping[str, Control] | None = None
         "controls": [_control(cid, known.get(cid)) for cid in _control_ids(findings, known)],
         "waivers": _waivers(findings),
         "findings": [_finding(f) for f in findings],
+        "remediations": [
+            {**r.model_dump(mode="json"), "domain": domain_of(r.control)} for r in run.remediations
+        ],
     }
 
 

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from baluarte.cli import check, controls, demo, lab, report, runs, validate
+from baluarte.cli import apply, check, controls, demo, lab, report, runs, validate
 from baluarte.errors import BaluarteError, InputError
 from baluarte.exitcodes import ExitCode
 
@@ -21,7 +21,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for module in (check, validate, controls, runs, report, demo, lab):
+for module in (check, apply, validate, controls, runs, report, demo, lab):
     module.register(app)
 
 

@@ -9,14 +9,16 @@ Each subcommand group is its own Typer app joined to ``lab_app``, so ``lab captu
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
 import threading
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -24,6 +26,9 @@ from rich.console import Console
 from baluarte.cli.options import InventoryOpt
 from baluarte.engine import default_inventory_paths
 from baluarte.errors import InputError
+
+if TYPE_CHECKING:
+    from baluarte.inventory import Device, DeviceRef
 
 __all__ = ["capture_app", "lab_app", "register", "serve_app"]
 
@@ -40,6 +45,22 @@ capture_app = typer.Typer(
 lab_app.add_typer(capture_app, name="capture")
 
 
+T = TypeVar("T")
+
+# options the serve (and the capture) commands share
+_HostOpt = Annotated[str, typer.Option("--host", help="Address to listen on.")]
+_PortOpt = Annotated[int, typer.Option("--port", help="Port (0: any free port).")]
+_CertDirOpt = Annotated[
+    Path | None,
+    typer.Option("--cert-dir", help="Folder for the lab CA (ca.pem), reused when present."),
+]
+_OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="State file to write (JSON).")]
+_ClientOpt = Annotated[
+    str | None, typer.Option("--client", help="The device's client, if names repeat.")
+]
+_TimeoutOpt = Annotated[float, typer.Option(min=1, help="Seconds the capture may take.")]
+
+
 class FortiosProfile(StrEnum):
     V74 = "7.4"
     V76 = "7.6"
@@ -51,8 +72,8 @@ def serve_fortigate(
     state: Annotated[
         Path, typer.Option("--state", help="State file (JSON) of the unit to emulate.")
     ],
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port (0: any free port).")] = 0,
+    host: _HostOpt = "127.0.0.1",
+    port: _PortOpt = 0,
     token: Annotated[
         list[str] | None,
         typer.Option("--token", help="API token TOKEN[:API_USER] (repeatable; lab use only)."),
@@ -64,10 +85,7 @@ def serve_fortigate(
             help="Environment variable holding a token, VAR[:API_USER] (repeatable).",
         ),
     ] = None,
-    cert_dir: Annotated[
-        Path | None,
-        typer.Option("--cert-dir", help="Folder for the lab CA (ca.pem), reused when present."),
-    ] = None,
+    cert_dir: _CertDirOpt = None,
     profile: Annotated[
         FortiosProfile, typer.Option("--profile", help="FortiOS behaviour to emulate.")
     ] = FortiosProfile.V74,
@@ -93,28 +111,11 @@ def serve_fortigate(
         port=port,
         cert_dir=cert_dir,
     )
-    stop = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    lab.start()
-    try:
-        print(lab.url, flush=True)
-        print(lab.ca_path, flush=True)
-        print(
-            f"FortiGate lab {lab.state.serial} (FortiOS {profile.value} profile, "
-            f"{len(tokens)} token(s)) — Ctrl-C to stop",
-            file=sys.stderr,
-            flush=True,
-        )
-        while not stop.wait(0.5):
-            pass
-    finally:
-        lab.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    banner = (
+        f"FortiGate lab {lab.state.serial} (FortiOS {profile.value} profile, "
+        f"{len(tokens)} token(s))"
+    )
+    _serve_until_stopped(lab, banner, show_ca=True)
 
 
 class WindowsAuth(StrEnum):
@@ -128,8 +129,8 @@ def serve_windows(
     state: Annotated[
         Path, typer.Option("--state", help="State file (JSON) of the host to emulate.")
     ],
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port (0: any free port).")] = 0,
+    host: _HostOpt = "127.0.0.1",
+    port: _PortOpt = 0,
     user: Annotated[str, typer.Option("--user", help="User allowed to log on.")] = "baluarte",
     password_env: Annotated[
         str, typer.Option("--password-env", help="Environment variable holding --user's password.")
@@ -137,10 +138,7 @@ def serve_windows(
     https: Annotated[
         bool, typer.Option("--https", help="Serve HTTPS (lab CA) instead of HTTP.")
     ] = False,
-    cert_dir: Annotated[
-        Path | None,
-        typer.Option("--cert-dir", help="Folder for the lab CA (ca.pem), reused when present."),
-    ] = None,
+    cert_dir: _CertDirOpt = None,
     auth: Annotated[
         WindowsAuth, typer.Option("--auth", help="Authentication to accept (no Kerberos).")
     ] = WindowsAuth.NEGOTIATE,
@@ -148,13 +146,7 @@ def serve_windows(
     """Serve an emulated Windows host (WinRM: WS-Management, PowerShell) until Ctrl-C/SIGTERM."""
     from baluarte.lab.windows import WindowsLab, load_state
 
-    password = os.environ.get(password_env)
-    if not password:
-        raise InputError(
-            f"environment variable {password_env} is not set",
-            code="secret_unavailable",
-            key="--password-env",
-        )
+    password = _env_secret(password_env, "--password-env")
     lab = WindowsLab(
         load_state(state),
         users={user: password},
@@ -168,6 +160,7 @@ def serve_windows(
 
 
 def _serve_until_stopped(lab: Any, banner: str, show_ca: bool) -> None:
+    """Start ``lab``, print its URL (and CA path) on stdout, serve until SIGINT or SIGTERM."""
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -191,47 +184,22 @@ def _serve_until_stopped(lab: Any, banner: str, show_ca: bool) -> None:
 @capture_app.command("fortigate")
 def capture_fortigate(
     device: Annotated[str, typer.Argument(help="Inventory name of the FortiGate.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="State file to write (JSON).")],
-    client: Annotated[
-        str | None, typer.Option("--client", help="The device's client, if names repeat.")
-    ] = None,
+    output: _OutputOpt,
+    client: _ClientOpt = None,
     inventory: InventoryOpt = None,
-    timeout: Annotated[float, typer.Option(min=1, help="Seconds the capture may take.")] = 120.0,
+    timeout: _TimeoutOpt = 120.0,
 ) -> None:
     """Read a FortiGate (GETs only) and write what it answered as a state file the lab serves.
 
     Secrets come back from FortiOS encrypted; they are replaced by a placeholder, so the file
     can be shared. Exit codes: 0 written, 2 bad input, 3 the unit could not be read.
     """
-    import json
-
-    from baluarte.errors import DeviceError
-    from baluarte.evaluate import describe_device_error
-    from baluarte.exitcodes import ExitCode
-    from baluarte.inventory import load_inventory
     from baluarte.lab.fortigate.capture import capture
 
-    refs = load_inventory(list(inventory or default_inventory_paths())).select(
-        client=client, device=device
-    )
-    if len(refs) != 1:
-        clients = ", ".join(sorted(r.client_name for r in refs))
-        raise InputError(
-            f"device '{device}' is in several clients ({clients}): add --client", code="usage"
-        )
-    ref = refs[0]
-    if ref.platform != "fortigate":
-        raise InputError(
-            f"device '{ref.key}' is a {ref.platform} device, not a fortigate",
-            code="platform_mismatch",
-        )
+    ref = _one_device(device, client, inventory, "fortigate", "a fortigate")
+    state, skipped = _read_device(ref, lambda found: capture(found, timeout=timeout))
+    _write_state(output, state)
     err = Console(stderr=True)
-    try:
-        state, skipped = capture(ref.device, timeout=timeout)
-    except DeviceError as exc:
-        err.print(f"[bold red]error:[/] {ref.key}: {describe_device_error(exc)}", highlight=False)
-        raise typer.Exit(ExitCode.DEVICE_ERROR) from None
-    output.write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n")
     read = len(state.get("global", {})) + sum(len(v) for v in state.get("vdoms", {}).values())
     read += len(state.get("monitor", {}))
     err.print(f"{ref.key}: {read} endpoints written to {output}", highlight=False)
@@ -242,46 +210,21 @@ def capture_fortigate(
 @capture_app.command("windows")
 def capture_windows(
     device: Annotated[str, typer.Argument(help="Inventory name of the Windows host.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="State file to write (JSON).")],
-    client: Annotated[
-        str | None, typer.Option("--client", help="The device's client, if names repeat.")
-    ] = None,
+    output: _OutputOpt,
+    client: _ClientOpt = None,
     inventory: InventoryOpt = None,
-    timeout: Annotated[float, typer.Option(min=1, help="Seconds the capture may take.")] = 120.0,
+    timeout: _TimeoutOpt = 120.0,
 ) -> None:
     """Run the (read-only) check script on a Windows host and write its answer as a lab state.
 
     Exit codes: 0 written, 2 bad input, 3 the host could not be read.
     """
-    import json
-
-    from baluarte.errors import DeviceError
-    from baluarte.evaluate import describe_device_error
-    from baluarte.exitcodes import ExitCode
-    from baluarte.inventory import load_inventory
     from baluarte.lab.windows.capture import capture
 
-    refs = load_inventory(list(inventory or default_inventory_paths())).select(
-        client=client, device=device
-    )
-    if len(refs) != 1:
-        clients = ", ".join(sorted(r.client_name for r in refs))
-        raise InputError(
-            f"device '{device}' is in several clients ({clients}): add --client", code="usage"
-        )
-    ref = refs[0]
-    if ref.platform != "windows":
-        raise InputError(
-            f"device '{ref.key}' is a {ref.platform} device, not a windows host",
-            code="platform_mismatch",
-        )
+    ref = _one_device(device, client, inventory, "windows", "a windows host")
+    state = _read_device(ref, lambda found: capture(found, timeout=timeout))
+    _write_state(output, state)
     err = Console(stderr=True)
-    try:
-        state = capture(ref.device, timeout=timeout)
-    except DeviceError as exc:
-        err.print(f"[bold red]error:[/] {ref.key}: {describe_device_error(exc)}", highlight=False)
-        raise typer.Exit(ExitCode.DEVICE_ERROR) from None
-    output.write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n")
     checks = state["output"].get("checks", {})
     failed = sorted(k for k, v in checks.items() if not (isinstance(v, dict) and v.get("ok")))
     err.print(
@@ -292,6 +235,58 @@ def capture_windows(
     for key in failed:
         why = checks[key].get("error", "") if isinstance(checks[key], dict) else ""
         err.print(f"  check {key} failed on the host: {why}", highlight=False)
+
+
+def _one_device(
+    device: str, client: str | None, inventory: list[Path] | None, platform: str, what: str
+) -> DeviceRef:
+    """The one inventory device named ``device``, of ``platform``. Raises InputError."""
+    from baluarte.inventory import load_inventory
+
+    refs = load_inventory(list(inventory or default_inventory_paths())).select(
+        client=client, device=device
+    )
+    if len(refs) != 1:
+        clients = ", ".join(sorted(r.client_name for r in refs))
+        raise InputError(
+            f"device '{device}' is in several clients ({clients}): add --client", code="usage"
+        )
+    ref = refs[0]
+    if ref.platform != platform:
+        raise InputError(
+            f"device '{ref.key}' is a {ref.platform} device, not {what}",
+            code="platform_mismatch",
+        )
+    return ref
+
+
+def _read_device(ref: DeviceRef, read: Callable[[Device], T]) -> T:
+    """``read(ref.device)``; a DeviceError is printed and exits with the device-error code."""
+    from baluarte.errors import DeviceError
+    from baluarte.evaluate import describe_device_error
+    from baluarte.exitcodes import ExitCode
+
+    try:
+        return read(ref.device)
+    except DeviceError as exc:
+        Console(stderr=True).print(
+            f"[bold red]error:[/] {ref.key}: {describe_device_error(exc)}", highlight=False
+        )
+        raise typer.Exit(ExitCode.DEVICE_ERROR) from None
+
+
+def _write_state(output: Path, state: Mapping[str, Any]) -> None:
+    output.write_text(json.dumps(state, indent=2, ensure_ascii=False) + "\n")
+
+
+def _env_secret(var: str, option: str) -> str:
+    """The secret in environment variable ``var`` (named by ``option``). Raises InputError."""
+    secret = os.environ.get(var)
+    if not secret:
+        raise InputError(
+            f"environment variable {var} is not set", code="secret_unavailable", key=option
+        )
+    return secret
 
 
 def _split_user(value: str, option: str) -> tuple[str, str | None]:
@@ -305,14 +300,7 @@ def _tokens(given: list[str], from_env: list[str]) -> dict[str, str | None]:
     tokens = dict(_split_user(value, "--token") for value in given)
     for value in from_env:
         var, user = _split_user(value, "--token-env")
-        secret = os.environ.get(var)
-        if not secret:
-            raise InputError(
-                f"environment variable {var} is not set",
-                code="secret_unavailable",
-                key="--token-env",
-            )
-        tokens[secret] = user
+        tokens[_env_secret(var, "--token-env")] = user
     return tokens
 
 
@@ -321,14 +309,7 @@ def _admins(admin: str | None, password_env: str | None) -> dict[str, str]:
         return {}
     if admin is None or password_env is None:
         raise InputError("--admin and --password-env go together", code="usage", key="--admin")
-    password = os.environ.get(password_env)
-    if not password:
-        raise InputError(
-            f"environment variable {password_env} is not set",
-            code="secret_unavailable",
-            key="--password-env",
-        )
-    return {admin: password}
+    return {admin: _env_secret(password_env, "--password-env")}
 
 
 def register(app: typer.Typer) -> None:

@@ -8,9 +8,17 @@ from typing import Any
 from sqlalchemy import RowMapping
 
 from baluarte.findings import Finding, Severity, Status, WaiverRef
+from baluarte.remediation import RemediationRecord, RemediationResult
 from baluarte.run import InputFile, RunInfo, RunKind, RunState
 
-__all__ = ["file_row", "finding_from_row", "finding_row", "run_info"]
+__all__ = [
+    "file_row",
+    "finding_from_row",
+    "finding_row",
+    "remediation_from_row",
+    "remediation_row",
+    "run_info",
+]
 
 
 def finding_row(run_id: int, seq: int, finding: Finding) -> dict[str, Any]:
@@ -73,4 +81,31 @@ def run_info(row: RowMapping, files: Sequence[RowMapping]) -> RunInfo:
         scope=dict(row["scope"]),
         files=tuple(InputFile(role=f["role"], path=f["path"], sha256=f["sha256"]) for f in files),
         devices_total=row["devices_total"],
+    )
+
+
+def remediation_row(run_id: int, seq: int, record: RemediationRecord) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "seq": seq,
+        **record.model_dump(mode="python"),
+        "result": record.result.value,
+        "verification": record.verification.value if record.verification else None,
+    }
+
+
+def remediation_from_row(row: RowMapping) -> RemediationRecord:
+    return RemediationRecord(
+        client=row["client"],
+        site=row["site"],
+        device=row["device"],
+        platform=row["platform"],
+        control=row["control"],
+        policy=row["policy"],
+        result=RemediationResult(row["result"]),
+        before=row["before"],
+        action=row["action"],
+        after=row["after"],
+        detail=row["detail"],
+        verification=Status(row["verification"]) if row["verification"] else None,
     )

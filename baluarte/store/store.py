@@ -20,12 +20,13 @@ from sqlalchemy.engine import Connection
 
 from baluarte.errors import StoreError
 from baluarte.findings import Finding
+from baluarte.remediation import RemediationRecord
 from baluarte.run import InputFile, RunInfo, RunKind, RunRecord, RunState
 from baluarte.store import _rows
 from baluarte.store._engine import WRITE, connect, translate_errors
 from baluarte.store._migrate import upgrade
 from baluarte.store._url import resolve
-from baluarte.store.tables import findings, run_files, runs
+from baluarte.store.tables import findings, remediations, run_files, runs
 
 __all__ = ["Store"]
 
@@ -140,6 +141,29 @@ class Store:
                     [_rows.finding_row(run_id, first + i, f) for i, f in enumerate(findings_)],
                 )
 
+    def add_remediations(self, run_id: int, records: Sequence[RemediationRecord]) -> None:
+        """Append remediation records to a RUNNING apply run, in order; committed at once."""
+        with self._write(f"cannot add remediations to run {run_id}") as conn:
+            # Locks the run row (PostgreSQL) and refuses a finished run, like add_findings.
+            claimed = conn.execute(
+                sa.update(runs)
+                .where(runs.c.id == run_id, runs.c.state == RunState.RUNNING.value)
+                .values(state=RunState.RUNNING.value)
+            )
+            if claimed.rowcount != 1:
+                self._refuse(conn, run_id, "add remediations to")
+            first = conn.execute(
+                sa.select(sa.func.count()).where(remediations.c.run_id == run_id)
+            ).scalar_one()
+            if records:
+                conn.execute(
+                    sa.insert(remediations),
+                    [
+                        _rows.remediation_row(run_id, int(first) + i, r)
+                        for i, r in enumerate(records)
+                    ],
+                )
+
     def finish_run(self, run_id: int, ended_at: datetime | None = None) -> None:
         """Mark a RUNNING run COMPLETE. A finished run cannot be finished again."""
         ended = _aware(ended_at, "ended_at")
@@ -181,9 +205,15 @@ class Store:
             found = conn.execute(
                 sa.select(findings).where(findings.c.run_id == run_id).order_by(findings.c.seq)
             ).mappings()
+            done = conn.execute(
+                sa.select(remediations)
+                .where(remediations.c.run_id == run_id)
+                .order_by(remediations.c.seq)
+            ).mappings()
             record = RunRecord(
                 info=_rows.run_info(row, files.get(run_id, [])),
                 findings=tuple(_rows.finding_from_row(f) for f in found),
+                remediations=tuple(_rows.remediation_from_row(r) for r in done),
             )
         return record
 

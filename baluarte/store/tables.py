@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine.interfaces import Dialect
 
-__all__ = ["UTCDateTime", "findings", "metadata", "run_files", "runs"]
+__all__ = ["UTCDateTime", "findings", "metadata", "remediations", "run_files", "runs"]
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -100,4 +100,23 @@ findings = sa.Table(
     sa.Column("waiver_expires", sa.Date, nullable=True),
     sa.Column("waiver_expired", sa.Boolean, nullable=True),
     sa.Index("ix_findings_client_run", "client", "run_id"),
+)
+
+remediations = sa.Table(
+    "remediations",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),  # order in which apply handled the changes
+    sa.Column("client", sa.String(), nullable=False),
+    sa.Column("site", sa.String(), nullable=False),
+    sa.Column("device", sa.String(), nullable=False),
+    sa.Column("platform", sa.String(32), nullable=False),
+    sa.Column("control", sa.String(), nullable=False),
+    sa.Column("policy", sa.String(), nullable=True),
+    sa.Column("result", sa.String(16), nullable=False),
+    sa.Column("before", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("after", sa.Text, nullable=False),
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Column("verification", sa.String(16), nullable=True),
 )

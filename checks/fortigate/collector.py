@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from baluarte.collected import Collected, CollectOptions
-from baluarte.errors import AuthFailed, BadAnswer, DeviceError, InputError, TimedOut, Unreachable
+from baluarte.errors import BadAnswer, DeviceError, InputError, TimedOut, Unreachable
 from baluarte.inventory import Device, DeviceRef
 from baluarte.plan import DevicePlan
 from baluarte.secrets import resolve
@@ -42,6 +42,7 @@ from baluarte.transports.fortios import (
     TokenAuth,
     tls_context,
 )
+from checks.device_errors import plain_device_error, settings_error
 from checks.fortigate.endpoints import endpoints_for
 from checks.fortigate.parse import collected
 from checks.fortigate.snapshot import ConfigBackup, Endpoint, FortiSnapshot
@@ -154,9 +155,7 @@ async def collect_unit(device_plan: DevicePlan, options: CollectOptions) -> Coll
     try:
         client = client_for(device_plan.ref.device, timeout=options.command_timeout)
     except InputError as exc:
-        if exc.code == "secret_unavailable":
-            return DeviceError(f"credentials unavailable: {exc.message}")
-        return DeviceError(exc.message)
+        return settings_error(exc)
     try:
         async with asyncio.timeout(options.command_timeout):
             snapshot = await _read_unit(client, device_plan, options)
@@ -167,18 +166,10 @@ async def collect_unit(device_plan: DevicePlan, options: CollectOptions) -> Coll
     except TlsVerificationFailed as exc:
         return Unreachable(f"{exc} (set fortios.ca_bundle to the unit's CA)")
     except DeviceError as exc:
-        return _plain(exc)
+        return plain_device_error(exc)
     except Exception as exc:  # a bug of ours must not cost the other units their results
         log.exception("collecting %s failed", device_plan.ref.key)
         return DeviceError(f"internal error while collecting: {type(exc).__name__}: {exc}")
-
-
-def _plain(exc: DeviceError) -> DeviceError:
-    """The error as one of the kinds findings name (``describe_device_error`` goes by class)."""
-    for kind in (AuthFailed, Unreachable, TimedOut, BadAnswer):
-        if isinstance(exc, kind):
-            return exc if type(exc) is kind else kind(str(exc))
-    return exc if type(exc) is DeviceError else DeviceError(str(exc))
 
 
 @dataclass

@@ -16,7 +16,7 @@ from baluarte.secrets import resolve
 from baluarte.transports.ssh import HostAnswer, HostJob, SshTarget, run_jobs
 from checks.linux.bundle import LINUX_DOMAINS, SCHEMA, Settings, collection_script
 
-__all__ = ["DOMAINS", "collect", "parse_document", "settings_for"]
+__all__ = ["DOMAINS", "collect", "parse_document", "settings_for", "target_for", "to_device_error"]
 
 DOMAINS = LINUX_DOMAINS
 _MODULES = {d: importlib.import_module(f"checks.linux.{d}") for d in DOMAINS}
@@ -106,16 +106,22 @@ def _identity(host: dict[str, Any]) -> HostIdentity:
         os_id=os_release.get("ID", ""),
         os_version=os_release.get("VERSION_ID", ""),
         kernel=out("uname"),
+        peer=out("peer"),
     )
+
+
+def to_device_error(failure: str | None, reason: str | None, stderr: str = "") -> DeviceError:
+    """The SSH worker's failure kind and reason as the DeviceError findings name."""
+    kind = _FAILURES.get(failure or "", DeviceError)
+    detail = reason or "unknown failure"
+    if failure == "failed" and stderr.strip():
+        detail += f": {stderr.strip().splitlines()[-1]}"
+    return kind(detail)
 
 
 def _to_result(answer: HostAnswer) -> Collected | DeviceError:
     if not answer.ok:
-        kind = _FAILURES.get(answer.failure or "", DeviceError)
-        detail = answer.reason or "unknown failure"
-        if answer.failure == "failed" and answer.stderr:
-            detail += f": {answer.stderr.strip().splitlines()[-1]}"
-        return kind(detail)
+        return to_device_error(answer.failure, answer.reason, answer.stderr)
     try:
         collected = parse_document(answer.stdout)
     except BadAnswer as exc:
@@ -140,6 +146,7 @@ def collect(
 ) -> Iterator[tuple[DeviceRef, Collected | DeviceError]]:
     """Yield each device with its facts, or the reason it could not be checked, as hosts finish."""
     by_key: dict[str, DeviceRef] = {}
+    local: set[str] = set()
     jobs: list[HostJob] = []
     for device_plan in plans:
         ref = device_plan.ref
@@ -151,7 +158,14 @@ def collect(
             continue
         jobs.append(HostJob(target=target, script=script, stdin=stdin))
         by_key[ref.key] = ref
+        if target.local:
+            local.add(ref.key)
     for answer in run_jobs(
         jobs, parallel=options.parallel, command_timeout=options.command_timeout
     ):
-        yield by_key[answer.id], _to_result(answer)
+        result = _to_result(answer)
+        if answer.id in local and isinstance(result, Collected):
+            # no SSH connection to @local: an SSH_CONNECTION there is the operator's own session
+            identity = result.identity.model_copy(update={"peer": ""})
+            result = result.model_copy(update={"identity": identity})
+        yield by_key[answer.id], result

@@ -19,11 +19,12 @@ from typing import Any
 from pydantic import SecretStr
 
 from baluarte.collected import Collected, CollectOptions
-from baluarte.errors import AuthFailed, BadAnswer, DeviceError, InputError, TimedOut, Unreachable
+from baluarte.errors import BadAnswer, DeviceError, InputError
 from baluarte.inventory import Device, DeviceRef
 from baluarte.plan import DevicePlan
 from baluarte.secrets import resolve
 from baluarte.transports.winrm import ScriptAnswer, WinrmClient, WinrmTarget
+from checks.device_errors import plain_device_error, settings_error
 from checks.windows import parse
 from checks.windows.script import check_script
 
@@ -89,9 +90,7 @@ def collect_host(device_plan: DevicePlan, options: CollectOptions) -> Collected 
     try:
         target = target_for(device_plan.ref.device, timeout=options.command_timeout)
     except InputError as exc:
-        if exc.code == "secret_unavailable":
-            return DeviceError(f"credentials unavailable: {exc.message}")
-        return DeviceError(exc.message)
+        return settings_error(exc)
     try:
         answer = WinrmClient(target).run_script(check_script())
         document = document_of(answer)
@@ -101,7 +100,7 @@ def collect_host(device_plan: DevicePlan, options: CollectOptions) -> Collected 
     except InputError as exc:  # e.g. a CA bundle that cannot be read
         return DeviceError(exc.message)
     except DeviceError as exc:
-        return _plain(exc)
+        return plain_device_error(exc)
     except Exception as exc:  # a bug of ours must not cost the other hosts their results
         log.exception("collecting %s failed", device_plan.ref.key)
         return DeviceError(f"internal error while collecting: {type(exc).__name__}: {exc}")
@@ -123,11 +122,3 @@ def document_of(answer: ScriptAnswer) -> dict[str, Any]:
         raise BadAnswer(
             text if text.startswith(NOT_THE_DOCUMENT) else f"{NOT_THE_DOCUMENT}: {text}"
         ) from None
-
-
-def _plain(exc: DeviceError) -> DeviceError:
-    """The error as one of the kinds findings name (``describe_device_error`` goes by class)."""
-    for kind in (AuthFailed, Unreachable, TimedOut, BadAnswer):
-        if isinstance(exc, kind):
-            return exc if type(exc) is kind else kind(str(exc))
-    return exc if type(exc) is DeviceError else DeviceError(str(exc))

@@ -68,7 +68,7 @@ def baluarte(
     cmd = [str(BIN), *args]
     if args[0] != "validate":
         cmd += ["--db", db or str(tmp / "runs.db")]
-    if args[0] in ("check", "validate"):
+    if args[0] in ("check", "validate", "apply"):
         cmd += [
             "--inventory", str(tmp / "inventory.yaml"),
             "--policies", str(tmp / "policies"),

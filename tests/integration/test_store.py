@@ -450,3 +450,31 @@ def test_closed_store_refuses_use(sqlite_path: str) -> None:
     s.close()
     with pytest.raises(StoreError, match="closed"):
         s.list_runs()
+
+
+def test_remediation_records_read_back_in_order_and_a_finished_run_refuses_more(
+    store: Store,
+) -> None:
+    from baluarte.remediation import RemediationRecord, RemediationResult
+
+    run_id = start(store, kind=RunKind.APPLY)
+    records = [
+        RemediationRecord(
+            client="acme", site="hq", device="srv1", platform="linux",
+            control="access.ssh_password_authentication", policy="linux-baseline",
+            result=RemediationResult.APPLIED, before="PasswordAuthentication yes",
+            action="write /etc/ssh/sshd_config.d/50-baluarte.conf", after="off",
+            detail="sshd -t && systemctl reload ssh", verification=Status.PASS,
+        ),
+        RemediationRecord(
+            client="acme", site="hq", device="srv1", platform="linux",
+            control="firewall.enabled", result=RemediationResult.REFUSED,
+            detail="would lock Baluarte out",
+        ),
+    ]  # fmt: skip
+    store.add_remediations(run_id, records[:1])
+    store.add_remediations(run_id, records[1:])
+    store.finish_run(run_id)
+    assert store.get_run(run_id).remediations == tuple(records)
+    with pytest.raises(StoreError):
+        store.add_remediations(run_id, records)

@@ -16,9 +16,10 @@ tested against the raw request path (no query string). ``times``: how many reque
 from __future__ import annotations
 
 import fnmatch
-import threading
 from dataclasses import dataclass, field
 from typing import Literal
+
+from baluarte.lab.faults import ArmedFaults
 
 __all__ = ["Fault", "FaultKind", "Faults"]
 
@@ -43,36 +44,9 @@ class Fault:
         return path.startswith(self.match)
 
 
-class Faults:
+class Faults(ArmedFaults[Fault]):
     """The faults armed on one emulator; safe to change from tests while it serves."""
-
-    def __init__(self) -> None:
-        self._armed: list[Fault] = []
-        self._lock = threading.Lock()
-
-    def add(self, fault: Fault) -> Fault:
-        with self._lock:
-            self._armed.append(fault)
-        return fault
-
-    def clear(self) -> None:
-        with self._lock:
-            self._armed.clear()
 
     def take(self, method: str, path: str) -> tuple[float, Fault | None]:
         """Seconds of latency to add, and the first failing fault that hits this request."""
-        delay, failing = 0.0, None
-        with self._lock:
-            for fault in list(self._armed):
-                if not fault.applies(method, path):
-                    continue
-                if fault.kind != "latency" and failing is not None:
-                    continue
-                fault.hits += 1
-                if fault.times is not None and fault.hits >= fault.times:
-                    self._armed.remove(fault)
-                if fault.kind == "latency":
-                    delay += fault.seconds
-                else:
-                    failing = fault
-        return delay, failing
+        return self._take(lambda fault: fault.applies(method, path))

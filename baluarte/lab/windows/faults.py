@@ -24,10 +24,10 @@ Pipeline faults, matched on the start of the script (``script``, default Baluart
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
+from baluarte.lab.faults import ArmedFaults
 from checks.windows.document import MARKER
 
 __all__ = ["PIPELINE_KINDS", "Fault", "FaultKind", "Faults"]
@@ -60,37 +60,12 @@ class Fault:
         return self.kind in PIPELINE_KINDS and script.lstrip().startswith(self.script)
 
 
-class Faults:
+class Faults(ArmedFaults[Fault]):
     """The faults armed on one lab; safe to change from tests while it serves."""
-
-    def __init__(self) -> None:
-        self._armed: list[Fault] = []
-        self._lock = threading.Lock()
-
-    def add(self, fault: Fault) -> Fault:
-        with self._lock:
-            self._armed.append(fault)
-        return fault
-
-    def clear(self) -> None:
-        with self._lock:
-            self._armed.clear()
 
     def take_request(self, action: str) -> tuple[float, Fault | None]:
         """Seconds of latency to add, and the first failing fault that hits this request."""
-        delay, failing = 0.0, None
-        with self._lock:
-            for fault in list(self._armed):
-                if not fault.applies_to_request(action):
-                    continue
-                if fault.kind != "latency" and failing is not None:
-                    continue
-                self._hit(fault)
-                if fault.kind == "latency":
-                    delay += fault.seconds
-                else:
-                    failing = fault
-        return delay, failing
+        return self._take(lambda fault: fault.applies_to_request(action))
 
     def take_script(self, script: str) -> list[Fault]:
         """The pipeline faults hitting this run: at most one of each kind."""
@@ -101,8 +76,3 @@ class Faults:
                     self._hit(fault)
                     hit[fault.kind] = fault
         return list(hit.values())
-
-    def _hit(self, fault: Fault) -> None:
-        fault.hits += 1
-        if fault.times is not None and fault.hits >= fault.times:
-            self._armed.remove(fault)

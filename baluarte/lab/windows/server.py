@@ -16,26 +16,22 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
-import shutil
 import socket
 import ssl
-import tempfile
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from baluarte.errors import LabError
-from baluarte.lab.tls import load_or_create_ca, server_context
+from baluarte.lab.httpserver import CertDir, LabHandler, LabServer, Listener, ServedLab, url_host
+from baluarte.lab.tls import server_context
 from baluarte.lab.windows import encryption
 from baluarte.lab.windows.auth import AuthMode, ConnectionAuth, Credentials
 from baluarte.lab.windows.engine import (
@@ -54,8 +50,6 @@ from baluarte.lab.windows.state import WindowsState, load_state
 
 __all__ = ["WindowsLab"]
 
-_MAX_BODY = 16 * 1024 * 1024
-_IDLE_SECONDS = 30.0  # a keep-alive connection idle this long is closed
 _AUTH_MODES = ("basic", "ntlm", "negotiate")
 _SOAP = "application/soap+xml;charset=UTF-8"
 
@@ -78,7 +72,7 @@ class _Conn:
     auth: ConnectionAuth | None
 
 
-class WindowsLab:
+class WindowsLab(ServedLab):
     """One emulated Windows host; see the module docstring. Start with ``with`` or ``start()``."""
 
     def __init__(
@@ -110,14 +104,10 @@ class WindowsLab:
         self.internal_errors: list[str] = []  # lab bugs, answered 500 (tests assert it stays [])
         self.handlers: dict[str, Handler] = dict(DEFAULT_HANDLERS if handlers is None else handlers)
         self.credentials = Credentials(users or {}, self.state.hostname)
-        self._cert_dir = Path(cert_dir) if cert_dir is not None else None
-        self._own_cert_dir: Path | None = None
+        self._cert_dir = CertDir(cert_dir, prefix="baluarte-win-")
         self._ca_path: Path | None = None
         self._cbt: bytes | None = None
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._connections: dict[socket.socket, threading.Thread] = {}
-        self._lock = threading.Lock()
+        self._listener: Listener[WindowsLab] | None = None
         ps_version = str(self.state.output.get("host", {}).get("PSVersion") or "5.1")
         self.service = WsmanService(self.state.hostname, ps_version, self._run, self.url)
 
@@ -125,8 +115,7 @@ class WindowsLab:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{'https' if self.https else 'http'}://{host}:{self.port}/wsman"
+        return f"{'https' if self.https else 'http'}://{url_host(self.host)}:{self.port}/wsman"
 
     @property
     def ca_path(self) -> Path:
@@ -137,63 +126,32 @@ class WindowsLab:
         return self._ca_path
 
     def start(self) -> WindowsLab:
-        if self._server is not None:
+        if self._listener is not None:
             return self
         context = None
         if self.https:
-            cert_dir = self._cert_dir
-            if cert_dir is None:
-                cert_dir = self._own_cert_dir = Path(tempfile.mkdtemp(prefix="baluarte-win-"))
-            ca = load_or_create_ca(cert_dir)
+            ca = self._cert_dir.ca()
             context = server_context(ca, self.host)
             self._ca_path = ca.path
             self._cbt = b"tls-server-end-point:" + _certificate_hash(_leaf_der(context))
         self.credentials.open_store()
-        server_class = _Server6 if ":" in self.host else _Server
         try:
-            server = server_class((self.host, self.port), _Handler, self, context)
-        except OSError as exc:
+            listener = Listener(self, _Handler, self.host, self.port, context, name="windows-lab")
+        except LabError:
             self._cleanup()
-            raise LabError(f"cannot listen on {self.host}:{self.port} ({exc.strerror})") from None
-        self._server = server
-        self.port = server.server_address[1]
+            raise
+        self._listener = listener
+        self.port = listener.port
         self.service.endpoint = self.url
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name=f"windows-lab-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
+        listener.start()
         return self
 
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
+        listener, self._listener = self._listener, None
+        if listener is None:
             return
-        server.shutdown()
-        with self._lock:
-            connections = dict(self._connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        for thread in connections.values():
-            thread.join(timeout=2.0)
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=2.0)
+        listener.stop()
         self._cleanup()
-
-    def __enter__(self) -> WindowsLab:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         return f"WindowsLab({self.state.hostname}, auth={self.auth}, url={self.url})"
@@ -323,18 +281,9 @@ class WindowsLab:
             auth = ConnectionAuth(self.credentials, self.auth, self._cbt)
         return _Conn(peer=peer, auth=auth)
 
-    def _track(self, conn: socket.socket, add: bool) -> None:
-        with self._lock:
-            if add:
-                self._connections[conn] = threading.current_thread()
-            else:
-                self._connections.pop(conn, None)
-
     def _cleanup(self) -> None:
         self.credentials.close()
-        if self._own_cert_dir is not None:
-            shutil.rmtree(self._own_cert_dir, ignore_errors=True)
-            self._own_cert_dir = None
+        self._cert_dir.cleanup()
 
 
 def _command_id(req: Any) -> str | None:
@@ -394,58 +343,8 @@ def _certificate_hash(der: bytes) -> bytes:
     return digest.finalize()
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(
-        self,
-        address: tuple[str, int],
-        handler: type[BaseHTTPRequestHandler],
-        lab: WindowsLab,
-        context: ssl.SSLContext | None,
-    ) -> None:
-        self.lab = lab
-        self.context = context
-        super().__init__(address, handler)
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        # The TLS handshake happens here, in the connection's own thread, so a slow or
-        # non-TLS client cannot stall the accept loop.
-        request.settimeout(10.0)
-        # headers and body go out as two writes: without this, Nagle + delayed ACK add ~40 ms
-        with contextlib.suppress(OSError):
-            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn = request
-        if self.context is not None:
-            try:
-                conn = self.context.wrap_socket(request, server_side=True)
-            except (ssl.SSLError, OSError):
-                with contextlib.suppress(OSError):
-                    request.close()
-                return
-        conn.settimeout(_IDLE_SECONDS)
-        self.lab._track(conn, True)
-        try:
-            self.RequestHandlerClass(conn, client_address, self)  # type: ignore[arg-type]
-        except (OSError, ssl.SSLError):
-            pass
-        finally:
-            self.lab._track(conn, False)
-            with contextlib.suppress(OSError):
-                conn.close()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # client disconnects are normal
-
-
-class _Server6(_Server):
-    address_family = socket.AF_INET6
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
+class _Handler(LabHandler):
+    server: LabServer[WindowsLab]
 
     def setup(self) -> None:
         super().setup()
@@ -454,9 +353,6 @@ class _Handler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return "Microsoft-HTTPAPI/2.0"  # what WinRM's http.sys answers in its Server header
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
     def do_POST(self) -> None:
         self._serve()
 
@@ -464,36 +360,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         if self.path.split("?", 1)[0].rstrip("/").lower() != "/wsman":
-            self._reply(_Reply(404, b"Not found"))
+            self.send_reply(_Reply(404, b"Not found"))
             return
-        body = self._read_body()
+        body = self.read_body()
         if body is None:
             return
         headers = {name.lower(): value for name, value in self.headers.items()}
         reply = self.server.lab.serve(self.conn_state, self.command, headers, body)
         if reply.drop:
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
+            self.drop()
             return
-        self._reply(reply)
-
-    def _reply(self, reply: _Reply) -> None:
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        for name, value in reply.headers:
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(reply.body)
-
-    def _read_body(self) -> bytes | None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if length < 0 or length > _MAX_BODY:
-            self.send_error(413 if length > 0 else 400)
-            return None
-        return self.rfile.read(length) if length else b""
+        self.send_reply(reply)

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from baluarte.controls import Control, Domain
 from baluarte.findings import Finding, Severity, Status, WaiverRef
+from baluarte.remediation import RemediationRecord, RemediationResult
 from baluarte.run import InputFile, RunInfo, RunKind, RunRecord, RunState
 
 MADRID = timezone(timedelta(hours=1))
@@ -243,13 +244,48 @@ def sample_findings() -> tuple[Finding, ...]:
     )
 
 
+def sample_remediations() -> tuple[RemediationRecord, ...]:
+    """An apply run's records: one change applied and verified, one manual, one refused."""
+    common = {"client": "acme", "site": "madrid-hq", "device": "srv-files", "platform": "linux"}
+    return (
+        RemediationRecord(
+            **common,
+            control="access.ssh_password_authentication",
+            policy="linux-baseline",
+            result=RemediationResult.APPLIED,
+            before="PasswordAuthentication yes",
+            action="PasswordAuthentication yes → no\n- sshd drop-in\n    $ sshd -t",
+            after="password logins off",
+            detail="$ sshd -t",
+            verification=Status.PASS,
+        ),
+        RemediationRecord(
+            **common,
+            control="endpoint.disk_encryption",
+            result=RemediationResult.MANUAL,
+            action="encrypt the system volume with LUKS at the next reinstall",
+        ),
+        RemediationRecord(
+            **common,
+            control="firewall.enabled",
+            result=RemediationResult.REFUSED,
+            action="would lock Baluarte out",
+            detail="would lock Baluarte out",
+        ),
+    )
+
+
 def sample_run(
-    *, state: RunState = RunState.COMPLETE, findings: tuple[Finding, ...] | None = None
+    *,
+    state: RunState = RunState.COMPLETE,
+    findings: tuple[Finding, ...] | None = None,
+    kind: RunKind = RunKind.CHECK,
+    remediations: tuple[RemediationRecord, ...] = (),
 ) -> RunRecord:
     started = datetime(2026, 11, 27, 2, 0, 13, tzinfo=MADRID)
     info = RunInfo(
         id=42,
-        kind=RunKind.CHECK,
+        kind=kind,
         state=state,
         started_at=started,
         ended_at=started + timedelta(minutes=3, seconds=7) if state is RunState.COMPLETE else None,
@@ -264,7 +300,11 @@ def sample_run(
         ),
         devices_total=6,
     )
-    return RunRecord(info=info, findings=sample_findings() if findings is None else findings)
+    return RunRecord(
+        info=info,
+        findings=sample_findings() if findings is None else findings,
+        remediations=remediations,
+    )
 
 
-__all__ = ["sample_controls", "sample_findings", "sample_run"]
+__all__ = ["sample_controls", "sample_findings", "sample_remediations", "sample_run"]

@@ -167,3 +167,19 @@ def test_control_missing_from_catalogue_is_shown_by_id():
 def test_empty_run_renders():
     html = _html(sample_run(findings=()))
     assert "No findings were stored for this run." in html
+
+
+def test_apply_run_shows_its_remediation_log():
+    from baluarte.run import RunKind
+
+    from ._sample import sample_remediations
+
+    html = render_html(
+        sample_run(kind=RunKind.APPLY, remediations=sample_remediations()),
+        controls=sample_controls(),
+    )
+    assert 'id="remediations"' in html
+    assert "access.ssh_password_authentication" in html and "applied" in html
+    assert "refused" in html and "would lock Baluarte out" in html
+    plain = render_html(sample_run(), controls=sample_controls())
+    assert 'id="remediations"' not in plain

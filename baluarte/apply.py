@@ -1,0 +1,374 @@
+"""Apply: collect → evaluate → plan the changes → (with --yes) change → re-verify → store.
+
+The plan is what a technician approves, so it must be what happens: each planned change carries
+the exact steps its platform's executor previewed on the device, apply runs those remedies and
+records what actually ran beside what was planned. Nothing changes without ``yes``; waived and
+passing controls are never touched; a guard's refusal is shown as such and nothing runs for it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from baluarte import __version__
+from baluarte.collected import Collected, CollectOptions
+from baluarte.controls import EvalContext
+from baluarte.engine import CheckOptions, Inputs, collect_plans, operator_name
+from baluarte.errors import DeviceError
+from baluarte.evaluate import describe_device_error, evaluate_device
+from baluarte.findings import Finding, Status
+from baluarte.plan import DevicePlan, PlannedControl, plan
+from baluarte.remediation import (
+    ChangeKind,
+    Manual,
+    PlannedChange,
+    Refused,
+    RemediationRecord,
+    RemediationResult,
+    Remedy,
+    RemedyContext,
+    Step,
+)
+from baluarte.run import RunKind, RunRecord
+
+if TYPE_CHECKING:
+    from baluarte.store import Store
+
+__all__ = [
+    "DEPLOYS",
+    "ApplyOptions",
+    "ApplyOutcome",
+    "DeviceWork",
+    "Executor",
+    "RemedyOutcome",
+    "apply",
+    "command_lines",
+]
+
+# Per platform, the package with its remedies (REMEDIES, MANUAL) and its EXECUTOR.
+DEPLOYS: dict[str, str] = {"linux": "deploys.linux"}
+
+
+@dataclass
+class ApplyOptions(CheckOptions):
+    controls: Sequence[str] | None = None  # only these control ids
+    yes: bool = False  # without it nothing changes
+
+
+@dataclass(frozen=True)
+class DeviceWork:
+    """The remedies to preview or run on one device, in order."""
+
+    plan: DevicePlan
+    remedies: tuple[tuple[str, Remedy], ...]  # (control id, remedy)
+
+
+@dataclass(frozen=True)
+class RemedyOutcome:
+    """One remedy on one device, previewed or run."""
+
+    control: str
+    will_change: bool  # preview: the executor found something to do
+    steps: tuple[Step, ...]  # what it would run (preview) or ran (execute)
+    success: bool | None = None  # execute only; None: not run (an earlier step failed)
+    detail: str = ""  # output of a failure, or why it could not be previewed
+
+
+class Executor(Protocol):
+    """A platform's way of previewing and running remedies (``deploys/<platform>``)."""
+
+    def preview(
+        self, work: Sequence[DeviceWork], options: CollectOptions
+    ) -> Iterator[tuple[str, list[RemedyOutcome] | DeviceError]]: ...
+
+    def execute(
+        self, work: Sequence[DeviceWork], options: CollectOptions
+    ) -> Iterator[tuple[str, list[RemedyOutcome] | DeviceError]]: ...
+
+
+@dataclass
+class ApplyOutcome:
+    changes: list[PlannedChange]  # the plan, in device then control order
+    unreachable: dict[str, str] = field(default_factory=dict)  # device key -> why not checked
+    run: RunRecord | None = None  # the stored apply run (with yes)
+
+    @property
+    def pending(self) -> list[PlannedChange]:
+        return [c for c in self.changes if c.kind is ChangeKind.CHANGE]
+
+
+def _deploys(platform: str) -> Any | None:
+    name = DEPLOYS.get(platform)
+    return importlib.import_module(name) if name else None
+
+
+def _only(plans: list[DevicePlan], controls: Sequence[str] | None) -> list[DevicePlan]:
+    if not controls:
+        return plans
+    wanted = set(controls)
+    return [
+        DevicePlan(p.ref, tuple(c for c in p.controls if c.control.id in wanted)) for p in plans
+    ]
+
+
+def _change(
+    device_plan: DevicePlan, planned: PlannedControl, kind: ChangeKind, **values: Any
+) -> PlannedChange:
+    ref = device_plan.ref
+    return PlannedChange(
+        client=ref.client_name,
+        site=ref.site_name,
+        device=ref.name,
+        platform=ref.platform,
+        control=planned.control.id,
+        policy=planned.policy,
+        kind=kind,
+        **values,
+    )
+
+
+def _remedies(
+    device_plan: DevicePlan, result: Collected, findings: Sequence[Finding], now: datetime
+) -> tuple[list[PlannedChange], list[tuple[str, Remedy]]]:
+    """Manual and refused changes now, and the remedies to preview on the device."""
+    deploys = _deploys(device_plan.ref.platform)
+    remedies: dict[str, Any] = getattr(deploys, "REMEDIES", {})
+    manual: dict[str, str] = getattr(deploys, "MANUAL", {})
+    failing = {f.control for f in findings if f.status is Status.FAIL}
+    context = RemedyContext(device=device_plan.ref.device, collected=result, ctx=EvalContext(now))
+    changes: list[PlannedChange] = []
+    to_preview: list[tuple[str, Remedy]] = []
+    for planned in device_plan.controls:
+        cid = planned.control.id
+        if cid not in failing:
+            continue
+        function = remedies.get(cid)
+        facts = result.facts.get(planned.control.domain)
+        remedy: Remedy | Manual | Refused | None = None
+        if function is not None and facts is not None:
+            remedy = function(facts, planned.params, context)
+        if isinstance(remedy, Remedy):
+            to_preview.append((cid, remedy))
+        elif isinstance(remedy, Refused):
+            changes.append(
+                _change(device_plan, planned, ChangeKind.REFUSED, summary=remedy.summary,
+                        reason=remedy.reason)
+            )  # fmt: skip
+        else:
+            text = remedy.text if isinstance(remedy, Manual) else manual.get(cid, "")
+            text = text or "no automatic remediation: see the finding's expected value"
+            changes.append(_change(device_plan, planned, ChangeKind.MANUAL, reason=text))
+    return changes, to_preview
+
+
+def _preview_changes(
+    work: DeviceWork, outcomes: list[RemedyOutcome] | DeviceError
+) -> list[PlannedChange]:
+    by_control = {p.control.id: p for p in work.plan.controls}
+    changes: list[PlannedChange] = []
+    for i, (cid, remedy) in enumerate(work.remedies):
+        planned = by_control[cid]
+        common = {"summary": remedy.summary, "before": remedy.before, "after": remedy.after}
+        if isinstance(outcomes, DeviceError):
+            reason = f"could not be planned: {describe_device_error(outcomes)}"
+            changes.append(_change(work.plan, planned, ChangeKind.MANUAL, reason=reason, **common))
+            continue
+        outcome = outcomes[i]
+        if outcome.detail and not outcome.will_change:
+            reason = f"could not be planned: {outcome.detail}"
+            changes.append(_change(work.plan, planned, ChangeKind.MANUAL, reason=reason, **common))
+        elif not outcome.will_change:
+            # The control fails but the remedy finds nothing to change: saying "will fix"
+            # would be a lie, so a technician has to look.
+            reason = "the automatic remediation finds nothing to change on the device"
+            changes.append(_change(work.plan, planned, ChangeKind.MANUAL, reason=reason, **common))
+        else:
+            changes.append(
+                _change(work.plan, planned, ChangeKind.CHANGE, diff=remedy.diff,
+                        steps=outcome.steps, **common)
+            )  # fmt: skip
+    return changes
+
+
+def command_lines(commands: Sequence[str], indent: str = "") -> list[str]:
+    """Commands as a transcript: ``$ `` starts each one, its further lines indented by two."""
+    out: list[str] = []
+    for command in commands:
+        first, *rest = command.split("\n")
+        out.append(f"{indent}$ {first}")
+        out += [f"{indent}  {line}" for line in rest]
+    return out
+
+
+def _action(change: PlannedChange) -> str:
+    lines = [change.summary] if change.summary else []
+    for step in change.steps:
+        lines.append(f"- {step.what}")
+        lines += command_lines(step.commands, "    ")
+    return "\n".join(lines)
+
+
+def _ran(steps: Sequence[Step]) -> list[str]:
+    return [c for s in steps for c in s.commands]
+
+
+def apply(
+    inputs: Inputs,
+    store: Store,
+    options: ApplyOptions,
+    *,
+    on_plan: Callable[[list[PlannedChange]], None] | None = None,
+) -> ApplyOutcome:
+    """Plan, and with ``options.yes`` apply, re-verify and store an APPLY run."""
+    plans = _only(
+        plan(
+            inputs.inventory,
+            inputs.policies,
+            client=options.client,
+            site=options.site,
+            device=options.device,
+            tags=options.tags,
+            policy=options.policy,
+        ),
+        options.controls,
+    )
+    collect_options = options.collect_options()
+    now = datetime.now(UTC)
+    outcome = ApplyOutcome(changes=[])
+    work: dict[str, list[DeviceWork]] = {}
+    for device_plan, result, findings in _checked(plans, inputs, collect_options):
+        ref = device_plan.ref
+        if not isinstance(result, Collected):
+            outcome.unreachable[ref.key] = (
+                describe_device_error(result) if result else "no collector for its platform"
+            )
+            continue
+        changes, remedies = _remedies(device_plan, result, findings, now)
+        outcome.changes += changes
+        if remedies:
+            work.setdefault(ref.platform, []).append(DeviceWork(device_plan, tuple(remedies)))
+    by_key: dict[str, DeviceWork] = {w.plan.ref.key: w for ws in work.values() for w in ws}
+    for platform, items in work.items():
+        executor: Executor = _deploys(platform).EXECUTOR  # type: ignore[union-attr]
+        for key, previewed in executor.preview(items, collect_options):
+            outcome.changes += _preview_changes(by_key[key], previewed)
+    outcome.changes.sort(key=lambda c: (c.device_key, c.control))
+    if on_plan:
+        on_plan(outcome.changes)
+    if options.yes:
+        outcome.run = _execute(inputs, store, options, plans, outcome, work, collect_options)
+    return outcome
+
+
+def _checked(
+    plans: Sequence[DevicePlan], inputs: Inputs, options: CollectOptions
+) -> Iterator[tuple[DevicePlan, Collected | DeviceError | None, list[Finding]]]:
+    """Every device collected (platforms at once) and evaluated, waivers applied."""
+    for device_plan, result, domains in collect_plans(plans, options):
+        findings = evaluate_device(
+            device_plan,
+            result,
+            collected_domains=domains,
+            waivers=inputs.waivers,
+            now=datetime.now(UTC),
+        )
+        yield device_plan, result, findings
+
+
+def _execute(
+    inputs: Inputs,
+    store: Store,
+    options: ApplyOptions,
+    plans: list[DevicePlan],
+    outcome: ApplyOutcome,
+    work: dict[str, list[DeviceWork]],
+    collect_options: CollectOptions,
+) -> RunRecord:
+    run_id = store.start_run(
+        kind=RunKind.APPLY,
+        operator=options.operator or operator_name(),
+        tool_version=__version__,
+        inventory_sha256=inputs.inventory.sha256,
+        files=inputs.files(),
+        scope=options.scope,
+        devices_total=len(plans),
+    )
+    planned = {(c.device_key, c.control): c for c in outcome.changes}
+    records: dict[tuple[str, str], RemediationRecord] = {}
+
+    def record(change: PlannedChange, result: RemediationResult, detail: str = "") -> None:
+        records[(change.device_key, change.control)] = RemediationRecord(
+            client=change.client,
+            site=change.site,
+            device=change.device,
+            platform=change.platform,
+            control=change.control,
+            policy=change.policy,
+            result=result,
+            before=change.before,
+            action=_action(change) if change.kind is ChangeKind.CHANGE else change.reason,
+            detail=detail,
+        )
+
+    for change in outcome.changes:
+        if change.kind is ChangeKind.REFUSED:
+            record(change, RemediationResult.REFUSED, change.reason)
+        elif change.kind is ChangeKind.MANUAL:
+            record(change, RemediationResult.MANUAL, change.reason)
+    for platform, items in work.items():
+        # Only the remedies the plan lists as changes run: what the technician approved.
+        approved = [
+            DeviceWork(
+                w.plan,
+                tuple(
+                    (cid, r)
+                    for cid, r in w.remedies
+                    if planned[(w.plan.ref.key, cid)].kind is ChangeKind.CHANGE
+                ),
+            )
+            for w in items
+        ]
+        approved = [w for w in approved if w.remedies]
+        executor: Executor = _deploys(platform).EXECUTOR  # type: ignore[union-attr]
+        by_key = {w.plan.ref.key: w for w in approved}
+        for key, ran in executor.execute(approved, collect_options):
+            for i, (cid, _remedy) in enumerate(by_key[key].remedies):
+                change = planned[(key, cid)]
+                if isinstance(ran, DeviceError):
+                    record(change, RemediationResult.FAILED, describe_device_error(ran))
+                    continue
+                result = ran[i]
+                detail = "\n".join(command_lines(_ran(result.steps)))
+                if _ran(result.steps) != _ran(change.steps) and result.success is not None:
+                    detail += "\n(the commands run differ from the plan's)"
+                if result.success is None:
+                    record(change, RemediationResult.NOT_RUN, result.detail or "not run")
+                elif result.success:
+                    record(change, RemediationResult.APPLIED, detail)
+                else:
+                    record(change, RemediationResult.FAILED, f"{result.detail}\n{detail}".strip())
+    # Re-verify every device in scope with a fresh collection: the run's findings are the
+    # state after apply, and each record carries its control's new verdict.
+    after: dict[tuple[str, str], Finding] = {}
+    for _ref, _result, findings in _checked(plans, inputs, collect_options):
+        store.add_findings(run_id, findings)
+        for f in findings:
+            after[(f"{f.client}/{f.site}/{f.device}", f.control)] = f
+    final = []
+    for change_key, rec in records.items():
+        verified = after.get(change_key)
+        final.append(
+            rec.model_copy(
+                update={
+                    "after": (verified.observed or verified.reason or "") if verified else "",
+                    "verification": verified.status if verified else None,
+                }
+            )
+        )
+    store.add_remediations(run_id, final)
+    store.finish_run(run_id)
+    return store.get_run(run_id)

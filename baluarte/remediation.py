@@ -1,0 +1,159 @@
+"""Remediation: what `baluarte apply` plans to change, and the record of what it did.
+
+Data flows one way: a failing finding → a platform's remedy (``deploys/<platform>/``) → a
+``PlannedChange`` shown to the technician → with ``--yes`` the same steps executed → one
+``RemediationRecord`` per change, stored with the run beside the re-verified findings.
+
+A plan is honest when every step it lists is what apply runs and apply runs nothing else:
+``PlannedChange.steps`` carry the exact commands, and the record keeps what was run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+from baluarte.findings import Status
+
+if TYPE_CHECKING:  # the run store reads records without loading inventories or collectors
+    from baluarte.collected import Collected
+    from baluarte.controls import EvalContext
+    from baluarte.inventory import Device
+
+__all__ = [
+    "ChangeKind",
+    "Manual",
+    "OpSpec",
+    "PlannedChange",
+    "Refused",
+    "Registry",
+    "RemediationRecord",
+    "RemediationResult",
+    "Remedy",
+    "RemedyContext",
+    "RemedyFunction",
+    "Step",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OpSpec(_Model):
+    """One pyinfra operation, by name, with JSON-able arguments (run in the SSH worker).
+
+    ``module``/``function`` name ``pyinfra.operations.<module>.<function>`` (e.g. ``files``,
+    ``put``). ``files.put`` also takes ``src_text``: the file's content, handed to pyinfra as
+    a file object. ``name`` is what the plan and the record call the step.
+    """
+
+    name: str
+    module: str
+    function: str
+    kwargs: dict[str, Any] = {}
+
+
+class Remedy(_Model):
+    """A control's automatic remediation on one device, as its platform's deploy proposes it."""
+
+    summary: str  # one line: "PasswordAuthentication yes → no"
+    before: str  # the current state, as collected
+    after: str  # the state the change leads to
+    diff: str = ""  # unified diff of the files it writes, when there are files
+    ops: tuple[OpSpec, ...] = ()  # Linux: pyinfra operations, in order
+    script: str = ""  # Windows: the PowerShell remediation script
+    requests: tuple[dict[str, Any], ...] = ()  # FortiGate: REST writes, in order
+
+
+class Manual(_Model):
+    """No automatic remediation: what a technician has to do."""
+
+    text: str
+
+
+class Refused(_Model):
+    """A remediation a lockout guard refuses: it would cut Baluarte's own way in."""
+
+    reason: str
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class RemedyContext:
+    """What a remedy may know: the device, everything collected from it, the evaluation time."""
+
+    device: Device
+    collected: Collected
+    ctx: EvalContext
+
+
+# A control's remedy: (its domain's facts, its policy parameters, context) → what to do.
+RemedyFunction = Callable[[Any, Any, RemedyContext], Remedy | Manual | Refused | None]
+
+
+class ChangeKind(StrEnum):
+    CHANGE = "change"  # apply will make it
+    MANUAL = "manual"  # a technician has to
+    REFUSED = "refused"  # a lockout guard said no
+
+
+class Step(_Model):
+    """One step of a change: what it does and the exact commands (or requests) it runs."""
+
+    what: str
+    commands: tuple[str, ...] = ()
+
+
+class PlannedChange(_Model):
+    client: str
+    site: str
+    device: str
+    platform: str
+    control: str
+    policy: str | None = None
+    kind: ChangeKind
+    summary: str = ""
+    before: str = ""
+    after: str = ""
+    diff: str = ""
+    steps: tuple[Step, ...] = ()
+    reason: str = ""  # manual: the remediation text; refused: why
+
+    @property
+    def device_key(self) -> str:
+        return f"{self.client}/{self.site}/{self.device}"
+
+
+class RemediationResult(StrEnum):
+    APPLIED = "applied"  # every step ran and succeeded
+    FAILED = "failed"  # a step failed (detail says which and how)
+    REFUSED = "refused"  # a lockout guard refused it; nothing ran
+    NOT_RUN = "not_run"  # an earlier failure on the device stopped it before it ran
+    MANUAL = "manual"  # listed for a technician; nothing ran
+
+
+class RemediationRecord(_Model):
+    """What apply did about one control on one device, and what re-verification found."""
+
+    client: str
+    site: str
+    device: str
+    platform: str
+    control: str
+    policy: str | None = None
+    result: RemediationResult
+    before: str = ""
+    action: str = ""  # the change as planned: summary and steps with their commands
+    after: str = ""  # observed after apply (the verification finding's observed value)
+    detail: str = ""  # commands actually run, output of a failure, refusal reason
+    verification: Status | None = None  # the control's status when re-checked after apply
+
+
+# deploys/<platform>/__init__.py exposes REMEDIES (control id → RemedyFunction) and
+# MANUAL (control id → text for controls without an automatic remediation).
+Registry = Mapping[str, RemedyFunction]
