@@ -50,7 +50,11 @@ __all__ = [
 ]
 
 # Per platform, the package with its remedies (REMEDIES, MANUAL) and its EXECUTOR.
-DEPLOYS: dict[str, str] = {"linux": "deploys.linux"}
+DEPLOYS: dict[str, str] = {
+    "linux": "deploys.linux",
+    "windows": "deploys.windows",
+    "fortigate": "deploys.fortigate",
+}
 
 
 @dataclass
@@ -76,6 +80,9 @@ class RemedyOutcome:
     steps: tuple[Step, ...]  # what it would run (preview) or ran (execute)
     success: bool | None = None  # execute only; None: not run (an earlier step failed)
     detail: str = ""  # output of a failure, or why it could not be previewed
+    # preview only: a lockout guard that needs the device's answer (e.g. the FortiGate
+    # management path Baluarte arrives on) refuses the remedy, saying why
+    refused: str = ""
 
 
 class Executor(Protocol):
@@ -103,7 +110,14 @@ class ApplyOutcome:
 
 def _deploys(platform: str) -> Any | None:
     name = DEPLOYS.get(platform)
-    return importlib.import_module(name) if name else None
+    if name is None:
+        return None
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None  # no remedies for this platform yet: every failing control is manual
 
 
 def _only(plans: list[DevicePlan], controls: Sequence[str] | None) -> list[DevicePlan]:
@@ -139,7 +153,12 @@ def _remedies(
     remedies: dict[str, Any] = getattr(deploys, "REMEDIES", {})
     manual: dict[str, str] = getattr(deploys, "MANUAL", {})
     failing = {f.control for f in findings if f.status is Status.FAIL}
-    context = RemedyContext(device=device_plan.ref.device, collected=result, ctx=EvalContext(now))
+    context = RemedyContext(
+        device=device_plan.ref.device,
+        collected=result,
+        ctx=EvalContext(now),
+        params={p.control.id: p.params for p in device_plan.controls},
+    )
     changes: list[PlannedChange] = []
     to_preview: list[tuple[str, Remedy]] = []
     for planned in device_plan.controls:
@@ -178,7 +197,11 @@ def _preview_changes(
             changes.append(_change(work.plan, planned, ChangeKind.MANUAL, reason=reason, **common))
             continue
         outcome = outcomes[i]
-        if outcome.detail and not outcome.will_change:
+        if outcome.refused:
+            changes.append(
+                _change(work.plan, planned, ChangeKind.REFUSED, reason=outcome.refused, **common)
+            )
+        elif outcome.detail and not outcome.will_change:
             reason = f"could not be planned: {outcome.detail}"
             changes.append(_change(work.plan, planned, ChangeKind.MANUAL, reason=reason, **common))
         elif not outcome.will_change:

@@ -10,8 +10,9 @@ A plan is honest when every step it lists is what apply runs and apply runs noth
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ __all__ = [
     "Remedy",
     "RemedyContext",
     "RemedyFunction",
+    "RestWrite",
     "Step",
 ]
 
@@ -58,6 +60,24 @@ class OpSpec(_Model):
     kwargs: dict[str, Any] = {}
 
 
+class RestWrite(_Model):
+    """One FortiOS cmdb update (PUT) a remedy makes, with the values it replaces.
+
+    ``before`` holds the current values of exactly the fields in ``data``: the plan shows them
+    and the undo writes them back if verification fails.
+    """
+
+    path: str  # cmdb path as in the URL: "system/global", "firewall/policy"
+    mkey: str | int | None = None  # the row of a table; None for a singleton
+    data: dict[str, Any]
+    before: dict[str, Any] = {}
+    global_scope: bool = False  # a global object (system/*) rather than the device's VDOM
+
+    def describe(self) -> str:
+        where = self.path if self.mkey is None else f"{self.path}/{self.mkey}"
+        return f"PUT /api/v2/cmdb/{where} {json.dumps(self.data, sort_keys=True)}"
+
+
 class Remedy(_Model):
     """A control's automatic remediation on one device, as its platform's deploy proposes it."""
 
@@ -66,8 +86,9 @@ class Remedy(_Model):
     after: str  # the state the change leads to
     diff: str = ""  # unified diff of the files it writes, when there are files
     ops: tuple[OpSpec, ...] = ()  # Linux: pyinfra operations, in order
-    script: str = ""  # Windows: the PowerShell remediation script
-    requests: tuple[dict[str, Any], ...] = ()  # FortiGate: REST writes, in order
+    script: str = ""  # Windows: the PowerShell remediation script (read-only checks excluded)
+    parameters: dict[str, Any] = {}  # Windows: the script's parameters (PowerShell param())
+    requests: tuple[RestWrite, ...] = ()  # FortiGate: cmdb updates, in order
 
 
 class Manual(_Model):
@@ -90,6 +111,9 @@ class RemedyContext:
     device: Device
     collected: Collected
     ctx: EvalContext
+    # every planned control's parameters on this device, by control id: lets a remedy keep
+    # what a sibling control requires (e.g. the firewall's allowed services)
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 # A control's remedy: (its domain's facts, its policy parameters, context) → what to do.
