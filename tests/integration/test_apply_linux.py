@@ -94,6 +94,10 @@ def test_plan_changes_nothing_then_apply_makes_the_host_compliant_and_records_it
     assert set(pending) == CONTROLS, plan["plan"]
     assert all(c["steps"] and all(s["commands"] for s in c["steps"]) for c in pending.values())
     assert plan["run"] is None
+    text = baluarte(tmp_path, "apply")  # what a technician reads
+    assert text.returncode == 1
+    assert "change access.ssh_password_authentication" in text.stdout
+    assert "$ " in text.stdout and "Nothing was changed" in text.stdout
     # Nothing changed on the host.
     assert "passwordauthentication yes" in host.run("sshd -T").stdout
     assert host.run("ls /etc/ssh/sshd_config.d/").stdout.split() == ["00-baluarte-lab.conf"]
