@@ -321,10 +321,11 @@ def _execute(
         devices_total=len(plans),
     )
     planned = {(c.device_key, c.control): c for c in outcome.changes}
-    records: dict[tuple[str, str], RemediationRecord] = {}
 
-    def record(change: PlannedChange, result: RemediationResult, detail: str = "") -> None:
-        records[(change.device_key, change.control)] = RemediationRecord(
+    def record(
+        change: PlannedChange, result: RemediationResult, detail: str = ""
+    ) -> RemediationRecord:
+        return RemediationRecord(
             client=change.client,
             site=change.site,
             device=change.device,
@@ -337,11 +338,17 @@ def _execute(
             detail=detail,
         )
 
-    for change in outcome.changes:
-        if change.kind is ChangeKind.REFUSED:
-            record(change, RemediationResult.REFUSED, change.reason)
-        elif change.kind is ChangeKind.MANUAL:
-            record(change, RemediationResult.MANUAL, change.reason)
+    # Stored as soon as known, so an interrupted apply still says what it did; each record's
+    # verification comes from this run's re-check findings when the run is read back.
+    store.add_remediations(
+        run_id,
+        [
+            record(c, RemediationResult.REFUSED if c.kind is ChangeKind.REFUSED else
+                   RemediationResult.MANUAL, c.reason)
+            for c in outcome.changes
+            if c.kind is not ChangeKind.CHANGE
+        ],
+    )  # fmt: skip
     for platform, items in work.items():
         # Only the remedies the plan lists as changes run: what the technician approved.
         approved = [
@@ -359,39 +366,31 @@ def _execute(
         executor: Executor = _deploys(platform).EXECUTOR  # type: ignore[union-attr]
         by_key = {w.plan.ref.key: w for w in approved}
         for key, ran in executor.execute(approved, collect_options):
+            done: list[RemediationRecord] = []
             for i, (cid, _remedy) in enumerate(by_key[key].remedies):
                 change = planned[(key, cid)]
                 if isinstance(ran, DeviceError):
-                    record(change, RemediationResult.FAILED, describe_device_error(ran))
+                    done.append(
+                        record(change, RemediationResult.FAILED, describe_device_error(ran))
+                    )
                     continue
                 result = ran[i]
                 detail = "\n".join(command_lines(_ran(result.steps)))
                 if _ran(result.steps) != _ran(change.steps) and result.success is not None:
                     detail += "\n(the commands run differ from the plan's)"
                 if result.success is None:
-                    record(change, RemediationResult.NOT_RUN, result.detail or "not run")
+                    done.append(
+                        record(change, RemediationResult.NOT_RUN, result.detail or "not run")
+                    )
                 elif result.success:
-                    record(change, RemediationResult.APPLIED, detail)
+                    done.append(record(change, RemediationResult.APPLIED, detail))
                 else:
-                    record(change, RemediationResult.FAILED, f"{result.detail}\n{detail}".strip())
+                    failed = f"{result.detail}\n{detail}".strip()
+                    done.append(record(change, RemediationResult.FAILED, failed))
+            store.add_remediations(run_id, done)
     # Re-verify every device in scope with a fresh collection: the run's findings are the
-    # state after apply, and each record carries its control's new verdict.
-    after: dict[tuple[str, str], Finding] = {}
-    for _ref, _result, findings in _checked(plans, inputs, collect_options):
+    # state after apply.
+    for _plan, _result, findings in _checked(plans, inputs, collect_options):
         store.add_findings(run_id, findings)
-        for f in findings:
-            after[(f"{f.client}/{f.site}/{f.device}", f.control)] = f
-    final = []
-    for change_key, rec in records.items():
-        verified = after.get(change_key)
-        final.append(
-            rec.model_copy(
-                update={
-                    "after": (verified.observed or verified.reason or "") if verified else "",
-                    "verification": verified.status if verified else None,
-                }
-            )
-        )
-    store.add_remediations(run_id, final)
     store.finish_run(run_id)
     return store.get_run(run_id)

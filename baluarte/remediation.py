@@ -11,14 +11,14 @@ A plan is honest when every step it lists is what apply runs and apply runs noth
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
-from baluarte.findings import Status
+from baluarte.findings import Finding, Status
 
 if TYPE_CHECKING:  # the run store reads records without loading inventories or collectors
     from baluarte.collected import Collected
@@ -39,6 +39,7 @@ __all__ = [
     "RemedyFunction",
     "RestWrite",
     "Step",
+    "with_verification",
 ]
 
 
@@ -176,6 +177,30 @@ class RemediationRecord(_Model):
     after: str = ""  # observed after apply (the verification finding's observed value)
     detail: str = ""  # commands actually run, output of a failure, refusal reason
     verification: Status | None = None  # the control's status when re-checked after apply
+
+
+def with_verification(
+    records: Sequence[RemediationRecord], findings: Sequence[Finding]
+) -> tuple[RemediationRecord, ...]:
+    """Each record completed from its run's re-check: the control's status and what it saw.
+
+    Records are stored while apply runs (so an interrupted apply still says what it did); the
+    re-check's findings, stored after them in the same run, are their verification.
+    """
+    after = {(f.client, f.site, f.device, f.control): f for f in findings}
+    out: list[RemediationRecord] = []
+    for record in records:
+        seen = after.get((record.client, record.site, record.device, record.control))
+        if record.verification is not None or seen is None:
+            out.append(record)
+            continue
+        observed = seen.observed or seen.reason or ""
+        out.append(
+            record.model_copy(
+                update={"verification": seen.status, "after": record.after or observed}
+            )
+        )
+    return tuple(out)
 
 
 # deploys/<platform>/__init__.py exposes REMEDIES (control id → RemedyFunction) and

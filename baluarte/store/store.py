@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from baluarte.errors import StoreError
 from baluarte.findings import Finding
-from baluarte.remediation import RemediationRecord
+from baluarte.remediation import RemediationRecord, with_verification
 from baluarte.run import InputFile, RunInfo, RunKind, RunRecord, RunState
 from baluarte.store import _rows
 from baluarte.store._engine import WRITE, connect, translate_errors
@@ -210,10 +210,13 @@ class Store:
                 .where(remediations.c.run_id == run_id)
                 .order_by(remediations.c.seq)
             ).mappings()
+            findings_read = tuple(_rows.finding_from_row(f) for f in found)
             record = RunRecord(
                 info=_rows.run_info(row, files.get(run_id, [])),
-                findings=tuple(_rows.finding_from_row(f) for f in found),
-                remediations=tuple(_rows.remediation_from_row(r) for r in done),
+                findings=findings_read,
+                remediations=with_verification(
+                    [_rows.remediation_from_row(r) for r in done], findings_read
+                ),
             )
         return record
 

@@ -478,3 +478,28 @@ def test_remediation_records_read_back_in_order_and_a_finished_run_refuses_more(
     assert store.get_run(run_id).remediations == tuple(records)
     with pytest.raises(StoreError):
         store.add_remediations(run_id, records)
+
+
+def test_remediation_records_take_their_verification_from_the_runs_recheck(store: Store) -> None:
+    from baluarte.remediation import RemediationRecord, RemediationResult
+
+    run_id = start(store, kind=RunKind.APPLY)
+    store.add_remediations(
+        run_id,
+        [
+            RemediationRecord(
+                client="acme", site="madrid-hq", device="srv1", platform="linux",
+                control="access.ssh_root_login", result=RemediationResult.APPLIED,
+                before="PermitRootLogin yes", action="drop-in", detail="$ sshd -t",
+            )
+        ],
+    )  # fmt: skip
+    stored_before_recheck = store.get_run(run_id).remediations[0]
+    assert stored_before_recheck.verification is None  # an interrupted apply says so
+    store.add_findings(
+        run_id,
+        [finding("srv1", "access.ssh_root_login", Status.PASS, observed="PermitRootLogin no")],
+    )
+    store.finish_run(run_id)
+    record = store.get_run(run_id).remediations[0]
+    assert record.verification is Status.PASS and record.after == "PermitRootLogin no"

@@ -4,6 +4,8 @@ Served: every path of the state file's ``monitor`` section as-is (GET); ``system
 (model and hostname from the state; any caller may read it); ``system/time``;
 ``system/current-admins`` and ``system/interface-connected-admins-info`` (the caller's own
 session and address); ``license/status`` and ``system/firmware`` only when the state has them;
+``system/ntp/status`` (the state's answer; when that is empty and ``system/ntp`` has
+``ntpsync enable``, one reachable, selected server, as a unit shows soon after NTP is turned on);
 ``system/config/backup`` (GET on 6.4, GET or POST on 7.4, POST on 7.6 — else 405);
 ``system/config-revision`` with ``/save`` (POST), ``/info``, ``/file``, ``/delete`` (POST);
 ``system/api-user/generate-key`` (POST, a new token bound to the api-user).
@@ -50,6 +52,7 @@ class MonitorApi:
             ("GET", "system/time"): self._time,
             ("GET", "system/current-admins"): self._current_admins,
             ("GET", "system/interface-connected-admins-info"): self._connected_admins,
+            ("GET", "system/ntp/status"): self._ntp_status,
             ("GET", "system/config-revision"): self._revisions,
             ("GET", "system/config-revision/info"): self._revision_info,
             ("GET", "system/config-revision/file"): self._revision_file,
@@ -161,6 +164,25 @@ class MonitorApi:
             "admin_methods": sorted({a["method"] for a in admins}),
         }
         return self._ok(req, "system/interface-connected-admins-info", vdom, results)
+
+    def _ntp_status(self, req: Request, who: Principal, vdom: str) -> Reply:
+        stored = self.state.monitor.get("system/ntp/status")
+        ntp = self.state.cmdb.global_.get("system/ntp")
+        syncing = isinstance(ntp, dict) and ntp.get("ntpsync") == "enable"
+        if stored or not syncing:
+            if stored is None:
+                return self._error(req, 404, "system/ntp/status", vdom)
+            return self._ok(req, "system/ntp/status", vdom, stored)
+        assert isinstance(ntp, dict)
+        servers = [
+            str(s.get("server")) for s in ntp.get("ntpserver") or [] if isinstance(s, dict)
+        ]
+        name = servers[0] if ntp.get("type") == "custom" and servers else "ntp1.fortiguard.com"
+        peer = {
+            "server": name, "ip": "192.0.2.123", "reachable": True, "selected": True,
+            "stratum": 2, "offset": 0.4, "delay": 11.2, "version": 4,
+        }  # fmt: skip
+        return self._ok(req, "system/ntp/status", vdom, [peer])
 
     def _generate_key(self, req: Request, who: Principal, vdom: str) -> Reply:
         user = str(self._body(req).get("api-user", ""))

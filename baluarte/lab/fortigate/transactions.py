@@ -6,6 +6,10 @@ transaction see them) and are recorded. ``transaction-commit`` replays the recor
 copy of the live configuration and swaps it in only if every one succeeds — atomically, with a
 single revision bump. ``transaction-abort``, or ``timeout`` seconds after the start, discards
 them. One transaction per caller (token or session) at a time.
+
+``slips``: writes a test wants the unit to accept but not keep — a commit answers success and
+skips the first recorded write matching each slip (``"path"`` or ``"path/mkey"``), once; this
+proves that a caller re-reads what it wrote instead of trusting the answer.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class Transactions:
         self._open: dict[int, Transaction] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self.slips: list[str] = []
 
     def start(self, owner: str, timeout: float) -> Transaction:
         """A new transaction; ``WriteFailure`` (-5) when ``owner`` already has one."""
@@ -81,11 +86,24 @@ class Transactions:
         work = live.copy()
         changed = False
         for op in tx.ops:
+            if self._slips(op):
+                continue
             changed = apply(work, op).changed or changed
         live.global_, live.vdoms = work.global_, work.vdoms
         if changed:
             self.state.bump()
         return changed
+
+    def _slips(self, op: WriteOp) -> bool:
+        """Whether ``op`` matches a slip (which is then used up)."""
+        with self._lock:
+            for slip in self.slips:
+                # a cmdb path is "<path>/<name>": a third segment is the row's mkey
+                path, mkey = slip.rsplit("/", 1) if slip.count("/") > 1 else (slip, "")
+                if op.path == path and (not mkey or str(op.mkey) == mkey):
+                    self.slips.remove(slip)
+                    return True
+            return False
 
     def abort(self, tx: Transaction) -> None:
         self._close(tx)

@@ -346,13 +346,22 @@ class FortiOSClient:
         return await self._json("POST", _url("cmdb", path), params=scope, json_body=data)
 
     async def update(
-        self, path: str, mkey: str | int | None, data: dict[str, Any], *, vdom: str | None = None
+        self,
+        path: str,
+        mkey: str | int | None,
+        data: dict[str, Any],
+        *,
+        vdom: str | None = None,
+        global_scope: bool = False,
     ) -> Envelope:
-        """PUT one row (``mkey``) or a singleton (``mkey=None``); member lists replace whole."""
+        """PUT one row (``mkey``) or a singleton (``mkey=None``); member lists replace whole.
+
+        ``global_scope``: a global object (``system/*``), written without ``vdom=``.
+        """
         if mkey is not None:
             _require_mkey(mkey)
         url = _url("cmdb", path, mkey)
-        scope = self._scope(vdom, False)
+        scope = self._scope(vdom, global_scope)
         return await self._json("PUT", url, params=scope, json_body=data, mkey=mkey)
 
     async def delete(self, path: str, mkey: str | int, *, vdom: str | None = None) -> Envelope:

@@ -1,0 +1,31 @@
+# baluarte-windows-fix id=defender-signatures
+# endpoint.signatures_current: Microsoft Defender security intelligence updated, re-read and
+# reported (from the host's configured source: Windows Update, WSUS or a file share).
+param([switch]$DryRun)
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+function Get-Signatures {
+    $status = Get-MpComputerStatus
+    $updated = $null
+    if ($null -ne $status.AntivirusSignatureLastUpdated) {
+        $updated = ([datetime]$status.AntivirusSignatureLastUpdated).ToUniversalTime().ToString('o')
+    }
+    [ordered]@{
+        AntivirusSignatureVersion = [string]$status.AntivirusSignatureVersion
+        AntivirusSignatureLastUpdated = $updated
+        AntivirusSignatureAge = [int]$status.AntivirusSignatureAge
+    }
+}
+$before = Get-Signatures
+$result = [ordered]@{ changed = $false; dryRun = [bool]$DryRun; before = $before; after = $before }
+if (-not $DryRun) {
+    Update-MpSignature
+    $after = Get-Signatures
+    $result['after'] = $after
+    $result['changed'] = ($after.AntivirusSignatureVersion -ne $before.AntivirusSignatureVersion)
+    if ($after.AntivirusSignatureAge -gt 1) {
+        $result['error'] = "signatures are still $($after.AntivirusSignatureAge) days old after " +
+            'Update-MpSignature: check the update source (Windows Update, WSUS, UNC share)'
+    }
+}
+[pscustomobject]$result | ConvertTo-Json -Compress -Depth 5
