@@ -383,7 +383,9 @@ def _execute(
                         record(change, RemediationResult.NOT_RUN, result.detail or "not run")
                     )
                 elif result.success:
-                    done.append(record(change, RemediationResult.APPLIED, detail))
+                    # what the device reported back (e.g. a fix script's before/after)
+                    applied = f"{detail}\n{result.detail}".strip() if result.detail else detail
+                    done.append(record(change, RemediationResult.APPLIED, applied))
                 else:
                     failed = f"{result.detail}\n{detail}".strip()
                     done.append(record(change, RemediationResult.FAILED, failed))

@@ -29,6 +29,9 @@ class Collected(BaseModel):
     identity: HostIdentity
     facts: dict[str, Any]  # domain -> that domain's facts model (PatchFacts, …)
     problems: dict[str, str] = {}  # domain -> why its facts could not be parsed
+    # what the collector read, as the device answered (FortiGate: the FortiSnapshot): for
+    # remedies that must write whole values the facts only summarise; never stored
+    raw: Any = None
     round_trips: int = 0
     seconds: float = 0.0
 

@@ -16,12 +16,11 @@ from checks.fortigate import access, backup, firewall, logging, patching
 from checks.fortigate.read import Unreadable, single
 from checks.fortigate.snapshot import FortiSnapshot
 
-__all__ = ["DOMAINS", "SNAPSHOT", "collected"]
+__all__ = ["DOMAINS", "collected"]
 
 DOMAINS = ("patching", "firewall", "backup", "access", "logging")
 # Collected.facts key of the snapshot itself: remedies (deploys/fortigate) write whole values
 # (an interface's allowaccess) and need what the unit answered, not only the facts.
-SNAPSHOT = "fortigate.snapshot"
 _PARSERS: dict[str, Callable[[FortiSnapshot], Any]] = {
     "patching": patching.parse,
     "firewall": firewall.parse,
@@ -53,11 +52,11 @@ def collected(snapshot: FortiSnapshot, *, round_trips: int = 0, seconds: float =
             facts[domain] = parse(snapshot)
         except (ValueError, KeyError, TypeError) as exc:
             problems[domain] = f"could not parse the {domain} facts: {exc}"
-    facts[SNAPSHOT] = snapshot
     return Collected(
         identity=identity(snapshot),
         facts=facts,
         problems=problems,
+        raw=snapshot,
         round_trips=round_trips,
         seconds=seconds,
     )

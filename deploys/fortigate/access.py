@@ -46,7 +46,7 @@ def insecure_admin_protocols(
     clear = {p for p in params.forbidden if p in _CLEAR}
     writes: list[RestWrite | None] = []
     for row in ifaces:
-        drop = set(clear)
+        drop: set[str] = set(clear)
         if row.get("role") == "wan" and not params.admin_on_internet_interfaces:
             drop |= set(ADMIN_SERVICES)
         data: dict[str, Any] = {}
@@ -132,7 +132,9 @@ def password_policy(
     apply_to = str(policy.get("apply-to", "")).split()
     data: dict[str, Any] = {
         "status": "enable",
-        "apply-to": " ".join([*apply_to, *(["admin-password"] * ("admin-password" not in apply_to))]),
+        "apply-to": " ".join(
+            [*apply_to, *(["admin-password"] * ("admin-password" not in apply_to))]
+        ),
         "minimum-length": max(_int(policy.get("minimum-length")), params.min_length),
     }
     if params.complexity:
@@ -143,7 +145,9 @@ def password_policy(
         day = _int(policy.get("expire-day"))
         enabled = policy.get("expire-status") == "enable"
         data["expire-status"] = "enable"
-        data["expire-day"] = min(day, params.max_age_days) if enabled and day else params.max_age_days
+        data["expire-day"] = (
+            min(day, params.max_age_days) if enabled and day else params.max_age_days
+        )
     lockout: dict[str, Any] = {}
     threshold = _int(glob.get("admin-lockout-threshold"))
     if params.lockout_threshold is not None and not 0 < threshold <= params.lockout_threshold:

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from baluarte.remediation import Manual, Remedy, RemedyContext, RestWrite
-from checks.fortigate.parse import SNAPSHOT
 from checks.fortigate.snapshot import FortiSnapshot
 from deploys.linux.common import needed
 
@@ -15,7 +14,7 @@ __all__ = ["lines", "needed", "obj", "remedy", "rows", "snapshot", "write"]
 
 def snapshot(ctx: RemedyContext) -> FortiSnapshot | Manual:
     """What the collector read from the unit; Manual when it is not there."""
-    snap = ctx.collected.facts.get(SNAPSHOT)
+    snap = ctx.collected.raw
     if isinstance(snap, FortiSnapshot):
         return snap
     return Manual(text="the unit's answers are not available to plan a change; nothing is changed")
@@ -52,9 +51,7 @@ def write(
     if not changed:
         return None
     before = {k: current.get(k) for k in changed}
-    return RestWrite(
-        path=path, mkey=mkey, data=changed, before=before, global_scope=global_scope
-    )
+    return RestWrite(path=path, mkey=mkey, data=changed, before=before, global_scope=global_scope)
 
 
 def remedy(summary: str, writes: list[RestWrite | None], control: str) -> Remedy | Manual:

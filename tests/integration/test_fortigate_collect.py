@@ -269,6 +269,7 @@ def test_good_unit_yields_facts_and_a_backup(fgt: FortigateLab, tmp_path: Path) 
 
     assert isinstance(result, Collected), result
     assert set(result.facts) == set(DOMAINS) and result.problems == {}
+    assert result.raw is not None  # the unit's answers, for remedies
     assert result.identity.hostname == "fw-lab"
     assert result.identity.os_id == "fortios" and result.identity.os_version == "7.4.5"
     endpoints = endpoints_for(p.control.id for p in plans[0].controls)

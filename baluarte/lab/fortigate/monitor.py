@@ -174,9 +174,7 @@ class MonitorApi:
                 return self._error(req, 404, "system/ntp/status", vdom)
             return self._ok(req, "system/ntp/status", vdom, stored)
         assert isinstance(ntp, dict)
-        servers = [
-            str(s.get("server")) for s in ntp.get("ntpserver") or [] if isinstance(s, dict)
-        ]
+        servers = [str(s.get("server")) for s in ntp.get("ntpserver") or [] if isinstance(s, dict)]
         name = servers[0] if ntp.get("type") == "custom" and servers else "ntp1.fortiguard.com"
         peer = {
             "server": name, "ip": "192.0.2.123", "reachable": True, "selected": True,

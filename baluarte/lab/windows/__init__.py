@@ -11,13 +11,14 @@
 The real pypsrp client works against it unchanged: Basic (HTTPS), NTLM and Negotiate (SPNEGO
 with NTLM inside; Kerberos is not emulated), MS-WSMV message encryption over HTTP, channel
 binding over HTTPS. It never runs PowerShell: Baluarte's check script (recognised by
-``checks.windows.document.MARKER``) is answered with the state's document; other markers can
-be given handlers; anything else is "not recognized".
+``checks.windows.document.MARKER``) is answered with the state's document, Baluarte's fix
+scripts (``remediations``) change the served state and answer like the real ones; other
+markers can be given handlers; anything else is "not recognized".
 
 Modules: ``state`` (state files, lab-time shift), ``engine`` (script handlers), ``psrp`` (one
 PowerShell shell on psrpcore), ``service`` (WS-Man actions), ``soap`` (envelopes, faults),
 ``auth`` (users, NTLM/SPNEGO acceptor), ``encryption`` (MS-WSMV framing), ``faults``,
-``requestlog``, ``server`` (HTTP(S), ``WindowsLab``).
+``remediations`` (fix scripts), ``requestlog``, ``server`` (HTTP(S), ``WindowsLab``).
 """
 
 from baluarte.lab.windows.engine import Handler, ScriptCall, ScriptResult

@@ -2,7 +2,8 @@
 
 A script starting with ``checks.windows.document.MARKER`` is Baluarte's check script: its
 answer is ONE output object, the JSON text of the state's document (timestamps shifted to
-lab time unless frozen). Other markers can be registered (remediation scripts, issue 6):
+lab time unless frozen). Other markers can be registered (Baluarte's fix scripts are, by default:
+``remediations.FIX_HANDLERS``):
 
     win.handlers["# baluarte-windows-fix smb1"] = lambda call: ScriptResult(output=["{...}"])
 
@@ -60,6 +61,8 @@ class ScriptResult:
     error_id: str = "RuntimeException"
     category: str = "NotSpecified"  # an ErrorCategory name
     exception_type: str = "System.Management.Automation.RuntimeException"
+    # the host after the script (a fix changed it): served from then on, unless a fault hit
+    state: WindowsState | None = None
 
 
 Handler = Callable[[ScriptCall], ScriptResult]

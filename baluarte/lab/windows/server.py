@@ -43,6 +43,7 @@ from baluarte.lab.windows.engine import (
     run_script,
 )
 from baluarte.lab.windows.faults import Fault, Faults
+from baluarte.lab.windows.remediations import FIX_HANDLERS
 from baluarte.lab.windows.requestlog import LoggedRequest, mask_authorization
 from baluarte.lab.windows.service import WsmanService
 from baluarte.lab.windows.soap import SoapError, WsmanFault, fault_envelope, parse_request
@@ -102,7 +103,10 @@ class WindowsLab(ServedLab):
         self.requests: list[LoggedRequest] = []
         self.scripts: list[str] = []
         self.internal_errors: list[str] = []  # lab bugs, answered 500 (tests assert it stays [])
-        self.handlers: dict[str, Handler] = dict(DEFAULT_HANDLERS if handlers is None else handlers)
+        self.handlers: dict[str, Handler] = dict(
+            {**DEFAULT_HANDLERS, **FIX_HANDLERS} if handlers is None else handlers
+        )
+        self._state_lock = threading.Lock()  # a fix replaces the state: one script at a time
         self.credentials = Credentials(users or {}, self.state.hostname)
         self._cert_dir = CertDir(cert_dir, prefix="baluarte-win-")
         self._ca_path: Path | None = None
@@ -266,14 +270,20 @@ class WindowsLab(ServedLab):
 
     def _run(self, script: str, pipeline_input: tuple[Any, ...]) -> tuple[ScriptResult, int]:
         self.scripts.append(script)
-        call = ScriptCall(
-            script=script,
-            state=self.state,
-            now=datetime.now(UTC),
-            freeze_time=self.freeze_time,
-            input=pipeline_input,
-        )
-        return apply_faults(run_script(call, self.handlers), self.faults.take_script(script))
+        with self._state_lock:
+            call = ScriptCall(
+                script=script,
+                state=self.state,
+                now=datetime.now(UTC),
+                freeze_time=self.freeze_time,
+                input=pipeline_input,
+            )
+            result, polls = apply_faults(
+                run_script(call, self.handlers), self.faults.take_script(script)
+            )
+            if result.state is not None:  # a terminating fault drops it: the fix changed nothing
+                self.state = result.state
+        return result, polls
 
     def new_connection(self, peer: str) -> _Conn:
         auth = None

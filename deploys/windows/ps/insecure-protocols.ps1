@@ -20,7 +20,11 @@ function Get-ProtocolState {
 $before = Get-ProtocolState
 $result = [ordered]@{ changed = $false; dryRun = [bool]$DryRun; before = $before; after = $before; rebootRequired = $false }
 if (-not $DryRun) {
-    if ($Smb1Server) { Set-SmbServerConfiguration -EnableSMB1Protocol $false -Force }
+    if ($Smb1Server) {
+        # splatted: tree-sitter-powershell (the tests' parser) rejects a digit in -EnableSMB1Protocol
+        $smb = @{ EnableSMB1Protocol = $false; Force = $true }
+        Set-SmbServerConfiguration @smb
+    }
     if ($Smb1Feature) {
         $feature = Disable-WindowsOptionalFeature -Online -FeatureName SMB1Protocol -NoRestart
         $result['rebootRequired'] = [bool]$feature.RestartNeeded

@@ -1,0 +1,235 @@
+"""The lab's answers to Baluarte's Windows fix scripts (``deploys/windows/ps/*.ps1``).
+
+A fix script starts with ``# baluarte-windows-fix id=<fix-id>`` and carries its parameters as
+a hashtable (``$baluarteParameters = @{ Name = value … }``). Each handler reads them, changes
+the served state document as the real script changes the host — so the next check script sees
+the change — and answers ONE JSON string ``{changed, before, after, rebootRequired?, error?}``.
+``-DryRun`` changes nothing. Times written to the state are the state's own clock
+(``host.Now``): the server shifts them to the present like every other timestamp.
+
+    win.faults.add(Fault("ps_terminating", script=FIX_MARKER + "firewall-profiles"))
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from baluarte.lab.windows.engine import Handler, ScriptCall, ScriptResult
+
+__all__ = ["FIX_HANDLERS", "FIX_MARKER", "script_parameters"]
+
+FIX_MARKER = "# baluarte-windows-fix id="
+_PARAM_LINE = re.compile(r"^\s+(\w+) = (.+)$")
+_STRING = re.compile(r"'((?:[^']|'')*)'")
+
+
+def _value(text: str) -> Any:
+    text = text.strip()
+    if text in ("$true", "$false"):
+        return text == "$true"
+    if text.startswith("@(") and text.endswith(")"):
+        return [m.replace("''", "'") for m in _STRING.findall(text[2:-1])]
+    if text.startswith("'"):
+        return text[1:-1].replace("''", "'")
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def script_parameters(script: str) -> dict[str, Any]:
+    """The ``$baluarteParameters`` hashtable of a fix script's text, as Python values."""
+    out: dict[str, Any] = {}
+    inside = False
+    for line in script.splitlines():
+        if line.startswith("$baluarteParameters = @{"):
+            inside = True
+        elif inside and line == "}":
+            break
+        elif inside:
+            match = _PARAM_LINE.match(line)
+            if match:
+                out[match.group(1)] = _value(match.group(2))
+    return out
+
+
+class _Failed(Exception):
+    """The host's cmdlet would throw: the pipeline ends Failed with this message."""
+
+
+def _data(doc: dict[str, Any], check: str) -> Any:
+    entry = doc["checks"].get(check) or {}
+    if not entry.get("ok"):
+        raise _Failed(str(entry.get("error") or f"{check} is not readable on this host"))
+    return entry["data"]
+
+
+# A fix: (state document to change in place, parameters, host clock) -> the script's answer.
+_Fix = Callable[[dict[str, Any], dict[str, Any], str], dict[str, Any]]
+
+
+def _defender_realtime(doc: dict[str, Any], params: dict[str, Any], now: str) -> dict[str, Any]:
+    data = _data(doc, "defender.status")
+    before = {"RealTimeProtectionEnabled": bool(data["RealTimeProtectionEnabled"])}
+    if before["RealTimeProtectionEnabled"] or params.get("DryRun"):
+        return {"changed": False, "before": before, "after": before}
+    data["RealTimeProtectionEnabled"] = True
+    data["DisableRealtimeMonitoringPref"] = False
+    after = {"RealTimeProtectionEnabled": True, "IsTamperProtected": data["IsTamperProtected"]}
+    return {"changed": True, "before": before, "after": after}
+
+
+def _signatures(data: dict[str, Any]) -> dict[str, Any]:
+    keys = ("AntivirusSignatureVersion", "AntivirusSignatureLastUpdated", "AntivirusSignatureAge")
+    return {k: data.get(k) for k in keys}
+
+
+def _defender_signatures(doc: dict[str, Any], params: dict[str, Any], now: str) -> dict[str, Any]:
+    data = _data(doc, "defender.status")
+    before = _signatures(data)
+    if params.get("DryRun"):
+        return {"changed": False, "before": before, "after": before}
+    major, _, rest = str(data.get("AntivirusSignatureVersion") or "1.0.0.0").partition(".")
+    minor = rest.split(".")[0] if rest else "0"
+    data["AntivirusSignatureVersion"] = f"{major}.{int(minor or 0) + 2}.0.0"
+    data["AntivirusSignatureLastUpdated"] = now
+    data["AntivirusSignatureAge"] = 0
+    data["DefenderSignaturesOutOfDate"] = False
+    return {"changed": True, "before": before, "after": _signatures(data)}
+
+
+def _winrm_rules(doc: dict[str, Any], port: int) -> list[str]:
+    rules = _data(doc, "firewall.rules")["Rules"]
+    return [
+        r["DisplayName"]
+        for r in rules
+        if str(r.get("Protocol", "")).upper() in ("TCP", "ANY", "6")
+        and ("Any" in r.get("LocalPort", []) or str(port) in r.get("LocalPort", []))
+    ]
+
+
+def _firewall(doc: dict[str, Any], params: dict[str, Any], now: str) -> dict[str, Any]:
+    names = list(params.get("Profiles") or [])
+    rows = [p for p in _data(doc, "firewall.profiles") if p["Name"] in names]
+    keys = ("Name", "Enabled", "DefaultInboundAction")
+    before = [{k: p[k] for k in keys} for p in rows]
+    answer: dict[str, Any] = {"changed": False, "before": before, "after": before}
+    answer["winrmRules"] = _winrm_rules(doc, int(params.get("WinrmPort") or 0))
+    if not answer["winrmRules"]:
+        answer["error"] = (
+            f"refused: no enabled inbound allow rule for TCP {params.get('WinrmPort')} (WinRM); "
+            "turning the firewall on would cut the connection Baluarte uses"
+        )
+    elif not params.get("DryRun"):
+        for row in rows:
+            row.update(Enabled="True", DefaultInboundAction="Block")
+        answer.update(changed=True, after=[{k: p[k] for k in keys} for p in rows])
+    return answer
+
+
+def _insecure(doc: dict[str, Any], params: dict[str, Any], now: str) -> dict[str, Any]:
+    smb, rdp = _data(doc, "smb1"), _data(doc, "rdp.nla")
+
+    def state() -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if params.get("Smb1Server"):
+            out["EnableSMB1Protocol"] = bool(smb["ServerEnableSMB1Protocol"])
+        if params.get("Smb1Feature"):
+            out["SMB1FeatureState"] = smb["SMB1FeatureState"]
+        if params.get("RdpNla"):
+            out["UserAuthenticationRequired"] = 1 if rdp.get("NlaRequiredEffective") else 0
+        return out
+
+    before = state()
+    if params.get("DryRun"):
+        return {"changed": False, "before": before, "after": before, "rebootRequired": False}
+    reboot = False
+    if params.get("Smb1Server"):
+        smb["ServerEnableSMB1Protocol"] = False
+    if params.get("Smb1Feature"):
+        smb["SMB1FeatureState"] = "DisablePending"
+        reboot = True
+        _reboot_pending(doc, "CBSRebootPending", now)
+    error = None
+    if params.get("RdpNla"):
+        rdp["UserAuthentication"] = 1
+        if rdp.get("PolicyUserAuthentication") == 0:  # the Group Policy value wins
+            error = "RDP still does not require NLA (a Group Policy sets UserAuthentication 0?)"
+        else:
+            rdp["NlaRequiredEffective"] = True
+    answer = {"changed": True, "before": before, "after": state(), "rebootRequired": reboot}
+    return answer | ({"error": error} if error else {})
+
+
+def _reboot_pending(doc: dict[str, Any], signal: str, now: str) -> None:
+    entry = doc["checks"].get("reboot.pending") or {}
+    data = entry.get("data") if entry.get("ok") else None
+    if not isinstance(data, dict):
+        return
+    data.setdefault("Signals", {})[signal] = True
+    if not data.get("RebootPending"):
+        data["RebootPending"] = True
+        data["Since"] = now
+        data["SinceSource"] = "Baluarte lab: a fix needing a reboot"
+
+
+def _updates(doc: dict[str, Any], params: dict[str, Any], now: str) -> dict[str, Any]:
+    titles = list(params.get("Titles") or [])
+    before = {"pending": titles}
+    if params.get("DryRun"):
+        return {"changed": False, "before": before, "after": before, "rebootRequired": False}
+    pending = _data(doc, "updates.pending")
+    chosen = [u for u in pending["Updates"] if u["Title"] in titles]
+    pending["Updates"] = [u for u in pending["Updates"] if u["Title"] not in titles]
+    rest = pending["Updates"]
+    pending["PendingCount"] = len(rest)
+    pending["SecurityCount"] = sum("Security Updates" in u.get("Categories", []) for u in rest)
+    pending["CriticalCount"] = sum("Critical Updates" in u.get("Categories", []) for u in rest)
+    reboot = any(u.get("RebootRequired") for u in chosen)
+    if chosen:
+        installed = _data(doc, "updates.installed")
+        installed["LastSuccessfulInstall"] = {"Title": chosen[0]["Title"], "Date": now}
+        for update in chosen:
+            for kb in update.get("KB") or ():
+                installed.setdefault("HotFixes", []).append(
+                    {"HotFixID": kb, "Description": "Update", "InstalledOn": now}
+                )
+        installed["HotFixCount"] = len(installed.get("HotFixes", []))
+    if reboot:
+        _reboot_pending(doc, "WURebootRequired", now)
+    found = [u["Title"] for u in chosen]
+    after = {
+        "installed": found,
+        "notFound": [t for t in titles if t not in found],
+        "resultCode": 2 if chosen else None,
+        "finished": now,
+    }
+    return {"changed": bool(chosen), "before": before, "after": after, "rebootRequired": reboot}
+
+
+def _handler(fix: _Fix) -> Handler:
+    def handle(call: ScriptCall) -> ScriptResult:
+        doc = copy.deepcopy(call.state.output)
+        now = str(doc["host"]["Now"])  # the state's clock: shifted to the present when served
+        try:
+            answer = fix(doc, script_parameters(call.script), now)
+        except _Failed as exc:
+            return ScriptResult(terminating_error=str(exc))
+        state = call.state.model_copy(update={"output": doc})
+        text = json.dumps(answer, separators=(",", ":"))
+        return ScriptResult(output=(text,), state=state)
+
+    return handle
+
+
+_FIXES: Mapping[str, _Fix] = {
+    "defender-realtime": _defender_realtime,
+    "defender-signatures": _defender_signatures,
+    "firewall-profiles": _firewall,
+    "insecure-protocols": _insecure,
+    "updates-install": _updates,
+}
+FIX_HANDLERS: Mapping[str, Handler] = {
+    f"{FIX_MARKER}{fix}\n": _handler(function) for fix, function in _FIXES.items()
+}
