@@ -134,15 +134,20 @@ def test_a_step_failing_mid_apply_is_recorded_rolled_back_and_the_host_stays_rea
     tmp_path: Path, systemd_lab: SystemdHostLab, make_systemd_host: Callable[..., SystemdHost]
 ) -> None:
     host = weak_host(make_systemd_host, "apply2")
+    healthy = weak_host(make_systemd_host, "apply2b")
     # `sshd -t` now rejects every configuration (sshd -T, which collection uses, still works).
     host.run(
         'printf \'#!/bin/sh\\n[ "$1" = -t ] && { echo "line 1: Bad configuration option: X" >&2; exit 255; }\\n'
         'exec /usr/sbin/sshd "$@"\\n\' > /usr/local/sbin/sshd; chmod +x /usr/local/sbin/sshd'
     )
-    inputs(tmp_path, systemd_lab, host)
+    cli.write_inputs(tmp_path, systemd_lab, [host, healthy], policy=POLICY)
     applied = apply(tmp_path, "--yes")
     run = doc(applied)["run"]
-    records = {r["control"]: r for r in run["remediations"]}
+    # The other device went on and was fixed.
+    assert {
+        r["control"]: r["result"] for r in run["remediations"] if r["device"] == healthy.name
+    } == dict.fromkeys(CONTROLS, "applied")
+    records = {r["control"]: r for r in run["remediations"] if r["device"] == host.name}
     first = records["access.ssh_password_authentication"]
     assert first["result"] == "failed" and "Bad configuration option" in first["detail"]
     assert records["logging.remote_forwarding"]["result"] == "not_run"
@@ -172,3 +177,27 @@ def test_lockout_guard_refuses_to_turn_off_the_password_login_baluarte_uses(
     assert records["access.ssh_password_authentication"]["result"] == "refused"
     # Nothing ran for it: password logins still work for Baluarte.
     assert "passwordauthentication yes" in host.run("sshd -T").stdout
+
+
+def test_waived_controls_are_not_touched(
+    tmp_path: Path, systemd_lab: SystemdHostLab, make_systemd_host: Callable[..., SystemdHost]
+) -> None:
+    host = weak_host(make_systemd_host, "apply4")
+    waiver = f"""\
+waivers:
+  - control: access.ssh_root_login
+    client: acme
+    devices: [{host.name}]
+    reason: Backup appliance agent logs in as root with a password until its upgrade.
+    approved_by: Laura Gómez (responsable de seguridad)
+    ticket: ACME-77
+    expires: 2099-12-31
+"""
+    cli.write_inputs(tmp_path, systemd_lab, [host], policy=POLICY, waivers=waiver)
+    applied = apply(tmp_path, "--yes")
+    run = doc(applied)["run"]
+    assert "access.ssh_root_login" not in {r["control"] for r in run["remediations"]}
+    assert "access.ssh_root_login" not in {c["control"] for c in doc(applied)["plan"]}
+    assert "permitrootlogin yes" in host.run("sshd -T").stdout  # left as it was
+    waived = [f for f in run["findings"] if f["control"] == "access.ssh_root_login"]
+    assert [f["status"] for f in waived] == ["waived"]
