@@ -7,7 +7,20 @@ import sys
 import typer
 from rich.console import Console
 
-from baluarte.cli import apply, check, controls, demo, lab, report, runs, validate
+from baluarte.cli import (
+    apply,
+    check,
+    controls,
+    demo,
+    diff,
+    evidence,
+    history,
+    keys,
+    lab,
+    report,
+    runs,
+    validate,
+)
 from baluarte.errors import BaluarteError, InputError
 from baluarte.exitcodes import ExitCode
 
@@ -21,7 +34,20 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for module in (check, apply, validate, controls, runs, report, demo, lab):
+for module in (
+    check,
+    apply,
+    validate,
+    controls,
+    runs,
+    report,
+    diff,
+    history,
+    evidence,
+    keys,
+    demo,
+    lab,
+):
     module.register(app)
 
 

@@ -1,0 +1,49 @@
+"""EvidenceData: everything an evidence pack's renderers need, gathered once from the store.
+
+``baluarte/evidence/pack.py`` builds it (store → runs of one client over a period, their input
+files, the hash chain, drift and trend, redaction applied) and hands it to the renderers in
+``reports/evidence/`` (report.html/report.pdf in Spanish or English, OSCAL assessment results,
+findings.csv, junit.xml). Renderers never read the store or devices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+from baluarte.history import ChainLink, Drift, TrendPoint
+from baluarte.run import RunRecord
+
+__all__ = ["EvidenceData", "Lang", "PackFile"]
+
+Lang = Literal["es", "en"]
+
+
+@dataclass(frozen=True)
+class PackFile:
+    """An input file a run read (policy, waivers, inventory), as it is in the pack."""
+
+    role: str  # "policy" | "waivers" | "inventory"
+    path: str  # as the run recorded it
+    sha256: str  # as the run recorded it
+    text: str | None  # the file now, when its SHA-256 still matches; None: changed or missing
+
+
+@dataclass(frozen=True)
+class EvidenceData:
+    client: str
+    legal_name: str | None
+    period_from: date | None
+    period_to: date | None
+    lang: Lang
+    generated_at: datetime
+    tool_version: str
+    operator: str
+    runs: tuple[RunRecord, ...]  # the client's runs in the period, oldest first, only its findings
+    devices_in_scope: tuple[dict[str, Any], ...]  # {client, site, device, platform, tags}
+    files: tuple[PackFile, ...]
+    drift: Drift | None  # between the last two runs of the period
+    trend: tuple[TrendPoint, ...]  # one point per run of the period
+    chain: tuple[ChainLink, ...]  # the store's chain over the period (plus the link before it)
+    redacted: bool  # user and personal host names replaced by keyed pseudonyms
