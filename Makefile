@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages the real-host tests need (debootstrap image, netns hosts, sshd, local apt repo).
-TEST_DEBS := debootstrap openssh-client openssh-server iproute2 apt-utils util-linux dpkg-dev mawk systemd-container poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+TEST_DEBS := debootstrap openssh-client openssh-server iproute2 apt-utils util-linux dpkg-dev mawk systemd-container poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 
 .PHONY: demo test lint setup system-deps clean
 

@@ -7,12 +7,28 @@ implementation below them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
-from baluarte.findings import Status
+from baluarte.findings import Finding, Status
+from baluarte.remediation import RemediationRecord
+from baluarte.run import RunRecord
 
-__all__ = ["ChainLink", "ControlState", "Drift", "TrendPoint"]
+if TYPE_CHECKING:  # the store imports this module for ChainLink
+    from baluarte.store import Store
+
+__all__ = [
+    "ChainLink",
+    "ControlState",
+    "Drift",
+    "TrendPoint",
+    "client_runs",
+    "drift",
+    "earlier_runs",
+    "trend",
+]
 
 
 @dataclass(frozen=True)
@@ -59,3 +75,153 @@ class ChainLink:
     ended_at: datetime | None
     previous_sha256: str | None  # record_sha256 of the run finished before it (None: first)
     record_sha256: str  # SHA-256 of the run's canonical record, previous_sha256 included
+
+
+# -- functions ------------------------------------------------------------------------------
+
+Key = tuple[str, str, str, str]  # client, site, device, control
+# How many earlier runs a report draws its trend from (the evidence guide asks for 6-12).
+REPORT_HISTORY = 12
+
+
+def client_runs(
+    store: Store,
+    client: str | None,
+    *,
+    start: date | datetime | None = None,
+    end: date | datetime | None = None,
+    control: str | None = None,
+    device: str | None = None,
+) -> list[RunRecord]:
+    """A client's COMPLETE runs (incomplete ones are left out), oldest first.
+
+    ``client`` None: every run, every client. ``start``/``end`` bound when a run started, both
+    inclusive (a date means that whole day, UTC). Each run holds only the findings and
+    remediation records for ``client``, ``control`` and ``device`` (when given).
+    """
+    before = None
+    if isinstance(end, datetime):
+        before = end + timedelta(microseconds=1)
+    elif end is not None:
+        before = datetime.combine(end + timedelta(days=1), time(), UTC)
+    infos = store.complete_runs(client=client, start=_moment(start), before=before)
+
+    def wanted(item: Finding | RemediationRecord) -> bool:
+        return (
+            (client is None or item.client == client)
+            and (control is None or item.control == control)
+            and (device is None or item.device == device)
+        )
+
+    out = []
+    for info in infos:
+        run = store.get_run(info.id)
+        out.append(
+            run.model_copy(
+                update={
+                    "findings": tuple(f for f in run.findings if wanted(f)),
+                    "remediations": tuple(r for r in run.remediations if wanted(r)),
+                }
+            )
+        )
+    return out
+
+
+def earlier_runs(store: Store, run: RunRecord, limit: int = REPORT_HISTORY) -> list[RunRecord]:
+    """The complete runs of ``run``'s client scope started before it (at most ``limit``, the
+    newest), oldest first: what a report's drift and trend are drawn from."""
+    client = run.info.scope.get("client")
+    earlier = [
+        r
+        for r in client_runs(store, client, end=run.info.started_at)
+        if r.info.id != run.info.id and r.info.started_at <= run.info.started_at
+    ]
+    return earlier[-limit:] if limit > 0 else []
+
+
+def drift(earlier: Sequence[RunRecord], current: RunRecord) -> Drift:
+    """What changed in ``current`` since ``earlier`` (oldest first), per device and control.
+
+    Each control on each device is compared with its status in the latest earlier run that
+    checked it. A fail streak is a run of ``fail`` results; ``error`` (nothing could be judged)
+    neither starts nor breaks one, and a run that did not check the control is skipped.
+    ``pass``, ``waived`` and ``not_applicable`` end it.
+
+    - newly_failing: fails now and its streak starts with this run (a device or control seen
+      for the first time counts, once there is an earlier run at all);
+    - still_failing: fails now and failed before (errors in between);
+    - newly_passing: passes now and its last judged status was fail, with the time since the
+      streak began.
+
+    Controls now in ``error`` are in none of the lists. Without earlier runs there is nothing
+    to compare: every list is empty.
+    """
+    runs = sorted(
+        (r for r in earlier if r.info.id != current.info.id),
+        key=lambda r: (r.info.started_at, r.info.id),
+    )
+    if not runs:
+        return Drift(None, current.info.id, (), (), ())
+    history = [_statuses(r) for r in runs]
+    newly_failing: list[ControlState] = []
+    newly_passing: list[ControlState] = []
+    still_failing: list[ControlState] = []
+    for key, status in sorted(_statuses(current).items()):
+        seen = [(r, h[key]) for r, h in zip(runs, history, strict=True) if key in h]
+        previous = seen[-1][1] if seen else None
+        since = _streak_start([(r.info.started_at, s) for r, s in seen])
+        client, site, device, control = key
+        state = ControlState(client, site, device, control, status, previous)
+        if status is Status.FAIL:
+            if since is None:
+                newly_failing.append(replace(state, failing_since=current.info.started_at))
+            else:
+                still_failing.append(replace(state, failing_since=since))
+        elif status is Status.PASS and since is not None:
+            taken = current.info.started_at - since
+            newly_passing.append(replace(state, failing_since=since, time_to_remediate=taken))
+    return Drift(
+        runs[-1].info.id,
+        current.info.id,
+        tuple(newly_failing),
+        tuple(newly_passing),
+        tuple(still_failing),
+    )
+
+
+def trend(runs: Sequence[RunRecord]) -> list[TrendPoint]:
+    """One point per run, in the order given: its compliance % and findings per status."""
+    from reports.json_report import compliance_percent, counts  # one definition of the %
+
+    return [
+        TrendPoint(
+            run_id=r.info.id,
+            started_at=r.info.started_at,
+            compliance_percent=compliance_percent(r.findings),
+            counts=counts(r.findings),
+        )
+        for r in runs
+    ]
+
+
+def _statuses(run: RunRecord) -> dict[Key, Status]:
+    """Each control's status on each device in a run (the last finding for it, if several)."""
+    return {(f.client, f.site, f.device, f.control): f.status for f in run.findings}
+
+
+def _streak_start(seen: Sequence[tuple[datetime, Status]]) -> datetime | None:
+    """When the fail streak ending the sequence began (errors skipped); None: no streak."""
+    since = None
+    for started, status in reversed(seen):
+        if status is Status.ERROR:
+            continue
+        if status is not Status.FAIL:
+            break
+        since = started
+    return since
+
+
+def _moment(value: date | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time(), UTC)

@@ -6,7 +6,7 @@ Every user-facing word lives in ``templates/report.html.j2``; this module only s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -18,7 +18,7 @@ from baluarte.controls import Control
 from baluarte.run import RunRecord
 from reports.json_report import load_controls, report_dict
 
-__all__ = ["EVIDENCE_MAX_CHARS", "EVIDENCE_MAX_LINES", "render_html"]
+__all__ = ["EVIDENCE_MAX_CHARS", "EVIDENCE_MAX_LINES", "render_html", "trend_chart"]
 
 # Evidence is an excerpt in the page; the full text stays in the JSON report and the store.
 EVIDENCE_MAX_CHARS = 1500
@@ -26,10 +26,15 @@ EVIDENCE_MAX_LINES = 25
 _TEMPLATES = Path(__file__).parent / "templates"
 
 
-def render_html(run: RunRecord, *, controls: Mapping[str, Control] | None = None) -> str:
-    """The Run as one HTML document."""
+def render_html(
+    run: RunRecord,
+    *,
+    controls: Mapping[str, Control] | None = None,
+    history: Sequence[RunRecord] = (),
+) -> str:
+    """The Run as one HTML document (``history``: as for ``report_dict``)."""
     known = load_controls() if controls is None else controls
-    report = report_dict(run, controls=known)
+    report = report_dict(run, controls=known, history=history)
     return (
         _environment()
         .get_template("report.html.j2")
@@ -41,6 +46,7 @@ def render_html(run: RunRecord, *, controls: Mapping[str, Control] | None = None
             problem_devices=_problem_devices(report),
             controls={c["id"]: c for c in report["controls"]},
             evidence_max_chars=EVIDENCE_MAX_CHARS,
+            chart=trend_chart(report["trend"]["points"]),
         )
     )
 
@@ -110,3 +116,46 @@ def _problem_devices(report: Mapping[str, Any]) -> list[dict[str, Any]]:
             own = reasons.get((row["client"], row["site"], row["device"]), [])
             out.append({**row, "reasons": own[:3], "more_reasons": max(0, len(own) - 3)})
     return out
+
+
+# The trend chart's drawing area, in SVG user units.
+_CHART_WIDTH, _CHART_HEIGHT = 640, 220
+_CHART_LEFT, _CHART_RIGHT, _CHART_TOP, _CHART_BOTTOM = 48, 624, 12, 190
+
+
+def trend_chart(points: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Geometry of the inline SVG trend chart: one point per run, 0-100 % on the y axis.
+
+    Runs with nothing judged get an x position and label but no point, and break no line: the
+    line joins the runs that have a value.
+    """
+    span = _CHART_RIGHT - _CHART_LEFT - 20
+    step = span / (len(points) - 1) if len(points) > 1 else 0
+    placed = []
+    for i, p in enumerate(points):
+        x = _CHART_LEFT + 10 + (i * step if len(points) > 1 else span / 2)
+        percent = p["compliance_percent"]
+        y = None if percent is None else _y(percent)
+        placed.append(
+            {
+                "run_id": p["run_id"],
+                "started_at": p["started_at"],
+                "percent": percent,
+                "x": round(x, 1),
+                "y": y,
+            }
+        )
+    line = " ".join(f"{p['x']},{p['y']}" for p in placed if p["y"] is not None)
+    return {
+        "width": _CHART_WIDTH,
+        "height": _CHART_HEIGHT,
+        "left": _CHART_LEFT,
+        "right": _CHART_RIGHT,
+        "ticks": [{"label": v, "y": _y(v)} for v in (0, 25, 50, 75, 100)],
+        "points": placed,
+        "line": line if sum(p["y"] is not None for p in placed) > 1 else "",
+    }
+
+
+def _y(percent: float) -> float:
+    return round(_CHART_BOTTOM - (_CHART_BOTTOM - _CHART_TOP) * percent / 100, 1)

@@ -13,6 +13,7 @@ from typing import Any
 
 from baluarte.controls import DOMAINS, Control, Domain, catalogue
 from baluarte.findings import Finding, Status, WaiverRef
+from baluarte.history import ControlState, Drift, TrendPoint, drift, trend
 from baluarte.run import RunInfo, RunRecord
 
 __all__ = [
@@ -22,13 +23,15 @@ __all__ = [
     "device_rows",
     "domain_of",
     "domain_sort_key",
+    "drift_dict",
     "load_controls",
     "render_json",
     "report_dict",
+    "trend_point_dict",
 ]
 
 # MAJOR.MINOR: a minor bump only adds fields; a major bump renames, removes or changes meaning.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 DeviceKey = tuple[str, str, str]  # client, site, device
 
@@ -57,14 +60,30 @@ def load_controls() -> Mapping[str, Control]:
     return out
 
 
-def render_json(run: RunRecord, *, controls: Mapping[str, Control] | None = None) -> str:
+def render_json(
+    run: RunRecord,
+    *,
+    controls: Mapping[str, Control] | None = None,
+    history: Sequence[RunRecord] = (),
+) -> str:
     """The Run as a JSON document (UTF-8 text, indented, trailing newline)."""
-    return json.dumps(report_dict(run, controls=controls), indent=2, ensure_ascii=False) + "\n"
+    data = report_dict(run, controls=controls, history=history)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def report_dict(run: RunRecord, *, controls: Mapping[str, Control] | None = None) -> dict[str, Any]:
-    """The Run as JSON-ready data: only str, int, float, bool, None, lists and dicts."""
+def report_dict(
+    run: RunRecord,
+    *,
+    controls: Mapping[str, Control] | None = None,
+    history: Sequence[RunRecord] = (),
+) -> dict[str, Any]:
+    """The Run as JSON-ready data: only str, int, float, bool, None, lists and dicts.
+
+    ``history``: the earlier complete runs of the run's client scope, oldest first
+    (``baluarte.history.earlier_runs``); drift and trend are drawn from them.
+    """
     known = load_controls() if controls is None else controls
+    earlier = [r for r in history if r.info.id != run.info.id]
     findings = run.findings
     devices = device_rows(findings)
     return {
@@ -86,6 +105,44 @@ def report_dict(run: RunRecord, *, controls: Mapping[str, Control] | None = None
         "remediations": [
             {**r.model_dump(mode="json"), "domain": domain_of(r.control)} for r in run.remediations
         ],
+        "drift": drift_dict(drift(earlier, run)),
+        "trend": {"points": [trend_point_dict(p) for p in trend([*earlier, run])]},
+    }
+
+
+def drift_dict(d: Drift) -> dict[str, Any]:
+    """A Drift as the report's ``drift`` section."""
+    return {
+        "from_run": d.from_run,
+        "newly_failing": [_state(s) for s in d.newly_failing],
+        "newly_passing": [_state(s) for s in d.newly_passing],
+        "still_failing": [_state(s) for s in d.still_failing],
+    }
+
+
+def trend_point_dict(p: TrendPoint) -> dict[str, Any]:
+    return {
+        "run_id": p.run_id,
+        "started_at": p.started_at.isoformat(),
+        "compliance_percent": p.compliance_percent,
+        "counts": dict(p.counts),
+    }
+
+
+def _state(s: ControlState) -> dict[str, Any]:
+    hours = None
+    if s.time_to_remediate is not None:
+        hours = round(s.time_to_remediate.total_seconds() / 3600, 1)
+    return {
+        "client": s.client,
+        "site": s.site,
+        "device": s.device,
+        "control": s.control,
+        "domain": domain_of(s.control),
+        "status": str(s.status),
+        "previous": None if s.previous is None else str(s.previous),
+        "failing_since": None if s.failing_since is None else s.failing_since.isoformat(),
+        "time_to_remediate_hours": hours,
     }
 
 

@@ -51,6 +51,12 @@ for module in (
     module.register(app)
 
 
+def _usage_error(exc: Exception) -> bool:
+    """A command-line usage error (unknown option, bad value), from click itself or from the
+    copy of click newer Typer versions carry: matched by class name, they share no base."""
+    return any(cls.__name__ == "ClickException" for cls in type(exc).__mro__)
+
+
 def main() -> None:
     err = Console(stderr=True)
     try:
@@ -66,11 +72,9 @@ def main() -> None:
     except typer.Abort:
         err.print("aborted")
         sys.exit(ExitCode.BAD_INPUT)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
+    except Exception as exc:
+        if _usage_error(exc):
+            exc.show()  # type: ignore[attr-defined]
             sys.exit(ExitCode.BAD_INPUT)
         raise
     sys.exit(code if isinstance(code, int) else 0)

@@ -22,6 +22,7 @@ from baluarte.cli.options import (
 )
 from baluarte.cli.render import print_summary
 from baluarte.engine import exit_status, load_inputs
+from baluarte.errors import InputError
 from baluarte.exitcodes import ExitCode
 from baluarte.remediation import ChangeKind, PlannedChange
 
@@ -99,8 +100,10 @@ def apply_command(
 
     unknown = sorted(set(control or ()) - set(catalogue()))
     if unknown:
-        raise typer.BadParameter(
-            f"unknown control ids: {', '.join(unknown)}", param_hint="--control"
+        raise InputError(
+            f"--control: unknown control ids: {', '.join(unknown)}",
+            code="unknown_control",
+            allowed="ids listed by `baluarte controls`",
         )
     inputs = load_inputs(inventory, policies, waivers)
     tag_list = split_tags(tags)

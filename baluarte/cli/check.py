@@ -23,6 +23,7 @@ from baluarte.cli.render import print_summary
 from baluarte.engine import CheckOptions, check, exit_status, load_inputs
 from baluarte.findings import Finding, Status
 from baluarte.inventory import DeviceRef
+from baluarte.run import RunRecord
 
 __all__ = ["register"]
 
@@ -93,13 +94,16 @@ def check_command(
         artifacts=artifacts,
         scope=scope,
     )
+    from baluarte.history import earlier_runs
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
 
     store = Store.open(db)
+    history: list[RunRecord] = []
     err = Console(stderr=True)
     try:
         if output is Format.JSON:
             run = check(inputs, store, options)
+            history = earlier_runs(store, run)
         else:
             with Progress(
                 TextColumn("[bold]checking"),
@@ -125,7 +129,7 @@ def check_command(
     if output is Format.JSON:
         from reports.json_report import report_dict
 
-        typer.echo(json.dumps(report_dict(run), indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(report_dict(run, history=history), indent=2, ensure_ascii=False))
     else:
         print_summary(Console(), run)
     raise typer.Exit(exit_status(run))

@@ -118,19 +118,21 @@ def demo_command(
             Path("policies"),
             Path("policies/waivers.yaml") if Path("policies/waivers.yaml").exists() else None,
         )
+        from baluarte.history import earlier_runs
         from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
 
         store = Store.open(db)
         try:
             options = CheckOptions(client="demo", scope={"client": "demo"}, artifacts=lab)
             run = check(inputs, store, options)
+            history = earlier_runs(store, run)
         finally:
             store.close()
     print_summary(console, run)
     html = out / f"run-{run.info.id}.html"
     js = out / f"run-{run.info.id}.json"
-    write_report(run, ReportFormat.HTML, html)
-    write_report(run, ReportFormat.JSON, js)
+    write_report(run, ReportFormat.HTML, html, history)
+    write_report(run, ReportFormat.JSON, js, history)
     console.print(f"HTML report: [bold]{html.resolve()}[/]")
     console.print(f"JSON report: [bold]{js.resolve()}[/]")
 

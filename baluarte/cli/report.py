@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -19,11 +20,20 @@ class ReportFormat(StrEnum):
     HTML = "html"
 
 
-def write_report(run: RunRecord, fmt: ReportFormat, out: Path | None) -> str:
+def write_report(
+    run: RunRecord,
+    fmt: ReportFormat,
+    out: Path | None,
+    history: Sequence[RunRecord] = (),
+) -> str:
+    """``history``: the earlier runs the drift and trend are drawn from (``earlier_runs``)."""
     from reports.html_report import render_html
     from reports.json_report import render_json
 
-    text = render_json(run) if fmt is ReportFormat.JSON else render_html(run)
+    if fmt is ReportFormat.JSON:
+        text = render_json(run, history=history)
+    else:
+        text = render_html(run, history=history)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
@@ -37,11 +47,13 @@ def report_command(
     db: DbOpt = None,
 ) -> None:
     """Write a report of a stored run (to stdout without -o)."""
+    from baluarte.history import earlier_runs
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
 
     with Store.open(db) as store:
         run = store.get_run(run_id)
-    text = write_report(run, fmt, out)
+        history = earlier_runs(store, run)
+    text = write_report(run, fmt, out, history)
     if out is None:
         typer.echo(text)
     else:

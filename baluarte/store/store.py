@@ -18,8 +18,10 @@ from typing import NoReturn
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from baluarte.chain import canonical_record, record_sha256, short, verify_chain
 from baluarte.errors import StoreError
 from baluarte.findings import Finding
+from baluarte.history import ChainLink
 from baluarte.remediation import RemediationRecord, with_verification
 from baluarte.run import InputFile, RunInfo, RunKind, RunRecord, RunState
 from baluarte.store import _rows
@@ -31,6 +33,8 @@ from baluarte.store.tables import findings, remediations, run_files, runs
 __all__ = ["Store"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+# pg_advisory_xact_lock key serialising finish_run (differs from the migration lock's)
+_CHAIN_LOCK = 0x62616C76
 
 
 class Store:
@@ -165,9 +169,17 @@ class Store:
                 )
 
     def finish_run(self, run_id: int, ended_at: datetime | None = None) -> None:
-        """Mark a RUNNING run COMPLETE. A finished run cannot be finished again."""
+        """Mark a RUNNING run COMPLETE and link it into the hash chain, in one transaction.
+
+        A finished run cannot be finished again.
+        """
         ended = _aware(ended_at, "ended_at")
         with self._write(f"cannot finish run {run_id}") as conn:
+            if conn.dialect.name == "postgresql":
+                # two runs finishing at once take chain positions one after the other (SQLite's
+                # BEGIN IMMEDIATE already serialises writers)
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+            # First, so the run row is locked and no finding can be added after it is hashed.
             done = conn.execute(
                 sa.update(runs)
                 .where(runs.c.id == run_id, runs.c.state == RunState.RUNNING.value)
@@ -175,6 +187,21 @@ class Store:
             )
             if done.rowcount != 1:
                 self._refuse(conn, run_id, "finish")
+            last = conn.execute(
+                sa.select(runs.c.chain_seq, runs.c.record_sha256)
+                .where(runs.c.chain_seq.is_not(None))
+                .order_by(runs.c.chain_seq.desc())
+                .limit(1)
+            ).first()
+            seq = 1 if last is None else int(last.chain_seq) + 1
+            previous = None if last is None else str(last.record_sha256)
+            stored, _ = self._stored(conn, run_id)
+            digest = record_sha256(canonical_record(stored, previous))
+            conn.execute(
+                sa.update(runs)
+                .where(runs.c.id == run_id)
+                .values(chain_seq=seq, previous_sha256=previous, record_sha256=digest)
+            )
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -198,27 +225,108 @@ class Store:
     def get_run(self, run_id: int) -> RunRecord:
         """One run with all its findings, in the order they were added."""
         with self._read(f"cannot read run {run_id}") as conn:
-            row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).mappings().first()
-            if row is None:
-                raise StoreError(f"no run {run_id} in {self.location}")
-            files = self._files(conn, [run_id])
-            found = conn.execute(
-                sa.select(findings).where(findings.c.run_id == run_id).order_by(findings.c.seq)
-            ).mappings()
-            done = conn.execute(
-                sa.select(remediations)
-                .where(remediations.c.run_id == run_id)
-                .order_by(remediations.c.seq)
-            ).mappings()
-            findings_read = tuple(_rows.finding_from_row(f) for f in found)
-            record = RunRecord(
-                info=_rows.run_info(row, files.get(run_id, [])),
-                findings=findings_read,
-                remediations=with_verification(
-                    [_rows.remediation_from_row(r) for r in done], findings_read
-                ),
+            stored, _ = self._stored(conn, run_id)
+        return stored.model_copy(
+            update={"remediations": with_verification(stored.remediations, stored.findings)}
+        )
+
+    def complete_runs(
+        self,
+        *,
+        client: str | None = None,
+        start: datetime | None = None,
+        before: datetime | None = None,
+    ) -> list[RunInfo]:
+        """COMPLETE runs that started in ``[start, before)``, oldest first.
+
+        ``client``: as in ``list_runs`` (scoped to it, or holding a finding for it).
+        """
+        query = (
+            sa.select(runs)
+            .where(runs.c.state == RunState.COMPLETE.value)
+            .order_by(runs.c.started_at, runs.c.id)
+        )
+        if start is not None:
+            query = query.where(runs.c.started_at >= _aware(start, "start"))
+        if before is not None:
+            query = query.where(runs.c.started_at < _aware(before, "before"))
+        if client is not None:
+            covers = sa.exists().where(findings.c.client == client, findings.c.run_id == runs.c.id)
+            query = query.where(sa.or_(runs.c.client == client, covers))
+        with self._read("cannot list runs") as conn:
+            rows = conn.execute(query).mappings().all()
+            files = self._files(conn, [r["id"] for r in rows])
+        return [_rows.run_info(r, files.get(r["id"], [])) for r in rows]
+
+    # -- the hash chain ---------------------------------------------------------------------
+
+    def chain(self, start: datetime | None = None, end: datetime | None = None) -> list[ChainLink]:
+        """The chained runs, in chain (finish) order, started within ``[start, end]``.
+
+        The stretch is contiguous (from the first run started at or after ``start`` to the last
+        started at or before ``end``) and begins with the link just before it, so a reader can
+        see it continues the chain.
+        """
+        query = sa.select(
+            runs.c.id,
+            runs.c.started_at,
+            runs.c.ended_at,
+            runs.c.previous_sha256,
+            runs.c.record_sha256,
+        ).where(runs.c.chain_seq.is_not(None))
+        with self._read("cannot read the hash chain") as conn:
+            rows = conn.execute(query.order_by(runs.c.chain_seq)).all()
+        links = [
+            ChainLink(
+                run_id=int(r.id),
+                started_at=r.started_at,
+                ended_at=r.ended_at,
+                previous_sha256=r.previous_sha256,
+                record_sha256=str(r.record_sha256),
             )
-        return record
+            for r in rows
+        ]
+        begin = _aware(start, "start") if start is not None else None
+        finish = _aware(end, "end") if end is not None else None
+        inside = [
+            i
+            for i, link in enumerate(links)
+            if (begin is None or link.started_at >= begin)
+            and (finish is None or link.started_at <= finish)
+        ]
+        if not inside:
+            return []
+        return links[max(inside[0] - 1, 0) : inside[-1] + 1]
+
+    def canonical(self, run_id: int) -> bytes:
+        """The canonical record of a chained run, recomputed from its rows as stored now."""
+        with self._read(f"cannot read run {run_id}") as conn:
+            stored, row = self._stored(conn, run_id)
+        if row["record_sha256"] is None:
+            raise StoreError(
+                f"run {run_id} is not in the hash chain: it is {row['state']}, or it finished "
+                "before the store had one"
+            )
+        return canonical_record(stored, row["previous_sha256"])
+
+    def verify_chain(self) -> list[str]:
+        """Every problem in the store's whole hash chain (empty: intact)."""
+        links = self.chain()
+        records: dict[int, bytes] = {}
+        for link in links:
+            try:
+                records[link.run_id] = self.canonical(link.run_id)
+            except StoreError:
+                continue  # verify_chain names the missing record
+        problems = verify_chain(links, records)
+        if links and links[0].previous_sha256 is not None:
+            problems.insert(
+                0,
+                f"run {links[0].run_id}: first in the chain but follows "
+                f"{short(links[0].previous_sha256)}: the runs before it are missing",
+            )
+        problems += self._unchained(links)
+        return problems
 
     def latest_run_id(self) -> int | None:
         """The id of the newest run (the first ``list_runs`` would show), or None."""
@@ -260,6 +368,44 @@ class Store:
         if state is None:
             raise StoreError(f"no run {run_id} in {self.location}")
         raise StoreError(f"cannot {doing} run {run_id}: it is {state}, and runs are append-only")
+
+    def _stored(self, conn: Connection, run_id: int) -> tuple[RunRecord, sa.RowMapping]:
+        """A run as stored (remediation records without their derived verification)."""
+        row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).mappings().first()
+        if row is None:
+            raise StoreError(f"no run {run_id} in {self.location}")
+        files = self._files(conn, [run_id])
+        found = conn.execute(
+            sa.select(findings).where(findings.c.run_id == run_id).order_by(findings.c.seq)
+        ).mappings()
+        done = conn.execute(
+            sa.select(remediations)
+            .where(remediations.c.run_id == run_id)
+            .order_by(remediations.c.seq)
+        ).mappings()
+        record = RunRecord(
+            info=_rows.run_info(row, files.get(run_id, [])),
+            findings=tuple(_rows.finding_from_row(f) for f in found),
+            remediations=tuple(_rows.remediation_from_row(r) for r in done),
+        )
+        return record, row
+
+    def _unchained(self, links: Sequence[ChainLink]) -> list[str]:
+        """Complete runs that finished after the chain began but hold no place in it."""
+        if not links:
+            return []
+        first = links[0].ended_at
+        query = sa.select(runs.c.id).where(
+            runs.c.state == RunState.COMPLETE.value, runs.c.chain_seq.is_(None)
+        )
+        if first is not None:
+            query = query.where(runs.c.ended_at >= first)
+        with self._read("cannot read the hash chain") as conn:
+            ids = [int(i) for i in conn.execute(query.order_by(runs.c.id)).scalars()]
+        return [
+            f"run {i}: complete but not in the hash chain (its chain columns were cleared)"
+            for i in ids
+        ]
 
     @staticmethod
     def _files(conn: Connection, run_ids: list[int]) -> dict[int, list[sa.RowMapping]]:

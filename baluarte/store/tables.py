@@ -62,6 +62,13 @@ runs = sa.Table(
     sa.Column("devices_total", sa.Integer, nullable=False),
     # how many findings the run holds; also hands out each finding's position (seq)
     sa.Column("findings_count", sa.Integer, nullable=False),
+    # the hash chain (baluarte/chain.py), set when the run is finished: its position in finish
+    # order, the previous position's record hash, and the hash of its own canonical record
+    sa.Column("chain_seq", sa.Integer, nullable=True),
+    sa.Column("previous_sha256", sa.String(64), nullable=True),
+    sa.Column("record_sha256", sa.String(64), nullable=True),
+    # unique: two runs finishing at once can never take the same place in the chain
+    sa.Index("ux_runs_chain_seq", "chain_seq", unique=True),
     # SQLite would otherwise reuse the id of a deleted last row; a run id must name one run only
     sqlite_autoincrement=True,
 )

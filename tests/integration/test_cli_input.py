@@ -144,3 +144,22 @@ def test_shipped_inputs_validate_and_controls_list(tmp_path):
     assert "patching.security_updates_pending" in ids
     assert "firewall.no_any_any_accept" not in ids  # FortiGate only
     assert all("linux" in c["platforms"] for c in json.loads(listed.stdout))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "--parallel", "0"],
+        ["check", "--no-such-option"],
+        ["apply", "--control", "no.such_control"],
+        ["history", "--from", "28/11/2026"],
+    ],
+    ids=["bad-value", "unknown-option", "unknown-control", "bad-date"],
+)
+def test_usage_errors_exit_2_without_a_traceback(tmp_path, args):
+    done = subprocess.run(
+        [str(BIN), *args], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert done.stderr.strip()

@@ -307,4 +307,37 @@ def sample_run(
     )
 
 
-__all__ = ["sample_controls", "sample_findings", "sample_remediations", "sample_run"]
+def sample_history() -> tuple[RunRecord, ...]:
+    """Runs 40 and 41, a week apart before ``sample_run``: drift has every kind of change.
+
+    srv-files' pending updates fail in both (still failing since run 40); its firewall failed
+    in both and passes now (newly passing, 14 days); pc-recepcion passed in 41 (newly failing);
+    pc-rx was never checked before (newly failing, previous None).
+    """
+    current = sample_run()
+    out = []
+    for run_id, weeks in ((40, 2), (41, 1)):
+        older = []
+        for f in current.findings:
+            if f.device == "pc-rx":
+                continue
+            if f.device == "srv-files" and f.control == "firewall.enabled":
+                f = f.model_copy(update={"status": Status.FAIL})
+            if f.device == "pc-recepcion":
+                f = f.model_copy(update={"status": Status.PASS})
+            older.append(f)
+        started = current.info.started_at - timedelta(weeks=weeks)
+        info = current.info.model_copy(
+            update={"id": run_id, "started_at": started, "ended_at": started + timedelta(minutes=2)}
+        )
+        out.append(RunRecord(info=info, findings=tuple(older)))
+    return tuple(out)
+
+
+__all__ = [
+    "sample_controls",
+    "sample_findings",
+    "sample_history",
+    "sample_remediations",
+    "sample_run",
+]

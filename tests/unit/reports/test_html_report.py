@@ -10,7 +10,14 @@ from baluarte.findings import Finding, Severity, Status
 from baluarte.run import RunRecord, RunState
 from reports.html_report import EVIDENCE_MAX_CHARS, render_html
 
-from ._sample import LONG_EVIDENCE, UNKNOWN_CONTROL, sample_controls, sample_findings, sample_run
+from ._sample import (
+    LONG_EVIDENCE,
+    UNKNOWN_CONTROL,
+    sample_controls,
+    sample_findings,
+    sample_history,
+    sample_run,
+)
 
 
 def _html(run: RunRecord | None = None) -> str:
@@ -183,3 +190,38 @@ def test_apply_run_shows_its_remediation_log():
     assert "refused" in html and "would lock Baluarte out" in html
     plain = render_html(sample_run(), controls=sample_controls())
     assert 'id="remediations"' not in plain
+
+
+def _with_history() -> str:
+    return render_html(sample_run(), controls=sample_controls(), history=sample_history())
+
+
+def test_drift_section_lists_each_change_with_its_streak_and_remediation_time():
+    drift = _section(_with_history(), "drift")
+    assert "Compared with run 41" in drift
+    rows = _outline(drift).rows
+    fixed = next(r for r in rows if "srv-files" in r and "firewall.enabled" in r)
+    assert "Pass" in fixed and "2026-11-13 02:00:13" in fixed and "336.0 h" in fixed
+    new = next(r for r in rows if "pc-rx" in r)
+    assert "not checked" in new and "2026-11-27 02:00:13" in new
+    assert re.search(r"Newly failing \(2\)", drift) and re.search(r"Still failing \(1\)", drift)
+
+
+def test_without_history_the_drift_section_says_there_is_nothing_to_compare():
+    assert "No earlier complete run" in _section(_html(), "drift")
+
+
+def test_trend_chart_is_inline_svg_with_one_point_per_judged_run():
+    trend = _section(_with_history(), "trend")
+    tags = _outline(trend).tags
+    assert [t for t, _ in tags].count("svg") == 1
+    circles = [a for t, a in tags if t == "circle"]
+    assert len(circles) == 3  # runs 40, 41 and this one
+    # 50 % sits halfway between the 0 % and 100 % grid lines; this run's 45.5 % is lower
+    lines = sorted(float(a["y1"] or 0) for t, a in tags if t == "line")
+    bottom, top = lines[-1], lines[0]
+    ys = [float(a["cy"] or 0) for a in circles]
+    assert ys[0] == ys[1] == (bottom + top) / 2
+    assert ys[2] == round(bottom - (bottom - top) * 0.455, 1)
+    polyline = next(a for t, a in tags if t == "polyline")
+    assert len((polyline["points"] or "").split()) == 3

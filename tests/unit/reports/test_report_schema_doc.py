@@ -9,7 +9,7 @@ from typing import Any
 from baluarte.run import RunKind, RunState
 from reports.json_report import report_dict
 
-from ._sample import sample_controls, sample_remediations, sample_run
+from ._sample import sample_controls, sample_history, sample_remediations, sample_run
 
 DOC = Path(__file__).parents[3] / "docs" / "report-schema.md"
 ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|")
@@ -41,9 +41,10 @@ def _pattern(field: str) -> re.Pattern[str]:
 
 
 def _full_report() -> dict[str, Any]:
-    # The sample fills every optional field at least once (waivers, scope, evidence, end time).
+    # The sample fills every optional field at least once (waivers, scope, evidence, end time,
+    # every kind of drift).
     run = sample_run(kind=RunKind.APPLY, remediations=sample_remediations())
-    return report_dict(run, controls=sample_controls())
+    return report_dict(run, controls=sample_controls(), history=sample_history())
 
 
 def test_every_emitted_key_is_documented():

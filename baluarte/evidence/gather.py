@@ -1,0 +1,276 @@
+"""Gather an evidence pack's content from the store: runs, scope, input files, chain, backups.
+
+Nothing here writes: ``pack.write_pack`` turns a ``Gathered`` into files. With a pseudonym key
+the data is redacted here, before any renderer sees it (see ``redact`` for which names).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from baluarte.errors import InputError
+from baluarte.evidence.data import EvidenceData, Lang, PackFile
+from baluarte.evidence.redact import Redactor, account_names, mask_config, personal_hosts
+from baluarte.history import client_runs, drift, trend
+from baluarte.run import InputFile, RunRecord
+from baluarte.store import Store
+
+__all__ = ["Backup", "Gathered", "gather"]
+
+BACKUP_CONTROL = "backup.config_saved"
+
+
+@dataclass(frozen=True)
+class Backup:
+    """A configuration backup a ``backup.config_saved`` finding names."""
+
+    run_id: int
+    device: str
+    sha256: str  # as the finding recorded it
+    recorded_path: str
+    text: str | None  # masked (and redacted) content; None when not included
+    status: str  # "included" | "missing" | "changed" | "no artifacts folder"
+
+
+@dataclass(frozen=True)
+class Gathered:
+    data: EvidenceData
+    records: dict[int, bytes | None]  # chain link → canonical record in the pack (None: not)
+    record_notes: dict[int, str]  # why a link's record is not in the pack
+    inventory: dict[str, Any]  # inventory.json
+    backups: tuple[Backup, ...]
+    notes: tuple[str, ...] = field(default=())
+
+
+def gather(
+    store: Store,
+    client: str,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    lang: Lang = "es",
+    operator: str,
+    pseudonym_key: bytes | None = None,
+    artifacts: Path | None = None,
+) -> Gathered:
+    """Everything a pack of ``client`` over ``[start, end]`` (whole days, UTC) holds."""
+    if start is not None and end is not None and start > end:
+        raise InputError(f"--from {start} is after --to {end}", code="wrong_value")
+    runs = client_runs(store, client, start=start, end=end)
+    if not runs:
+        raise InputError(
+            f"no complete run of client {client!r} in the period", code="wrong_value", key="client"
+        )
+    inv_doc, devices, legal_name = _scope(client, runs[-1])
+    files = _files(runs)
+    backups = _backups(runs, artifacts)
+    links = store.chain(
+        datetime.combine(start, time(), UTC) if start else None,
+        datetime.combine(end + timedelta(days=1), time(), UTC) - timedelta(microseconds=1)
+        if end
+        else None,
+    )
+    ours = {r.info.id for r in runs if r.info.scope.get("client") == client}
+    records: dict[int, bytes | None] = {}
+    notes: dict[int, str] = {}
+    for link in links:
+        if pseudonym_key is not None:
+            notes[link.run_id] = "redacted pack: the record holds personal data"
+        elif link.run_id not in ours:
+            notes[link.run_id] = (
+                "not a run of this client alone in the period (its record holds other data)"
+            )
+        records[link.run_id] = None if link.run_id in notes else store.canonical(link.run_id)
+
+    if pseudonym_key is not None:
+        redactor = _redactor(pseudonym_key, runs, devices, operator, inv_doc["verified"])
+        runs = [redactor.run(r) for r in runs]
+        devices = [redactor.data(d) for d in devices]
+        inv_doc = redactor.data(inv_doc)
+        files = [
+            PackFile(
+                role=f.role,
+                path=redactor.text(f.path),
+                sha256=f.sha256,
+                text=None if f.text is None else redactor.text(f.text),
+            )
+            for f in files
+        ]
+        backups = [
+            Backup(
+                b.run_id,
+                redactor.text(b.device),
+                b.sha256,
+                redactor.text(b.recorded_path),
+                None if b.text is None else redactor.text(b.text),
+                b.status,
+            )
+            for b in backups
+        ]
+        operator = redactor.text(operator)
+    data = EvidenceData(
+        client=client,
+        legal_name=legal_name,
+        period_from=start,
+        period_to=end,
+        lang=lang,
+        generated_at=datetime.now(UTC),
+        tool_version=_tool_version(),
+        operator=operator,
+        runs=tuple(runs),
+        devices_in_scope=tuple(devices),
+        files=tuple(files),
+        drift=drift(runs[:-1], runs[-1]),
+        trend=tuple(trend(runs)),
+        chain=tuple(links),
+        redacted=pseudonym_key is not None,
+    )
+    return Gathered(data, records, notes, inv_doc, tuple(backups))
+
+
+def _tool_version() -> str:
+    try:
+        return version("baluarte")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _sha256_of(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _scope(client: str, run: RunRecord) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
+    """inventory.json from the last run's inventory files, only when they are unchanged."""
+    from baluarte.inventory import load_inventory  # the loader pulls in YAML parsing
+
+    inv_files = [f for f in run.info.files if f.role == "inventory"]
+    doc: dict[str, Any] = {
+        "client": client,
+        "run_id": run.info.id,
+        "inventory_sha256": run.info.inventory_sha256,
+        "files": [{"path": f.path, "sha256": f.sha256} for f in inv_files],
+        "verified": False,
+        "problems": [],
+        "devices": [],
+    }
+    problems: list[str] = doc["problems"]
+    for f in inv_files:
+        now = _sha256_of(Path(f.path))
+        if now is None:
+            problems.append(f"{f.path}: missing or unreadable now")
+        elif now != f.sha256:
+            problems.append(f"{f.path}: changed since run {run.info.id} (sha256 now {now})")
+    if not inv_files:
+        problems.append(f"run {run.info.id} recorded no inventory file")
+    if problems:
+        return doc, [], None
+    try:
+        inventory = load_inventory([Path(f.path) for f in inv_files])
+    except InputError as exc:
+        problems.append(f"the inventory no longer loads: {exc}")
+        return doc, [], None
+    found = [c for c in inventory.clients if c.name == client]
+    if not found:
+        problems.append(f"client {client!r} is not in the inventory files")
+        return doc, [], None
+    devices = [
+        {
+            "client": client,
+            "site": site.name,
+            "device": d.name,
+            "platform": str(d.platform),
+            "tags": list(d.tags),
+        }
+        for site in found[0].sites
+        for d in site.devices
+    ]
+    doc.update(verified=True, legal_name=found[0].legal_name, devices=devices)
+    return doc, devices, found[0].legal_name
+
+
+def _files(runs: Sequence[RunRecord]) -> list[PackFile]:
+    """Every policy, waiver and inventory file the runs read, with its text when unchanged."""
+    seen: dict[tuple[str, str, str], InputFile] = {}
+    for run in runs:
+        for f in run.info.files:
+            seen.setdefault((f.role, f.path, f.sha256), f)
+    out = []
+    for f in seen.values():
+        path = Path(f.path)
+        text = None
+        if _sha256_of(path) == f.sha256:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                text = None
+        out.append(PackFile(role=f.role, path=f.path, sha256=f.sha256, text=text))
+    return out
+
+
+_FIELD = re.compile(r"^(sha256|path) (.+)$", re.MULTILINE)
+
+
+def _backups(runs: Sequence[RunRecord], artifacts: Path | None) -> list[Backup]:
+    out = []
+    for run in runs:
+        for f in run.findings:
+            fields = dict(_FIELD.findall(f.evidence or "")) if f.control == BACKUP_CONTROL else {}
+            if "sha256" not in fields or "path" not in fields:
+                continue
+            digest, recorded = fields["sha256"], fields["path"]
+            text, status = None, "no artifacts folder"
+            if artifacts is not None:
+                text, status = _backup_text(artifacts, f.client, f.site, f.device, recorded, digest)
+            out.append(Backup(run.info.id, f.device, digest, recorded, text, status))
+    return out
+
+
+def _backup_text(
+    artifacts: Path, client: str, site: str, device: str, recorded: str, digest: str
+) -> tuple[str | None, str]:
+    # The collector keeps backups at <artifacts>/fortigate/<client>/<site>/<device>/<file>;
+    # the recorded path is absolute on the machine that ran the check, so look there by name.
+    path = artifacts / "fortigate" / client / site / device / Path(recorded).name
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None, "missing"
+    if hashlib.sha256(data).hexdigest() != digest:
+        return None, "changed"
+    return mask_config(data.decode("utf-8", "replace")), "included"
+
+
+def _redactor(
+    key: bytes,
+    runs: Sequence[RunRecord],
+    devices: Sequence[dict[str, Any]],
+    operator: str,
+    inventory_verified: bool,
+) -> Redactor:
+    users: list[str] = []
+    hosts: list[str] = []
+    for who in [operator, *(r.info.operator for r in runs)]:
+        user, _, host = who.partition("@")
+        users.append(user)
+        if host:
+            hosts.append(host)
+    for run in runs:
+        for f in run.findings:
+            users += account_names(f)
+            if f.waiver is not None:  # an approver is a person too
+                users.append(f.waiver.approved_by)
+    if inventory_verified:
+        hosts += personal_hosts(devices)
+    else:  # which devices are personal cannot be told: treat every one as personal
+        hosts += [f.device for r in runs for f in r.findings]
+    return Redactor(key, users, hosts)

@@ -1,0 +1,223 @@
+"""Write an evidence pack: the files, MANIFEST.sha256, its Ed25519 signature, VERIFY.txt.
+
+Layout (docs/evidence.md): report.pdf, report.html, results.json,
+oscal-assessment-results.json, findings.csv, junit.xml, inventory.json, policies/ (+ index.json),
+backups/ (+ index.json), chain.json, runs/NNN.json, MANIFEST.sha256, MANIFEST.sha256.sig,
+signing-key.pub.pem, VERIFY.txt. A folder, or a zip when the output ends in ``.zip``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from baluarte.errors import InputError
+from baluarte.evidence.data import EvidenceData
+from baluarte.evidence.gather import Gathered
+from baluarte.evidence.keys import fingerprint, public_pem
+from baluarte.evidence.tables import findings_csv, junit_xml
+from baluarte.evidence.verify_text import verify_txt
+
+__all__ = [
+    "MANIFEST",
+    "PUBLIC_KEY",
+    "SIGNATURE",
+    "Renderers",
+    "default_renderers",
+    "manifest_bytes",
+    "write_pack",
+]
+
+MANIFEST = "MANIFEST.sha256"
+SIGNATURE = "MANIFEST.sha256.sig"
+PUBLIC_KEY = "signing-key.pub.pem"
+
+
+@dataclass(frozen=True)
+class Renderers:
+    """The human report and OSCAL renderers (``reports.evidence``).
+
+    A renderer left None leaves its file out: only for tests of the rest of the pack while a
+    renderer is being written; ``default_renderers`` always gives all three.
+    """
+
+    html: Callable[[EvidenceData], str] | None
+    pdf: Callable[[str], bytes] | None
+    oscal: Callable[[EvidenceData], dict[str, Any]] | None
+
+
+def default_renderers() -> Renderers:
+    try:
+        from reports.evidence import render_html, render_pdf
+        from reports.evidence.oscal import assessment_results
+    except ImportError as exc:
+        raise InputError(
+            f"the evidence report renderers are not available: {exc}", code="usage"
+        ) from exc
+    return Renderers(html=render_html, pdf=render_pdf, oscal=assessment_results)
+
+
+def write_pack(gathered: Gathered, out: Path, key: Ed25519PrivateKey, renderers: Renderers) -> str:
+    """Write the pack to ``out`` (a new folder, or ``*.zip``); returns the key's fingerprint."""
+    if out.exists() and (out.suffix == ".zip" or any(out.iterdir())):
+        raise InputError(f"{out} already exists: a pack is never rewritten", code="usage")
+    with tempfile.TemporaryDirectory(prefix="baluarte-pack-") as tmp:
+        folder = Path(tmp) / "pack"
+        files = _contents(gathered, renderers)
+        files[PUBLIC_KEY] = public_pem(key.public_key())
+        files["VERIFY.txt"] = verify_txt(
+            gathered.data.lang, fingerprint(key.public_key()), out.name
+        ).encode()
+        manifest = manifest_bytes(files)
+        files[MANIFEST] = manifest
+        files[SIGNATURE] = key.sign(manifest)
+        for name, data in files.items():
+            path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        if out.suffix == ".zip":
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with zipfile.ZipFile(out, "x", zipfile.ZIP_DEFLATED) as zf:
+                for name in sorted(files):
+                    zf.write(folder / name, name)
+        else:
+            out.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(folder, out, dirs_exist_ok=True)
+    return fingerprint(key.public_key())
+
+
+def manifest_bytes(files: dict[str, bytes]) -> bytes:
+    """``sha256sum`` format over every file but the manifest and its signature; sorted, LF."""
+    lines = [
+        f"{hashlib.sha256(data).hexdigest()}  {name}\n"
+        for name, data in sorted(files.items())
+        if name not in (MANIFEST, SIGNATURE)
+    ]
+    return "".join(lines).encode()
+
+
+def _json(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
+
+
+def _contents(g: Gathered, renderers: Renderers) -> dict[str, bytes]:
+    from reports.json_report import report_dict
+
+    data = g.data
+    files: dict[str, bytes] = {}
+    if renderers.html is not None:
+        html = renderers.html(data)
+        files["report.html"] = html.encode()
+        if renderers.pdf is not None:
+            files["report.pdf"] = renderers.pdf(html)
+    if renderers.oscal is not None:
+        files["oscal-assessment-results.json"] = _json(renderers.oscal(data))
+    files |= {
+        "results.json": _json(
+            {
+                "client": data.client,
+                "period": {
+                    "from": data.period_from.isoformat() if data.period_from else None,
+                    "to": data.period_to.isoformat() if data.period_to else None,
+                },
+                "redacted": data.redacted,
+                # Drift and trend of each run are drawn from the period's earlier runs.
+                "runs": [report_dict(r, history=data.runs[:i]) for i, r in enumerate(data.runs)],
+            }
+        ),
+        "findings.csv": findings_csv(data).encode(),
+        "junit.xml": junit_xml(data).encode(),
+        "inventory.json": _json(g.inventory),
+    }
+    files.update(_policies(data))
+    files.update(_backups(g))
+    files.update(_chain(g))
+    return files
+
+
+def _policies(data: EvidenceData) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    index = []
+    for f in data.files:
+        if f.role == "inventory":
+            continue  # inventory.json is the scope snapshot, without credential references
+        entry: dict[str, Any] = {"role": f.role, "path": f.path, "sha256": f.sha256}
+        if f.text is None:
+            entry["status"] = "changed or missing: not included"
+        else:
+            name = PurePosixPath(f.path.replace("\\", "/")).name
+            rel = f"policies/{name}"
+            if rel in out:
+                rel = f"policies/{f.sha256[:12]}-{name}"
+            out[rel] = f.text.encode()
+            entry.update(status="redacted copy" if data.redacted else "included", file=rel)
+        index.append(entry)
+    out["policies/index.json"] = _json(index)
+    return out
+
+
+def _backups(g: Gathered) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    index = []
+    for b in g.backups:
+        entry: dict[str, Any] = {
+            "run_id": b.run_id,
+            "device": b.device,
+            "sha256": b.sha256,
+            "recorded_path": b.recorded_path,
+            "status": b.status,
+        }
+        if b.text is not None:
+            rel = f"backups/{b.device}/{PurePosixPath(b.recorded_path).name}"
+            out[rel] = b.text.encode()
+            entry.update(file=rel, note="secrets masked: its hash differs from the recorded one")
+        index.append(entry)
+    out["backups/index.json"] = _json(index)
+    return out
+
+
+def run_file(run_id: int) -> str:
+    return f"runs/{run_id:03d}.json"
+
+
+def _chain(g: Gathered) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    links = []
+    for link in g.data.chain:
+        record = g.records.get(link.run_id)
+        entry: dict[str, Any] = {
+            "run_id": link.run_id,
+            "started_at": link.started_at.isoformat(),
+            "ended_at": link.ended_at.isoformat() if link.ended_at else None,
+            "previous_sha256": link.previous_sha256,
+            "record_sha256": link.record_sha256,
+            "record": None,
+        }
+        if record is not None:
+            entry["record"] = run_file(link.run_id)
+            out[run_file(link.run_id)] = record
+        else:
+            entry["why_no_record"] = g.record_notes.get(link.run_id, "not included")
+        links.append(entry)
+    period = {
+        "from": g.data.period_from.isoformat() if g.data.period_from else None,
+        "to": g.data.period_to.isoformat() if g.data.period_to else None,
+    }
+    out["chain.json"] = _json(
+        {
+            "client": g.data.client,
+            "period": period,
+            "runs": [r.info.id for r in g.data.runs],
+            "links": links,
+        }
+    )
+    return out

@@ -1,0 +1,117 @@
+"""findings.csv and junit.xml of an evidence pack: every finding of every run in the period."""
+
+from __future__ import annotations
+
+import csv
+import io
+import xml.etree.ElementTree as ET
+from collections import Counter
+
+from baluarte.evidence.data import EvidenceData
+from baluarte.findings import Finding, Status
+
+__all__ = ["CSV_COLUMNS", "findings_csv", "junit_xml"]
+
+CSV_COLUMNS = (
+    "run_id",
+    "run_started_at",
+    "client",
+    "site",
+    "device",
+    "platform",
+    "control",
+    "policy",
+    "status",
+    "severity",
+    "expected",
+    "observed",
+    "reason",
+    "waiver_approved_by",
+    "waiver_reason",
+    "waiver_ticket",
+    "waiver_expires",
+    "waiver_expired",
+)
+
+
+def findings_csv(data: EvidenceData) -> str:
+    """One row per finding, oldest run first (RFC 4180, UTF-8, header row)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for run in data.runs:
+        for f in run.findings:
+            w = f.waiver
+            writer.writerow(
+                [
+                    run.info.id,
+                    run.info.started_at.isoformat(),
+                    f.client,
+                    f.site,
+                    f.device,
+                    f.platform,
+                    f.control,
+                    f.policy or "",
+                    f.status.value,
+                    f.severity.value,
+                    f.expected or "",
+                    f.observed or "",
+                    f.reason or "",
+                    w.approved_by if w else "",
+                    w.reason if w else "",
+                    (w.ticket or "") if w else "",
+                    w.expires.isoformat() if w else "",
+                    ("yes" if w.expired else "no") if w else "",
+                ]
+            )
+    return out.getvalue()
+
+
+def junit_xml(data: EvidenceData) -> str:
+    """JUnit XML: a testsuite per run, a testcase per finding (fail → failure, error → error,
+    waived and not applicable → skipped with the reason)."""
+    suites = ET.Element("testsuites", name=f"baluarte {data.client}")
+    for run in data.runs:
+        c = Counter(f.status for f in run.findings)
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=f"run {run.info.id}",
+            timestamp=run.info.started_at.isoformat(),
+            tests=str(len(run.findings)),
+            failures=str(c[Status.FAIL]),
+            errors=str(c[Status.ERROR]),
+            skipped=str(c[Status.WAIVED] + c[Status.NOT_APPLICABLE]),
+        )
+        for f in run.findings:
+            _testcase(suite, f)
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _testcase(suite: ET.Element, f: Finding) -> None:
+    case = ET.SubElement(
+        suite, "testcase", classname=f"{f.client}.{f.site}.{f.device}", name=f.control
+    )
+    detail = "\n".join(
+        f"{label}: {value}"
+        for label, value in (
+            ("expected", f.expected),
+            ("observed", f.observed),
+            ("reason", f.reason),
+        )
+        if value
+    )
+    if f.status is Status.FAIL:
+        ET.SubElement(case, "failure", message=f.observed or "failed").text = detail
+    elif f.status is Status.ERROR:
+        ET.SubElement(case, "error", message=f.reason or "error").text = detail
+    elif f.status is Status.WAIVED and f.waiver is not None:
+        w = f.waiver
+        ET.SubElement(
+            case,
+            "skipped",
+            message=f"waived by {w.approved_by} until {w.expires.isoformat()}: {w.reason}",
+        )
+    elif f.status is Status.NOT_APPLICABLE:
+        ET.SubElement(case, "skipped", message=f.reason or "not applicable")

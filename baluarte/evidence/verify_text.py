@@ -1,0 +1,70 @@
+"""VERIFY.txt: how an inspector checks a pack with standard tools, in the pack's language."""
+
+from __future__ import annotations
+
+from baluarte.evidence.data import Lang
+
+__all__ = ["OPENSSL", "SHA256SUM", "verify_txt"]
+
+SHA256SUM = "sha256sum -c MANIFEST.sha256"
+OPENSSL = (
+    "openssl pkeyutl -verify -pubin -inkey signing-key.pub.pem -rawin -in MANIFEST.sha256"
+    " -sigfile MANIFEST.sha256.sig"
+)
+
+_ES = """\
+Cómo verificar este paquete de evidencias
+=========================================
+
+Desde esta carpeta (descomprimida), solo con herramientas estándar:
+
+1. Ningún fichero ha cambiado (cada línea debe decir «La suma coincide» u «OK»):
+
+   {sha256sum}
+
+2. El manifiesto lo firmó el proveedor (debe decir «Signature Verified Successfully»):
+
+   {openssl}
+
+   Compruebe antes que signing-key.pub.pem es la clave que el proveedor publicó. Su huella:
+
+   {fingerprint}
+
+   (openssl pkey -pubin -in signing-key.pub.pem -outform DER | sha256sum da la misma cifra.)
+
+3. La cadena de ejecuciones está completa (ninguna ejecución borrada ni editada) y, de paso,
+   los pasos 1 y 2 con la clave publicada por el proveedor:
+
+   baluarte evidence verify {pack} --key CLAVE-PUBLICADA-DEL-PROVEEDOR.pub.pem
+"""
+
+_EN = """\
+How to verify this evidence pack
+================================
+
+From this (unzipped) folder, with standard tools only:
+
+1. No file has changed (every line must say "OK"):
+
+   {sha256sum}
+
+2. The provider signed the manifest (must say "Signature Verified Successfully"):
+
+   {openssl}
+
+   First check that signing-key.pub.pem is the key the provider published. Its fingerprint:
+
+   {fingerprint}
+
+   (openssl pkey -pubin -in signing-key.pub.pem -outform DER | sha256sum gives the same digits.)
+
+3. The chain of runs is complete (no run deleted or edited), and steps 1 and 2 again against
+   the key the provider published:
+
+   baluarte evidence verify {pack} --key PROVIDER-PUBLISHED-KEY.pub.pem
+"""
+
+
+def verify_txt(lang: Lang, fingerprint: str, pack: str) -> str:
+    template = _ES if lang == "es" else _EN
+    return template.format(sha256sum=SHA256SUM, openssl=OPENSSL, fingerprint=fingerprint, pack=pack)

@@ -1,0 +1,48 @@
+"""Small pieces the evidence renderers share: orderings, keys and the evidence hash."""
+
+from __future__ import annotations
+
+import hashlib
+
+from baluarte.evidence.data import EvidenceData
+from baluarte.findings import Finding, Severity, Status
+from baluarte.run import RunRecord
+
+__all__ = [
+    "SEVERITY_ORDER",
+    "STATUS_ORDER",
+    "evidence_sha256",
+    "finding_sort_key",
+    "latest_run",
+]
+
+# failures first: what a reader has to act on comes before what is fine
+STATUS_ORDER: tuple[Status, ...] = (
+    Status.FAIL,
+    Status.ERROR,
+    Status.WAIVED,
+    Status.PASS,
+    Status.NOT_APPLICABLE,
+)
+SEVERITY_ORDER: tuple[Severity, ...] = (
+    Severity.CRITICAL,
+    Severity.HIGH,
+    Severity.MEDIUM,
+    Severity.LOW,
+)
+
+
+def evidence_sha256(finding: Finding) -> str | None:
+    """SHA-256 of a finding's raw evidence (UTF-8), or None when it has none."""
+    if finding.evidence is None:
+        return None
+    return hashlib.sha256(finding.evidence.encode("utf-8")).hexdigest()
+
+
+def finding_sort_key(f: Finding) -> tuple[int, int, str]:
+    return (STATUS_ORDER.index(f.status), SEVERITY_ORDER.index(f.severity), f.control)
+
+
+def latest_run(data: EvidenceData) -> RunRecord | None:
+    """The period's last run: the state the report's results describe."""
+    return data.runs[-1] if data.runs else None

@@ -1,0 +1,527 @@
+"""Evidence packs end to end: a real SQLite store, the real CLI, sha256sum and openssl.
+
+One store and one pack per module; each tampering test works on its own copy of the pack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from baluarte.engine import operator_name
+from baluarte.errors import InputError
+from baluarte.evidence.gather import gather
+from baluarte.evidence.keys import init_key, load_private_key, pseudonym_key, public_pem
+from baluarte.evidence.pack import (
+    MANIFEST,
+    PUBLIC_KEY,
+    SIGNATURE,
+    Renderers,
+    default_renderers,
+    manifest_bytes,
+    write_pack,
+)
+from baluarte.evidence.verify import verify_pack
+from baluarte.evidence.verify_text import OPENSSL, SHA256SUM
+from baluarte.findings import Finding, Severity, Status, WaiverRef
+from baluarte.remediation import RemediationRecord, RemediationResult
+from baluarte.run import InputFile, RunKind
+from baluarte.store import Store
+
+BIN = Path(sys.executable).parent / "baluarte"
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+# Personal names the fixture plants; --redact must leave none of them anywhere.
+PERSONAL = ("tecnico.lopez", "PORTATIL-LOPEZ", "jgarcia", "ana.garcia", "pc-mgarcia", "María")
+SECRET = "SH2qQv8canaryPassword"
+
+INVENTORY = """\
+clients:
+  - name: acme
+    legal_name: ACME Asesores S.L.
+    sites:
+      - name: madrid-hq
+        devices:
+          - name: srv-files
+            platform: linux
+            address: 127.0.0.1
+            tags: [server]
+          - name: fw-hq
+            platform: fortigate
+            address: 127.0.0.1
+            fortios:
+              token: "env:ACME_FW_TOKEN"
+          - name: pc-mgarcia
+            platform: windows
+            address: 127.0.0.1
+            tags: [workstation]
+            winrm:
+              user: ACME\\baluarte
+              password: "env:ACME_WINRM"
+"""
+BACKUP = f"""\
+#config-version=FGT60F-7.4.4-FW-build2662-240514:opmode=0:vdom=0
+config system admin
+    edit "jgarcia"
+        set password ENC {SECRET}
+    next
+end
+config vpn ipsec phase1-interface
+    edit "to-branch"
+        set psksecret ENC {SECRET}
+    next
+end
+"""
+
+
+def finding(device: str, control: str, status: Status, **kw: object) -> Finding:
+    fields: dict[str, object] = {
+        "client": "acme",
+        "site": "madrid-hq",
+        "device": device,
+        "platform": "linux",
+        "control": control,
+        "policy": "linux-baseline",
+        "status": status,
+        "severity": Severity.HIGH,
+    }
+    fields.update(kw)
+    return Finding.model_validate(fields)
+
+
+def findings_of_run(backup_sha: str, backup_name: str) -> list[Finding]:
+    return [
+        finding("srv-files", "patching.security_updates_pending", Status.PASS, observed="0"),
+        finding(
+            "srv-files",
+            "access.admin_accounts",
+            Status.FAIL,
+            expected="privileged accounts only among: root, ana.garcia",
+            observed="unexpected privileged accounts: jgarcia (member of sudo)",
+            evidence="root: UID 0\njgarcia: member of sudo",
+        ),
+        finding(
+            "srv-files",
+            "patching.reboot_required",
+            Status.WAIVED,
+            waiver=WaiverRef(
+                reason="ERP vendor certifies kernels monthly",
+                approved_by="María López",
+                ticket="ACME-1042",
+                expires=date(2027, 1, 31),
+            ),
+        ),
+        finding(
+            "srv-files",
+            "firewall.enabled",
+            Status.FAIL,
+            expected="enabled",
+            observed="inactive",
+            waiver=WaiverRef(
+                reason="migration window",
+                approved_by="IT lead",
+                expires=date(2026, 1, 1),
+                expired=True,
+            ),
+        ),
+        finding(
+            "pc-mgarcia",
+            "endpoint.installed",
+            Status.ERROR,
+            platform="windows",
+            reason="unreachable: connection refused by pc-mgarcia",
+        ),
+        finding(
+            "fw-hq",
+            "backup.config_saved",
+            Status.PASS,
+            platform="fortigate",
+            observed=f"configuration backup (global): sha256 {backup_sha}",
+            evidence=f"sha256 {backup_sha}\nsize 10\npath /srv/elsewhere/{backup_name}\n"
+            "#config-version=FGT60F",
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class World:
+    root: Path
+    db: Path
+    key: Path
+    artifacts: Path
+    pack: Path
+    zip: Path
+    redacted: Path
+    run_ids: tuple[int, ...]
+
+
+def renderers() -> Renderers:
+    """The real renderers; while OSCAL is being written (issue 7), the pack goes without it."""
+    try:
+        return default_renderers()
+    except InputError:
+        from reports.evidence import render_html, render_pdf
+
+        return Renderers(html=render_html, pdf=render_pdf, oscal=None)
+
+
+def cli_ready() -> None:
+    try:
+        default_renderers()
+    except InputError as exc:
+        pytest.skip(f"the CLI exports only with every renderer: {exc}")
+
+
+def baluarte(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build_store(root: Path, artifacts: Path) -> tuple[Path, tuple[int, ...]]:
+    inv = root / "inventory.yaml"
+    inv.write_text(INVENTORY)
+    policy = root / "policies" / "linux-baseline.yaml"
+    policy.parent.mkdir()
+    policy.write_text("access:\n  admin_accounts:\n    allowed: [root, ana.garcia]\n")
+    waivers = root / "policies" / "waivers.yaml"
+    waivers.write_text("waivers: []\n")
+    old = root / "policies" / "old-baseline.yaml"
+    old.write_text("version: 1\n")
+    backup = BACKUP.encode()
+    name = "20261102T090000Z-abc.conf"
+    folder = artifacts / "fortigate" / "acme" / "madrid-hq" / "fw-hq"
+    folder.mkdir(parents=True)
+    (folder / name).write_bytes(backup)
+    files = [
+        InputFile(role="inventory", path=str(inv), sha256=sha(inv)),
+        InputFile(role="policy", path=str(policy), sha256=sha(policy)),
+        InputFile(role="waivers", path=str(waivers), sha256=sha(waivers)),
+        InputFile(role="policy", path=str(old), sha256=sha(old)),
+    ]
+    db = root / "baluarte.db"
+    ids = []
+    with Store.open(db) as store:
+        for day, client, kind in ((0, "acme", RunKind.CHECK), (1, "globex", RunKind.CHECK),
+                                  (2, "acme", RunKind.APPLY)):  # fmt: skip
+            start = T0 + timedelta(days=day)
+            run = store.start_run(
+                kind=kind,
+                operator="tecnico.lopez@PORTATIL-LOPEZ",
+                tool_version="0.test",
+                inventory_sha256=hashlib.sha256(sha(inv).encode()).hexdigest(),
+                files=files,
+                scope={"client": client},
+                devices_total=3,
+                started_at=start,
+            )
+            found = findings_of_run(hashlib.sha256(backup).hexdigest(), name)
+            if client == "globex":
+                found = [f.model_copy(update={"client": "globex"}) for f in found[:1]]
+            if kind is RunKind.APPLY:
+                store.add_remediations(
+                    run,
+                    [
+                        RemediationRecord(
+                            client="acme",
+                            site="madrid-hq",
+                            device="srv-files",
+                            platform="linux",
+                            control="firewall.enabled",
+                            result=RemediationResult.APPLIED,
+                            before="inactive",
+                            action="ufw enable",
+                        )
+                    ],
+                )
+                found[3] = found[3].model_copy(update={"status": Status.PASS, "waiver": None})
+            store.add_findings(run, found)
+            store.finish_run(run, ended_at=start + timedelta(minutes=5))
+            ids.append(run)
+    old.write_text("version: 2\n")  # changed after the runs: listed, not copied
+    return db, tuple(ids)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    root = tmp_path_factory.mktemp("evidence")
+    artifacts = root / "artifacts"
+    db, ids = build_store(root, artifacts)
+    key = root / "keys" / "signing-key.pem"
+    init_key(key)
+    signing = load_private_key(key)
+    with Store.open(db) as store:
+        for out, lang, redact in (("pack", "es", False), ("pack.zip", "en", False),
+                                  ("redacted", "es", True)):  # fmt: skip
+            gathered = gather(
+                store,
+                "acme",
+                start=date(2026, 11, 1),
+                end=date(2026, 11, 30),
+                lang=lang,  # type: ignore[arg-type]
+                operator=operator_name(),
+                pseudonym_key=pseudonym_key(key, "acme") if redact else None,
+                artifacts=artifacts,
+            )
+            write_pack(gathered, root / out, signing, renderers())
+    return World(root, db, key, artifacts, root / "pack", root / "pack.zip", root / "redacted", ids)
+
+
+@pytest.fixture
+def copy(world: World, tmp_path: Path) -> Path:
+    out = tmp_path / "pack"
+    shutil.copytree(world.pack, out)
+    return out
+
+
+def stock_tools(pack: Path) -> tuple[bool, bool]:
+    """(sha256sum -c passes, openssl verifies) — the commands exactly as VERIFY.txt gives them."""
+    text = (pack / "VERIFY.txt").read_text()
+    assert SHA256SUM in text and OPENSSL in text
+    sums = subprocess.run(SHA256SUM.split(), cwd=pack, capture_output=True, text=True)
+    ssl = subprocess.run(OPENSSL.split(), cwd=pack, capture_output=True, text=True)
+    return sums.returncode == 0, ssl.returncode == 0
+
+
+def resign(pack: Path, key: Ed25519PrivateKey) -> None:
+    files = {p.relative_to(pack).as_posix(): p.read_bytes() for p in pack.rglob("*") if p.is_file()}
+    manifest = manifest_bytes(files)
+    (pack / MANIFEST).write_bytes(manifest)
+    (pack / SIGNATURE).write_bytes(key.sign(manifest))
+
+
+# -- a good pack ----------------------------------------------------------------------------
+
+
+def test_pack_holds_every_file_and_verifies_with_stock_tools(world: World) -> None:
+    pack = world.pack
+    names = {p.relative_to(pack).as_posix() for p in pack.rglob("*") if p.is_file()}
+    expected = {"results.json", "findings.csv", "junit.xml", "inventory.json", "chain.json"}
+    expected |= {MANIFEST, SIGNATURE, PUBLIC_KEY, "VERIFY.txt", "policies/index.json"}
+    expected |= {"policies/linux-baseline.yaml", "policies/waivers.yaml", "backups/index.json"}
+    assert expected <= names
+    private = [n for n in names if b"PRIVATE KEY" in (pack / n).read_bytes()]
+    assert private == [] and "signing-key.pem" not in names
+    assert stock_tools(pack) == (True, True)
+    assert "Cómo verificar" in (pack / "VERIFY.txt").read_text()
+    result = verify_pack(pack, world.key.with_name("signing-key.pub.pem"))
+    assert result.problems == []
+    assert result.runs_checked == 2  # the acme runs; globex's is linked by hash only
+
+
+def test_contents_follow_the_store_and_inputs(world: World) -> None:
+    pack = world.pack
+    results = json.loads((pack / "results.json").read_text())
+    acme = [world.run_ids[0], world.run_ids[2]]
+    assert [r["run"]["id"] for r in results["runs"]] == acme
+    assert results["period"] == {"from": "2026-11-01", "to": "2026-11-30"}
+    chain = json.loads((pack / "chain.json").read_text())
+    assert [link["run_id"] for link in chain["links"]] == list(world.run_ids)
+    with Store.open(world.db) as store:
+        for run_id in acme:
+            assert (pack / f"runs/{run_id:03d}.json").read_bytes() == store.canonical(run_id)
+    inventory = json.loads((pack / "inventory.json").read_text())
+    assert inventory["verified"] is True
+    assert {d["device"] for d in inventory["devices"]} == {"srv-files", "fw-hq", "pc-mgarcia"}
+    assert "env:" not in (pack / "inventory.json").read_text()
+    index = {
+        Path(e["path"]).name: e for e in json.loads((pack / "policies/index.json").read_text())
+    }
+    assert index["old-baseline.yaml"]["status"].startswith("changed")
+    assert not (pack / "policies/old-baseline.yaml").exists()
+    backups = json.loads((pack / "backups/index.json").read_text())
+    assert {b["status"] for b in backups} == {"included"}
+    text = (pack / backups[0]["file"]).read_text()
+    assert SECRET not in text and "set password ********" in text
+    assert "set psksecret ********" in text
+    csv = (pack / "findings.csv").read_text()
+    assert csv.count("firewall.enabled") == 2 and ",fail," in csv and ",waived," in csv
+    junit = (pack / "junit.xml").read_text()
+    assert "<failure" in junit and "<error" in junit and "<skipped" in junit
+
+
+def test_zip_pack_verifies_and_unzips_for_stock_tools(world: World, tmp_path: Path) -> None:
+    assert verify_pack(world.zip).problems == []
+    with zipfile.ZipFile(world.zip) as zf:
+        zf.extractall(tmp_path)
+    assert stock_tools(tmp_path) == (True, True)
+    assert "How to verify" in (tmp_path / "VERIFY.txt").read_text()
+
+
+def test_verify_command_exit_codes(world: World, copy: Path) -> None:
+    good = baluarte("evidence", "verify", world.pack, cwd=world.root)
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "SHA256:" in good.stdout and "OK" in good.stdout
+    (copy / "findings.csv").write_text("edited\n")
+    bad = baluarte("evidence", "verify", copy, cwd=world.root)
+    assert bad.returncode == 1
+    assert "findings.csv: changed" in bad.stdout
+    missing = baluarte("evidence", "verify", world.root / "nothing-here", cwd=world.root)
+    assert missing.returncode == 2
+
+
+# -- tampering --------------------------------------------------------------------------------
+
+
+KINDS = [
+    "report.html",
+    "report.pdf",
+    "oscal-assessment-results.json",
+    "results.json",
+    "findings.csv",
+    "junit.xml",
+    "inventory.json",
+    "policies/linux-baseline.yaml",
+    "policies/index.json",
+    "backups/index.json",
+    "backups/fw-hq/20261102T090000Z-abc.conf",
+    "chain.json",
+    "runs/001.json",
+    "VERIFY.txt",
+    PUBLIC_KEY,
+    MANIFEST,
+    SIGNATURE,
+]
+
+
+@pytest.mark.parametrize("name", KINDS)
+def test_one_changed_byte_is_detected(copy: Path, name: str) -> None:
+    path = copy / name
+    if not path.exists():
+        pytest.skip(f"{name} not in this pack (its renderer is not written yet)")
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle] = (data[middle] + 1) % 256 if data[middle] != 0x0A else 0x20
+    path.write_bytes(bytes(data))
+    assert verify_pack(copy).problems, name
+    assert stock_tools(copy) != (True, True), name
+
+
+def test_a_new_file_is_detected(copy: Path) -> None:
+    (copy / "policies" / "extra.yaml").write_text("x: 1\n")
+    assert any("not listed" in p for p in verify_pack(copy).problems)
+
+
+def test_deleted_run_record_is_detected_even_when_resigned(world: World, copy: Path) -> None:
+    gone = f"runs/{world.run_ids[0]:03d}.json"
+    (copy / gone).unlink()
+    resign(copy, load_private_key(world.key))
+    assert stock_tools(copy) == (True, True)  # the stock tools cannot see it
+    problems = verify_pack(copy).problems
+    assert problems == [f"run {world.run_ids[0]}: its record {gone} is missing from the pack"]
+
+
+def test_run_cut_from_the_chain_is_detected(world: World, copy: Path) -> None:
+    chain = json.loads((copy / "chain.json").read_text())
+    cut = world.run_ids[1]
+    chain["links"] = [link for link in chain["links"] if link["run_id"] != cut]
+    (copy / "chain.json").write_text(json.dumps(chain))
+    resign(copy, load_private_key(world.key))
+    problems = verify_pack(copy).problems
+    assert len(problems) == 1
+    assert problems[0].startswith(f"between run {world.run_ids[0]} and run {world.run_ids[2]}")
+
+
+def test_swapped_public_key_is_detected_against_the_providers_key(world: World, copy: Path) -> None:
+    other = Ed25519PrivateKey.generate()
+    (copy / PUBLIC_KEY).write_bytes(public_pem(other.public_key()))
+    resign(copy, other)
+    assert stock_tools(copy) == (True, True)  # consistent in itself…
+    assert verify_pack(copy).problems == []
+    provider = world.key.with_name("signing-key.pub.pem")
+    problems = verify_pack(copy, provider).problems  # …but not the provider's
+    assert any("is not the provider's key" in p for p in problems)
+    assert any("was not made by the provider's key" in p for p in problems)
+    ssl = subprocess.run(
+        OPENSSL.replace(PUBLIC_KEY, str(provider)).split(), cwd=copy, capture_output=True
+    )
+    assert ssl.returncode != 0
+    done = baluarte("evidence", "verify", copy, "--key", provider, cwd=world.root)
+    assert done.returncode == 1 and "is not the provider's key" in done.stdout
+
+
+# -- redaction --------------------------------------------------------------------------------
+
+
+def every_text(pack: Path) -> Iterator[tuple[str, str]]:
+    for path in sorted(pack.rglob("*")):
+        if not path.is_file():
+            continue
+        name = path.relative_to(pack).as_posix()
+        if path.suffix == ".pdf":
+            if shutil.which("pdftotext"):
+                pdf = subprocess.run(["pdftotext", path, "-"], capture_output=True, text=True)
+                yield name, pdf.stdout
+            yield name, path.read_bytes().decode("latin-1")
+        else:
+            yield name, path.read_bytes().decode("utf-8", "replace")
+
+
+def test_redacted_pack_has_no_personal_name_anywhere(world: World) -> None:
+    pack = world.redacted
+    for name, text in every_text(pack):
+        for word in PERSONAL:
+            assert word.casefold() not in text.casefold(), f"{word} in {name}"
+    assert verify_pack(pack).problems == []
+    assert stock_tools(pack) == (True, True)
+    results = (pack / "results.json").read_text()
+    assert "user-" in results and "host-" in results
+    chain = json.loads((pack / "chain.json").read_text())
+    assert all(link["record"] is None for link in chain["links"])
+    assert not list(pack.glob("runs/*"))
+    keys = list((world.key.parent / "pseudonym-keys").iterdir())
+    assert [k.name for k in keys] == ["acme.key"]
+    assert oct(keys[0].stat().st_mode & 0o777) == "0o600"
+    assert keys[0].read_text().strip() not in results
+
+
+def test_pseudonyms_are_stable_across_packs_and_the_cli_exports(
+    world: World, tmp_path: Path
+) -> None:
+    cli_ready()
+    again = tmp_path / "again"
+    done = baluarte(
+        "evidence", "export", "--client", "acme", "--db", world.db, "--key", world.key,
+        "--redact", "--from", "2026-11-03", "--to", "2026-11-30", "-o", again, cwd=world.root,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert verify_pack(again).problems == []
+    assert (again / "oscal-assessment-results.json").is_file()
+    first = json.loads((world.redacted / "results.json").read_text())["runs"][-1]
+    later = json.loads((again / "results.json").read_text())["runs"][-1]
+    assert first["findings"] == later["findings"]
+
+
+# -- keys -------------------------------------------------------------------------------------
+
+
+def test_keys_init_writes_a_private_key_0600_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    key = tmp_path / "k" / "signing-key.pem"
+    env = {**os.environ, "PACK_PASS": "correct horse"}
+    args = [str(BIN), "keys", "init", "--key", str(key), "--passphrase", "env:PACK_PASS"]
+    done = subprocess.run(args, capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    assert b"ENCRYPTED PRIVATE KEY" in key.read_bytes()
+    assert "correct horse" not in done.stdout + done.stderr
+    assert (tmp_path / "k" / "signing-key.pub.pem").read_bytes().startswith(b"-----BEGIN PUBLIC")
+    again = subprocess.run(args, capture_output=True, text=True, env=env)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    literal = [str(BIN), "keys", "init", "--key", str(tmp_path / "x.pem"), "--passphrase", "pw"]
+    refused = subprocess.run(literal, capture_output=True, text=True)
+    assert refused.returncode == 2 and not (tmp_path / "x.pem").exists()

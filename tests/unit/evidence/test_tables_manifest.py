@@ -1,0 +1,84 @@
+"""findings.csv, junit.xml, the manifest format and VERIFY.txt."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import xml.etree.ElementTree as ET
+from datetime import UTC, date, datetime
+
+from baluarte.evidence.data import EvidenceData
+from baluarte.evidence.pack import MANIFEST, SIGNATURE, manifest_bytes
+from baluarte.evidence.tables import CSV_COLUMNS, findings_csv, junit_xml
+from baluarte.evidence.verify_text import OPENSSL, SHA256SUM, verify_txt
+from baluarte.findings import Finding, Severity, Status, WaiverRef
+from baluarte.run import RunInfo, RunKind, RunRecord, RunState
+
+T = datetime(2026, 11, 2, 9, tzinfo=UTC)
+
+
+def f(control: str, status: Status, **kw: object) -> Finding:
+    base: dict[str, object] = dict(
+        client="acme", site="hq", device="srv", platform="linux", control=control,
+        status=status, severity=Severity.LOW,
+    )  # fmt: skip
+    return Finding.model_validate(base | kw)
+
+
+def data() -> EvidenceData:
+    waiver = WaiverRef(reason="r", approved_by="IT", expires=date(2026, 1, 1), expired=True)
+    run = RunRecord(
+        info=RunInfo(
+            id=7,
+            kind=RunKind.CHECK,
+            state=RunState.COMPLETE,
+            started_at=T,
+            operator="op",
+            tool_version="1",
+            inventory_sha256="0" * 64,
+        ),
+        findings=(
+            f("a.pass", Status.PASS),
+            f("a.fail", Status.FAIL, observed="off, really", waiver=waiver),
+            f("a.error", Status.ERROR, reason="timeout"),
+            f("a.waived", Status.WAIVED, waiver=waiver.model_copy(update={"expired": False})),
+        ),
+    )
+    return EvidenceData(
+        client="acme", legal_name=None, period_from=None, period_to=None, lang="es",
+        generated_at=T, tool_version="1", operator="op", runs=(run,), devices_in_scope=(),
+        files=(), drift=None, trend=(), chain=(), redacted=False,
+    )  # fmt: skip
+
+
+def test_csv_has_one_row_per_finding_with_waiver_columns() -> None:
+    rows = list(csv.DictReader(io.StringIO(findings_csv(data()))))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert [r["status"] for r in rows] == ["pass", "fail", "error", "waived"]
+    assert rows[1]["observed"] == "off, really" and rows[1]["waiver_expired"] == "yes"
+    assert rows[3]["waiver_expired"] == "no" and rows[0]["waiver_expires"] == ""
+
+
+def test_junit_maps_statuses() -> None:
+    suite = ET.fromstring(junit_xml(data()).encode())[0]
+    assert suite.get("tests") == "4" and suite.get("failures") == "1"
+    assert suite.get("errors") == "1" and suite.get("skipped") == "1"
+    kinds = [[c.tag for c in case] for case in suite]
+    assert kinds == [[], ["failure"], ["error"], ["skipped"]]
+
+
+def test_manifest_is_sha256sum_format_sorted_and_skips_itself() -> None:
+    files = {"b.txt": b"b", "a/x.json": b"{}", MANIFEST: b"old", SIGNATURE: b"sig"}
+    lines = manifest_bytes(files).decode().splitlines()
+    assert lines == [
+        f"{hashlib.sha256(b'{}').hexdigest()}  a/x.json",
+        f"{hashlib.sha256(b'b').hexdigest()}  b.txt",
+    ]
+
+
+def test_verify_txt_gives_the_two_commands_in_both_languages() -> None:
+    for lang, heading in (("es", "Cómo verificar"), ("en", "How to verify")):
+        text = verify_txt(lang, "SHA256:ab", "pack.zip")  # type: ignore[arg-type]
+        assert heading in text and SHA256SUM in text and OPENSSL in text
+        assert "SHA256:ab" in text and "baluarte evidence verify pack.zip --key" in text

@@ -1,0 +1,74 @@
+"""Every word the evidence report uses has a translation in Spanish and in English."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po
+from jinja2.ext import babel_extract
+
+from baluarte.controls import catalogue
+from reports.evidence.i18n import LOCALES, catalogue_path
+
+TEMPLATE = Path("reports/evidence/templates/report.html.j2")
+
+
+def _used() -> set[str | tuple[str, str]]:
+    found = extract_from_file(
+        babel_extract,
+        str(Path(__file__).parents[3] / TEMPLATE),
+        keywords={"_": None, "gettext": None, "ngettext": (1, 2)},
+        options={"trim_blocks": "True", "lstrip_blocks": "True"},
+    )
+    return {msg for _, msg, _, _ in found}
+
+
+@pytest.mark.parametrize("lang", sorted(LOCALES))
+def test_every_template_msgid_is_translated(lang):
+    with catalogue_path(lang).open("rb") as fh:
+        cat = read_po(fh, locale=LOCALES[lang])
+    used = _used()
+    assert len(used) > 100  # the extraction found the template's text
+    for msgid in used:
+        key = msgid[0] if isinstance(msgid, tuple) else msgid
+        message = cat.get(key)
+        assert message is not None, f"{lang}: no entry for {msgid!r}"
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        assert all(strings), f"{lang}: empty translation for {msgid!r}"
+        assert not message.fuzzy, f"{lang}: fuzzy translation for {msgid!r}"
+
+
+@pytest.mark.parametrize("lang", sorted(LOCALES))
+def test_every_control_title_is_translated(lang):
+    with catalogue_path(lang).open("rb") as fh:
+        cat = read_po(fh, locale=LOCALES[lang])
+    for ctl in catalogue().values():
+        message = cat.get(ctl.title)
+        assert message is not None and message.string, f"{lang}: {ctl.id} title"
+
+
+@pytest.mark.parametrize("lang", sorted(LOCALES))
+def test_catalogue_has_no_stale_entries(lang):
+    with catalogue_path(lang).open("rb") as fh:
+        cat = read_po(fh, locale=LOCALES[lang])
+    used = {m[0] if isinstance(m, tuple) else m for m in _used()}
+    used |= {c.title for c in catalogue().values()}
+    stale = {m.id if isinstance(m.id, str) else m.id[0] for m in cat if m.id} - used
+    assert not stale
+
+
+def test_spanish_placeholders_match_english():
+    import re
+
+    with catalogue_path("es").open("rb") as fh:
+        cat = read_po(fh, locale="es_ES")
+    for m in cat:
+        if not m.id:
+            continue
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        want = set(re.findall(r"%\(\w+\)[sd]", ids[-1]))
+        for s in strings:
+            assert set(re.findall(r"%\(\w+\)[sd]", s)) == want, m.id

@@ -1,0 +1,99 @@
+"""Drift and trend between runs: streaks, errors that neither start nor end them, new devices."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from baluarte.findings import Finding, Severity, Status
+from baluarte.history import drift, trend
+from baluarte.run import RunInfo, RunKind, RunRecord, RunState
+
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+CTL = "access.ssh_root_login"
+
+
+def run(run_id: int, day: int, statuses: dict[str, Status], control: str = CTL) -> RunRecord:
+    info = RunInfo(
+        id=run_id, kind=RunKind.CHECK, state=RunState.COMPLETE,
+        started_at=T0 + timedelta(days=day), operator="ana", tool_version="0.1.0",
+        inventory_sha256="1" * 64,
+    )  # fmt: skip
+    findings = tuple(
+        Finding(
+            client="acme",
+            site="hq",
+            device=device,
+            platform="linux",
+            control=control,
+            status=status,
+            severity=Severity.HIGH,
+        )
+        for device, status in statuses.items()
+    )
+    return RunRecord(info=info, findings=findings)
+
+
+P, F, E, W = Status.PASS, Status.FAIL, Status.ERROR, Status.WAIVED
+
+
+def test_fail_streak_starts_at_its_first_failing_run():
+    earlier = [run(1, 0, {"a": P}), run(2, 1, {"a": F}), run(3, 2, {"a": F})]
+    d = drift(earlier, run(4, 3, {"a": F}))
+    assert d.from_run == 3 and d.to_run == 4
+    assert d.newly_failing == () and d.newly_passing == ()
+    (state,) = d.still_failing
+    assert state.failing_since == T0 + timedelta(days=1) and state.previous is F
+
+
+def test_errors_neither_start_nor_break_a_streak():
+    earlier = [run(1, 0, {"a": F, "b": P}), run(2, 1, {"a": E, "b": E})]
+    d = drift(earlier, run(3, 2, {"a": F, "b": F}))
+    (still,) = d.still_failing
+    assert (still.device, still.failing_since, still.previous) == ("a", T0, E)
+    (new,) = d.newly_failing
+    assert (new.device, new.failing_since) == ("b", T0 + timedelta(days=2))
+
+
+def test_a_waived_run_ends_a_streak():
+    earlier = [run(1, 0, {"a": F}), run(2, 1, {"a": W})]
+    d = drift(earlier, run(3, 2, {"a": F}))
+    assert [s.device for s in d.newly_failing] == ["a"] and d.still_failing == ()
+
+
+def test_newly_passing_carries_the_time_to_remediate():
+    earlier = [run(1, 0, {"a": P}), run(2, 2, {"a": F}), run(3, 3, {"a": E})]
+    d = drift(earlier, run(4, 5, {"a": P}))
+    (fixed,) = d.newly_passing
+    assert fixed.failing_since == T0 + timedelta(days=2)
+    assert fixed.time_to_remediate == timedelta(days=3)
+    # passing again after passing is no change
+    assert drift([run(1, 0, {"a": P})], run(2, 1, {"a": P})).newly_passing == ()
+
+
+def test_new_devices_fail_newly_and_runs_that_skipped_a_device_are_passed_over():
+    earlier = [run(1, 0, {"a": F}), run(2, 1, {"b": P})]  # run 2 checked only b
+    d = drift(earlier, run(3, 2, {"a": F, "c": F}))
+    assert [(s.device, s.previous) for s in d.newly_failing] == [("c", None)]
+    assert [(s.device, s.failing_since) for s in d.still_failing] == [("a", T0)]
+
+
+def test_an_error_now_is_in_no_list_and_no_earlier_run_means_no_drift():
+    d = drift([run(1, 0, {"a": F})], run(2, 1, {"a": E}))
+    assert d.newly_failing == d.newly_passing == d.still_failing == ()
+    alone = drift([], run(1, 0, {"a": F}))
+    assert alone.from_run is None and alone.newly_failing == ()
+
+
+def test_earlier_runs_are_ordered_by_start_and_the_current_run_is_ignored_among_them():
+    current = run(3, 2, {"a": P})
+    d = drift([run(2, 1, {"a": F}), current, run(1, 0, {"a": P})], current)
+    assert d.from_run == 2
+    assert [s.time_to_remediate for s in d.newly_passing] == [timedelta(days=1)]
+
+
+def test_trend_is_one_point_per_run_with_the_reports_percent():
+    points = trend([run(1, 0, {"a": P, "b": F, "c": W}), run(2, 1, {"a": W})])
+    assert [(p.run_id, p.compliance_percent) for p in points] == [(1, 50.0), (2, None)]
+    assert points[0].counts == {
+        "pass": 1, "fail": 1, "error": 0, "not_applicable": 0, "waived": 1,
+    }  # fmt: skip
