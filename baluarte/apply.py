@@ -21,7 +21,7 @@ from baluarte.engine import CheckOptions, Inputs, collect_plans, operator_name
 from baluarte.errors import DeviceError
 from baluarte.evaluate import describe_device_error, evaluate_device
 from baluarte.findings import Finding, Status
-from baluarte.plan import DevicePlan, PlannedControl, plan
+from baluarte.plan import DevicePlan, PlannedControl
 from baluarte.remediation import (
     ChangeKind,
     Manual,
@@ -247,18 +247,7 @@ def apply(
     on_plan: Callable[[list[PlannedChange]], None] | None = None,
 ) -> ApplyOutcome:
     """Plan, and with ``options.yes`` apply, re-verify and store an APPLY run."""
-    plans = _only(
-        plan(
-            inputs.inventory,
-            inputs.policies,
-            client=options.client,
-            site=options.site,
-            device=options.device,
-            tags=options.tags,
-            policy=options.policy,
-        ),
-        options.controls,
-    )
+    plans = _only(options.plans(inputs), options.controls)
     collect_options = options.collect_options()
     now = datetime.now(UTC)
     outcome = ApplyOutcome(changes=[])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["CollectOptions", "Collected", "HostIdentity"]
+__all__ = ["CollectOptions", "Collected", "HostIdentity", "parse_domains"]
+
+_A = TypeVar("_A")
 
 
 class HostIdentity(BaseModel):
@@ -46,3 +49,18 @@ class CollectOptions(BaseModel):
     restore_test: bool = False  # backup.restore_tested: restore a sample from the newest backup
     # where files a run produces outside the store go (FortiGate configuration backups)
     artifacts: Path = Path("baluarte-artifacts")
+
+
+def parse_domains(
+    parsers: Mapping[str, Callable[[_A], Any]], answer: _A
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each domain's facts from the device's answer, or why they could not be parsed: one
+    domain that does not parse makes only its own controls ``error``."""
+    facts: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for domain, parse in parsers.items():
+        try:
+            facts[domain] = parse(answer)
+        except (ValueError, KeyError, TypeError) as exc:
+            problems[domain] = f"could not parse the {domain} facts: {exc}"
+    return facts, problems

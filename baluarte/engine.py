@@ -122,6 +122,18 @@ class CheckOptions:
             artifacts=self.artifacts,
         )
 
+    def plans(self, inputs: Inputs) -> list[DevicePlan]:
+        """The selected devices, each with the controls its policies enable."""
+        return plan(
+            inputs.inventory,
+            inputs.policies,
+            client=self.client,
+            site=self.site,
+            device=self.device,
+            tags=self.tags,
+            policy=self.policy,
+        )
+
 
 DeviceDone = Callable[[DeviceRef, list[Finding]], None]
 
@@ -158,15 +170,7 @@ def check(
     on_start: Callable[[int], None] | None = None,
 ) -> RunRecord:
     """Check every selected device; each device's findings are stored as soon as it is done."""
-    plans = plan(
-        inputs.inventory,
-        inputs.policies,
-        client=options.client,
-        site=options.site,
-        device=options.device,
-        tags=options.tags,
-        policy=options.policy,
-    )
+    plans = options.plans(inputs)
     files = inputs.files()
     run_id = store.start_run(
         kind=RunKind.CHECK,

@@ -14,31 +14,22 @@ assertions: the tests never time anything.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from contextlib import ExitStack
 from pathlib import Path
+
+from _common import INVENTORY_HEAD, run_check
 
 from baluarte.lab.fortigate import FortigateLab
 from baluarte.lab.fortigate.faults import Fault
 from baluarte.lab.fortigate.shipped import shipped_state
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent / "baluarte"
 TOKEN = "bench0token0not0secret0000000000"
-RSS_WRAPPER = (
-    "import resource, subprocess, sys; rc = subprocess.run(sys.argv[2:]).returncode; "
-    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN)"
-    ".ru_maxrss)); sys.exit(rc)"
-)
 
 
 def write_inputs(tmp: Path, units: list[FortigateLab]) -> None:
-    lines = ["clients:", "  - name: bench", "    legal_name: Bench S.L.", "    sites:"]
-    lines += ["      - name: hq", "        devices:"]
+    lines = list(INVENTORY_HEAD)
     for i, unit in enumerate(units):
         lines += [
             f"          - name: fw-{i:03d}",
@@ -51,25 +42,6 @@ def write_inputs(tmp: Path, units: list[FortigateLab]) -> None:
         ]
     (tmp / "inventory.yaml").write_text("\n".join(lines) + "\n")
     (tmp / "waivers.yaml").write_text("waivers: []\n")
-
-
-def run_check(tmp: Path, n: int) -> tuple[float, int, int]:
-    """Wall seconds, exit code and peak RSS (KiB) of one `baluarte check`."""
-    rss = tmp / "rss"
-    cmd = [
-        sys.executable, "-c", RSS_WRAPPER, str(rss),
-        str(BIN), "check", "--format", "json",
-        "--inventory", str(tmp / "inventory.yaml"),
-        "--policies", str(ROOT / "policies" / "fortigate-baseline.yaml"),
-        "--waivers", str(tmp / "waivers.yaml"),
-        "--db", str(tmp / "runs.db"),
-        "--artifacts", str(tmp / "artifacts"),
-        "--parallel", str(max(20, n)),
-    ]  # fmt: skip
-    env = {**os.environ, "BENCH_FW_TOKEN": TOKEN}
-    start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start, done.returncode, int(rss.read_text())
 
 
 def main() -> int:
@@ -91,7 +63,8 @@ def main() -> int:
                 for unit in units:
                     unit.faults.add(Fault(match="/", kind="latency", seconds=args.latency))
             write_inputs(tmp, units)
-            wall, code, rss_kib = run_check(tmp, n)
+            env = {"BENCH_FW_TOKEN": TOKEN}
+            wall, code, rss_kib = run_check(tmp, n, "fortigate-baseline.yaml", env)
             per_unit = sum(len(u.requests) for u in units) / n
             print(f"{n:>5} {wall:>8.2f} {per_unit:>14.1f} {rss_kib / 1024:>12.0f} {code:>5}")
     return 0

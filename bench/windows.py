@@ -14,30 +14,21 @@ wall times are an upper bound on what the client needs. Figures, not assertions.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from contextlib import ExitStack
 from pathlib import Path
+
+from _common import INVENTORY_HEAD, run_check
 
 from baluarte.lab.windows import Fault, WindowsLab
 from baluarte.lab.windows.shipped import shipped_state
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent / "baluarte"
 PASSWORD = "bench-password-not-secret"
-RSS_WRAPPER = (
-    "import resource, subprocess, sys; rc = subprocess.run(sys.argv[2:]).returncode; "
-    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN)"
-    ".ru_maxrss)); sys.exit(rc)"
-)
 
 
 def write_inputs(tmp: Path, hosts: list[WindowsLab], auth: str) -> None:
-    lines = ["clients:", "  - name: bench", "    legal_name: Bench S.L.", "    sites:"]
-    lines += ["      - name: hq", "        devices:"]
+    lines = list(INVENTORY_HEAD)
     for i, host in enumerate(hosts):
         lines += [
             f"          - name: pc-{i:03d}",
@@ -54,24 +45,6 @@ def write_inputs(tmp: Path, hosts: list[WindowsLab], auth: str) -> None:
             lines.append(f"              ca_bundle: {host.ca_path}")
     (tmp / "inventory.yaml").write_text("\n".join(lines) + "\n")
     (tmp / "waivers.yaml").write_text("waivers: []\n")
-
-
-def run_check(tmp: Path, n: int) -> tuple[float, int, int]:
-    """Wall seconds, exit code and peak RSS (KiB) of one `baluarte check`."""
-    rss = tmp / "rss"
-    cmd = [
-        sys.executable, "-c", RSS_WRAPPER, str(rss),
-        str(BIN), "check", "--format", "json",
-        "--inventory", str(tmp / "inventory.yaml"),
-        "--policies", str(ROOT / "policies" / "windows-baseline.yaml"),
-        "--waivers", str(tmp / "waivers.yaml"),
-        "--db", str(tmp / "runs.db"),
-        "--parallel", str(max(20, n)),
-    ]  # fmt: skip
-    env = {**os.environ, "BENCH_WIN_PASSWORD": PASSWORD}
-    start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start, done.returncode, int(rss.read_text())
 
 
 def main() -> int:
@@ -101,7 +74,8 @@ def main() -> int:
                 for host in hosts:
                     host.faults.add(Fault(kind="latency", seconds=args.latency))
             write_inputs(tmp, hosts, args.auth)
-            wall, code, rss_kib = run_check(tmp, n)
+            env = {"BENCH_WIN_PASSWORD": PASSWORD}
+            wall, code, rss_kib = run_check(tmp, n, "windows-baseline.yaml", env)
             per_host = sum(len(h.requests) for h in hosts) / n
             print(f"{n:>5} {wall:>8.2f} {per_host:>21.1f} {rss_kib / 1024:>12.0f} {code:>5}")
     return 0

@@ -10,15 +10,22 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from baluarte.cli.check import split_tags
 from baluarte.cli.options import (
     ArtifactsOpt,
+    ClientOpt,
     DbOpt,
+    DeviceOpt,
     Format,
     FormatOpt,
     InventoryOpt,
+    ParallelOpt,
     PoliciesOpt,
+    PolicyOpt,
+    SiteOpt,
+    TagsOpt,
     WaiversOpt,
+    scope_of,
+    split_tags,
 )
 from baluarte.cli.render import print_summary
 from baluarte.engine import exit_status, load_inputs
@@ -65,20 +72,18 @@ def print_plan(console: Console, changes: list[PlannedChange], unreachable: dict
 
 
 def apply_command(
-    client: Annotated[str | None, typer.Option(help="Only this client.")] = None,
-    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
-    device: Annotated[str | None, typer.Option(help="Only this device.")] = None,
-    tags: Annotated[
-        list[str] | None, typer.Option("--tags", help="Only devices with all these tags.")
-    ] = None,
-    policy: Annotated[str | None, typer.Option(help="Only this policy id.")] = None,
+    client: ClientOpt = None,
+    site: SiteOpt = None,
+    device: DeviceOpt = None,
+    tags: TagsOpt = None,
+    policy: PolicyOpt = None,
     control: Annotated[
         list[str] | None, typer.Option("--control", help="Only these control ids (repeatable).")
     ] = None,
     yes: Annotated[
         bool, typer.Option("--yes", help="Make the changes (without it nothing changes).")
     ] = False,
-    parallel: Annotated[int, typer.Option(min=1, help="Devices worked on at once.")] = 20,
+    parallel: ParallelOpt = 20,
     timeout: Annotated[
         float, typer.Option(min=1, help="Seconds a device may take for each step.")
     ] = 600.0,
@@ -107,12 +112,6 @@ def apply_command(
         )
     inputs = load_inputs(inventory, policies, waivers)
     tag_list = split_tags(tags)
-    scope = {
-        k: v
-        for k, v in {"client": client, "site": site, "device": device, "policy": policy,
-                     "tags": ",".join(tag_list) if tag_list else None}.items()
-        if v
-    }  # fmt: skip
     options = ApplyOptions(
         client=client,
         site=site,
@@ -124,7 +123,7 @@ def apply_command(
         parallel=parallel,
         command_timeout=timeout,
         artifacts=artifacts,
-        scope=scope,
+        scope=scope_of(client, site, device, policy, tag_list),
     )
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
 

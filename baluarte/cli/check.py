@@ -12,12 +12,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from baluarte.cli.options import (
     ArtifactsOpt,
+    ClientOpt,
     DbOpt,
+    DeviceOpt,
     Format,
     FormatOpt,
     InventoryOpt,
+    ParallelOpt,
     PoliciesOpt,
+    PolicyOpt,
+    SiteOpt,
+    TagsOpt,
     WaiversOpt,
+    scope_of,
+    split_tags,
 )
 from baluarte.cli.render import print_summary
 from baluarte.engine import CheckOptions, check, exit_status, load_inputs
@@ -28,21 +36,13 @@ from baluarte.run import RunRecord
 __all__ = ["register"]
 
 
-def split_tags(tags: list[str] | None) -> list[str] | None:
-    if not tags:
-        return None
-    return [t.strip() for item in tags for t in item.split(",") if t.strip()]
-
-
 def check_command(
-    client: Annotated[str | None, typer.Option(help="Only this client.")] = None,
-    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
-    device: Annotated[str | None, typer.Option(help="Only this device.")] = None,
-    tags: Annotated[
-        list[str] | None, typer.Option("--tags", help="Only devices with all these tags.")
-    ] = None,
-    policy: Annotated[str | None, typer.Option(help="Only this policy id.")] = None,
-    parallel: Annotated[int, typer.Option(min=1, help="Devices worked on at once.")] = 20,
+    client: ClientOpt = None,
+    site: SiteOpt = None,
+    device: DeviceOpt = None,
+    tags: TagsOpt = None,
+    policy: PolicyOpt = None,
+    parallel: ParallelOpt = 20,
     timeout: Annotated[
         float,
         typer.Option(min=1, help="Seconds a device may take to answer before it is an error."),
@@ -71,17 +71,6 @@ def check_command(
     prestart()  # the SSH worker's start-up overlaps with loading inputs and opening the store
     inputs = load_inputs(inventory, policies, waivers)
     tag_list = split_tags(tags)
-    scope = {
-        k: v
-        for k, v in {
-            "client": client,
-            "site": site,
-            "device": device,
-            "policy": policy,
-            "tags": ",".join(tag_list) if tag_list else None,
-        }.items()
-        if v
-    }
     options = CheckOptions(
         client=client,
         site=site,
@@ -92,7 +81,7 @@ def check_command(
         command_timeout=timeout,
         restore_test=restore_test,
         artifacts=artifacts,
-        scope=scope,
+        scope=scope_of(client, site, device, policy, tag_list),
     )
     from baluarte.history import earlier_runs
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import

@@ -10,12 +10,20 @@ import typer
 
 __all__ = [
     "ArtifactsOpt",
+    "ClientOpt",
     "DbOpt",
+    "DeviceOpt",
     "Format",
     "FormatOpt",
     "InventoryOpt",
+    "ParallelOpt",
     "PoliciesOpt",
+    "PolicyOpt",
+    "SiteOpt",
+    "TagsOpt",
     "WaiversOpt",
+    "scope_of",
+    "split_tags",
 ]
 
 
@@ -62,3 +70,32 @@ ArtifactsOpt = Annotated[
         help="Folder for files a run keeps outside the store (FortiGate configuration backups).",
     ),
 ]
+
+# The device selectors of the commands that work on devices (check, apply).
+ClientOpt = Annotated[str | None, typer.Option(help="Only this client.")]
+SiteOpt = Annotated[str | None, typer.Option(help="Only this site.")]
+DeviceOpt = Annotated[str | None, typer.Option(help="Only this device.")]
+TagsOpt = Annotated[
+    list[str] | None, typer.Option("--tags", help="Only devices with all these tags.")
+]
+PolicyOpt = Annotated[str | None, typer.Option(help="Only this policy id.")]
+ParallelOpt = Annotated[int, typer.Option(min=1, help="Devices worked on at once.")]
+
+
+def split_tags(tags: list[str] | None) -> list[str] | None:
+    if not tags:
+        return None
+    return [t.strip() for item in tags for t in item.split(",") if t.strip()]
+
+
+def scope_of(
+    client: str | None,
+    site: str | None,
+    device: str | None,
+    policy: str | None,
+    tags: list[str] | None,
+) -> dict[str, str]:
+    """The selectors given, as the run records its scope (tags comma-joined)."""
+    given = {"client": client, "site": site, "device": device, "policy": policy,
+             "tags": ",".join(tags) if tags else None}  # fmt: skip
+    return {k: v for k, v in given.items() if v}

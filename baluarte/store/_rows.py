@@ -21,6 +21,14 @@ __all__ = [
 ]
 
 
+_PLACE = ("client", "site", "device", "platform", "control", "policy")
+
+
+def _place(row: RowMapping) -> dict[str, Any]:
+    """Where a finding or remediation stands: device and control, as stored in its row."""
+    return {key: row[key] for key in _PLACE}
+
+
 def finding_row(run_id: int, seq: int, finding: Finding) -> dict[str, Any]:
     waiver = finding.waiver
     return {
@@ -48,12 +56,7 @@ def finding_from_row(row: RowMapping) -> Finding:
             expired=bool(row["waiver_expired"]),
         )
     return Finding(
-        client=row["client"],
-        site=row["site"],
-        device=row["device"],
-        platform=row["platform"],
-        control=row["control"],
-        policy=row["policy"],
+        **_place(row),
         status=Status(row["status"]),
         severity=Severity(row["severity"]),
         expected=row["expected"],
@@ -96,12 +99,7 @@ def remediation_row(run_id: int, seq: int, record: RemediationRecord) -> dict[st
 
 def remediation_from_row(row: RowMapping) -> RemediationRecord:
     return RemediationRecord(
-        client=row["client"],
-        site=row["site"],
-        device=row["device"],
-        platform=row["platform"],
-        control=row["control"],
-        policy=row["policy"],
+        **_place(row),
         result=RemediationResult(row["result"]),
         before=row["before"],
         action=row["action"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from baluarte.collected import Collected, HostIdentity
+from baluarte.collected import Collected, HostIdentity, parse_domains
 from checks.fortigate import access, backup, firewall, logging, patching
 from checks.fortigate.read import Unreadable, single
 from checks.fortigate.snapshot import FortiSnapshot
@@ -45,13 +45,7 @@ def identity(snapshot: FortiSnapshot) -> HostIdentity:
 
 
 def collected(snapshot: FortiSnapshot, *, round_trips: int = 0, seconds: float = 0.0) -> Collected:
-    facts: dict[str, Any] = {}
-    problems: dict[str, str] = {}
-    for domain, parse in _PARSERS.items():
-        try:
-            facts[domain] = parse(snapshot)
-        except (ValueError, KeyError, TypeError) as exc:
-            problems[domain] = f"could not parse the {domain} facts: {exc}"
+    facts, problems = parse_domains(_PARSERS, snapshot)
     return Collected(
         identity=identity(snapshot),
         facts=facts,

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from baluarte.collected import Collected, HostIdentity
+from baluarte.collected import Collected, HostIdentity, parse_domains
 from baluarte.errors import BadAnswer
 from checks.windows import access, backup, endpoint, firewall, logging, patching
 from checks.windows.document import CHECKS, SCHEMA
@@ -87,13 +87,7 @@ def identity(document: Mapping[str, Any]) -> HostIdentity:
 def collected(
     document: Mapping[str, Any], *, round_trips: int = 0, seconds: float = 0.0
 ) -> Collected:
-    facts: dict[str, Any] = {}
-    problems: dict[str, str] = {}
-    for domain, parse in _PARSERS.items():
-        try:
-            facts[domain] = parse(document)
-        except (ValueError, KeyError, TypeError) as exc:
-            problems[domain] = f"could not parse the {domain} facts: {exc}"
+    facts, problems = parse_domains(_PARSERS, document)
     return Collected(
         identity=identity(document),
         facts=facts,

@@ -9,6 +9,7 @@ it, and applies the rest in one batch transaction after a backup and a named rev
 from __future__ import annotations
 
 from baluarte.remediation import RemedyFunction
+from deploys._lazy import lazy_executor
 from deploys.fortigate import access, firewall, patching
 from deploys.fortigate import logging as logs
 
@@ -48,11 +49,4 @@ MANUAL: dict[str, str] = {
     "admin networks (keeping the one Baluarte connects from).",
 }
 
-
-def __getattr__(name: str) -> object:
-    # The executor needs the FortiOS client and the apply engine: loaded only by apply.
-    if name == "EXECUTOR":
-        from deploys.fortigate.executor import EXECUTOR
-
-        return EXECUTOR
-    raise AttributeError(name)
+__getattr__ = lazy_executor(__name__)  # EXECUTOR: loaded only by apply

@@ -8,6 +8,7 @@ Debian and Ubuntu first; the RHEL family where it is cheap (each module says whi
 from __future__ import annotations
 
 from baluarte.remediation import RemedyFunction
+from deploys._lazy import lazy_executor
 from deploys.linux import access, endpoint, firewall, patching
 from deploys.linux import logging as logs
 
@@ -71,11 +72,4 @@ MANUAL: dict[str, str] = {
     "and manage the host over SSH only.",
 }
 
-
-def __getattr__(name: str) -> object:
-    # The executor needs the SSH transport and the apply engine: loaded only by apply.
-    if name == "EXECUTOR":
-        from deploys.linux.executor import EXECUTOR
-
-        return EXECUTOR
-    raise AttributeError(name)
+__getattr__ = lazy_executor(__name__)  # EXECUTOR: loaded only by apply

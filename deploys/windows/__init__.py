@@ -9,6 +9,7 @@ them remotely without escrow or an allowlist locks people out (reference/windows
 from __future__ import annotations
 
 from baluarte.remediation import RemedyFunction
+from deploys._lazy import lazy_executor
 from deploys.windows import access, endpoint, firewall, patching
 
 __all__ = ["EXECUTOR", "MANUAL", "REMEDIES"]
@@ -74,11 +75,4 @@ MANUAL: dict[str, str] = {
     "`Set-Service W32Time -StartupType Automatic`, `w32tm /resync`.",
 }
 
-
-def __getattr__(name: str) -> object:
-    # The executor needs the WinRM transport and the apply engine: loaded only by apply.
-    if name == "EXECUTOR":
-        from deploys.windows.executor import EXECUTOR
-
-        return EXECUTOR
-    raise AttributeError(name)
+__getattr__ = lazy_executor(__name__)  # EXECUTOR: loaded only by apply
