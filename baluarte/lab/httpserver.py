@@ -19,6 +19,7 @@ import socket
 import ssl
 import tempfile
 import threading
+from abc import ABC, abstractmethod
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -69,14 +70,14 @@ class CertDir:
             self._own = None
 
 
-class ServedLab:
+class ServedLab(ABC):
     """``with lab:`` starts and stops it; subclasses give ``start`` (returns self), ``stop``."""
 
-    def start(self) -> Self:
-        raise NotImplementedError
+    @abstractmethod
+    def start(self) -> Self: ...
 
-    def stop(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def stop(self) -> None: ...
 
     def __enter__(self) -> Self:
         return self.start()

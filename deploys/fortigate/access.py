@@ -14,7 +14,7 @@ from checks.facts.access import AccessFacts
 from checks.fortigate.access import ADMIN_SERVICES
 from checks.fortigate.snapshot import FortiSnapshot
 from checks.policy.access import InsecureProtocols, PasswordPolicy, SessionTimeout, StrongCrypto
-from deploys.fortigate.common import needed, obj, remedy, rows, snapshot, write
+from deploys.fortigate.common import obj, remedy, rows, unit, write
 
 __all__ = [
     "admin_session_timeout",
@@ -27,15 +27,6 @@ _CLEAR = ("http", "telnet")  # what a FortiGate can offer of the forbidden proto
 _CLASSES = ("min-lower-case-letter", "min-upper-case-letter", "min-number", "min-non-alphanumeric")
 
 
-def _unit(
-    control: str, facts: AccessFacts, params: Any, ctx: RemedyContext
-) -> FortiSnapshot | Manual | None:
-    """The unit's answers when the control fails now; else what the remedy returns instead."""
-    if (why := needed(control, facts, params, ctx)) is not True:
-        return why
-    return snapshot(ctx)
-
-
 def _unread(what: str) -> Manual:
     return Manual(text=f"{what} was not read from the unit; nothing is changed until it is")
 
@@ -45,7 +36,7 @@ def insecure_admin_protocols(
 ) -> Remedy | Manual | None:
     """Drop http/telnet from every interface (and every admin service from WAN ones)."""
     control = "access.insecure_admin_protocols"
-    if not isinstance(snap := _unit(control, facts, params, ctx), FortiSnapshot):
+    if not isinstance(snap := unit(control, facts, params, ctx), FortiSnapshot):
         return snap
     ifaces, glob = rows(snap, "system/interface"), obj(snap, "system/global")
     if ifaces is None or glob is None:
@@ -82,7 +73,7 @@ def admin_session_timeout(
     facts: AccessFacts, params: SessionTimeout, ctx: RemedyContext
 ) -> Remedy | Manual | None:
     control = "access.admin_session_timeout"
-    if not isinstance(snap := _unit(control, facts, params, ctx), FortiSnapshot):
+    if not isinstance(snap := unit(control, facts, params, ctx), FortiSnapshot):
         return snap
     glob = obj(snap, "system/global")
     if glob is None:
@@ -99,7 +90,7 @@ def strong_crypto(
     facts: AccessFacts, params: StrongCrypto, ctx: RemedyContext
 ) -> Remedy | Manual | None:
     control = "access.strong_crypto"
-    if not isinstance(snap := _unit(control, facts, params, ctx), FortiSnapshot):
+    if not isinstance(snap := unit(control, facts, params, ctx), FortiSnapshot):
         return snap
     glob = obj(snap, "system/global")
     if glob is None:
@@ -122,7 +113,7 @@ def password_policy(
 ) -> Remedy | Manual | None:
     """system/password-policy for admin passwords, and the admin lockout in system/global."""
     control = "access.password_policy"
-    if not isinstance(snap := _unit(control, facts, params, ctx), FortiSnapshot):
+    if not isinstance(snap := unit(control, facts, params, ctx), FortiSnapshot):
         return snap
     policy, glob = obj(snap, "system/password-policy"), obj(snap, "system/global")
     if policy is None or glob is None:

@@ -9,7 +9,7 @@ from baluarte.remediation import Manual, Remedy, RemedyContext, RestWrite
 from checks.fortigate.snapshot import FortiSnapshot
 from deploys.linux.common import needed
 
-__all__ = ["lines", "needed", "obj", "remedy", "rows", "snapshot", "write"]
+__all__ = ["lines", "needed", "obj", "remedy", "rows", "snapshot", "unit", "write"]
 
 
 def snapshot(ctx: RemedyContext) -> FortiSnapshot | Manual:
@@ -18,6 +18,16 @@ def snapshot(ctx: RemedyContext) -> FortiSnapshot | Manual:
     if isinstance(snap, FortiSnapshot):
         return snap
     return Manual(text="the unit's answers are not available to plan a change; nothing is changed")
+
+
+def unit(
+    control: str, facts: Any, params: Any, ctx: RemedyContext
+) -> FortiSnapshot | Manual | None:
+    """The unit's answers when the control fails now; else what the remedy returns instead
+    (None: it passes; Manual: it cannot be judged or the answers are missing)."""
+    if (why := needed(control, facts, params, ctx)) is not True:
+        return why
+    return snapshot(ctx)
 
 
 def obj(snap: FortiSnapshot, path: str) -> Mapping[str, Any] | None:

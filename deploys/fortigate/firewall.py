@@ -6,8 +6,9 @@ from typing import Any
 
 from baluarte.remediation import Manual, Remedy, RemedyContext, RestWrite
 from checks.facts.firewall import FirewallFacts
+from checks.fortigate.snapshot import FortiSnapshot
 from checks.policy.firewall import PolicyLogging, SecurityProfiles
-from deploys.fortigate.common import needed, obj, remedy, rows, snapshot, write
+from deploys.fortigate.common import obj, remedy, rows, unit, write
 
 __all__ = ["PROFILE_FIELDS", "policy_logging", "security_profiles"]
 
@@ -29,10 +30,8 @@ def security_profiles(
 ) -> Remedy | Manual | None:
     """Attach the missing profiles to every enabled accept policy towards the internet."""
     control = "firewall.security_profiles"
-    if (why := needed(control, facts, params, ctx)) is not True:
-        return why
-    snap = snapshot(ctx)
-    if isinstance(snap, Manual):
+    snap = unit(control, facts, params, ctx)
+    if not isinstance(snap, FortiSnapshot):
         return snap
     table = rows(snap, "firewall/policy")
     if table is None or facts.fortigate is None or facts.fortigate.policies is None:
@@ -67,10 +66,8 @@ def policy_logging(
 ) -> Remedy | Manual | None:
     """logtraffic on every enabled policy that logs less; the implicit deny's log."""
     control = "firewall.policy_logging"
-    if (why := needed(control, facts, params, ctx)) is not True:
-        return why
-    snap = snapshot(ctx)
-    if isinstance(snap, Manual):
+    snap = unit(control, facts, params, ctx)
+    if not isinstance(snap, FortiSnapshot):
         return snap
     table, setting = rows(snap, "firewall/policy"), obj(snap, "log/setting")
     if table is None or setting is None:

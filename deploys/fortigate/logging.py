@@ -6,8 +6,9 @@ from typing import Any
 
 from baluarte.remediation import Manual, Remedy, RemedyContext, RestWrite
 from checks.facts.logging import LoggingFacts
+from checks.fortigate.snapshot import FortiSnapshot
 from checks.policy.logging import RemoteForwarding, TimeSync
-from deploys.fortigate.common import needed, obj, remedy, snapshot, write
+from deploys.fortigate.common import needed, obj, remedy, snapshot, unit, write
 
 __all__ = ["remote_forwarding", "time_sync"]
 
@@ -63,10 +64,8 @@ def remote_forwarding(
 def time_sync(facts: LoggingFacts, params: TimeSync, ctx: RemedyContext) -> Remedy | Manual | None:
     """ntpsync on: FortiGuard's servers, or the policy's own."""
     control = "logging.time_sync"
-    if (why := needed(control, facts, params, ctx)) is not True:
-        return why
-    snap = snapshot(ctx)
-    if isinstance(snap, Manual):
+    snap = unit(control, facts, params, ctx)
+    if not isinstance(snap, FortiSnapshot):
         return snap
     ntp = obj(snap, "system/ntp")
     if ntp is None:

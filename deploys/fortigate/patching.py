@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from baluarte.remediation import Manual, Remedy, RemedyContext
 from checks.facts.patching import PatchFacts
+from checks.fortigate.snapshot import FortiSnapshot
 from checks.policy.base import Required
-from deploys.fortigate.common import needed, obj, remedy, snapshot, write
+from deploys.fortigate.common import obj, remedy, unit, write
 
 __all__ = ["automatic_updates"]
 
@@ -14,10 +15,8 @@ def automatic_updates(
     facts: PatchFacts, params: Required, ctx: RemedyContext
 ) -> Remedy | Manual | None:
     control = "patching.automatic_updates"
-    if (why := needed(control, facts, params, ctx)) is not True:
-        return why
-    snap = snapshot(ctx)
-    if isinstance(snap, Manual):
+    snap = unit(control, facts, params, ctx)
+    if not isinstance(snap, FortiSnapshot):
         return snap
     schedule = obj(snap, "system.autoupdate/schedule")
     if schedule is None:

@@ -18,9 +18,9 @@ def test_a_state_round_trips_through_to_dict(tmp_path):
 
 
 def test_optional_parts_default_sensibly():
-    state = load_state({"version": "v7.2.8", "build": 1639, "serial": "FGT60FTK2400XXXX"})
+    state = load_state({"version": "v7.2.8", "build": 1639, "serial": "FGT60FTK24009999"})
     assert state.vdom_names == ["root"] and state.management_vdom == "root"
-    assert state.hostname == "FGT60FTK2400XXXX" and state.model_name == "FGT60F"
+    assert state.hostname == "FGT60FTK24009999" and state.model_name == "FGT60F"
 
 
 @pytest.mark.parametrize(
