@@ -254,10 +254,10 @@ def apply(
     work: dict[str, list[DeviceWork]] = {}
     for device_plan, result, findings in _checked(plans, inputs, collect_options):
         ref = device_plan.ref
+        if result is None:  # nothing its collector can answer: nothing to remedy either
+            continue
         if not isinstance(result, Collected):
-            outcome.unreachable[ref.key] = (
-                describe_device_error(result) if result else "no collector for its platform"
-            )
+            outcome.unreachable[ref.key] = describe_device_error(result)
             continue
         changes, remedies = _remedies(device_plan, result, findings, now)
         outcome.changes += changes
