@@ -18,15 +18,14 @@ import asyncio
 import hashlib
 import logging
 import os
-import queue
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from baluarte.aio import stream
 from baluarte.collected import Collected, CollectOptions
 from baluarte.errors import BadAnswer, DeviceError, InputError, TimedOut, Unreachable
 from baluarte.inventory import Device, DeviceRef
@@ -87,66 +86,10 @@ def collect(
     plans: Sequence[DevicePlan], options: CollectOptions
 ) -> Iterator[tuple[DeviceRef, Collected | DeviceError]]:
     """Yield each unit with its facts, or the reason it could not be checked, as units finish."""
-    if not plans:
-        return
-    done: queue.Queue[tuple[DeviceRef, Collected | DeviceError] | BaseException | None]
-    done = queue.Queue()
-    runner = _Runner()
-
-    def work() -> None:
-        try:
-            asyncio.run(runner.run(plans, options, done.put))
-        except BaseException as exc:  # handed to the caller's thread
-            done.put(exc)
-        finally:
-            done.put(None)
-
-    thread = threading.Thread(target=work, name="fortigate-collect", daemon=True)
-    thread.start()
-    try:
-        while (item := done.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        runner.cancel()  # the caller stopped early: do not leave units running
-        thread.join()
-
-
-class _Runner:
-    """The event loop side of ``collect``; ``cancel`` may be called from any thread."""
-
-    def __init__(self) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[Any] | None = None
-        self._cancelled = False
-        self._lock = threading.Lock()
-
-    async def run(
-        self,
-        plans: Sequence[DevicePlan],
-        options: CollectOptions,
-        emit: Callable[[tuple[DeviceRef, Collected | DeviceError]], None],
-    ) -> None:
-        slots = asyncio.Semaphore(max(1, options.parallel))
-
-        async def one(device_plan: DevicePlan) -> None:
-            async with slots:
-                result = await collect_unit(device_plan, options)
-            emit((device_plan.ref, result))
-
-        with self._lock:
-            if self._cancelled:
-                return
-            self._loop = asyncio.get_running_loop()
-            self._task = asyncio.current_task()
-        await asyncio.gather(*(one(p) for p in plans))
-
-    def cancel(self) -> None:
-        with self._lock:
-            self._cancelled = True
-            if self._loop is not None and self._task is not None and not self._task.done():
-                self._loop.call_soon_threadsafe(self._task.cancel)
+    for device_plan, result in stream(
+        plans, lambda p: collect_unit(p, options), parallel=options.parallel
+    ):
+        yield device_plan.ref, result
 
 
 async def collect_unit(device_plan: DevicePlan, options: CollectOptions) -> Collected | DeviceError:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from baluarte.aio import stream
 from baluarte.apply import DeviceWork, RemedyOutcome
 from baluarte.collected import CollectOptions
 from baluarte.errors import DeviceError, InputError
@@ -207,14 +208,22 @@ class FortigateExecutor:
     def preview(
         self, work: Sequence[DeviceWork], options: CollectOptions
     ) -> Iterator[tuple[str, Outcomes]]:
-        for item in work:
-            yield item.plan.ref.key, asyncio.run(_unit(item, options, execute=False))
+        return _each(work, options, execute=False)
 
     def execute(
         self, work: Sequence[DeviceWork], options: CollectOptions
     ) -> Iterator[tuple[str, Outcomes]]:
-        for item in work:
-            yield item.plan.ref.key, asyncio.run(_unit(item, options, execute=True))
+        return _each(work, options, execute=True)
+
+
+def _each(
+    work: Sequence[DeviceWork], options: CollectOptions, *, execute: bool
+) -> Iterator[tuple[str, Outcomes]]:
+    """Units worked on at once (up to --parallel), each reported as it finishes."""
+    for item, outcomes in stream(
+        work, lambda i: _unit(i, options, execute=execute), parallel=options.parallel
+    ):
+        yield item.plan.ref.key, outcomes
 
 
 async def _unit(item: DeviceWork, options: CollectOptions, *, execute: bool) -> Outcomes:
