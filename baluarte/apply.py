@@ -110,14 +110,7 @@ class ApplyOutcome:
 
 def _deploys(platform: str) -> Any | None:
     name = DEPLOYS.get(platform)
-    if name is None:
-        return None
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return None  # no remedies for this platform yet: every failing control is manual
+    return importlib.import_module(name) if name else None
 
 
 def _only(plans: list[DevicePlan], controls: Sequence[str] | None) -> list[DevicePlan]:

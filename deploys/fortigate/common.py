@@ -7,7 +7,7 @@ from typing import Any
 
 from baluarte.remediation import Manual, Remedy, RemedyContext, RestWrite
 from checks.fortigate.snapshot import FortiSnapshot
-from deploys.linux.common import needed
+from deploys.common import needed
 
 __all__ = ["lines", "needed", "obj", "remedy", "rows", "snapshot", "unit", "write"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from baluarte.remediation import Manual, Refused, Remedy, RemedyContext
 from checks.facts.access import AccessFacts
 from checks.policy.access import InsecureProtocols
-from deploys.linux.common import needed
+from deploys.common import needed
 from deploys.windows.fixes import fix_script
 
 __all__ = ["insecure_admin_protocols"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from baluarte.remediation import Manual, Refused, Remedy, RemedyContext
 from checks.facts.endpoint import EndpointFacts, ProductStatus
 from checks.policy.endpoint import ProductRequired, SignatureAge
-from deploys.linux.common import needed
+from deploys.common import needed
 from deploys.windows.fixes import fix_script
 
 __all__ = ["realtime_protection", "signatures_current"]

@@ -17,7 +17,7 @@ import socket
 from baluarte.remediation import Manual, Refused, Remedy, RemedyContext
 from checks.facts.firewall import FirewallFacts, OpenRule
 from checks.policy.base import Required
-from deploys.linux.common import needed, state_diff
+from deploys.common import needed, state_diff
 from deploys.windows.fixes import fix_script
 
 __all__ = ["Address", "baluarte_address", "default_inbound_deny", "enabled", "winrm_guard"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from baluarte.remediation import Manual, Refused, Remedy, RemedyContext
 from checks.facts.patching import PatchFacts, PendingUpdate
 from checks.policy.patching import MaxCount, SecurityUpdates
-from deploys.linux.common import needed, state_diff
+from deploys.common import needed, state_diff
 from deploys.windows.fixes import fix_script
 
 __all__ = ["TIMEOUT_SECONDS", "security_updates_pending", "updates_pending"]
