@@ -92,19 +92,21 @@ def client_runs(
     end: date | datetime | None = None,
     control: str | None = None,
     device: str | None = None,
+    newest: int | None = None,
 ) -> list[RunRecord]:
     """A client's COMPLETE runs (incomplete ones are left out), oldest first.
 
     ``client`` None: every run, every client. ``start``/``end`` bound when a run started, both
     inclusive (a date means that whole day, UTC). Each run holds only the findings and
-    remediation records for ``client``, ``control`` and ``device`` (when given).
+    remediation records for ``client``, ``control`` and ``device`` (when given). ``newest``:
+    only the last N (read from the store, not loaded and dropped).
     """
     before = None
     if isinstance(end, datetime):
         before = end + timedelta(microseconds=1)
     elif end is not None:
         before = datetime.combine(end + timedelta(days=1), time(), UTC)
-    infos = store.complete_runs(client=client, start=_moment(start), before=before)
+    infos = store.complete_runs(client=client, start=_moment(start), before=before, newest=newest)
 
     def wanted(item: Finding | RemediationRecord) -> bool:
         return (
@@ -130,13 +132,16 @@ def client_runs(
 def earlier_runs(store: Store, run: RunRecord, limit: int = REPORT_HISTORY) -> list[RunRecord]:
     """The complete runs of ``run``'s client scope started before it (at most ``limit``, the
     newest), oldest first: what a report's drift and trend are drawn from."""
+    if limit <= 0:
+        return []
     client = run.info.scope.get("client")
+    # one more than needed: ``run`` itself may be among them (same start time)
     earlier = [
         r
-        for r in client_runs(store, client, end=run.info.started_at)
+        for r in client_runs(store, client, end=run.info.started_at, newest=limit + 1)
         if r.info.id != run.info.id and r.info.started_at <= run.info.started_at
     ]
-    return earlier[-limit:] if limit > 0 else []
+    return earlier[-limit:]
 
 
 def drift(earlier: Sequence[RunRecord], current: RunRecord) -> Drift:

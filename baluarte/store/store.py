@@ -236,16 +236,20 @@ class Store:
         client: str | None = None,
         start: datetime | None = None,
         before: datetime | None = None,
+        newest: int | None = None,
     ) -> list[RunInfo]:
         """COMPLETE runs that started in ``[start, before)``, oldest first.
 
         ``client``: as in ``list_runs`` (scoped to it, or holding a finding for it).
+        ``newest``: only the last N of them (a report's history, not the whole store).
         """
         query = (
             sa.select(runs)
             .where(runs.c.state == RunState.COMPLETE.value)
-            .order_by(runs.c.started_at, runs.c.id)
+            .order_by(runs.c.started_at.desc(), runs.c.id.desc())
         )
+        if newest is not None:
+            query = query.limit(max(0, newest))
         if start is not None:
             query = query.where(runs.c.started_at >= _aware(start, "start"))
         if before is not None:
@@ -254,7 +258,7 @@ class Store:
             covers = sa.exists().where(findings.c.client == client, findings.c.run_id == runs.c.id)
             query = query.where(sa.or_(runs.c.client == client, covers))
         with self._read("cannot list runs") as conn:
-            rows = conn.execute(query).mappings().all()
+            rows = list(reversed(conn.execute(query).mappings().all()))
             files = self._files(conn, [r["id"] for r in rows])
         return [_rows.run_info(r, files.get(r["id"], [])) for r in rows]
 

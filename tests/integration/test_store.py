@@ -503,3 +503,13 @@ def test_remediation_records_take_their_verification_from_the_runs_recheck(store
     store.finish_run(run_id)
     record = store.get_run(run_id).remediations[0]
     assert record.verification is Status.PASS and record.after == "PermitRootLogin no"
+
+
+def test_complete_runs_newest_reads_only_the_last_ones_oldest_first(store: Store) -> None:
+    ids = []
+    for _ in range(4):
+        run_id = start(store)
+        store.finish_run(run_id)
+        ids.append(run_id)
+    assert [r.id for r in store.complete_runs(client="acme", newest=2)] == ids[-2:]
+    assert [r.id for r in store.complete_runs(client="acme")] == ids
