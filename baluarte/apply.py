@@ -102,6 +102,8 @@ class ApplyOutcome:
     changes: list[PlannedChange]  # the plan, in device then control order
     unreachable: dict[str, str] = field(default_factory=dict)  # device key -> why not checked
     run: RunRecord | None = None  # the stored apply run (with yes)
+    # each device's findings when the plan was made: the state of devices apply leaves alone
+    findings: dict[str, list[Finding]] = field(default_factory=dict)
 
     @property
     def pending(self) -> list[PlannedChange]:
@@ -247,6 +249,7 @@ def apply(
     work: dict[str, list[DeviceWork]] = {}
     for device_plan, result, findings in _checked(plans, inputs, collect_options):
         ref = device_plan.ref
+        outcome.findings[ref.key] = findings
         if result is None:  # nothing its collector can answer: nothing to remedy either
             continue
         if not isinstance(result, Collected):
@@ -331,6 +334,7 @@ def _execute(
             if c.kind is not ChangeKind.CHANGE
         ],
     )  # fmt: skip
+    touched: set[str] = set()  # devices some approved remedy was sent to
     for platform, items in work.items():
         # Only the remedies the plan lists as changes run: what the technician approved.
         approved = [
@@ -347,6 +351,7 @@ def _execute(
         approved = [w for w in approved if w.remedies]
         executor: Executor = _deploys(platform).EXECUTOR  # type: ignore[union-attr]
         by_key = {w.plan.ref.key: w for w in approved}
+        touched.update(by_key)
         for key, ran in executor.execute(approved, collect_options):
             done: list[RemediationRecord] = []
             for i, (cid, _remedy) in enumerate(by_key[key].remedies):
@@ -372,9 +377,13 @@ def _execute(
                     failed = f"{result.detail}\n{detail}".strip()
                     done.append(record(change, RemediationResult.FAILED, failed))
             store.add_remediations(run_id, done)
-    # Re-verify every device in scope with a fresh collection: the run's findings are the
-    # state after apply.
-    for _plan, _result, findings in _checked(plans, inputs, collect_options):
+    # The run's findings are the state after apply: devices something ran on are collected
+    # again; the others have not changed since the plan was made seconds ago.
+    for key, findings in outcome.findings.items():
+        if key not in touched:
+            store.add_findings(run_id, findings)
+    rechecked = [p for p in plans if p.ref.key in touched]
+    for _plan, _result, findings in _checked(rechecked, inputs, collect_options):
         store.add_findings(run_id, findings)
     store.finish_run(run_id)
     return store.get_run(run_id)

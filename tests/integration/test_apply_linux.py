@@ -128,6 +128,10 @@ def test_plan_changes_nothing_then_apply_makes_the_host_compliant_and_records_it
     again = apply(tmp_path)
     assert again.returncode == 0, again.stdout[-2000:]
     assert changes(doc(again), "change") == {}
+    # Applied again: nothing to do, nothing sent, and the run still records the device's state.
+    calm = doc(apply(tmp_path, "--yes"))["run"]
+    assert calm["remediations"] == []
+    assert {f["control"]: f["status"] for f in calm["findings"]} == dict.fromkeys(CONTROLS, "pass")
 
 
 def test_a_step_failing_mid_apply_is_recorded_rolled_back_and_the_host_stays_reachable(
