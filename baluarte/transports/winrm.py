@@ -4,7 +4,8 @@
                          user=r"ACME\\baluarte", password=SecretStr(pw), ca_bundle=Path("ca.pem"))
     answer = WinrmClient(target).run_script(script)   # ScriptAnswer, or raises a DeviceError
 
-Per call: one ``WSMan``, one ``RunspacePool`` and ONE pipeline (``add_script``), run with
+Per call: one ``WSMan``, one ``RunspacePool`` and ONE pipeline (``add_script``; ``run_scripts``:
+one pipeline per script in the same pool), run with
 ``begin_invoke``/``poll_invoke`` under ``target.deadline`` and stopped when it passes — pypsrp
 on its own retries the OperationTimeout fault of a long Receive forever. Every HTTP request on
 the wire (authentication legs included) is counted and refused once the deadline and a short
@@ -25,9 +26,9 @@ from __future__ import annotations
 import logging
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -129,27 +130,55 @@ class WinrmClient:
 
     def run_script(self, script: str) -> ScriptAnswer:
         """Run ``script`` as one pipeline. Raises Unreachable, AuthFailed, TimedOut, DeviceError."""
+        started, before = time.monotonic(), self.request_count
+        answers = self.run_scripts([script])
+        try:
+            answer = next(answers)
+        finally:
+            answers.close()  # deletes the shell
+        # the whole call: connection, authentication, shell and pipeline
+        return replace(
+            answer, requests=self.request_count - before, seconds=time.monotonic() - started
+        )
+
+    def run_scripts(self, scripts: Iterable[str]) -> Generator[ScriptAnswer, None, None]:
+        """Run each script as its own pipeline in ONE shell (one connection, one authentication,
+        one ``target.deadline`` for all), yielding each answer as it is done. A script runs only
+        when the next answer is asked for: stop iterating (or ``close()``) and the rest never
+        run; the shell is deleted either way. Raises like ``run_script``."""
         t = self.target
-        started = time.monotonic()
-        deadline = started + t.deadline
+        deadline = time.monotonic() + t.deadline
         wire = _Wire(deadline, cleanup_until=deadline + _GRACE)
         if t.tls == "unverified":
             log.warning("%s: TLS certificate NOT verified (winrm.verify: false)", t.url)
         try:
             with _mapped(t, wire, deadline), _wsman(t, wire) as wsman:
-                answer = _run(wsman, wire, script, deadline, t)
+                pool = RunspacePool(wsman, no_profile=True)
+                try:
+                    started, before = time.monotonic(), 0
+                    pool.open()  # Create (+ Receive until Opened)
+                    for script in scripts:
+                        result = _pipeline(pool, wire, script, deadline, t)
+                        yield ScriptAnswer(
+                            output=result.output,
+                            errors=result.errors,
+                            had_errors=result.had_errors,
+                            terminating=result.terminating,
+                            requests=wire.count - before,
+                            seconds=time.monotonic() - started,
+                            tls=t.tls,
+                            warnings=result.warnings,
+                        )
+                        started, before = time.monotonic(), wire.count
+                except BaseException:
+                    # Failing (often past the deadline), or the caller stopped: delete the
+                    # shell anyway; an error here must not hide the first one.
+                    _cleaning_up(wire, wsman)
+                    _quietly(pool.close)
+                    raise
+                _quietly(pool.close)  # Delete the shell
         finally:
             self.request_count += wire.count
-        return ScriptAnswer(
-            output=answer.output,
-            errors=answer.errors,
-            had_errors=answer.had_errors,
-            terminating=answer.terminating,
-            requests=wire.count,
-            seconds=time.monotonic() - started,
-            tls=t.tls,
-            warnings=answer.warnings,
-        )
 
 
 @dataclass
@@ -161,11 +190,12 @@ class _Result:
     warnings: list[str]
 
 
-def _run(wsman: WSMan, wire: _Wire, script: str, deadline: float, t: WinrmTarget) -> _Result:
-    pool = RunspacePool(wsman, no_profile=True)
+def _pipeline(
+    pool: RunspacePool, wire: _Wire, script: str, deadline: float, t: WinrmTarget
+) -> _Result:
+    """One script as one pipeline of an open shell; stopped on the host if it fails."""
     ps = PowerShell(pool)
     try:
-        pool.open()  # Create (+ Receive until Opened); a shell never created is not deleted
         ps.add_script(script)
         ps.begin_invoke()
         while ps.state == PSInvocationState.RUNNING:
@@ -185,21 +215,22 @@ def _run(wsman: WSMan, wire: _Wire, script: str, deadline: float, t: WinrmTarget
             warnings=[_text(w) for w in ps.streams.warning],
         )
         _quietly(ps.close)  # Signal Terminate: frees the pipeline on the host
-        _quietly(pool.close)  # Delete the shell
         return result
     except BaseException:
-        # Failing (often past the deadline): stop the pipeline and delete the shell anyway, so
-        # nothing keeps running on the host; an error here must not hide the first one.
-        wire.allow_cleanup()
-        if wire.dropped:
-            # The cut request took its connection, and NTLM/Negotiate authenticate connections:
-            # make pypsrp set up authentication and message encryption again (as it does after
-            # its own read timeouts).
-            wsman.transport.encryption = None
+        _cleaning_up(wire, pool.connection)
         if ps.state == PSInvocationState.RUNNING:
-            _quietly(ps.stop)  # Signal ctrl_c
-        _quietly(pool.close)
+            _quietly(ps.stop)  # Signal ctrl_c: nothing keeps running on the host
         raise
+
+
+def _cleaning_up(wire: _Wire, wsman: WSMan) -> None:
+    """Let clean-up requests past the deadline, on a connection that can still talk."""
+    wire.allow_cleanup()
+    if wire.dropped:
+        # The cut request took its connection, and NTLM/Negotiate authenticate connections:
+        # make pypsrp set up authentication and message encryption again (as it does after its
+        # own read timeouts).
+        wsman.transport.encryption = None
 
 
 def _quietly(step: Callable[[], object]) -> None:

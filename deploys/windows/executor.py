@@ -1,8 +1,8 @@
 """Windows remedies over WinRM: the plan shows each fix script's text, apply runs that text.
 
 Preview needs no round trip: a fix script checks and changes in one go, so the plan lists the
-exact text apply will run (``fixes.invocation``). Execute opens one ``WinrmClient`` per device
-and runs one pipeline per remedy, in order; a remedy's one JSON answer decides success, and a
+exact text apply will run (``fixes.invocation``). Execute opens one shell per device and runs
+one pipeline per remedy in it, in order; a remedy's one JSON answer decides success, and a
 failure stops the device's later remedies (``success=None``). Devices run side by side.
 """
 
@@ -60,9 +60,10 @@ def judge(answer: ScriptAnswer) -> tuple[bool, str]:
 
 
 def _deadline(work: DeviceWork, options: CollectOptions) -> float:
-    """The WinRM deadline: the collection's, or longer for a fix that waits (Windows Update)."""
+    """The WinRM deadline for all of a device's fixes (they share one shell): the collection's,
+    plus the time a fix that waits (Windows Update) may take."""
     waits = [float(r.parameters.get("TimeoutSeconds", 0)) for _cid, r in work.remedies]
-    return max([options.command_timeout, *(w + 120 for w in waits if w)])
+    return options.command_timeout + sum(w + 120 for w in waits if w)
 
 
 class WindowsExecutor:
@@ -95,24 +96,30 @@ def _device(item: DeviceWork, options: CollectOptions) -> list[RemedyOutcome] | 
         client = WinrmClient(target_for(item.plan.ref.device, timeout=_deadline(item, options)))
     except InputError as exc:  # a secret that cannot be read, clear text refused
         return settings_error(exc)
+    steps = [_step(remedy) for _cid, remedy in item.remedies]
+    # One shell for all of the device's fixes; a fix's script runs only when its answer is
+    # asked for, so after a failure the rest never run.
+    answers = client.run_scripts(step.commands[0] for step in steps)
     out: list[RemedyOutcome] = []
     failed = False
-    for cid, remedy in item.remedies:
-        step = _step(remedy)
-        if failed:
-            out.append(RemedyOutcome(cid, True, (step,), success=None, detail=_NOT_RUN))
-            continue
-        try:
-            ok, detail = judge(client.run_script(step.commands[0]))
-        except DeviceError as exc:
-            ok, detail = False, describe_device_error(plain_device_error(exc))
-        except InputError as exc:  # e.g. a CA bundle that cannot be read
-            ok, detail = False, exc.message
-        except Exception as exc:  # a bug of ours must not cost the other devices their run
-            log.exception("fix %s on %s failed", cid, item.plan.ref.key)
-            ok, detail = False, f"internal error: {type(exc).__name__}: {exc}"
-        out.append(RemedyOutcome(cid, True, (step,), success=ok, detail=detail))
-        failed = not ok
+    try:
+        for (cid, _remedy), step in zip(item.remedies, steps, strict=True):
+            if failed:
+                out.append(RemedyOutcome(cid, True, (step,), success=None, detail=_NOT_RUN))
+                continue
+            try:
+                ok, detail = judge(next(answers))
+            except DeviceError as exc:
+                ok, detail = False, describe_device_error(plain_device_error(exc))
+            except InputError as exc:  # e.g. a CA bundle that cannot be read
+                ok, detail = False, exc.message
+            except Exception as exc:  # a bug of ours must not cost the other devices their run
+                log.exception("fix %s on %s failed", cid, item.plan.ref.key)
+                ok, detail = False, f"internal error: {type(exc).__name__}: {exc}"
+            out.append(RemedyOutcome(cid, True, (step,), success=ok, detail=detail))
+            failed = not ok
+    finally:
+        answers.close()  # deletes the shell
     return out
 
 

@@ -115,6 +115,8 @@ def test_plan_changes_nothing_then_apply_fixes_verifies_and_records(
         listed += commands
     assert sorted(fixes(win)) == sorted(listed)
     assert [s.splitlines()[0] for s in win.scripts].count(MARKER) == 3  # plan, apply, verify
+    # One shell per check, and ONE for all the fixes (one connection, one authentication).
+    assert [r.action for r in win.requests].count("Create") == 3 + 1
     # The lab host changed as the fixes say.
     assert check_data(win, "defender.status")["RealTimeProtectionEnabled"] is True
     profiles = {p["Name"]: p for p in check_data(win, "firewall.profiles")}
