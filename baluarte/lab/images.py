@@ -55,6 +55,8 @@ IMAGE_PACKAGES: tuple[str, ...] = (
     "libpam-pwquality",
     "netcat-openbsd",
     "dmsetup",
+    # lockout verdicts are proven by driving PAM with wrong passwords (issue: false passes)
+    "pamtester",
 )
 # Bump when the customisation below changes, so old caches are not reused.
 SCRIPT_VERSION = "1"

@@ -151,10 +151,12 @@ class SystemdHost(LinuxHost):
         netns: str,
         hostdir: Path,
         before_boot: BeforeBoot | None,
+        capabilities: tuple[str, ...] = (),
     ) -> None:
         super().__init__(lab, name, netns, hostdir)
         self.machine = netns  # carries the lab prefix: nspawn state and cgroups are findable
         self._before_boot = before_boot
+        self._capabilities = capabilities
         self._slot: int | None = None
         self._cgroups: list[Path] = []
         self._leader = 0
@@ -248,6 +250,7 @@ class SystemdHost(LinuxHost):
             "--link-journal=no",  # nothing of the container is written on the machine
             "--resolv-conf=off",
             "--timezone=off",
+            *(f"--capability={c}" for c in self._capabilities),
             "--boot",
         ]
         env = {**_ENV, "BL_CGROUPS": " ".join(str(c) for c in self._cgroups)}
@@ -411,21 +414,36 @@ class SystemdHostLab(LinuxHostLab):
             image = ensure_systemd_image()
         super().__init__(workdir, image)
         self._pending_before_boot: BeforeBoot | None = None
+        self._pending_capabilities: tuple[str, ...] = ()
 
     def __enter__(self) -> SystemdHostLab:
         return self
 
-    def up(self, name: str, *, before_boot: BeforeBoot | None = None) -> SystemdHost:
+    def up(
+        self,
+        name: str,
+        *,
+        before_boot: BeforeBoot | None = None,
+        capabilities: tuple[str, ...] = (),
+    ) -> SystemdHost:
         """Boot a host named ``name``; returns once systemd has booted and sshd accepts TCP.
 
         ``before_boot(host)`` may write files under ``host.root`` before systemd starts.
+        ``capabilities`` are given to the container beyond nspawn's default set: with
+        ``CAP_NET_ADMIN`` its root (and so a check over SSH) can read and change the firewall
+        of the host's own network namespace, as on a real server; nspawn withholds it from a
+        container that joins an existing namespace.
         Raises LabError with the console's last lines when the boot fails.
         """
         self._pending_before_boot = before_boot
+        self._pending_capabilities = capabilities
         try:
             return cast(SystemdHost, super().up(name))
         finally:
             self._pending_before_boot = None
+            self._pending_capabilities = ()
 
     def _new_host(self, name: str, netns: str, hostdir: Path) -> LinuxHost:
-        return SystemdHost(self, name, netns, hostdir, self._pending_before_boot)
+        return SystemdHost(
+            self, name, netns, hostdir, self._pending_before_boot, self._pending_capabilities
+        )
