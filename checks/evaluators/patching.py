@@ -10,6 +10,8 @@ import re
 
 from baluarte.controls import Domain, EvalContext
 from baluarte.findings import Outcome, Severity
+from checks.evaluators.common import ahead_of_run, not_required
+from checks.evaluators.patching_sources import judge_sources, lists_problem
 from checks.facts.patching import Firmware, PatchFacts, PendingUpdate
 from checks.policy.base import Required
 from checks.policy.patching import (
@@ -17,6 +19,7 @@ from checks.policy.patching import (
     MaxCount,
     MaxDays,
     MinimumVersions,
+    PackageSources,
     SecurityUpdates,
     firmware_parts,
 )
@@ -42,7 +45,8 @@ def _unreadable(facts: PatchFacts, what: str) -> Outcome:
 def _shown(u: PendingUpdate) -> str:
     if u.kb:  # a Windows update: its title names it (and usually its KB)
         return f"{u.name} [{u.severity}]" if u.severity else u.name
-    return f"{u.name} ({u.installed or 'new'} → {u.candidate})"
+    kept = f", {u.kept}" if u.kept else ""
+    return f"{u.name} ({u.installed or 'new'} → {u.candidate}{kept})"
 
 
 def _listing(updates: tuple[PendingUpdate, ...]) -> str:
@@ -56,6 +60,7 @@ def _evidence(updates: tuple[PendingUpdate, ...]) -> str:
         f"{u.name} [{', '.join(u.origins)}; MSRC {u.severity or '-'}]"
         if u.kb
         else f"{u.name} {u.installed or '-'} -> {u.candidate} [{', '.join(u.origins)}]"
+        + (f" {u.kept}" if u.kept else "")
         for u in updates
     )
 
@@ -73,6 +78,15 @@ def security_updates_pending(
 ) -> Outcome:
     if facts.pending is None:
         return _unreadable(facts, "pending updates")
+    # with the policy's own security origins, every source may carry them
+    stale = lists_problem(
+        facts.package_sources, ctx.now, params.max_lists_age_days, security_only=not params.origins
+    )
+    if stale:
+        return Outcome.error(stale)
+    if facts.unclassified:
+        # a held or deferred upgrade of unknown origin may be a security one: 0 proves nothing
+        return _unreadable(facts, "the origin of the upgrades left out")
     if params.origins:
         wanted = tuple(params.origins)
         pending = tuple(u for u in facts.pending if any(o in wanted for o in u.origins))
@@ -98,11 +112,18 @@ def security_updates_pending(
 def updates_pending(facts: PatchFacts, params: MaxCount, ctx: EvalContext) -> Outcome:
     if facts.pending is None:
         return _unreadable(facts, "pending updates")
+    stale = lists_problem(facts.package_sources, ctx.now, params.max_lists_age_days, False)
+    if stale:
+        return Outcome.error(stale)
     expected = f"at most {params.max} pending updates"
-    observed = f"{len(facts.pending)} pending updates"
+    count = len(facts.pending) + len(facts.unclassified)
+    observed = f"{count} pending updates"
     if facts.pending:
         observed += ": " + _listing(facts.pending)
-    if len(facts.pending) <= params.max:
+    if facts.unclassified:
+        # pending, so counted, though what they would install could not be told
+        observed += f"{', ' if facts.pending else ': '}" + ", ".join(facts.unclassified)
+    if count <= params.max:
         return Outcome.passed(expected, observed, _evidence(facts.pending) or None)
     return Outcome.failed(expected, observed, evidence=_evidence(facts.pending))
 
@@ -116,17 +137,25 @@ def updates_pending(facts: PatchFacts, params: MaxCount, ctx: EvalContext) -> Ou
 )
 def days_since_last_update(facts: PatchFacts, params: MaxDays, ctx: EvalContext) -> Outcome:
     expected = f"updates installed within the last {params.max} days"
-    if not facts.history_read:
-        return _unreadable(facts, "the update history")
-    if facts.last_update is None:
+    last = facts.last_update
+    if last is None:
+        if not facts.history_read:
+            return _unreadable(facts, "the update history")
         return Outcome.failed(expected, "no successful update installation on record")
-    days = (ctx.now - facts.last_update).total_seconds() / 86400
+    if why := ahead_of_run(f"the last update ({facts.last_update_source})", last, ctx.now):
+        return Outcome.error(why, expected)
+    days = (ctx.now - last).total_seconds() / 86400
     observed = (
-        f"last update installed {facts.last_update:%Y-%m-%d %H:%M %Z} "
+        f"last update installed {last:%Y-%m-%d %H:%M %Z} "
         f"({days:.1f} days ago, from the {facts.last_update_source})"
     )
     if days <= params.max:
+        # records that could not be read could only hold a newer update: this one suffices
+        if not facts.history_read:
+            observed += "; the update history could not be read (not needed for this verdict)"
         return Outcome.passed(expected, observed)
+    if not facts.history_read:
+        return _unreadable(facts, "the update history")
     return Outcome.failed(expected, observed)
 
 
@@ -141,17 +170,35 @@ def days_since_last_update(facts: PatchFacts, params: MaxDays, ctx: EvalContext)
 )
 def automatic_updates(facts: PatchFacts, params: Required, ctx: EvalContext) -> Outcome:
     """On a FortiGate: FortiGuard's scheduled updates of its antivirus and IPS definitions."""
+    if not params.required:
+        return not_required("automatic security updates", ctx)
     auto = facts.automatic_updates
     if auto is None:
         return _unreadable(facts, "the automatic update configuration")
-    if not params.required:
-        return Outcome.passed("automatic updates not required", auto.detail)
     expected = "automatic installation of security updates enabled"
     if auto.tool == "fortiguard":
         expected = "FortiGuard automatic updates (antivirus and IPS definitions) enabled"
-    if auto.installed and auto.enabled and auto.security_origin:
-        return Outcome.passed(expected, auto.detail)
-    return Outcome.failed(expected, auto.detail)
+    if not (auto.installed and auto.enabled and auto.security_origin):
+        return Outcome.failed(expected, auto.detail)
+    lists = facts.package_sources
+    if lists is not None:
+        # The automatic run installs from the configured sources only: aimed at the security
+        # origin with no security source configured, it never installs a security fix.
+        if lists.problem:
+            return Outcome.error(
+                f"{auto.detail}; but the package sources could not be read ({lists.problem}): "
+                "whether the automatic run has a security source to install from is unknown",
+                expected,
+            )
+        secure = [src.name for src in lists.sources if src.security]
+        if not secure:
+            return Outcome.failed(
+                expected,
+                f"{auto.detail}; but no security source is configured, so the automatic run "
+                "never installs a security fix",
+            )
+        return Outcome.passed(expected, f"{auto.detail}; security source {', '.join(secure)}")
+    return Outcome.passed(expected, auto.detail)
 
 
 @DOMAIN.control(
@@ -165,12 +212,23 @@ def reboot_required(facts: PatchFacts, params: GraceDays, ctx: EvalContext) -> O
     if reboot is None:
         return _unreadable(facts, "the pending reboot state")
     expected = f"no reboot pending for more than {params.grace_days} days"
+    if not reboot.required and not reboot.source:
+        # nothing could tell: "no reboot known" is not "no reboot pending"
+        if facts.container:
+            return Outcome.not_applicable(
+                f"a container ({facts.container}): its kernel is the host's, and nothing "
+                f"signals a restart ({reboot.unknown or 'no reboot signal'})"
+            )
+        return Outcome.error(
+            f"no reboot signal: {reboot.unknown or 'nothing could tell'}", expected
+        )
     if not reboot.required:
-        how = f" (checked: {reboot.source})" if reboot.source else ""
-        return Outcome.passed(expected, f"no reboot pending{how}")
+        return Outcome.passed(expected, f"no reboot pending (checked: {reboot.source})")
     reasons = "; ".join(reboot.reasons)
     if reboot.since is None:
         return Outcome.failed(expected, f"reboot pending since an unknown date: {reasons}")
+    if why := ahead_of_run("the pending reboot", reboot.since, ctx.now):
+        return Outcome.error(why, expected)
     days = (ctx.now - reboot.since).total_seconds() / 86400
     observed = f"reboot pending since {reboot.since:%Y-%m-%d} ({days:.1f} days): {reasons}"
     if days <= params.grace_days:
@@ -186,23 +244,53 @@ def reboot_required(facts: PatchFacts, params: GraceDays, ctx: EvalContext) -> O
     platforms=("linux",),
 )
 def kernel_current(facts: PatchFacts, params: Required, ctx: EvalContext) -> Outcome:
-    if facts.kernel_running is None:
+    """The running kernel's version against the newest installed kernel package of its family.
+
+    Versions, not names: Debian upgrades a kernel package in place under the same ABI name.
+    """
+    if not params.required:
+        return not_required("running the newest installed kernel", ctx)
+    running = facts.kernel_running
+    if running is None:
         return _unreadable(facts, "the running kernel")
-    if facts.packages is not None and facts.kernel_newest is None:
-        return Outcome.not_applicable(
-            f"no kernel package is installed (running {facts.kernel_running}): a container or "
-            "a kernel not managed by the package manager"
-        )
-    if facts.kernel_newest is None:
+    if facts.container:
+        return Outcome.not_applicable(f"a container ({facts.container}): its kernel is the host's")
+    if facts.kernels is None:
         return _unreadable(facts, "the installed kernels")
-    expected = f"running kernel is the newest installed ({facts.kernel_newest})"
-    observed = f"running {facts.kernel_running}"
-    if facts.kernel_running == facts.kernel_newest:
-        running_v, newest_v = facts.kernel_running_version, facts.kernel_newest_version
-        if running_v and newest_v and running_v != newest_v:
-            return Outcome.failed(expected, f"{observed} at {running_v}, {newest_v} installed")
-        return Outcome.passed(expected, observed)
-    return Outcome.failed(expected, observed)
+    provider = facts.kernel_provider
+    version, newest = facts.kernel_running_version, facts.kernel_newest
+    newest_v = facts.kernel_newest_version
+    shown = (
+        f"{running} ({version}, from {facts.kernel_running_version_source})" if version else running
+    )
+    if newest is None or newest_v is None:
+        # no kernel of its family installed (a package shipping it would be one)
+        installed = ", ".join(f"{k.package} {k.version}" for k in facts.kernels) or "none"
+        return Outcome.error(
+            f"the running kernel {running} is shipped by no installed package (installed "
+            f"kernels: {installed}): a custom or removed kernel, or a container nothing proves "
+            "(no /run/systemd/container, /.dockerenv, /run/.containerenv or container= in PID "
+            "1's environment)"
+        )
+    expected = f"running kernel is the newest installed of its family ({newest} {newest_v})"
+    if version is None:
+        return Outcome.error(
+            f"the running kernel {running} is shipped by no installed package and does not "
+            f"report its version, so it cannot be compared with {newest} {newest_v}",
+            expected,
+        )
+    order = compare(version, newest_v, facts.version_scheme)
+    gone = "" if provider else ", shipped by no installed package"
+    if order < 0:
+        return Outcome.failed(expected, f"running {shown}{gone}; {newest} {newest_v} is installed")
+    if order > 0:
+        # the package was removed or downgraded since boot: the next boot starts an older kernel
+        return Outcome.failed(
+            expected,
+            f"running {shown}{gone}, newer than any installed kernel of its family: the next "
+            f"boot starts {newest} {newest_v}",
+        )
+    return Outcome.passed(expected, f"running {shown}")
 
 
 @DOMAIN.control(
@@ -286,3 +374,18 @@ def _firmware_minimum(firmware: Firmware, params: MinimumVersions) -> Outcome:
     if have < want:
         return Outcome.failed(expected, f"{observed} is below {params.firmware}")
     return Outcome.passed(expected, observed)
+
+
+@DOMAIN.control(
+    title="Package sources fresh, with security updates, on a supported release",
+    rationale="A pending-update count is only as good as the package lists it is computed "
+    "from: lists not refreshed for weeks, no security source, or a release past its end of "
+    'life all show "nothing pending" while fixes go unseen.',
+    severity=Severity.HIGH,
+    platforms=("linux",),
+    benchmark="CIS Debian Linux 12 Benchmark 1.2.1.2 (ensure package manager repositories "
+    "are configured)",
+)
+def package_sources(facts: PatchFacts, params: PackageSources, ctx: EvalContext) -> Outcome:
+    """Lists refreshed within ``max_age_days``, a security source fetched, a supported release."""
+    return judge_sources(facts.package_sources, facts.os_release, params, ctx.now)

@@ -1,20 +1,50 @@
 """Parse what ``patching.sh`` fetched into PatchFacts (pure).
 
 This module reads the Debian/Ubuntu (apt) half; a dnf or yum host goes to ``patching_dnf``.
+
+Pending updates are the simulation's ``Inst`` lines plus the upgrades it leaves out (held with
+``apt-mark hold``, deferred by phasing, kept back): those are pending too, and their candidate
+and origins come from a second simulation that ignores holds and phasing.
+
+"A successful update installation" (``days_since_last_update``) is an apt run recorded in
+``/var/log/apt/history.log*`` that upgraded packages and recorded no ``Error:`` (dry runs
+skipped), or unattended-upgrades' ``upgrade-stamp``, which apt.systemd.daily touches only
+when unattended-upgrade exits 0. dpkg.log is not read: an ``upgrade`` line there is one
+package unpacked, by a failed apt run as much as by a manual ``dpkg -i``, and every libapt
+front end (apt, aptitude, unattended-upgrades, PackageKit) writes apt's history anyway.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any
 
-from checks.facts.patching import AutoUpdates, PatchFacts, PendingUpdate, RebootState
+from checks.facts.patching import (
+    AutoUpdates,
+    KernelPackage,
+    PackageLists,
+    PatchFacts,
+    PendingUpdate,
+    RebootState,
+)
 from checks.linux import patching_dnf
-from checks.linux.raw import epoch, out, utc_offset
-from checks.versions import newest
+from checks.linux.patching_kernel import (
+    deb_flavour,
+    kernel_fields,
+    kernel_reboot_reason,
+    parse_dpkg_owners,
+)
+from checks.linux.patching_sources import apt_sources, parse_container, parse_os_release
+from checks.linux.raw import epoch, field, host_clock, out
 
-__all__ = ["is_security_origin", "parse", "parse_history", "parse_simulate"]
+__all__ = [
+    "is_security_origin",
+    "parse",
+    "parse_history",
+    "parse_left_out",
+    "parse_simulate",
+]
 
 _INST = re.compile(
     r"^Inst (?P<name>\S+)(?: \[(?P<installed>[^\]]*)\])? "
@@ -47,6 +77,71 @@ def parse_simulate(text: str) -> tuple[PendingUpdate, ...]:
     return tuple(pending)
 
 
+# apt-get's headers over the upgrades a dist-upgrade leaves out (apt 2.6 lists phased ones as
+# kept back; Ubuntu's apt since 2.3 under their own header)
+_LEFT_OUT = {
+    "The following packages have been kept back:": "kept back",
+    "The following upgrades have been deferred due to phasing:": "deferred by phasing",
+}
+_HELD = {"The following held packages will be changed:": "held"}
+_SUMMARY = re.compile(r"^\d+ upgraded, \d+ newly installed, \d+ to remove and (\d+) not upgraded\.")
+
+
+def _listed(text: str, headers: dict[str, str]) -> dict[str, str]:
+    """Package names apt lists under ``headers`` (indented, wrapped) -> the header's word."""
+    found: dict[str, str] = {}
+    word = ""
+    for line in text.splitlines():
+        if line.rstrip() in headers:
+            word = headers[line.rstrip()]
+        elif word and line.startswith("  "):
+            for name in line.split():
+                found.setdefault(name, word)
+        else:
+            word = ""
+    return found
+
+
+def parse_left_out(
+    simulate: str, held: tuple[str, int] | None
+) -> tuple[tuple[PendingUpdate, ...], tuple[str, ...], str]:
+    """The upgrades ``apt-get -s dist-upgrade`` leaves out, from ``pt_held``'s simulation of
+    them with holds and phasing ignored: (those with candidate and origins, those whose could
+    not be established, why not). Checked against the summary's "N not upgraded", so an
+    upgrade left out under a header this parser does not know is never lost."""
+    left_out = _listed(simulate, _LEFT_OUT)
+    summary = next((m for line in simulate.splitlines() if (m := _SUMMARY.match(line))), None)
+    why: list[str] = []
+    unnamed = 0
+    if summary is None:
+        unnamed = 1
+        why.append('apt-get -s dist-upgrade printed no "N not upgraded" summary')
+    elif int(summary[1]) > len(left_out):
+        unnamed = int(summary[1]) - len(left_out)
+        why.append(
+            f"apt-get -s dist-upgrade left {summary[1]} upgrades out but named {len(left_out)}"
+        )
+    if not left_out:
+        return (), ("an upgrade apt did not name",) * unnamed, "; ".join(why)
+    found: dict[str, PendingUpdate] = {}
+    if held is None:
+        why.append("the simulation of the upgrades left out was not run")
+    elif held[1] != 0:
+        tail = " / ".join(held[0].strip().splitlines()[-2:])
+        why.append(f"simulating the upgrades left out failed (exit {held[1]}): {tail}")
+    else:
+        is_held = _listed(held[0], _HELD)
+        for u in parse_simulate(held[0]):
+            if u.name in left_out:
+                kept = "held" if u.name in is_held else left_out[u.name]
+                found[u.name] = u.model_copy(update={"kept": kept})
+    unknown = [f"{name} ({word})" for name, word in left_out.items() if name not in found]
+    if unknown and held is not None and held[1] == 0:
+        why.append(f"apt would not say what it would install for {', '.join(unknown)}")
+    unknown += ["an upgrade apt did not name"] * unnamed
+    return tuple(found.values()), tuple(unknown), "; ".join(why)
+
+
 def parse_history(text: str, tz: timezone) -> datetime | None:
     """The end of the newest apt run that upgraded packages without error (dry runs skipped)."""
     newest_end: datetime | None = None
@@ -70,16 +165,6 @@ def parse_history(text: str, tz: timezone) -> datetime | None:
         if newest_end is None or when > newest_end:
             newest_end = when
     return newest_end
-
-
-def _dpkg_log(text: str, tz: timezone) -> datetime | None:
-    line = text.strip().splitlines()[-1:] if text.strip() else []
-    if not line:
-        return None
-    try:
-        return datetime.strptime(line[0][:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=tz)
-    except ValueError:
-        return None
 
 
 def _auto_updates(config: str, installed: bool) -> AutoUpdates:
@@ -121,12 +206,30 @@ def _packages(text: str) -> dict[str, str]:
     return out
 
 
-def _reboot(
-    reboot_file: str, needrestart: str, needrestart_rc: int, kernels_newer: bool | None
-) -> RebootState:
+def _needrestart_kernel(text: str, rc: int) -> tuple[bool, str | None, str]:
+    """(whether needrestart knew the kernel state, the reason a reboot is needed, why not known)."""
+    if rc != 0:
+        return (
+            False,
+            None,
+            "needrestart not installed" if rc == 127 else f"needrestart failed (exit {rc})",
+        )
+    status = dict(line.split(": ", 1) for line in text.splitlines() if ": " in line)
+    ksta = status.get("NEEDRESTART-KSTA", "0")
+    # KSTA 0 means needrestart could not tell (containers, no readable /boot): not "no reboot"
+    if ksta not in ("1", "2", "3"):
+        return False, None, f"needrestart could not tell the kernel state (NEEDRESTART-KSTA {ksta})"
+    if ksta == "1":
+        return True, None, ""
+    expected = status.get("NEEDRESTART-KEXP", "a newer kernel")
+    return True, f"kernel {status.get('NEEDRESTART-KCUR', '?')} running, {expected} installed", ""
+
+
+def _reboot(reboot_file: str, needrestart: tuple[str, int], kernel: dict[str, Any]) -> RebootState:
     reasons: list[str] = []
     since: datetime | None = None
     sources: list[str] = []
+    unknown: list[str] = []
     lines = reboot_file.strip().splitlines()
     if lines and lines[0] != "absent":
         since = epoch(lines[0])
@@ -134,23 +237,25 @@ def _reboot(
         if not lines[1:]:
             reasons.append("/var/run/reboot-required present")
         sources.append("reboot-required file")
-    kernel_known = False
-    if needrestart_rc == 0:
-        sources.append("needrestart")
-        status = dict(line.split(": ", 1) for line in needrestart.splitlines() if ": " in line)
-        # KSTA 0 means needrestart could not tell (containers, no /boot): not "no reboot"
-        kernel_known = status.get("NEEDRESTART-KSTA", "0") != "0"
-        if status.get("NEEDRESTART-KSTA") in ("2", "3"):
-            expected = status.get("NEEDRESTART-KEXP", "a newer kernel")
-            reasons.append(
-                f"kernel {status.get('NEEDRESTART-KCUR', '?')} running, {expected} installed"
-            )
-    if not kernel_known and kernels_newer is not None:
-        sources.append("kernel comparison")
-        if kernels_newer:
-            reasons.append("a newer kernel is installed than the one running")
+    else:
+        # Debian writes it only from unattended-upgrades' kernel hook: absence proves nothing
+        unknown.append("/var/run/reboot-required absent (no evidence either way)")
+    for name, (known, reason, why) in (
+        ("needrestart", _needrestart_kernel(*needrestart)),
+        ("kernel comparison", kernel_reboot_reason(kernel, "deb")),
+    ):
+        if known:
+            sources.append(name)
+            if reason:
+                reasons.append(reason)
+        else:
+            unknown.append(why)
     return RebootState(
-        required=bool(reasons), since=since, reasons=tuple(reasons), source=", ".join(sources)
+        required=bool(reasons),
+        since=since,
+        reasons=tuple(reasons),
+        source=", ".join(sources),
+        unknown="" if sources else "; ".join(unknown),
     )
 
 
@@ -159,6 +264,8 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> PatchFacts:
     manager = out(raw, "manager")[0].strip()
     if manager in ("dnf", "yum"):
         return patching_dnf.parse(raw, host)
+    os_release = parse_os_release(out(host, "os_release")[0])
+    container = parse_container(out(raw, "container")[0])
     if manager != "apt":
         problem = (
             "no supported package manager found (neither apt-get with dpkg-query, nor dnf or yum)"
@@ -174,16 +281,21 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> PatchFacts:
             packages=None,
             problems=(problem,),
             history_read=False,
+            package_sources=PackageLists(problem=problem),
+            os_release=os_release,
+            container=container,
         )
     problems: list[str] = []
-    clock, _ = out(host, "clock")
-    clock_lines = clock.split()
-    tz = utc_offset(clock_lines[1]) if len(clock_lines) > 1 else UTC
+    tz, _ = host_clock(host)
 
     text, rc = out(raw, "simulate")
     pending: tuple[PendingUpdate, ...] | None = None
+    unclassified: tuple[str, ...] = ()
     if rc == 0:
-        pending = parse_simulate(text)
+        kept, unclassified, why = parse_left_out(text, field(raw, "held"))
+        pending = parse_simulate(text) + kept
+        if unclassified:
+            problems.append(f"pending upgrades of unknown origin: {why}")
     else:
         tail = " / ".join(text.strip().splitlines()[-2:])
         problems.append(f"apt-get -s dist-upgrade failed (exit {rc}): {tail}")
@@ -191,10 +303,14 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> PatchFacts:
     history, history_rc = out(raw, "history")
     last = parse_history(history, tz)
     source = "apt history" if last else ""
-    dpkg_text, _ = out(raw, "dpkg_log")
-    from_dpkg = _dpkg_log(dpkg_text, tz)
-    if from_dpkg and (last is None or from_dpkg > last):
-        last, source = from_dpkg, "dpkg log"
+    unreadable = [line[len("@@unreadable ") :] for line in history.splitlines()
+                  if line.startswith("@@unreadable ")]  # fmt: skip
+    if unreadable or history_rc != 0:
+        problems.append(
+            f"the apt history could not be read: {', '.join(unreadable)}"
+            if unreadable
+            else f"reading the apt history failed (exit {history_rc})"
+        )
     stamps, _ = out(raw, "stamps")
     for line in stamps.splitlines():
         path, _, seconds = line.rpartition(" ")
@@ -211,45 +327,39 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> PatchFacts:
     config, _ = out(raw, "apt_config")
     auto = _auto_updates(config, packages is not None and "unattended-upgrades" in packages)
 
-    kernels = {
-        name.removeprefix("linux-image-"): version
-        for name, version in (packages or {}).items()
-        if re.match(r"linux-image-\d", name)
-    }
-    running_text, _ = out(raw, "running")
-    running_lines = running_text.splitlines()
-    running = running_lines[0].strip() if running_lines else None
-    newest_version = newest(list(kernels.values())) if kernels else None
-    kernel_newest = next((k for k, v in kernels.items() if v == newest_version), None)
-    running_version = kernels.get(running) if running else None
-    kernels_newer: bool | None = None
-    if kernel_newest and running:
-        kernels_newer = kernel_newest != running
-
-    reboot_text, _ = out(raw, "reboot_file")
-    nr_text, nr_rc = out(raw, "needrestart")
-    reboot = _reboot(reboot_text, nr_text, nr_rc, kernels_newer)
-
-    lists, _ = out(raw, "lists")
-    lists_at = epoch(lists)
-    now_at = epoch(clock_lines[0]) if clock_lines else None
-    lists_age = (
-        round((now_at - lists_at).total_seconds() / 3600, 1) if lists_at and now_at else None
-    )
+    kernel = _kernel(raw, packages, problems)
+    reboot = _reboot(out(raw, "reboot_file")[0], out(raw, "needrestart"), kernel)
+    sources = apt_sources(out(raw, "targets"), out(raw, "releases"), "targets" in raw)
 
     return PatchFacts(
         package_manager="apt",
         pending=pending,
+        unclassified=unclassified,
         last_update=last,
         last_update_source=source,
-        history_read=history_rc == 0,
+        history_read=history_rc == 0 and not unreadable,
         automatic_updates=auto,
         reboot=reboot,
-        kernel_running=running,
-        kernel_newest=kernel_newest,
-        kernel_running_version=running_version,
-        kernel_newest_version=newest_version,
         packages=packages,
-        lists_age_hours=lists_age,
+        package_sources=sources,
+        os_release=os_release,
+        container=container,
         problems=tuple(problems),
+        **kernel,
     )
+
+
+def _kernel(
+    raw: dict[str, Any], packages: dict[str, str] | None, problems: list[str]
+) -> dict[str, Any]:
+    """The kernel fields: the installed kernels by file ownership, the running one by uname."""
+    running_lines = out(raw, "running")[0].splitlines()
+    running = running_lines[0].strip() if running_lines else None
+    uname_v = running_lines[1] if len(running_lines) > 1 else ""
+    text, rc = out(raw, "kernels")
+    kernels: list[KernelPackage] | None = None
+    if packages is not None and rc in (0, 1):  # 1: no file matched, no kernel package
+        kernels = parse_dpkg_owners(text, packages)
+    elif packages is not None:
+        problems.append(f"dpkg-query -S /boot/vmlinuz-* failed (exit {rc})")
+    return kernel_fields(kernels, running, uname_v, "deb", deb_flavour(running or ""))

@@ -12,8 +12,16 @@ import re
 from datetime import UTC, datetime, tzinfo
 from typing import Any, NamedTuple
 
-from checks.facts.patching import AutoUpdates, PatchFacts, PendingUpdate, RebootState
-from checks.linux.raw import epoch, out, utc_offset
+from checks.facts.patching import (
+    AutoUpdates,
+    KernelPackage,
+    PatchFacts,
+    PendingUpdate,
+    RebootState,
+)
+from checks.linux.patching_kernel import kernel_fields, kernel_reboot_reason
+from checks.linux.patching_sources import dnf_sources, parse_container, parse_os_release
+from checks.linux.raw import out, utc_offset
 from checks.versions import compare, newest
 
 __all__ = [
@@ -298,42 +306,69 @@ def _last_update(
     return parse_dnf_history(history_text, tz), "dnf history", True
 
 
-def _kernels(rpms: list[Rpm]) -> dict[str, str]:
-    """Installed kernels as ``uname -r`` names them (version-release.arch, no epoch) -> evr."""
-    for kernel_name in _KERNELS:
-        found = [r for r in rpms if r.name == kernel_name]
-        if found:
-            return {f"{r.evr.rpartition(':')[2]}.{r.arch}": r.evr for r in found}
-    return {}
+def _kernel(raw: dict[str, Any], rpms: list[Rpm], problems: list[str]) -> dict[str, Any]:
+    """The kernel fields: installed kernels by file ownership, the running one by ``uname -r``."""
+    running_lines = out(raw, "running")[0].splitlines()
+    running = running_lines[0].strip() if running_lines else None
+    text, rc = out(raw, "kernels")
+    kernels: list[KernelPackage] | None = None
+    if rc in (0, 1):  # grep: 1 is no kernel image owned by a package
+        seen: dict[str, KernelPackage] = {}
+        for line in text.splitlines():
+            parts = line.split("\t")
+            if len(parts) != 3:
+                continue
+            name, evr, path = parts
+            # /lib/modules/<release>/vmlinuz or /boot/vmlinuz-<release>
+            release = (
+                path.split("/")[-2] if path.endswith("/vmlinuz") else path.split("vmlinuz-", 1)[-1]
+            )
+            seen.setdefault(
+                release, KernelPackage(package=name, version=evr, release=release, family=name)
+            )
+        kernels = list(seen.values())
+    else:
+        problems.append(f"rpm -qf on the kernel images failed (exit {rc}): {_tail(text)}")
+    # with no package shipping the running kernel: the distribution's kernel package family
+    names = {r.name for r in rpms}
+    fallback = next((n for n in _KERNELS if n in names), _KERNELS[0])
+    return kernel_fields(kernels, running, "", "rpm", fallback)
 
 
-def _reboot(
-    raw: dict[str, Any],
-    rpms: list[Rpm],
-    kernel_newest: str | None,
-    running: str | None,
-    problems: list[str],
-) -> RebootState | None:
+def _reboot(raw: dict[str, Any], rpms: list[Rpm], kernel: dict[str, Any]) -> RebootState:
+    """needs-restarting and the kernel comparison; either one saying so means a reboot."""
     text, rc = out(raw, "needs_restarting")
     need = parse_needs_restarting(text, rc)
+    reasons: list[str] = []
+    sources: list[str] = []
+    unknown: list[str] = []
+    times: list[int] = []
     if need is not None:
+        sources.append("needs-restarting")
+        reasons += [f"package {p}" for p in need]
         # needs-restarting gives no date: the newest install of a package it names is one
-        times = [r.installed_at for r in rpms if r.name in need]
-        return RebootState(
-            required=bool(need),
-            since=datetime.fromtimestamp(max(times), UTC) if times else None,
-            reasons=tuple(f"package {p}" for p in need),
-            source="needs-restarting",
+        times += [r.installed_at for r in rpms if r.name in need]
+    else:
+        unknown.append(
+            f"needs-restarting -r gave no answer (exit {rc}): {_tail(text) or 'no output'}"
         )
-    if kernel_newest and running:
-        newer = kernel_newest != running
-        return RebootState(
-            required=newer,
-            reasons=("a newer kernel is installed than the one running",) if newer else (),
-            source="kernel comparison",
-        )
-    problems.append(f"needs-restarting -r gave no answer (exit {rc}): {_tail(text) or 'no output'}")
-    return None
+    known, reason, why = kernel_reboot_reason(kernel, "rpm")
+    if known:
+        sources.append("kernel comparison")
+        if reason:
+            reasons.append(reason)
+            # pending since the newest kernel was installed
+            newest_kernel = (kernel["kernel_family"], kernel["kernel_newest_version"])
+            times += [r.installed_at for r in rpms if (r.name, r.evr) == newest_kernel]
+    else:
+        unknown.append(why)
+    return RebootState(
+        required=bool(reasons),
+        since=datetime.fromtimestamp(max(times), UTC) if reasons and times else None,
+        reasons=tuple(reasons),
+        source=", ".join(sources),
+        unknown="" if sources else "; ".join(unknown),
+    )
 
 
 def parse(raw: dict[str, Any], host: dict[str, Any]) -> PatchFacts:
@@ -359,16 +394,8 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> PatchFacts:
     if auto_rc == 0:
         auto = parse_automatic(auto_text, packages is not None and "dnf-automatic" in packages)
 
-    running_lines = out(raw, "running")[0].splitlines()
-    running = running_lines[0].strip() if running_lines else None
-    kernels = _kernels(rpms or [])
-    newest_version = newest(list(kernels.values()), "rpm") if kernels else None
-    kernel_newest = next((k for k, v in kernels.items() if v == newest_version), None)
-    reboot = _reboot(raw, rpms or [], kernel_newest, running, problems)
-
-    now_at = epoch(clock[0]) if clock else None
-    meta_at = epoch(out(raw, "metadata")[0])
-    meta_age = round((now_at - meta_at).total_seconds() / 3600, 1) if meta_at and now_at else None
+    kernel = _kernel(raw, rpms or [], problems)
+    reboot = _reboot(raw, rpms or [], kernel)
 
     return PatchFacts(
         package_manager=out(raw, "manager")[0].strip() or "dnf",
@@ -378,12 +405,11 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> PatchFacts:
         history_read=history_read,
         automatic_updates=auto,
         reboot=reboot,
-        kernel_running=running,
-        kernel_newest=kernel_newest,
-        kernel_running_version=kernels.get(running) if running else None,
-        kernel_newest_version=newest_version,
         packages=packages,
         version_scheme="rpm",
-        lists_age_hours=meta_age,
+        package_sources=dnf_sources(out(raw, "repos"), out(raw, "repomd"), "repos" in raw),
+        os_release=parse_os_release(out(host, "os_release")[0]),
+        container=parse_container(out(raw, "container")[0]),
         problems=tuple(problems),
+        **kernel,
     )

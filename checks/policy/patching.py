@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -14,6 +15,7 @@ __all__ = [
     "MaxCount",
     "MaxDays",
     "MinimumVersions",
+    "PackageSources",
     "PatchingSection",
     "SecurityUpdates",
     "firmware_parts",
@@ -31,14 +33,57 @@ def firmware_parts(text: str) -> tuple[int, int, int, int | None] | None:
     return int(m[1]), int(m[2]), int(m[3]), int(m[4]) if m[4] else None
 
 
+# Baluarte default: a week. Debian's security archive republishes at least daily and marks its
+# metadata valid for a week (Valid-Until), so a week-old view is already one apt would refuse.
+LISTS_MAX_AGE_DAYS = 7
+
+
 class MaxCount(ControlParams):
+    """A pending-update count; on apt and dnf devices, only from fresh enough package lists."""
+
     max: int = Field(default=0, ge=0, description="most pending updates allowed")
+    max_lists_age_days: int = Field(
+        default=LISTS_MAX_AGE_DAYS,
+        ge=0,
+        description="apt/dnf: the count is trusted only from package lists published at most "
+        "this many days ago (their continuously published sources); older or unknown is error",
+    )
 
 
 class SecurityUpdates(MaxCount):
     origins: list[str] | None = Field(
         default=None,
         description="origins that count as security (default: any origin ending in -security)",
+    )
+
+
+class PackageSources(ControlParams):
+    """``package_sources``: the sources the pending updates are computed from can be trusted.
+
+    Freshness is each source's publish time (Release ``Date:``, repomd revision) for the sources
+    an archive republishes continuously (-security pockets, a Release with Valid-Until, dnf
+    repositories with advisories); a release pocket keeps its release date and is not judged
+    on it. ``extended_support`` says which support phases count as supported: ``none``, the
+    regular one only; ``lts`` (default) also Debian LTS, which is free and ships through the
+    same security archive; ``paid`` also Debian ELTS (Freexian) and Ubuntu Pro ESM/Legacy,
+    when the device has a source on that archive (deb.freexian.com, esm.ubuntu.com).
+    """
+
+    max_age_days: int = Field(
+        default=LISTS_MAX_AGE_DAYS,
+        ge=0,
+        description="most days since each continuously published source's metadata was published",
+    )
+    security_source: bool = Field(
+        default=True, description="a security source must be configured and fetched"
+    )
+    supported_release: bool = Field(
+        default=True, description="the release must be within its support period (distro-info)"
+    )
+    extended_support: Literal["none", "lts", "paid"] = Field(
+        default="lts",
+        description="support phases that count: none (regular only), lts (also Debian LTS), "
+        "paid (also Debian ELTS, Ubuntu Pro ESM, when their source is configured)",
     )
 
 
@@ -81,3 +126,4 @@ class PatchingSection(Section):
     reboot_required: GraceDays | None = None
     kernel_current: Required | None = None
     minimum_versions: MinimumVersions | None = None
+    package_sources: PackageSources | None = None

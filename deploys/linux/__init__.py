@@ -41,6 +41,10 @@ MANUAL: dict[str, str] = {
     "patching.minimum_versions": "upgrade the packages below their minimum: `apt-get install "
     "--only-upgrade <package>` or `dnf upgrade <package>`; add the vendor repository if the "
     "distribution does not ship the version.",
+    "patching.package_sources": "run `apt-get update` (`dnf makecache`) and fix what it "
+    "reports (an unreachable mirror or proxy, an expired key); add the security source "
+    "(Debian: `deb http://security.debian.org/debian-security <codename>-security main`); on "
+    "a release past its support, upgrade to a supported one.",
     "endpoint.realtime_protection": "ClamAV: set OnAccessIncludePath (e.g. /home) and "
     "OnAccessExcludeUname clamav in /etc/clamav/clamd.conf, then run clamonacc "
     "(`systemctl enable --now clamav-clamonacc`); other products: turn real-time protection "

@@ -43,11 +43,22 @@ def security_updates_pending(
     state = needed("patching.security_updates_pending", facts, params, ctx)
     if state is not True:
         return state
-    updates = _wanted(facts, params)
+    wanted = _wanted(facts, params)
+    # a hold (apt-mark hold) is someone's decision: never overridden, left to a technician
+    held = [u.name for u in wanted if u.kept == "held"]
+    updates = tuple(u for u in wanted if u.kept != "held")
+    if not updates:
+        return Manual(
+            text=f"the pending security updates are held ({', '.join(held)}): lift the hold "
+            "(apt-mark unhold) once whoever set it agrees, then install them, or waive the "
+            "control with the reason for the hold"
+        )
     before = [f"{u.name} {u.installed or '(new)'} → {u.candidate}" for u in updates]
     after = [f"{u.name} {u.candidate}" for u in updates]
     summary = f"install {len(updates)} pending security update{'s' if len(updates) > 1 else ''}"
     where = f" from {', '.join(params.origins)}" if params.origins else ""
+    if held:
+        where += f"; held, left alone: {', '.join(held)}"
     pm = family(ctx)
     if pm == "apt":
         commands: list[str] = []

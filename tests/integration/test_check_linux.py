@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from baluarte.lab.aptrepo import install_packages, publish_updates
+from baluarte.lab.aptrepo import REPO_DIR, SECURITY_SUITE, install_packages, publish_updates
 from baluarte.lab.linux_hosts import LinuxHost, LinuxHostLab
+from checks.linux.patching_kernel import deb_flavour
 from tests.integration import cli
 from tests.integration.cli import BIN, CANARY, baluarte, findings
+from tests.integration.kernels import install_kernel_debs
 
 POLICY = """\
 id: patch-test
@@ -44,8 +46,11 @@ def replace_apt_get(host: LinuxHost, body: str) -> None:
 
 
 def make_compliant(host: LinuxHost) -> None:
-    """Fully patched, recently updated, unattended-upgrades on for security, bl-min 2.0."""
+    """Fully patched, recently updated, unattended-upgrades on for security, bl-min 2.0, and
+    the running kernel shipped by an installed kernel package (the newest)."""
     install_packages(host, [("bl-min", "2.0")])
+    running = host.run("uname -r").stdout.strip()
+    install_kernel_debs(host, [(f"linux-image-{running}", "1.0-1", running)])
     publish_updates(host, normal=[("bl-done", "1.0", "1.1")])
     host.run("apt-get -y -q dist-upgrade >/dev/null")  # an upgrade in apt's history, now
     host.run(
@@ -69,9 +74,8 @@ def test_compliant_host_passes_and_exit_is_zero(tmp_path, lab, linux_host):
         "patching.updates_pending": "pass",
         "patching.days_since_last_update": "pass",
         "patching.automatic_updates": "pass",
-        "patching.reboot_required": "pass",
-        # the lab host runs the machine's kernel and has no kernel package: not pass, not fail
-        "patching.kernel_current": "not_applicable",
+        "patching.reboot_required": "pass",  # the kernel comparison: nothing newer installed
+        "patching.kernel_current": "pass",
         "patching.minimum_versions": "pass",
         "endpoint.tamper_protection": "not_applicable",
     }, result.stderr
@@ -82,6 +86,12 @@ def test_compliant_host_passes_and_exit_is_zero(tmp_path, lab, linux_host):
 
 def test_each_drift_fails_its_control_with_the_observed_value(tmp_path, lab, linux_host):
     install_packages(linux_host, [("bl-min", "1.0")])
+    running = linux_host.run("uname -r").stdout.strip()
+    newer = f"99.1.0-1-{deb_flavour(running)}".rstrip("-")
+    install_kernel_debs(
+        linux_host,
+        [(f"linux-image-{running}", "6.1.0-1", running), (f"linux-image-{newer}", "99.1", newer)],
+    )
     publish_updates(
         linux_host, normal=[("bl-demo", "1.0", "1.1")], security=[("bl-sec", "1.0", "1.0+deb12u1")]
     )
@@ -111,6 +121,8 @@ def test_each_drift_fails_its_control_with_the_observed_value(tmp_path, lab, lin
     assert reboot["status"] == "fail" and "package libc6" in reboot["observed"]
     mins = got["patching.minimum_versions"]
     assert mins["status"] == "fail" and mins["observed"] == "bl-min 1.0 < 1.5"
+    kernel = got["patching.kernel_current"]
+    assert kernel["status"] == "fail" and f"{newer} 99.1 is installed" in kernel["observed"]
 
 
 def test_stopped_host_is_error_exit_3_and_others_still_checked(tmp_path, lab, make_host):
@@ -177,9 +189,32 @@ def test_waivers_apply_and_expired_waivers_do_not(tmp_path, lab, linux_host):
     assert lapsed["waiver"]["expired"] is True
 
 
+def test_a_waiver_never_hides_a_host_that_could_not_be_checked(tmp_path, lab, linux_host):
+    """A waiver accepts a known failure; an unreachable host is "we don't know": error, exit 3."""
+    controls = [line.split(":")[0].strip() for line in POLICY.splitlines()[5:12]]
+    waivers = "waivers:\n" + "".join(
+        f"  - {{control: patching.{c}, client: acme, devices: [testhost], reason: accepted risk,"
+        f" approved_by: IT manager, expires: 2099-01-31}}\n"
+        for c in controls
+    )
+    write_inputs(tmp_path, lab, [linux_host], waivers=waivers)
+    linux_host.stop_sshd()
+    result = baluarte(tmp_path, "check", "--format", "json")
+    assert result.returncode == 3, result.stderr
+    got = {control: f for (_, control), f in findings(result).items()}
+    for control in controls:
+        finding = got[f"patching.{control}"]
+        assert finding["status"] == "error", (control, finding)
+        assert finding["waiver"] is None
+        assert "a waiver (until 2099-01-31: accepted risk) covers this control" in finding["reason"]
+    assert not [f for f in got.values() if f["status"] == "waived"]
+
+
 @pytest.mark.postgres
 def test_sqlite_and_postgresql_store_the_same_findings(tmp_path, lab, linux_host, pg_url):
     publish_updates(linux_host, normal=[("bl-demo", "1.0", "1.1")])
+    running = linux_host.run("uname -r").stdout.strip()  # a kernel package: no error, exit 1
+    install_kernel_debs(linux_host, [(f"linux-image-{running}", "1.0-1", running)])
     write_inputs(tmp_path, lab, [linux_host])
     on_sqlite = baluarte(tmp_path, "check", "--format", "json")
     on_pg = baluarte(tmp_path, "check", "--format", "json", db=pg_url)
@@ -316,6 +351,7 @@ def test_sudo_wanting_a_password_is_an_error_not_a_prompt(tmp_path, lab, linux_h
 
 def test_a_device_that_does_not_answer_in_time_is_an_error(tmp_path, lab, make_host):
     quick, stuck = make_host("quick1"), make_host("stuck1")
+    publish_updates(quick, normal=[])  # fresh lists, nothing pending
     replace_apt_get(stuck, "sleep 600")
     write_inputs(tmp_path, lab, [quick, stuck])
     result = baluarte(tmp_path, "check", "--format", "json", "--timeout", "5")
@@ -328,6 +364,7 @@ def test_a_device_that_does_not_answer_in_time_is_an_error(tmp_path, lab, make_h
 
 
 def test_a_half_answer_is_an_error_and_shell_noise_is_not(tmp_path, lab, linux_host):
+    publish_updates(linux_host, normal=[])  # fresh lists, nothing pending
     linux_host.run("echo 'echo \"{ welcome to srv }\"' >> /root/.bashrc")
     write_inputs(tmp_path, lab, [linux_host])
     noisy = findings(baluarte(tmp_path, "check", "--format", "json"))
@@ -361,8 +398,11 @@ def test_a_failing_package_manager_is_an_error_for_its_controls_only(tmp_path, l
             "exit 100" in got[control]["reason"] and "Could not get lock" in got[control]["reason"]
         )
     # what could still be read is still judged
-    assert got["patching.automatic_updates"]["status"] == "pass"
     assert got["patching.minimum_versions"]["status"] == "pass"
+    # unattended-upgrades is set up, but with apt's sources unreadable nobody can tell whether
+    # the automatic run has a security source to install from
+    auto = got["patching.automatic_updates"]
+    assert auto["status"] == "error" and "package sources could not be read" in auto["reason"]
 
 
 def test_a_key_the_host_does_not_accept_is_refused_authentication(tmp_path, lab, linux_host):
@@ -406,16 +446,156 @@ def test_an_ansible_inventory_is_checked_as_it_is(tmp_path, lab, linux_host):
 def test_kernel_current_passes_on_the_newest_kernel_and_fails_behind_it(tmp_path, lab, make_host):
     current, behind = make_host("kcurrent"), make_host("kbehind")
     running = current.run("uname -r").stdout.strip()
-    # kernel packages named after the running kernel, as Debian names them
-    install_packages(current, [(f"linux-image-{running}", "1.0")])
-    install_packages(
-        behind, [(f"linux-image-{running}", "1.0"), ("linux-image-99.1.0-1-amd64", "99.1")]
+    newer = f"99.1.0-1-{deb_flavour(running)}".rstrip("-")
+    # packages that ship the kernel images, named as Debian names them; the metapackage ships none
+    install_kernel_debs(
+        current, [(f"linux-image-{running}", "6.1.0-1", running), ("linux-image-amd64", "99", None)]
+    )
+    install_kernel_debs(
+        behind,
+        [(f"linux-image-{running}", "6.1.0-1", running), (f"linux-image-{newer}", "99.1", newer)],
     )
     write_inputs(tmp_path, lab, [current, behind])
     got = findings(baluarte(tmp_path, "check", "--format", "json"))
     ok = got[("kcurrent", "patching.kernel_current")]
-    assert ok["status"] == "pass" and ok["observed"] == f"running {running}"
+    assert ok["status"] == "pass"
+    assert ok["observed"] == f"running {running} (6.1.0-1, from package linux-image-{running})"
     old = got[("kbehind", "patching.kernel_current")]
-    assert old["status"] == "fail" and old["expected"].endswith("(99.1.0-1-amd64)")
+    assert old["status"] == "fail" and old["expected"].endswith(f"({newer} 99.1)")
     reboot = got[("kbehind", "patching.reboot_required")]
-    assert reboot["status"] == "fail" and "newer kernel" in reboot["observed"]
+    assert reboot["status"] == "fail"
+    assert f"{newer} (99.1) installed" in reboot["observed"]
+
+
+# -- false-pass holes: held and phased updates, what dates an update, unreadable or future logs
+
+
+def phase_out(host: LinuxHost, package: str, suite: str) -> None:
+    """Publish ``package`` in the lab repository's ``suite`` as a phased update at 0% (Ubuntu's
+    ``Phased-Update-Percentage``), and give the host a machine-id: apt phases only with one."""
+    repo = host.root / REPO_DIR
+    dists = repo / "dists" / suite
+    packages = dists / "main/binary-all/Packages"
+    text = packages.read_text()
+    assert f"Package: {package}\n" in text
+    packages.write_text(
+        text.replace(f"Package: {package}\n", f"Package: {package}\nPhased-Update-Percentage: 0\n")
+    )
+    # the Release's checksums must follow, under the same headers
+    headers = dict(
+        line.split(": ", 1) for line in (dists / "Release").read_text().splitlines()
+        if line.split(":")[0] in ("Origin", "Label", "Suite", "Codename", "Architectures",
+                                  "Components")
+    )  # fmt: skip
+    options = [f"-oAPT::FTPArchive::Release::{k}={v}" for k, v in headers.items()]
+    release = subprocess.run(
+        ["apt-ftparchive", *options, "release", f"dists/{suite}"],
+        cwd=repo, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    (dists / "Release").write_text(release)
+    host.run(
+        "echo 0123456789abcdef0123456789abcdef > /etc/machine-id; apt-get update -q >/dev/null"
+    )
+
+
+def versions(host: LinuxHost, *names: str) -> dict[str, str]:
+    shown = host.run(f"dpkg-query -W -f='${{Package}} ${{Version}}\\n' {' '.join(names)}").stdout
+    return dict(line.split() for line in shown.splitlines())
+
+
+def test_held_and_phased_security_updates_are_still_pending(tmp_path, lab, linux_host):
+    # neither has an Inst line in apt-get -s dist-upgrade: the security count read 0 and passed
+    security = [("bl-held", "1.0", "1.0+deb12u1"), ("bl-phased", "1.0", "1.0+deb12u1")]
+    publish_updates(linux_host, normal=[], security=security)
+    linux_host.run("apt-mark hold bl-held >/dev/null")
+    phase_out(linux_host, "bl-phased", SECURITY_SUITE)
+    # what the host does: an upgrade run installs neither
+    linux_host.run("apt-get -y -q dist-upgrade >/dev/null")
+    assert versions(linux_host, "bl-held", "bl-phased") == {"bl-held": "1.0", "bl-phased": "1.0"}
+    write_inputs(tmp_path, lab, [linux_host])
+    got = findings(baluarte(tmp_path, "check", "--format", "json"))
+    sec = got[("testhost", "patching.security_updates_pending")]
+    assert sec["status"] == "fail", sec
+    assert sec["observed"].startswith("2 pending security updates: ")
+    assert "bl-held (1.0 → 1.0+deb12u1, held)" in sec["observed"]
+    assert "bl-phased (1.0 → 1.0+deb12u1, kept back)" in sec["observed"]
+    assert "bl-held 1.0 -> 1.0+deb12u1 [Debian-Security:baluarte-security] held" in sec["evidence"]
+    assert got[("testhost", "patching.updates_pending")]["observed"].startswith("2 pending")
+    # and they are there to install, from the security suite, once hold and phasing are lifted
+    linux_host.run(
+        "apt-get -y -q --allow-change-held-packages -o APT::Get::Always-Include-Phased-Updates=1"
+        " install bl-held bl-phased >/dev/null"
+    )
+    assert versions(linux_host, "bl-held", "bl-phased") == {
+        "bl-held": "1.0+deb12u1", "bl-phased": "1.0+deb12u1",
+    }  # fmt: skip
+
+
+def test_a_failed_apt_run_or_a_manual_dpkg_i_is_not_an_update(tmp_path, lab, linux_host):
+    # both write "upgrade" lines to dpkg.log, which counted as an update installed today
+    old = (date.today() - timedelta(days=30)).strftime("%Y-%m-%d")
+    linux_host.run(
+        f"printf 'Start-Date: {old}  10:00:00\\nCommandline: apt-get upgrade\\n"
+        f"Upgrade: x:amd64 (1, 2)\\nEnd-Date: {old}  10:00:05\\n\\n' > /var/log/apt/history.log;"
+        " rm -f /var/lib/apt/periodic/*"
+    )
+    install_packages(linux_host, [("bl-manual", "1.0"), ("bl-broken", "1.0")])
+    install_packages(linux_host, [("bl-manual", "1.1")])  # dpkg -i by hand
+    # an apt run that unpacks bl-broken 1.1, whose postinst then fails
+    failed = linux_host.run(
+        "d=/tmp/bl-broken && mkdir -p $d/DEBIAN"
+        " && printf 'Package: bl-broken\\nVersion: 1.1\\nArchitecture: all\\nMaintainer: lab"
+        " <lab@example.invalid>\\nDescription: fails to configure\\n' > $d/DEBIAN/control"
+        " && printf '#!/bin/sh\\nexit 1\\n' > $d/DEBIAN/postinst && chmod 755 $d/DEBIAN/postinst"
+        " && dpkg-deb -Zgzip --root-owner-group -b $d /tmp/bl-broken_1.1_all.deb >/dev/null"
+        " && apt-get -y -q install /tmp/bl-broken_1.1_all.deb",
+        check=False,
+    )
+    assert failed.returncode != 0, failed.stdout
+    history = (linux_host.root / "var/log/apt/history.log").read_text()
+    assert "Error: Sub-process /usr/bin/dpkg returned an error code (1)" in history
+    dpkg_log = (linux_host.root / "var/log/dpkg.log").read_text()
+    assert " upgrade bl-broken:all 1.0 1.1" in dpkg_log
+    assert " upgrade bl-manual:all 1.0 1.1" in dpkg_log
+    write_inputs(tmp_path, lab, [linux_host])
+    got = findings(baluarte(tmp_path, "check", "--format", "json"))
+    days = got[("testhost", "patching.days_since_last_update")]
+    assert days["status"] == "fail", days
+    assert f"last update installed {old} 10:00" in days["observed"]
+    assert "days ago, from the apt history" in days["observed"]
+
+
+def test_an_apt_history_the_login_cannot_read_is_an_error_not_no_update(tmp_path, lab, linux_host):
+    make_compliant(linux_host)  # an upgrade in apt's history, now
+    linux_host.run("chgrp adm /var/log/apt/history.log && chmod 640 /var/log/apt/history.log")
+    add_audit_user(linux_host, "# no sudo rule")
+    write_inputs(tmp_path, lab, [linux_host])
+    as_root = findings(baluarte(tmp_path, "check", "--format", "json"))
+    assert as_root[("testhost", "patching.days_since_last_update")]["status"] == "pass"
+    # the same host through a login without root: the history exists, only it cannot be read
+    text = (tmp_path / "inventory.yaml").read_text()
+    (tmp_path / "inventory.yaml").write_text(re.sub(r"user: root", "user: audit", text))
+    got = findings(baluarte(tmp_path, "check", "--format", "json"))
+    days = got[("testhost", "patching.days_since_last_update")]
+    assert days["status"] == "error", days
+    assert "the apt history could not be read: /var/log/apt/history.log" in days["reason"]
+
+
+def test_updates_and_reboots_dated_ahead_of_the_clock_are_errors(tmp_path, lab, linux_host):
+    # records stamped while the host's clock ran a year ahead: their age was negative, a pass
+    ahead = (date.today() + timedelta(days=365)).strftime("%Y-%m-%d")
+    linux_host.run(
+        f"printf 'Start-Date: {ahead}  10:00:00\\nCommandline: apt-get upgrade\\n"
+        f"Upgrade: x:amd64 (1, 2)\\nEnd-Date: {ahead}  10:00:05\\n\\n' > /var/log/apt/history.log;"
+        " rm -f /var/lib/apt/periodic/*;"
+        " echo libc6 > /var/run/reboot-required.pkgs; touch -d '+30 days' /var/run/reboot-required"
+    )
+    write_inputs(tmp_path, lab, [linux_host])
+    got = findings(baluarte(tmp_path, "check", "--format", "json"))
+    days = got[("testhost", "patching.days_since_last_update")]
+    assert days["status"] == "error", days
+    assert days["reason"].startswith(f"the last update (apt history) is dated {ahead} 10:00")
+    assert "the clock that stamped it was wrong" in days["reason"]
+    reboot = got[("testhost", "patching.reboot_required")]
+    assert reboot["status"] == "error", reboot
+    assert reboot["reason"].startswith("the pending reboot is dated ")

@@ -15,6 +15,7 @@ import pytest
 
 from baluarte.lab.linux_hosts import LinuxHost, LinuxHostLab, leftovers
 from baluarte.lab.rhel_like import (
+    build_rpm,
     ensure_rhel_like_image,
     install_rpms,
     make_rocky_like,
@@ -36,6 +37,8 @@ patching:
   reboot_required: {grace_days: 0}
   kernel_current: {required: true}
   minimum_versions: {packages: {bl-min: "2.0"}}
+  # no release table for the RHEL family (an honest error): judged on its sources only here
+  package_sources: {supported_release: false}
 """
 
 # What dnf-automatic ships that the collector looks at: the command and its timers. Debian's
@@ -85,10 +88,25 @@ def configure_dnf_automatic(host: LinuxHost, apply_updates: str, timer: str) -> 
     )
 
 
+def install_kernels(host: LinuxHost, kernels: list[tuple[str, str]]) -> None:
+    """kernel-core packages (evr, release) shipping /lib/modules/<release>/vmlinuz, as RHEL 8+
+    packages them, installed side by side with ``rpm -i`` as installonly kernels are."""
+    paths = [
+        build_rpm(host, "kernel-core", evr, {f"/lib/modules/{release}/vmlinuz": f"{release}\n"})
+        for evr, release in kernels
+    ]
+    # --replacefiles: every dummy ships /usr/share/doc/<name>/VERSION, kernels do not
+    host.run(f"rpm -i --replacefiles {' '.join(paths)} 2>/dev/null")
+
+
 def make_compliant(host: LinuxHost) -> None:
-    """Patched today with dnf, dnf-automatic installing security updates, bl-min a snapshot."""
-    publish_rpm_updates(host, normal=[("bl-done", "1.0-1", "1.1-1")])
+    """Patched today with dnf (its advisories too), dnf-automatic installing security updates,
+    bl-min a snapshot, the running kernel shipped by the newest kernel-core."""
+    publish_rpm_updates(
+        host, normal=[("bl-done", "1.0-1", "1.1-1")], security=[("bl-fixed", "1.0-1", "1.0-2")]
+    )
     host.run("dnf -q -y -C upgrade >/dev/null")  # an Upgrade in dnf's rpm log, now
+    install_kernels(host, [("6.18.0-1.el9", host.run("uname -r").stdout.strip())])
     install_rpms(
         host,
         [
@@ -111,11 +129,13 @@ def make_drifted(host: LinuxHost) -> None:
         [
             ("bl-min", "2.0~rc1-1"),  # a release candidate sorts before 2.0
             ("glibc", "2.34-100.el9_4.2"),  # a core library installed after boot
-            ("kernel-core", "5.14.0-427.13.1.el9_4"),  # installed, not running
             ("dnf-automatic", "4.14.0-9.el9"),
         ],
         files={"dnf-automatic": _AUTOMATIC_FILES},
     )
+    # the running kernel's kernel-core, and a newer one installed, not running
+    running = host.run("uname -r").stdout.strip()
+    install_kernels(host, [("6.18.0-1.el9", running), ("6.19.0-1.el9", "6.19.0-1.el9.x86_64")])
     configure_dnf_automatic(host, "no", "dnf-automatic.timer")  # downloads, never installs
 
 
@@ -142,8 +162,9 @@ def test_rocky_hosts_pass_and_fail_each_patching_control(tmp_path, rhel_lab, roc
         "patching.days_since_last_update": "pass",
         "patching.automatic_updates": "pass",
         "patching.reboot_required": "pass",
-        "patching.kernel_current": "not_applicable",  # no kernel package: the lab's kernel
+        "patching.kernel_current": "pass",
         "patching.minimum_versions": "pass",
+        "patching.package_sources": "pass",
     }, got
     ok = {c: f for (d, c), f in got.items() if d == "rocky-good"}
     assert ok["patching.minimum_versions"]["observed"] == "bl-min 2.0^20261101git1-1"
@@ -153,7 +174,7 @@ def test_rocky_hosts_pass_and_fail_each_patching_control(tmp_path, rhel_lab, roc
     assert "from the dnf rpm log" in ok["patching.days_since_last_update"]["observed"]
     assert (
         ok["patching.reboot_required"]["observed"]
-        == "no reboot pending (checked: needs-restarting)"
+        == "no reboot pending (checked: needs-restarting, kernel comparison)"
     )
 
     bad_f = {c: f for (d, c), f in got.items() if d == "rocky-bad"}
@@ -165,6 +186,7 @@ def test_rocky_hosts_pass_and_fail_each_patching_control(tmp_path, rhel_lab, roc
         "patching.reboot_required": "fail",
         "patching.kernel_current": "fail",
         "patching.minimum_versions": "fail",
+        "patching.package_sources": "pass",  # fresh, with advisories: the pending set is known
     }, bad_f
     sec = bad_f["patching.security_updates_pending"]
     assert sec["observed"] == "1 pending security updates: bl-sec (1.0-1 → 1.0-2)"
@@ -180,8 +202,9 @@ def test_rocky_hosts_pass_and_fail_each_patching_control(tmp_path, rhel_lab, roc
     assert "package glibc" in bad_f["patching.reboot_required"]["observed"]
     kernel = bad_f["patching.kernel_current"]
     assert kernel["expected"] == (
-        "running kernel is the newest installed (5.14.0-427.13.1.el9_4.noarch)"
+        "running kernel is the newest installed of its family (6.19.0-1.el9.x86_64 6.19.0-1.el9)"
     )
+    assert "(6.18.0-1.el9, from package kernel-core)" in kernel["observed"]
     assert bad_f["patching.minimum_versions"]["observed"] == "bl-min 2.0~rc1-1 < 2.0"
 
     norepo = {c: f for (d, c), f in got.items() if d == "rocky-norepo"}
@@ -189,6 +212,8 @@ def test_rocky_hosts_pass_and_fail_each_patching_control(tmp_path, rhel_lab, roc
         assert norepo[control]["status"] == "error"
         assert "dnf check-update failed (exit 1)" in norepo[control]["reason"]
         assert "no enabled repositories" in norepo[control]["reason"]
+    sources = norepo["patching.package_sources"]
+    assert sources["status"] == "fail" and sources["observed"] == "no package source is configured"
     days = norepo["patching.days_since_last_update"]
     assert days["status"] == "fail"
     assert days["observed"].endswith("(30.0 days ago, from the dnf rpm log)")

@@ -48,6 +48,7 @@ def test_catalogue_matches_the_design_table():
         "patching.reboot_required": {"linux", "windows"},
         "patching.kernel_current": {"linux"},
         "patching.minimum_versions": {"linux", "windows", "fortigate"},
+        "patching.package_sources": {"linux"},
         "firewall.enabled": {"linux", "windows"},
         "firewall.default_inbound_deny": {"linux", "windows"},
         "firewall.allowed_inbound": {"linux", "windows", "fortigate"},

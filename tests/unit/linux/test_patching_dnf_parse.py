@@ -173,7 +173,13 @@ def test_recorded_rocky_like_host_gives_rpm_facts():
     assert facts.reboot.required is False and facts.reboot.source == "needs-restarting"
     assert facts.automatic_updates.enabled is False  # dnf-automatic not installed there
     assert facts.kernel_newest is None and facts.kernel_running == "6.18.44-fc-v595"
-    assert facts.lists_age_hours == 0.0
+    assert facts.kernels == () and facts.container is None
+    (repo,) = facts.package_sources.sources
+    assert (repo.name, repo.fetched, repo.security, repo.continuous) == (
+        "baluarte", True, True, True,
+    )  # fmt: skip
+    assert repo.published_at == datetime.fromtimestamp(1795854388, UTC)
+    assert facts.os_release.id == "rocky" and facts.os_release.version_id == "9.4"
     assert facts.problems == ()
 
 
@@ -208,15 +214,35 @@ def test_several_installed_versions_keep_the_newest_and_kernels_compare_by_rpm_r
         "kernel-core\t5.14.0-70.13.1.el9_0\tx86_64\t1700000000\n"
         "kernel-core\t5.14.0-427.13.1.el9_4\tx86_64\t1790000000\n"
         "kernel-core\t5.14.0-362.8.1.el9_3\tx86_64\t1780000000\n"
+        "kernel\t5.14.0-427.13.1.el9_4\tx86_64\t1790000000\n"  # the metapackage: no image
         "gpg-pubkey\t350d275d-6279464b\t(none)\t1700000000\n"
     )
+    # kernel-core ships /lib/modules/<release>/vmlinuz (and the %ghost /boot/vmlinuz-<release>)
+    kernels = "".join(
+        f"kernel-core\t{vr}\t{path}\n"
+        for vr in ("5.14.0-70.13.1.el9_0", "5.14.0-427.13.1.el9_4", "5.14.0-362.8.1.el9_3")
+        for path in (f"/lib/modules/{vr}.x86_64/vmlinuz", f"/boot/vmlinuz-{vr}.x86_64")
+    )
     running = "5.14.0-362.8.1.el9_3.x86_64\n#1 SMP PREEMPT_DYNAMIC"
-    facts = parse(recorded(rpms=field(rpms), running=field(running)), RECORDED["host"])
-    assert facts.packages == {"kernel-core": "5.14.0-427.13.1.el9_4"}
+    facts = parse(
+        recorded(rpms=field(rpms), running=field(running), kernels=field(kernels)),
+        RECORDED["host"],
+    )
+    assert facts.packages["kernel-core"] == "5.14.0-427.13.1.el9_4"
+    assert len(facts.kernels) == 3 and facts.kernel_family == "kernel-core"
     assert facts.kernel_newest == "5.14.0-427.13.1.el9_4.x86_64"
     assert facts.kernel_running_version == "5.14.0-362.8.1.el9_3"
+    assert facts.kernel_provider.version == "5.14.0-362.8.1.el9_3"
     out = ev.kernel_current(facts, Required(), CTX)
-    assert out.status is Status.FAIL and out.observed == "running 5.14.0-362.8.1.el9_3.x86_64"
+    assert out.status is Status.FAIL
+    assert out.observed == (
+        "running 5.14.0-362.8.1.el9_3.x86_64 (5.14.0-362.8.1.el9_3, from uname -r); "
+        "5.14.0-427.13.1.el9_4.x86_64 5.14.0-427.13.1.el9_4 is installed"
+    )
+    # needs-restarting said nothing is needed; the kernel comparison still says reboot, dated
+    # from the newest kernel's install
+    assert facts.reboot.required and facts.reboot.source == "needs-restarting, kernel comparison"
+    assert facts.reboot.since == datetime.fromtimestamp(1790000000, UTC)
 
 
 def test_reboot_since_is_the_install_time_of_the_package_named():
@@ -268,7 +294,7 @@ def test_unreadable_output_is_an_error_never_a_pass(overrides, controls):
         "minimum_versions": MinimumVersions(packages={"bl-sec": "0.1"}),
         "reboot_required": GraceDays(grace_days=7),
         "days_since_last_update": MaxDays(max=999),
-        "automatic_updates": Required(required=False),
+        "automatic_updates": Required(),
     }
     for name in controls:
         out = getattr(ev, name)(facts, params[name], CTX)
@@ -321,23 +347,82 @@ def test_recorded_drifted_host_every_control_fails():
     assert facts.last_update is None and facts.history_read  # dnf history: installs only
     assert facts.reboot.reasons == ("package glibc",)
     assert facts.reboot.since == datetime.fromtimestamp(1795855078, UTC)
-    assert facts.kernel_newest == "5.14.0-427.13.1.el9_4.noarch"
+    assert facts.kernel_newest == "5.14.0-427.13.1.el9_4.x86_64"
     params = {
         "security_updates_pending": SecurityUpdates(max=0),
         "updates_pending": MaxCount(max=0),
         "days_since_last_update": MaxDays(max=14),
         "automatic_updates": Required(),
         "reboot_required": GraceDays(grace_days=0),
-        "kernel_current": Required(),
         "minimum_versions": MinimumVersions(packages={"bl-min": "2.0"}),
     }
     for name, p in params.items():
         assert getattr(ev, name)(facts, p, CTX).status is Status.FAIL, name
+    # the running lab kernel is shipped by no package and has no rpm name: never "behind"
+    kernel = ev.kernel_current(facts, Required(), CTX)
+    assert kernel.status is Status.ERROR
+    assert "6.18.44-fc-v595 is shipped by no installed package" in kernel.reason
     auto = ev.automatic_updates(facts, Required(), CTX)
     assert auto.observed == (
         "dnf-automatic installed; enabled timers: dnf-automatic.timer; "
         "upgrade_type=security; apply_updates=no"
     )
+
+
+def test_repositories_fetched_or_not_and_only_those_with_advisories_are_security():
+    repos = (
+        "repo id        repo name\n"
+        "baseos         Rocky Linux 9 - BaseOS\n"
+        "stream-extra   CentOS Stream extras\n"
+        "never          Never fetched\n"
+    )
+    cache = "/var/cache/dnf/{}-0123456789abcdef/repodata/repomd.xml"
+    repomd = (
+        f"{cache.format('baseos')}:  <revision>1795850000</revision>\n"
+        f'{cache.format("baseos")}:  <data type="updateinfo">\n'
+        f"{cache.format('baseos')}:    <timestamp>1795851000</timestamp>\n"
+        f"{cache.format('stream-extra')}:  <revision>1790000000</revision>\n"
+    )
+    facts = parse(recorded(repos=field(repos), repomd=field(repomd)), RECORDED["host"])
+    baseos, extra, never = facts.package_sources.sources
+    assert baseos.security and baseos.continuous
+    assert baseos.published_at == datetime.fromtimestamp(1795851000, UTC)
+    assert extra.fetched and not extra.security and not extra.continuous
+    assert not never.fetched and never.published_at is None
+    # never fetched: dnf -C cannot see it, so the pending set is unknown
+    out = ev.updates_pending(facts, MaxCount(max=9), CTX)
+    assert out.status is Status.ERROR and "configured but never fetched: never" in out.reason
+
+
+def test_yum_repolist_and_cache_layout_of_rhel_7():
+    from checks.linux.patching_sources import dnf_sources
+
+    repos = (
+        "repo id                       repo name                            status\n"
+        "base/7/x86_64                 CentOS-7 - Base                      10,072\n"
+        "!updates/7/x86_64             CentOS-7 - Updates                    4,691\n"
+        "repolist: 14,763\n"
+    )
+    repomd = "/var/cache/yum/x86_64/7/base/repomd.xml:  <revision>1604101701</revision>\n"
+    base, updates = dnf_sources((repos, 0), (repomd, 0), True).sources
+    assert (base.name, base.fetched, updates.name, updates.fetched) == (
+        "base", True, "updates", False,
+    )  # fmt: skip
+    assert base.published_at == datetime.fromtimestamp(1604101701, UTC)
+
+
+def test_stale_dnf_metadata_is_an_error_and_no_advisories_means_no_security_count():
+    # the pending sample's repository metadata, judged two weeks after it was published
+    facts = parse(RECORDED["patching"], RECORDED["host"])
+    later = EvalContext(now=NOW + timedelta(days=14))
+    out = ev.security_updates_pending(facts, SecurityUpdates(max=5), later)
+    assert out.status is Status.ERROR and "baluarte: published 2026-11-28 " in out.reason
+    # CentOS Stream publishes no advisories: "0 security updates" would prove nothing there
+    plain = "/var/cache/dnf/baluarte-5e8989efb26930ee/repodata/repomd.xml:  <revision>1795854388</revision>"
+    facts = parse(recorded(repomd=field(plain), check_update=field("", 0)), RECORDED["host"])
+    out = ev.security_updates_pending(facts, SecurityUpdates(max=0), CTX)
+    assert out.status is Status.ERROR and "no security source" in out.reason
+    assert ev.updates_pending(facts, MaxCount(max=5), CTX).status is Status.PASS
 
 
 def test_nothing_pending_needs_no_advisory_lookup_but_pending_updates_do():
