@@ -12,6 +12,7 @@ from collections.abc import Callable
 from baluarte.controls import Domain, EvalContext
 from baluarte.findings import Outcome, Severity
 from checks.evaluators import access_fortigate as fortigate
+from checks.evaluators.common import not_required
 from checks.facts.access import AccessFacts, AdminAccount, SshFacts, SshView
 from checks.policy.access import (
     ROOT_LOGIN_ORDER,
@@ -43,7 +44,11 @@ def _ssh(facts: AccessFacts) -> SshFacts | Outcome:
     if facts.ssh is None:
         return _unreadable(facts, "ssh", "the effective sshd configuration")
     if not facts.ssh.installed:
-        return Outcome.not_applicable("no SSH server (sshd) is installed")
+        # the collector says so only when proven (checks/linux/access.py ssh_server_elsewhere)
+        return Outcome.not_applicable(
+            "no SSH server: no sshd installed, nothing listening on port 22, no SSH server "
+            "package, and the collection did not come in over SSH"
+        )
     if not facts.ssh.views:
         return Outcome.error("sshd -T printed no settings")
     return facts.ssh
@@ -116,11 +121,11 @@ def _lockout(
     "Controls v8 6.5",
 )
 def ssh_password_authentication(facts: AccessFacts, params: Required, ctx: EvalContext) -> Outcome:
+    if not params.required:
+        return not_required("SSH password authentication off", ctx)
     ssh = _ssh(facts)
     if isinstance(ssh, Outcome):
         return ssh
-    if not params.required:
-        return Outcome.passed("password authentication allowed", _views(ssh, _password_state))
     expected = "sshd accepts no password logins (PasswordAuthentication no, no PAM keyboard-"
     expected += "interactive), for every connection checked"
     offending = [v for v in ssh.views if _password_state(v) != "off"]
@@ -190,6 +195,8 @@ def admin_accounts(facts: AccessFacts, params: AdminAccounts, ctx: EvalContext) 
     allowed = {fold(n) for n in params.allowed}
     expected = "privileged accounts only among: " + (", ".join(params.allowed) or "(none)")
     evidence = "\n".join(f"{a.name}: {'; '.join(a.reasons)}" for a in facts.admins)
+    if facts.admin_notes:  # grants read and judged not privileged: shown, never silently passed
+        evidence += "\nnot privileged:\n" + "\n".join(facts.admin_notes)
     extra = [a for a in facts.admins if not allowed & {fold(n) for n in _names(a)}]
     present = {fold(n) for a in facts.admins for n in _names(a)}
     absent = sorted({n for n in params.allowed if fold(n) not in present})
@@ -243,9 +250,12 @@ def password_policy(facts: AccessFacts, params: PasswordPolicy, ctx: EvalContext
                 f" < {params.complexity_classes}"
                 + (f" ({policy.complexity_source})" if policy.complexity_source else "")
             )
-    short += _lockout(
-        policy.lockout_threshold, policy.lockout_seconds, params, seen, policy.no_lockout_reason
-    )
+    asks_lockout = params.lockout_threshold is not None or params.lockout_minutes is not None
+    unsure = policy.lockout_undetermined if asks_lockout else ""
+    if not unsure:
+        short += _lockout(
+            policy.lockout_threshold, policy.lockout_seconds, params, seen, policy.no_lockout_reason
+        )
     if params.max_age_days is not None:
         source = policy.max_age_source
         if policy.max_age_days is None:
@@ -257,7 +267,13 @@ def password_policy(facts: AccessFacts, params: PasswordPolicy, ctx: EvalContext
     evidence = "\n".join(policy.detail) or None
     scope = f" ({policy.scope})" if policy.scope else ""
     if short:
+        if unsure:
+            short.append(f"whether failed logins lock accounts could not be told ({unsure})")
         return Outcome.failed(expected, "; ".join(short) + scope, evidence=evidence)
+    if unsure:
+        return Outcome.error(
+            f"cannot tell whether failed logins lock accounts: {unsure}", expected, evidence
+        )
     return Outcome.passed(expected, "; ".join(seen) + scope, evidence)
 
 
@@ -280,6 +296,8 @@ def admin_mfa(facts: AccessFacts, params: Required, ctx: EvalContext) -> Outcome
     """
     if facts.fortigate is None:
         return Outcome.error("no FortiGate administrator facts for this device")
+    if not params.required:
+        return not_required("two-factor authentication of administrators", ctx)
     return fortigate.admin_mfa(facts.fortigate, params)
 
 
@@ -390,4 +408,6 @@ def admin_session_timeout(facts: AccessFacts, params: SessionTimeout, ctx: EvalC
 def strong_crypto(facts: AccessFacts, params: StrongCrypto, ctx: EvalContext) -> Outcome:
     if facts.fortigate is None:
         return Outcome.error("no FortiGate administration facts for this device")
+    if not params.required:
+        return not_required("strong cryptography for administrative access", ctx)
     return fortigate.strong_crypto(facts.fortigate, params)

@@ -40,7 +40,7 @@ class SshView(BaseModel):
 class SshFacts(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    installed: bool  # False: no sshd on the device, so the SSH controls do not apply
+    installed: bool  # False: proven that no SSH server runs, so the SSH controls do not apply
     views: tuple[SshView, ...] = ()
     unchecked_matches: tuple[str, ...] = ()  # Match lines no connection spec could enter
 
@@ -49,7 +49,7 @@ class AdminAccount(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str
-    reasons: tuple[str, ...]  # "UID 0", "member of sudo", "sudoers: ALL"…
+    reasons: tuple[str, ...]  # "UID 0", "member of sudo", "sudo: (root) /usr/bin/find — …"…
     aliases: tuple[str, ...] = ()  # other names a policy may use for it ("Administrator")
 
 
@@ -69,6 +69,8 @@ class PasswordPolicyFacts(BaseModel):
     detail: tuple[str, ...] = ()  # the settings read, as "file: key=value", for evidence
     max_age_source: str = "PASS_MAX_DAYS"  # the setting max_age_days comes from
     no_lockout_reason: str = "pam_faillock not in the auth stack"  # why lockout_threshold is None
+    # why it cannot be told whether failed logins lock ("" = it can); then lockout_* say nothing
+    lockout_undetermined: str = ""
     scope: str = ""  # whose passwords it governs, when not every account's ("local accounts")
 
 
@@ -124,6 +126,9 @@ class AccessFacts(BaseModel):
 
     ssh: SshFacts | None
     admins: tuple[AdminAccount, ...] | None
+    # grants read and judged not privileged, with why, for the evidence ("dave: sudo (www-data)
+    # /usr/bin/vi — runs as www-data, not root"; "sudo is not installed…")
+    admin_notes: tuple[str, ...] = ()
     password_policy: PasswordPolicyFacts | None
     insecure_services: tuple[InsecureService, ...] | None
     protocols_checked: tuple[str, ...] = ()  # which protocols the platform's probe covers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from checks.facts.access import (
@@ -13,9 +14,18 @@ from checks.facts.access import (
     SshFacts,
     SshView,
 )
+from checks.linux.access_pam import SERVICES, judge_service, pam_files
+from checks.linux.access_sudo import accounts_from, framed, parse_paths, parse_sudo, root_reason
 from checks.linux.raw import out
 
-__all__ = ["parse", "parse_admins", "parse_insecure", "parse_password_policy", "parse_sshd"]
+__all__ = [
+    "parse",
+    "parse_admins",
+    "parse_insecure",
+    "parse_password_policy",
+    "parse_sshd",
+    "ssh_server_elsewhere",
+]
 
 # sshd -T prints prohibit-password as its legacy alias without-password
 _ROOT_LOGIN = {"without-password": "prohibit-password"} | {
@@ -64,17 +74,7 @@ def parse_sshd(text: str, rc: int, matches: str = "") -> SshFacts:
     """The ``@@spec``/``@@rc`` sections of ``ac_sshd`` → SshFacts. Raises ValueError."""
     if rc == 127 and "sshd not installed" in text:
         return SshFacts(installed=False)
-    sections: list[tuple[str, list[str], int]] = []
-    spec: str | None = None
-    lines: list[str] = []
-    for line in text.splitlines():
-        if line.startswith("@@spec "):
-            spec, lines = line.removeprefix("@@spec ").strip(), []
-        elif line.startswith("@@rc ") and spec is not None:
-            sections.append((spec, lines, int(line.removeprefix("@@rc ").strip() or -1)))
-            spec = None
-        elif spec is not None:
-            lines.append(line)
+    sections = [(spec, body, int(rc or -1)) for spec, body, rc in framed(text, "spec")]
     if not sections or sections[0][0] != "default":
         raise ValueError(f"sshd -T gave no output (exit {rc}): {text.strip()[-200:]}")
     views: list[SshView] = []
@@ -87,105 +87,120 @@ def parse_sshd(text: str, rc: int, matches: str = "") -> SshFacts:
     return SshFacts(installed=True, views=tuple(views), unchecked_matches=_unenterable(matches))
 
 
+_SSH_PORT = 22
+_SSH_DAEMONS = ("sshd", "dropbear", "tinysshd", "lshd")
+_SSH_PACKAGES = (
+    "openssh-server", "dropbear", "dropbear-bin", "dropbear-run", "tinysshd", "lsh-server",
+)  # fmt: skip
+
+
+def _ssh_listeners(listening: str) -> list[str]:
+    """TCP listeners on the SSH port or run by an SSH daemon (names need root to be shown)."""
+    found: list[str] = []
+    for line in listening.splitlines():
+        parts = line.split()
+        if len(parts) < 5 or parts[0] != "tcp":
+            continue
+        port = parts[4].rpartition(":")[2]
+        procs = re.findall(r'\("([^"]+)"', line)
+        if port == str(_SSH_PORT) or any(p in _SSH_DAEMONS for p in procs):
+            who = ", ".join(procs) or "a service"
+            found.append(f"{who} listening on {parts[4]}")
+    return found
+
+
+def _ssh_packages(packages: str) -> list[str]:
+    found: list[str] = []
+    for line in packages.splitlines():
+        name, _, status = line.partition("\t")
+        if name in _SSH_PACKAGES and len(status) >= 2 and status[1] == "i":
+            found.append(f"package {name} installed")
+    return found
+
+
+def ssh_server_elsewhere(raw: dict[str, Any], host: dict[str, Any]) -> str | None:
+    """With no sshd binary found: why the SSH controls still cannot be called not applicable
+    (an SSH server Baluarte cannot read, or what could not be looked at); None when it is
+    proven that no SSH server runs: nothing listening on port 22 or run by an SSH daemon, no
+    SSH server package, and the collection did not come in over SSH."""
+    found: list[str] = []
+    unread: list[str] = []
+    listening, listening_rc = out(raw, "listening")
+    if listening_rc == 0:
+        found += _ssh_listeners(listening)
+    else:
+        unread.append(_failure("ss -ltun", listening, listening_rc))
+    packages, packages_rc = out(raw, "packages")
+    if packages_rc == 0 and "@@" in packages:
+        found += _ssh_packages(packages)
+    else:
+        unread.append(_failure("the package query", packages, packages_rc))
+    peer = out(host, "peer")[0].strip()
+    if peer:
+        found.append(f"this collection came in over SSH (from {peer})")
+    none = "no OpenSSH sshd on PATH or at /usr/sbin/sshd"
+    if found:
+        return (
+            f"{none}, but an SSH server is there: {'; '.join(found)}. Baluarte reads SSH "
+            "settings only through OpenSSH's sshd -T, so this server's cannot be checked"
+        )
+    if unread:
+        return f"{none}, and whether another SSH server runs cannot be told: {'; '.join(unread)}"
+    return None
+
+
 # -- privileged accounts ----------------------------------------------------------------------
 
-
-def _logical_lines(text: str) -> list[tuple[str, str]]:
-    """sudoers → (file, line) with continuation lines joined and comments dropped."""
-    out: list[tuple[str, str]] = []
-    current_file, pending = "", ""
-    for line in text.splitlines():
-        if line.startswith("== "):
-            current_file = line[3:].strip()
-            continue
-        stripped = line.strip()
-        # "#1000" at the start of a rule is a uid, "#include" a directive, the rest comments
-        if stripped.startswith("#") and not re.match(r"#(include(dir)?\s|\d)", stripped):
-            continue
-        if stripped.endswith("\\"):
-            pending += stripped[:-1] + " "
-            continue
-        full = (pending + stripped).strip()
-        pending = ""
-        if full:
-            out.append((current_file, full))
-    return out
+_MAX_SUDO_REASONS = 4  # per account; the rest are counted, every rule is in the evidence
 
 
-_NOT_SPECS = re.compile(r"^(Defaults|Cmnd_Alias|Host_Alias|Runas_Alias|User_Alias|[#@]include)")
+def parse_admins(
+    passwd: str, groups: str, sudo: str, paths: str = ""
+) -> tuple[tuple[AdminAccount, ...], tuple[str, ...]]:
+    """UID 0 accounts, members of sudo/wheel/admin and accounts sudo lets become root.
 
-
-def _sudoers_grants(text: str) -> list[tuple[str, str]]:
-    """(principal, where) for every sudoers rule that may run ALL commands."""
-    aliases: dict[str, list[str]] = {}
-    grants: list[tuple[str, str]] = []
-    for path, line in _logical_lines(text):
-        if line.startswith("User_Alias"):
-            for part in line.removeprefix("User_Alias").split(":"):
-                name, _, members = part.partition("=")
-                aliases[name.strip()] = [m.strip() for m in members.split(",") if m.strip()]
-            continue
-        if _NOT_SPECS.match(line) or "=" not in line:
-            continue
-        who, _, rest = line.partition("=")
-        users = who.split()[0] if who.split() else ""
-        # after '=': optional (runas), tags such as NOPASSWD:, then the commands
-        for block in re.split(r":\s*\S+\s*=", rest):
-            block = re.sub(r"\([^)]*\)", " ", block)
-            block = re.sub(r"\b[A-Z_]+:", " ", block)
-            if any(cmd.strip() == "ALL" for cmd in block.split(",")):
-                for principal in users.split(","):
-                    for name in aliases.get(principal.strip(), [principal.strip()]):
-                        grants.append((name, path))
-                break
-    return grants
-
-
-def parse_admins(passwd: str, groups: str, sudoers: str | None) -> tuple[AdminAccount, ...]:
-    """UID 0 accounts, members of sudo/wheel/admin and sudoers ALL grants, by account."""
-    users: dict[str, tuple[int, int]] = {}
-    for line in passwd.splitlines():
-        parts = line.split(":")
-        if len(parts) >= 3 and parts[1].isdigit() and parts[2].isdigit():
-            users.setdefault(parts[0], (int(parts[1]), int(parts[2])))
-    if not users:
-        raise ValueError("getent passwd listed no accounts")
-    members: dict[str, set[str]] = {}
-    gids: dict[str, int] = {}
-    for line in groups.splitlines():
-        parts = line.split(":")
-        if len(parts) >= 3 and parts[1].isdigit():
-            gids.setdefault(parts[0], int(parts[1]))
-            members.setdefault(parts[0], {m for m in parts[2].split(",") if m})
-
-    def group_members(group: str) -> set[str]:
-        gid = gids.get(group)
-        primary = {u for u, (_, g) in users.items() if gid is not None and g == gid}
-        return members.get(group, set()) | primary
-
+    Returns the privileged accounts and the evidence notes on the rest: sudo rules judged not
+    root-equivalent (with why), or that sudo is not installed. Raises ValueError when the
+    accounts or sudo's answers cannot be read.
+    """
+    accounts = accounts_from(passwd, groups)
     reasons: dict[str, list[str]] = {}
-    for name, (uid, _) in users.items():
+    for name, uid in accounts.uid.items():
         if uid == 0:
             reasons.setdefault(name, []).append("UID 0")
     for group in PRIVILEGED_GROUPS:
-        for name in sorted(group_members(group)):
+        gid = accounts.group_gid.get(group)
+        for name in sorted(accounts.members.get(gid, set()) if gid is not None else ()):
             reasons.setdefault(name, []).append(f"member of {group}")
-    by_uid = {str(uid): u for u, (uid, _) in users.items()}
-    for principal, where in _sudoers_grants(sudoers or ""):
-        if principal.startswith("%") and not principal.startswith("%:"):
-            group = principal[1:]
-            for name in sorted(group_members(group)):
-                reason = f"sudo ALL via %{group} ({where})"
-                if group not in PRIVILEGED_GROUPS:
-                    reasons.setdefault(name, []).append(reason)
-        elif principal == "ALL":
-            for name in sorted(users):
-                reasons.setdefault(name, []).append(f"sudo ALL granted to ALL users ({where})")
-        elif principal.startswith("#") and principal[1:].isdigit():
-            name = by_uid.get(principal[1:], principal)
-            reasons.setdefault(name, []).append(f"sudo ALL ({where})")
-        elif principal and not principal.startswith("!"):
-            reasons.setdefault(principal, []).append(f"sudo ALL ({where})")
+    if "@@no-sudo" in sudo.splitlines():
+        return _admins(reasons), ("sudo is not installed, so no sudo rule grants root",)
+    rules, failed = parse_sudo(sudo)
+    if failed:
+        first = next(iter(failed.values()))
+        more = f" (and {len(failed) - 1} more accounts)" if len(failed) > 1 else ""
+        raise ValueError(first + more)
+    missing = sorted(set(accounts.uid) - set(rules))
+    if missing:
+        raise ValueError(f"sudo -l gave no answer for {', '.join(missing[:5])}")
+    info, targets = parse_paths(paths)
+    notes: list[str] = []
+    for name in sorted(rules):
+        granted: list[str] = []
+        for rule in rules[name]:
+            root, why = root_reason(name, rule, accounts, info, targets)
+            if root:
+                granted.append(f"sudo: {rule.show()} — {why}")
+            else:
+                notes.append(f"{name}: sudo {rule.show()} — {why}")
+        if len(granted) > _MAX_SUDO_REASONS:
+            extra = len(granted) - _MAX_SUDO_REASONS
+            granted = [*granted[:_MAX_SUDO_REASONS], f"and {extra} more root sudo rules"]
+        if granted:
+            reasons.setdefault(name, []).extend(granted)
+    return _admins(reasons), tuple(notes)
+
+
+def _admins(reasons: dict[str, list[str]]) -> tuple[AdminAccount, ...]:
     return tuple(
         AdminAccount(name=name, reasons=tuple(dict.fromkeys(why)))
         for name, why in sorted(reasons.items())
@@ -198,7 +213,8 @@ _PAM_LINE = re.compile(r"^-?(?P<type>\w+)\s+(?:\[[^\]]*\]|\S+)\s+(?P<module>\S+)
 _PWQUALITY_DEFAULTS = {"minlen": 8, "dcredit": 0, "ucredit": 0, "lcredit": 0, "ocredit": 0,
                        "minclass": 0, "enforcing": 1}  # fmt: skip
 _PAM_UNIX_MINLEN = 6  # Linux-PAM's pam_unix default when no minlen= is given
-_FAILLOCK_DEFAULTS = {"deny": 3, "unlock_time": 600}
+# where the distributions keep the password-changing stack (Debian; RHEL and SUSE)
+_PASSWORD_FILES = ("common-password", "common-auth", "system-auth", "password-auth")
 
 
 def _sections(text: str) -> list[tuple[str, list[str]]]:
@@ -266,11 +282,66 @@ def _pwquality(pwquality: str, rules: list[tuple[str, str, str, dict[str, str]]]
     return settings, f"{rule[2]} in {rule[0]} (minlen from {origin['minlen']})"
 
 
+@dataclass(frozen=True)
+class _Lockout:
+    threshold: int | None = None
+    seconds: int | None = None
+    source: str = ""
+    reason: str = ""  # why there is no lockout
+    undetermined: str = ""  # why it cannot be told
+    detail: tuple[str, ...] = ()
+
+
+def _lockout(pam: str, faillock: str, ssh: SshFacts | None) -> _Lockout:
+    """The weakest lockout among the services a password is typed into (access_pam.SERVICES)."""
+    files = pam_files(pam)
+    conf: dict[str, str] = {}
+    for _, lines in _sections(faillock):
+        conf |= _key_values(lines)
+    judged = [judge_service(files, conf, service) for service in SERVICES]
+    detail = tuple(f"{j.service}: {j.stack}: {j.why}" for j in judged)
+    detail += tuple(s for j in judged for s in j.settings)
+    open_ = [j for j in judged if j.state != "closed"]
+    # sshd checking passwords itself (UsePAM no) never consults PAM: nothing locks SSH logins
+    for view in ssh.views if ssh is not None and ssh.installed else ():
+        if view.password_authentication and not view.use_pam:
+            reason = (
+                f"sshd checks passwords itself (UsePAM no, PasswordAuthentication yes) for"
+                f" {view.connection}: no PAM lockout applies to SSH logins"
+            )
+            return _Lockout(reason=reason, detail=detail)
+    weak: dict[str, list[str]] = {}  # why -> the services it holds for
+    for j in open_:
+        if j.state == "no_lockout":
+            weak.setdefault(j.why, []).append(j.service)
+    if weak:
+        reason = "; ".join(
+            f"PAM service{'s' if len(names) > 1 else ''} {', '.join(names)}: {why}"
+            for why, names in weak.items()
+        )
+        return _Lockout(reason=reason, detail=detail)
+    unsure = next((j for j in open_ if j.state == "undetermined"), None)
+    if unsure is not None:
+        why = f"PAM service {unsure.service}: {unsure.why}"
+        return _Lockout(undetermined=why, detail=detail)
+    if not open_:
+        why = f"no service among {', '.join(SERVICES)} accepts a correct password"
+        return _Lockout(undetermined=why, detail=detail)
+    weakest = max(open_, key=lambda j: (j.threshold or 0, -(j.seconds or 10**9)))
+    seconds = [j.seconds for j in open_ if j.seconds is not None]
+    shortest = min(seconds, key=lambda v: v or 10**9) if seconds else None
+    names = ", ".join(j.service for j in open_)
+    source = f"PAM auth stacks of {names} (weakest: {weakest.service})"
+    return _Lockout(weakest.threshold, shortest, source, detail=detail)
+
+
 def parse_password_policy(
-    pwquality: str, pam: str, faillock: str, login_defs: str
+    pwquality: str, pam: str, faillock: str, login_defs: str, ssh: SshFacts | None = None
 ) -> PasswordPolicyFacts:
-    """pwquality, the PAM password and auth stacks, faillock and login.defs → what is enforced."""
-    rules = _pam_modules(pam)
+    """pwquality, the PAM password stack, the login services' auth stacks as PAM runs them,
+    faillock and login.defs → what is enforced. ``ssh`` tells whether sshd hands its password
+    logins to PAM at all."""
+    rules = [r for r in _pam_modules(pam) if r[0].rpartition("/")[2] in _PASSWORD_FILES]
     if not rules:
         raise ValueError("no PAM configuration found (common-password/common-auth or system-auth)")
     detail: list[str] = []
@@ -295,30 +366,8 @@ def parse_password_policy(
         if min_length is None or unix_min > min_length:
             min_length, source = unix_min, f"pam_unix.so in {unix[0]}"
 
-    threshold: int | None = None
-    seconds: int | None = None
-    lockout_source = ""
-    lock = next((r for r in rules if r[1] == "auth" and r[2] in
-                 ("pam_faillock.so", "pam_tally2.so")), None)  # fmt: skip
-    if lock is not None:
-        settings: dict[str, str] = {k: str(v) for k, v in _FAILLOCK_DEFAULTS.items()}
-        if lock[2] == "pam_faillock.so":
-            for path, lines in _sections(faillock):
-                for key, value in _key_values(lines).items():
-                    if key in settings:
-                        settings[key] = value
-                        detail.append(f"{path}: {key}={value}")
-        for path, _, module, args in rules:
-            if module == lock[2]:
-                for key in settings.keys() & args.keys():
-                    settings[key] = args[key]
-                    detail.append(f"{path}: {module} {key}={args[key]}")
-        deny = _int(settings["deny"], "deny")
-        if deny > 0:
-            threshold = deny
-            unlock = settings["unlock_time"].strip()
-            seconds = 0 if unlock == "never" else _int(unlock, "unlock_time")
-            lockout_source = f"{lock[2]} in {lock[0]}"
+    lockout = _lockout(pam, faillock, ssh)
+    detail += lockout.detail
 
     max_age: int | None = None
     for line in login_defs.splitlines():
@@ -335,9 +384,11 @@ def parse_password_policy(
         min_length_source=source,
         complexity_classes=classes,
         complexity_source=complexity_source,
-        lockout_threshold=threshold,
-        lockout_seconds=seconds,
-        lockout_source=lockout_source,
+        lockout_threshold=lockout.threshold,
+        lockout_seconds=lockout.seconds,
+        lockout_source=lockout.source,
+        no_lockout_reason=lockout.reason,
+        lockout_undetermined=lockout.undetermined,
         max_age_days=max_age,
         detail=tuple(dict.fromkeys(detail)),
     )
@@ -462,22 +513,28 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> AccessFacts:
         ssh = parse_sshd(text, rc, out(raw, "matches")[0])
     except ValueError as exc:
         problems["ssh"] = str(exc)
+    if ssh is not None and not ssh.installed:
+        # "no sshd binary" alone is not "no SSH server": dropbear, or sshd at another path
+        elsewhere = ssh_server_elsewhere(raw, host)
+        if elsewhere:
+            ssh, problems["ssh"] = None, elsewhere
 
     admins: tuple[AdminAccount, ...] | None = None
+    notes: tuple[str, ...] = ()
     passwd, passwd_rc = out(raw, "passwd")
     groups, groups_rc = out(raw, "groups")
-    sudoers, sudoers_rc = out(raw, "sudoers")
+    sudo, sudo_rc = out(raw, "sudo")
     if passwd_rc != 0 or groups_rc != 0:
         problems["admins"] = _failure(
             "getent passwd" if passwd_rc else "getent group",
             passwd if passwd_rc else groups,
             passwd_rc or groups_rc,
         )
-    elif sudoers_rc != 0:
-        problems["admins"] = _failure("reading /etc/sudoers", sudoers, sudoers_rc)
+    elif sudo_rc != 0:
+        problems["admins"] = _failure("asking sudo -l -U for each account", sudo, sudo_rc)
     else:
         try:
-            admins = parse_admins(passwd, groups, sudoers)
+            admins, notes = parse_admins(passwd, groups, sudo, out(raw, "sudo_paths")[0])
         except ValueError as exc:
             problems["admins"] = str(exc)
 
@@ -488,6 +545,7 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> AccessFacts:
             out(raw, "pam")[0],
             out(raw, "faillock")[0],
             out(raw, "login_defs")[0],
+            ssh,
         )
     except ValueError as exc:
         problems["password_policy"] = str(exc)
@@ -505,6 +563,7 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> AccessFacts:
     return AccessFacts(
         ssh=ssh,
         admins=admins,
+        admin_notes=notes,
         password_policy=policy,
         insecure_services=insecure,
         protocols_checked=LINUX_PROTOCOLS,

@@ -57,30 +57,48 @@ ac_sshd() {
 # Accounts from the name service; the password field is never printed.
 ac_passwd() { getent passwd | cut -d: -f1,3,4; }
 ac_groups() { getent group | cut -d: -f1,3,4; }
-# sudoers as sudo reads it (sudoers.d skips names with a dot or ending in ~); comments dropped
-# but "#1000" (a uid) and "#include" kept
-ac_sudoers() {
-  [ -e /etc/sudoers ] || { echo "@@no-sudoers"; return 0; }
-  [ -r /etc/sudoers ] || { echo "cannot read /etc/sudoers"; return 1; }
-  for f in /etc/sudoers /etc/sudoers.d/*; do
-    case ${f#/etc/sudoers.d/} in *.*|*~) [ "$f" = /etc/sudoers ] || continue ;; esac
-    [ -f "$f" ] && echo "== $f" && grep -vE '^[[:space:]]*(#([^0-9i]|$)|$)' "$f"
-  done; true
+# sudo's own answer for every account: sudo resolves groups, aliases, includes, host matching
+# and LDAP/SSSD rules itself (sudo -l is not logged). "@@user NAME" ... "@@rc N" per account.
+ac_sudo() {
+  has sudo || { echo "@@no-sudo"; return 0; }
+  ac_sudo_out=$(getent passwd | cut -d: -f1 | while IFS= read -r u; do
+    echo "@@user $u"; LC_ALL=C sudo -n -l -U "$u" 2>&1 </dev/null; echo "@@rc $?"
+  done)
+  printf '%s\n' "$ac_sudo_out"
+}
+# lstat of every absolute path a sudo rule names, and of all its parent directories, so parse()
+# can tell who could replace a command; "@@target PATH REAL" for symbolic links (first 100 paths)
+ac_sudo_paths() {
+  [ -n "${ac_sudo_out:-}" ] || return 0
+  set -f
+  _ps=$(printf '%s\n' "$ac_sudo_out" | grep '^    (' | tr ',' '\n' |
+    grep -oE '(^|[[:space:]])/[^[:space:]]+' | tr -d ' \t' | grep -v '[*?[]' | sort -u | head -n 100)
+  [ -n "$_ps" ] || { set +f; return 0; }
+  _all=$_ps
+  for p in $_ps; do
+    r=$(readlink -f -- "$p" 2>/dev/null) || continue
+    [ -n "$r" ] && [ "$r" != "$p" ] && echo "@@target $p $r" && _all="$_all
+$r"
+  done
+  for p in $_all; do while [ -n "$p" ]; do echo "$p"; p=${p%/*}; done; done | { cat; echo /; } |
+    sort -u | tr '\n' '\0' | xargs -0 stat -c '%a %u %g %F|%n' 2>/dev/null
+  set +f
+  true
 }
 # files with a "== path" header, comment and blank lines dropped
 ac_cat() { for f in "$@"; do [ -f "$f" ] && echo "== $f" && grep -vE '^[[:space:]]*(#|$)' "$f"; done; true; }
 # libpwquality reads pwquality.conf.d/*.conf first, then pwquality.conf (later wins)
 ac_pwquality() { ac_cat /etc/security/pwquality.conf.d/*.conf /etc/security/pwquality.conf; }
-ac_pam() {
-  ac_cat /etc/pam.d/common-password /etc/pam.d/common-auth /etc/pam.d/system-auth \
-    /etc/pam.d/password-auth
-}
+# every PAM service file, as libpam looks them up: /etc/pam.d, then /usr/lib/pam.d
+ac_pam() { ac_cat /etc/pam.d/* /usr/lib/pam.d/*; }
 ac_logindefs() { grep -E '^[[:space:]]*PASS_(MAX_DAYS|MIN_LEN)[[:space:]]' /etc/login.defs; true; }
 ac_listening() { LC_ALL=C ss -Hltunp; }
+# insecure daemons, then SSH servers (whether one is there when no sshd binary is found)
 ac_pkgs='telnetd inetutils-telnetd telnetd-ssl telnet-server krb5-telnetd rsh-server
  rsh-redone-server inetutils-rshd rsh-redone-rshd rlogind krb5-rsh-server vsftpd proftpd
  proftpd-basic proftpd-core pure-ftpd pure-ftpd-mysql pure-ftpd-postgresql pure-ftpd-ldap
- inetutils-ftpd ftpd ftpd-ssl tftpd tftpd-hpa atftpd tftp-server'
+ inetutils-ftpd ftpd ftpd-ssl tftpd tftpd-hpa atftpd tftp-server
+ openssh-server dropbear dropbear-bin dropbear-run tinysshd lsh-server'
 # installed daemon packages: "name<TAB>status" (dpkg) or "name<TAB>ii" (rpm)
 ac_packages() {
   if has dpkg-query; then
@@ -98,7 +116,8 @@ field access sshd ac_sshd
 field access matches ac_matches
 field access passwd ac_passwd
 field access groups ac_groups
-field access sudoers ac_sudoers
+field access sudo ac_sudo
+field access sudo_paths ac_sudo_paths
 field access pwquality ac_pwquality
 field access pam ac_pam
 field access faillock ac_cat /etc/security/faillock.conf

@@ -9,9 +9,11 @@ namespace cannot be set) and the verdict comes from the real ``chronyc tracking`
 
 from __future__ import annotations
 
+import time
+
 from baluarte.lab.aptrepo import install_packages
 from baluarte.lab.linux_hosts import LinuxHost
-from tests.integration.cli import baluarte, findings, write_inputs
+from tests.integration.cli import baluarte, findings, ssh, write_inputs
 
 POLICY = """\
 id: access-logging-test
@@ -34,7 +36,7 @@ HARDEN = r"""
 mkdir -p /etc/security/pwquality.conf.d
 printf 'minlen = 14\nminclass = 3\n' > /etc/security/pwquality.conf.d/50-baluarte.conf
 printf 'deny = 5\nunlock_time = 900\n' >> /etc/security/faillock.conf
-sed -i 's/^auth\t\[success=1 default=ignore\]\tpam_unix.so nullok/auth\trequired\tpam_faillock.so preauth\n&\nauth\t[default=die]\tpam_faillock.so authfail/' /etc/pam.d/common-auth
+sed -i 's/^auth\t\[success=1 default=ignore\]\tpam_unix.so nullok/auth\trequired\tpam_faillock.so preauth\n&\nauth\t[default=die]\tpam_faillock.so authfail\nauth\tsufficient\tpam_faillock.so authsucc/' /etc/pam.d/common-auth
 sed -i 's/^PASS_MAX_DAYS.*/PASS_MAX_DAYS\t90/' /etc/login.defs
 printf '*.* @@logs.example.net:6514\n' > /etc/rsyslog.d/90-remote.conf
 rsyslogd >/dev/null 2>&1
@@ -115,8 +117,9 @@ def test_access_and_logging_pass_fail_and_error_end_to_end(tmp_path, lab, make_h
         "weak", "access.ssh_root_login"
     )
     admins = observed("weak", "access.admin_accounts")
-    assert "toor (UID 0)" in admins and "alice (member of sudo)" in admins
-    assert "bob (sudo ALL (/etc/sudoers.d/bob))" in admins
+    assert "toor (UID 0)" in admins
+    assert "alice (member of sudo, sudo: (ALL : ALL) ALL — every command)" in admins
+    assert "bob (sudo: (ALL) NOPASSWD: ALL — every command)" in admins
     policy = observed("weak", "access.password_policy")
     assert "minimum length 9 < 14" in policy and "no account lockout" in policy
     insecure = observed("weak", "access.insecure_admin_protocols")
@@ -137,3 +140,31 @@ def test_access_and_logging_pass_fail_and_error_end_to_end(tmp_path, lab, make_h
     for text in (result.stdout, result.stderr):
         assert secret not in text
     assert secret.encode() not in (tmp_path / "runs.db").read_bytes()
+
+
+def test_an_ssh_server_without_sshd_on_the_path_is_an_error_not_not_applicable(
+    tmp_path, lab, linux_host
+):
+    # OpenSSH run from /opt: "no sshd binary" made the SSH controls not applicable, on the very
+    # server Baluarte logged in through
+    linux_host.stop_sshd()
+    linux_host.run(
+        "mkdir -p /opt/openssh/sbin && mv /usr/sbin/sshd /opt/openssh/sbin/sshd"
+        " && /opt/openssh/sbin/sshd -E /var/log/baluarte-sshd.log"
+    )
+    for _ in range(100):
+        if ssh(lab, linux_host, "true").returncode == 0:
+            break
+        time.sleep(0.1)
+    assert ssh(lab, linux_host, "command -v sshd; echo $?").stdout.strip() == "1"
+    write_inputs(tmp_path, lab, [linux_host], policy=POLICY)
+    got = findings(baluarte(tmp_path, "check", "--format", "json"))
+    for control in ("access.ssh_password_authentication", "access.ssh_root_login"):
+        finding = got[("testhost", control)]
+        assert finding["status"] == "error", finding
+        reason = finding["reason"]
+        assert reason.startswith(
+            "no OpenSSH sshd on PATH or at /usr/sbin/sshd, but an SSH server is there: "
+            "sshd listening on 0.0.0.0:22"
+        )
+        assert f"this collection came in over SSH (from {linux_host.gateway})" in reason

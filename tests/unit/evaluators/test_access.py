@@ -136,6 +136,13 @@ def test_admin_accounts_allowed_but_absent_is_reported_not_failed():
     assert out.status is Status.PASS and "alice" in out.observed
 
 
+def test_admin_accounts_evidence_shows_grants_judged_not_privileged():
+    notes = ("ivan: sudo (www-data) NOPASSWD: /usr/bin/find — runs as www-data, not as root",)
+    out = ev.admin_accounts(facts(admin_notes=notes), AdminAccounts(allowed=("root",)), CTX)
+    assert out.status is Status.PASS
+    assert out.evidence == "root: UID 0\nnot privileged:\n" + notes[0]
+
+
 def test_admin_accounts_unreadable_is_error():
     out = ev.admin_accounts(
         facts(admins=None, problems={"admins": "getent passwd failed (exit 2): x"}),
@@ -175,6 +182,25 @@ def test_lockout_until_admin_unlocks_is_long_enough_and_checks_can_be_turned_off
     no_lockout = STRONG.model_copy(update={"lockout_threshold": None, "lockout_seconds": None})
     params = PasswordPolicy(lockout_threshold=None, lockout_minutes=None)
     assert ev.password_policy(facts(password_policy=no_lockout), params, CTX).status is Status.PASS
+
+
+UNSURE = "PAM service sshd: whether it locks depends on what pam_succeed_if.so answer"
+
+
+def test_lockout_that_cannot_be_told_is_an_error_never_a_pass():
+    unsure = STRONG.model_copy(
+        update={"lockout_threshold": None, "lockout_seconds": None, "lockout_undetermined": UNSURE}
+    )
+    out = ev.password_policy(facts(password_policy=unsure), PasswordPolicy(), CTX)
+    assert out.status is Status.ERROR and UNSURE in out.reason
+    # a policy that does not ask about lockout is judged on the rest
+    params = PasswordPolicy(lockout_threshold=None, lockout_minutes=None)
+    assert ev.password_policy(facts(password_policy=unsure), params, CTX).status is Status.PASS
+    # and a shortfall elsewhere is a failure, saying what could not be told
+    short = unsure.model_copy(update={"min_length": 8})
+    out = ev.password_policy(facts(password_policy=short), PasswordPolicy(), CTX)
+    assert out.status is Status.FAIL and "minimum length 8 < 12" in out.observed
+    assert "could not be told" in out.observed
 
 
 def test_password_age_checked_only_when_asked():
@@ -298,6 +324,24 @@ def test_session_timeout_and_strong_crypto():
     gone = fg(strong_crypto=None, problems={"strong_crypto": "cmdb system/global: 403 Forbidden"})
     out = ev.strong_crypto(gone, StrongCrypto(), CTX)
     assert out.status is Status.ERROR and out.reason == "cmdb system/global: 403 Forbidden"
+
+
+def test_controls_not_required_are_not_applicable_never_a_pass_on_nothing():
+    # each passed before with "not required", whatever the device showed
+    ctx = EvalContext(now=CTX.now, policy="fortigate-baseline")
+    no_mfa = fg(fadmin(two_factor="disable"))
+    cases = (
+        (ev.admin_mfa, no_mfa, Required(required=False),
+         "two-factor authentication of administrators"),
+        (ev.strong_crypto, fg(strong_crypto=False), StrongCrypto(required=False),
+         "strong cryptography for administrative access"),
+        (ev.ssh_password_authentication, facts(), Required(required=False),
+         "SSH password authentication off"),
+    )  # fmt: skip
+    for control, seen, params, what in cases:
+        out = control(seen, params, ctx)
+        assert out.status is Status.NOT_APPLICABLE, (control, out)
+        assert out.reason == f"{what} not required by policy fortigate-baseline (required: false)"
 
 
 def test_fortigate_password_age_names_its_setting_and_linux_keeps_pass_max_days():
