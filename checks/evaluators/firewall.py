@@ -13,11 +13,13 @@ from datetime import datetime
 
 from baluarte.controls import Domain, EvalContext
 from baluarte.findings import Outcome, Severity
+from checks.evaluators.common import CLOCK_SLACK_HOURS, not_required
 from checks.facts.firewall import (
     FirewallFacts,
     FirewallPolicy,
     FirewallProfile,
     FortiGuardService,
+    InboundFiltering,
     OpenRule,
 )
 from checks.policy.base import Required
@@ -64,9 +66,29 @@ def _enabled_windows(profiles: tuple[FirewallProfile, ...], params: Required) ->
     off = [p for p in profiles if not p.enabled]
     if not off:
         return Outcome.passed(expected, f"on for every profile: {observed}")
-    if not params.required:
-        return Outcome.passed("host firewall not required", observed)
     return Outcome.failed(expected, f"off for {_profile_names(off)} ({observed})")
+
+
+def _enabled_linux(
+    facts: FirewallFacts, filtering: tuple[InboundFiltering, ...], params: Required
+) -> Outcome:
+    expected = (
+        "new inbound connections filtered in every address family: a default deny, or rules "
+        "dropping them from any source"
+    )
+    observed = "; ".join(f.describe() for f in filtering)
+    evidence = facts.summary or None
+    if all(f.filtered for f in filtering):
+        tools = ", ".join(facts.tools_active or ())
+        shown = f"{observed} [{tools}]" if tools else observed
+        if facts.problems:
+            shown += f" (not everything could be read: {'; '.join(facts.problems)})"
+        return Outcome.passed(expected, shown, evidence)
+    if not facts.tools_installed:
+        observed += "; no firewall tool installed (nft, iptables, ufw, firewall-cmd)"
+    for tool in facts.configured_enabled:
+        observed += f"; {tool} is set to start at boot but its rules are not loaded"
+    return Outcome.failed(expected, observed, evidence=evidence)
 
 
 @DOMAIN.control(
@@ -79,18 +101,25 @@ def _enabled_windows(profiles: tuple[FirewallProfile, ...], params: Required) ->
     "Benchmarks, Windows Defender Firewall (Domain, Private and Public profiles: state on)",
 )
 def enabled(facts: FirewallFacts, params: Required, ctx: EvalContext) -> Outcome:
-    """Windows: every profile of the effective policy (``-PolicyStore ActiveStore``) must be on,
-    since which profile applies depends on the network the machine is attached to."""
+    """Linux: active means new inbound connections are actually filtered, in every enabled
+    address family: dropped or rejected by the default (policy or final rule), or by rules the
+    input hook reaches, from any source. Rules loaded that filter nothing (an accept policy
+    with a jump to a chain that returns, fail2ban's shape) or that drop only some sources (a
+    ban list) are not a firewall. Windows: every profile of the effective policy
+    (``-PolicyStore ActiveStore``) must be on, since which profile applies depends on the
+    network the machine is attached to."""
+    if not params.required:
+        return not_required("a host firewall", ctx)
     if facts.profiles is not None:
         return _enabled_windows(facts.profiles, params)
     if facts.active is None:
         return _unreadable(facts, "the firewall state")
+    if facts.filtering is not None:
+        return _enabled_linux(facts, facts.filtering, params)
     expected = "a host firewall filtering inbound traffic"
     if facts.active:
         tools = ", ".join(facts.tools_active or ()) or "netfilter rules"
         return Outcome.passed(expected, f"active: {tools}", facts.summary or None)
-    if not params.required:
-        return Outcome.passed("host firewall not required", "no inbound filtering loaded")
     observed = "no inbound filtering loaded"
     if facts.defaults:
         observed += f" (default inbound: {_defaults(facts)})"
@@ -113,13 +142,13 @@ def enabled(facts: FirewallFacts, params: Required, ctx: EvalContext) -> Outcome
 def default_inbound_deny(facts: FirewallFacts, params: Required, ctx: EvalContext) -> Outcome:
     """Windows: every profile's DefaultInboundAction Block (NotConfigured is Windows' default,
     Block), whether the profile is on or not (``firewall.enabled`` judges that)."""
+    if not params.required:
+        return not_required("a default inbound deny", ctx)
     if facts.profiles is not None:
         return _inbound_windows(facts.profiles, params)
     if facts.defaults is None or facts.default_inbound is None:
         return _unreadable(facts, "the default inbound action")
     observed = f"default inbound: {_defaults(facts)}"
-    if not params.required:
-        return Outcome.passed("default deny not required", observed)
     expected = "inbound traffic no rule allows is dropped or rejected, for every address family"
     if facts.default_inbound == "accept":
         return Outcome.failed(expected, observed, evidence=facts.summary or None)
@@ -128,8 +157,6 @@ def default_inbound_deny(facts: FirewallFacts, params: Required, ctx: EvalContex
 
 def _inbound_windows(profiles: tuple[FirewallProfile, ...], params: Required) -> Outcome:
     observed = _profiles(profiles)
-    if not params.required:
-        return Outcome.passed("default deny not required", observed)
     expected = "inbound connections no rule allows are blocked, in every profile"
     allowing = [p for p in profiles if p.default_inbound == "accept"]
     if allowing:
@@ -263,12 +290,12 @@ def _why(policy: FirewallPolicy, *aspects: str) -> str:
 def no_any_any_accept(facts: FirewallFacts, params: Required, ctx: EvalContext) -> Outcome:
     """Names are resolved: a custom address 0.0.0.0/0, a group holding ``all`` and a service of
     protocol ALL (or a group holding one) count as "any", as ``all`` and ``ALL`` do."""
+    if not params.required:
+        return not_required("no any-to-any accept policy", ctx)
     policies = _policies(facts)
     if isinstance(policies, Outcome):
         return policies
     accepting = [p for p in policies if p.enabled and p.action == "accept"]
-    if not params.required:
-        return Outcome.passed("any-to-any accept policies allowed", f"{len(accepting)} accept")
     expected = "no enabled accept policy from any source to any destination with any service"
     bad: list[str] = []
     unknown: list[str] = []
@@ -406,6 +433,11 @@ def _service_state(svc: FortiGuardService, params: SecurityServices) -> tuple[st
         assert svc.definitions_age_days is not None
         age = svc.definitions_age_days
         seen += f", definitions {svc.version} of {_day(svc.last_update)} ({age:.1f} days old)"
+        if age * 24 < -CLOCK_SLACK_HOURS:  # a negative age would pass any limit
+            return seen, (
+                f"{svc.name} definitions are dated {_day(svc.last_update)}, ahead of the unit's "
+                "clock: their real age cannot be told"
+            )
         if age > params.max_days:
             return seen, (
                 f"{svc.name} definitions {svc.version} of {_day(svc.last_update)} are "

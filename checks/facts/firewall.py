@@ -23,6 +23,7 @@ __all__ = [
     "FirewallProfile",
     "FortiGuardService",
     "FortigateFirewall",
+    "InboundFiltering",
     "OpenRule",
     "PortRange",
 ]
@@ -79,6 +80,43 @@ class FamilyDefault(BaseModel):
     family: Family
     action: Action
     source: str  # which chain policy or final rule decides it, or "no inbound chain"
+
+
+class InboundFiltering(BaseModel):
+    """Whether new inbound connections of one address family are filtered, and by what (Linux).
+
+    Filtered means dropped or rejected from any source: by the default (``default_deny``: a
+    base chain's policy or final rule), or by rules the input hook reaches (``rules``). Drops
+    limited to some sources, such as a fail2ban ban list, filter those sources only: they are
+    listed in ``not_counted``, never counted.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    family: Family
+    by: Literal["default_deny", "rules"] | None  # None: nothing filters new inbound connections
+    source: str  # the policy or final rule deciding the default, or "no inbound filtering chain"
+    rules: tuple[str, ...] = ()  # "where: rule" of drops from any source, when no default deny
+    not_counted: tuple[str, ...] = ()  # drops of some sources only, or on conditions not modelled
+
+    @property
+    def filtered(self) -> bool:
+        return self.by is not None
+
+    def describe(self) -> str:
+        if self.by == "default_deny":
+            return f"{self.family} filtered: default deny ({self.source})"
+        if self.by == "rules":
+            shown = "; ".join(self.rules[:3])
+            more = f" and {len(self.rules) - 3} more" if len(self.rules) > 3 else ""
+            return (
+                f"{self.family} filtered by rules dropping new connections from any source "
+                f"({shown}{more}), default accept ({self.source})"
+            )
+        text = f"{self.family} not filtered: {self.source}"
+        if self.not_counted:
+            text += "; drops not counted: " + "; ".join(self.not_counted[:3])
+        return text
 
 
 class FirewallProfile(BaseModel):
@@ -162,8 +200,9 @@ class FirewallFacts(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     tools_installed: tuple[str, ...] = ()  # firewall tools found on the device
-    tools_active: tuple[str, ...] | None  # tools whose rules filter inbound traffic now
-    active: bool | None  # some inbound filtering is loaded in the kernel now
+    tools_active: tuple[str, ...] | None  # tools with inbound rules or a non-accept policy loaded
+    # inbound traffic is filtered now (Linux: new connections in every family, see ``filtering``)
+    active: bool | None
     configured_enabled: tuple[str, ...] = ()  # tools set to start at boot (e.g. ufw ENABLED=yes)
     families: tuple[Family, ...] = ("ipv4", "ipv6")  # families the device has enabled
     defaults: tuple[FamilyDefault, ...] | None  # per family; None = the ruleset was unreadable
@@ -173,6 +212,8 @@ class FirewallFacts(BaseModel):
     fortigate: FortigateFirewall | None = None  # set for FortiGate units only
     # Windows: every profile, judged one by one (all three must filter); None elsewhere
     profiles: tuple[FirewallProfile, ...] | None = None
+    # Linux: per enabled family; None elsewhere, or when the ruleset could not be judged
+    filtering: tuple[InboundFiltering, ...] | None = None
 
     @property
     def default_inbound(self) -> Action | None:

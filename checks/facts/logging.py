@@ -21,6 +21,7 @@ class ForwardTarget(BaseModel):
     host: str
     port: int | None = None
     protocol: str = ""  # udp | tcp | relp | https…
+    tls: bool | None = None  # the transport is encrypted; None = not known
     source: str = ""  # "/etc/rsyslog.d/90-remote.conf:3"
     active: bool  # the daemon that would forward is running (or enabled, where that is all we see)
     inactive_reason: str = ""

@@ -5,13 +5,21 @@ Every tool's rules become netfilter chains (``firewall_iptables``, ``firewall_nf
 family. What is open does not depend on which tool wrote the rules: ufw and iptables-nft
 rules are read from ``iptables-nft-save`` (nft shows them as opaque ``xt`` expressions), native
 nftables from ``nft -j``, firewalld from its zones, legacy iptables from its own save command.
+``active`` is judged per family (``InboundFiltering``): rules being loaded is not enough, new
+inbound connections must be dropped or rejected by a default deny or by rules from any source.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from checks.facts.firewall import Family, FamilyDefault, FirewallFacts, OpenRule
+from checks.facts.firewall import (
+    Family,
+    FamilyDefault,
+    FirewallFacts,
+    InboundFiltering,
+    OpenRule,
+)
 from checks.linux import firewall_firewalld, firewall_iptables, firewall_nftables, firewall_ufw
 from checks.linux.firewall_netfilter import Chain, family_view
 from checks.linux.raw import field
@@ -173,12 +181,14 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> FirewallFacts:
 
     defaults: list[FamilyDefault] = []
     opened: list[OpenRule] = []
-    filtering = False
+    filtering: list[InboundFiltering] = []
     for family in families:
         default, rules, filters = family_view(reader.chains, family)
         defaults.append(default)
         opened.extend(rules)
-        filtering = filtering or filters
+        filtering.append(filters)
+    # "filtered" needs every family: IPv6 left wide open is inbound traffic nothing filters
+    filtered = all(f.filtered for f in filtering)
     for chain in reader.chains:
         if chain.hook_input and (chain.rules or chain.policy not in (None, "accept")):
             reader.active_tools.add(chain.tool)
@@ -188,24 +198,28 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> FirewallFacts:
         f"{d.family} inbound default {d.action} ({d.source})" for d in defaults
     ]
     if reader.problems:
+        # What could be read filters every family: rules we could not read cannot undo a drop
+        # (netfilter's verdict is the first drop of any base chain). Anything less: unknown.
         return FirewallFacts(
             tools_installed=installed,
             tools_active=None,
-            active=True if filtering else None,
+            active=True if filtered else None,
             configured_enabled=configured,
             families=families,
             defaults=None,
             open_inbound=None,
             summary="\n".join(reader.summary),
             problems=tuple(reader.problems),
+            filtering=tuple(filtering) if filtered else None,
         )
     return FirewallFacts(
         tools_installed=installed,
         tools_active=tuple(sorted(reader.active_tools)),
-        active=filtering or "firewalld" in reader.active_tools,
+        active=filtered,
         configured_enabled=configured,
         families=families,
         defaults=tuple(defaults),
         open_inbound=_merge(opened),
         summary="\n".join(summary),
+        filtering=tuple(filtering),
     )

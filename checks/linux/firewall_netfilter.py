@@ -1,9 +1,10 @@
 """The kernel's inbound filtering as chains of rules, whatever tool wrote them, and its walk.
 
 nftables, iptables (nft and legacy) and firewalld all end up as netfilter chains hooked on
-*input*. Each tool's parser turns its output into ``Chain``/``Rule`` values; ``open_rules``
-then follows one family's inbound base chains (jumps and gotos included) and reports the
-rules new inbound connections can get through, and what happens to everything else.
+*input*. Each tool's parser turns its output into ``Chain``/``Rule`` values; ``family_view``
+then follows one family's inbound base chains (jumps, gotos and returns as netfilter runs them)
+and reports the rules new inbound connections can get through, what happens to everything
+else, and whether anything filters new inbound connections at all.
 Where a rule cannot be understood it is treated as matching (accept: open; drop: ignored),
 so the result errs towards reporting too much open, never too little.
 """
@@ -14,7 +15,14 @@ import ipaddress
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from checks.facts.firewall import Action, Family, FamilyDefault, OpenRule, PortRange
+from checks.facts.firewall import (
+    Action,
+    Family,
+    FamilyDefault,
+    InboundFiltering,
+    OpenRule,
+    PortRange,
+)
 
 __all__ = ["Chain", "Match", "Rule", "family_view", "parse_ports"]
 
@@ -89,6 +97,38 @@ class Match:
         )
         return out
 
+    def covers(self, other: Match) -> bool:
+        """Every new connection ``other`` matches is matched by this too. Conditions not
+        modelled are assumed to match: an accept we cannot read may take all of it."""
+        if self.impossible or (self.not_unicast and not other.not_unicast):
+            return False
+        if self.protocol is not None and self.protocol != other.protocol:
+            return False
+        if self.interface is not None and self.interface != other.interface:
+            return False
+        if self.ct_states is not None and "new" not in self.ct_states:
+            return False
+        return (
+            _ranges_cover(self.dports, other.dports)
+            and _ranges_cover(self.sports, other.sports)
+            and _nets_cover(self.sources, other.sources)
+            and _nets_cover(self.destinations, other.destinations)
+        )
+
+    def not_filtering(self) -> str | None:
+        """Why a drop with these conditions does not filter the host's new inbound
+        connections from any source, or None when it does."""
+        skip = self.skip_reason()
+        if skip is not None:
+            return skip
+        if self.sources is not None:
+            return "some sources only"
+        if self.destinations is not None:
+            return "some destinations only"
+        if self.unknown:
+            return f"conditions not modelled: {', '.join(self.unknown)}"
+        return None
+
     def skip_reason(self) -> str | None:
         """Why new inbound traffic to a host service can never match this, or None."""
         if self.impossible:
@@ -143,6 +183,20 @@ def _both(
     return tuple(r for r in out if r[0] <= r[1])
 
 
+def _ranges_cover(
+    a: tuple[tuple[int, int], ...] | None, b: tuple[tuple[int, int], ...] | None
+) -> bool:
+    if a is None:
+        return True
+    return b is not None and all(any(x[0] <= y[0] and y[1] <= x[1] for x in a) for y in b)
+
+
+def _nets_cover(a: tuple[Net, ...] | None, b: tuple[Net, ...] | None) -> bool:
+    if a is None:
+        return True
+    return b is not None and all(_within(n, a) for n in b)
+
+
 def _within(net: Net, nets: tuple[Net, ...]) -> bool:
     return any(net.version == n.version and net.subnet_of(n) for n in nets)  # type: ignore[arg-type]
 
@@ -158,21 +212,36 @@ def parse_ports(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
+_Seen = tuple[Match, Rule, Chain, tuple[str, ...]]
+
+
 @dataclass
 class _Walk:
     chains: dict[str, Chain]
     family: Family
     # (conditions on the whole path, accept rule, its chain, conditional jumps leading to it)
-    opened: list[tuple[Match, Rule, Chain, tuple[str, ...]]] = field(default_factory=list)
+    opened: list[_Seen] = field(default_factory=list)
+    # every accept met so far, in netfilter's order: a later drop they cover sees no new traffic
+    accepted: list[Match] = field(default_factory=list)
+    # drops and rejects some new inbound traffic can reach, whatever their conditions
+    dropped: list[_Seen] = field(default_factory=list)
 
 
 def _walk(
-    walk: _Walk, chain: Chain, path: Match, depth: int, via: tuple[str, ...] = ()
+    walk: _Walk,
+    chain: Chain,
+    path: Match,
+    depth: int,
+    via: tuple[str, ...] = (),
+    returned_before: tuple[Match, ...] = (),
 ) -> Rule | None:
     """Follow ``chain`` for packets matching ``path``; the unconditional verdict that ends
-    the traversal (accept/drop/reject, or a return) — None when the chain runs out."""
+    the traversal (accept/drop/reject, or a return) — None when the chain runs out.
+    ``returned_before``: packets the calling chains already sent back, which never get here."""
     if depth > _MAX_DEPTH:
         return None
+    # packets a conditional return sends back skip the rest of this chain and what it calls
+    returned: list[Match] = list(returned_before)
     for rule in chain.rules:
         full = path.merged(rule.match)
         if full.family is not None and full.family != walk.family:
@@ -185,15 +254,20 @@ def _walk(
         if rule.verdict == "accept":
             if full.skip_reason() is None:
                 walk.opened.append((full, rule, chain, via))
+            walk.accepted.append(full)
             if rule.match.unconditional:
                 return rule
         elif rule.verdict in ("drop", "reject", "return"):
-            # A conditional drop is ignored: some new traffic may still get past it.
+            # A conditional drop does not decide the default: other new traffic gets past it.
+            if rule.verdict == "return":
+                returned.append(full)
+            elif not any(m.covers(full) for m in (*walk.accepted, *returned)):
+                walk.dropped.append((full, rule, chain, via))
             if rule.match.unconditional:
                 return rule
         elif rule.verdict in ("jump", "goto") and rule.target in walk.chains:
             hop = via if rule.match.unconditional else (*via, rule.text)
-            end = _walk(walk, walk.chains[rule.target], full, depth + 1, hop)
+            end = _walk(walk, walk.chains[rule.target], full, depth + 1, hop, tuple(returned))
             if rule.match.unconditional:
                 if end is not None and end.verdict != "return":
                     return end
@@ -246,9 +320,41 @@ def _admits(walk: _Walk, rule: OpenRule) -> bool:
     return False
 
 
+def _filtering(
+    family: Family, walks: list[tuple[_Walk, Action, str, Chain]], unfiltered: str
+) -> InboundFiltering:
+    """Whether new inbound connections from any source are dropped or rejected: by the
+    default (a base chain's policy or final rule), else by rules reachable from the input hook.
+
+    Drops limited to some sources (a fail2ban ban list) or resting on conditions we do not
+    model filter some traffic, not the host's inbound connections: listed, never counted.
+    """
+    restrictive = [w for w in walks if w[1] != "accept"]
+    if restrictive:
+        _, _, text, base = restrictive[0]
+        return InboundFiltering(family=family, by="default_deny", source=f"{base.where}: {text}")
+    counted: list[str] = []
+    partial: list[str] = []
+    for walk, *_ in walks:
+        for match, rule, chain, via in walk.dropped:
+            why = match.not_filtering()
+            shown = f"{chain.where}: {' → '.join((*via, rule.text))}"
+            if why is None:
+                counted.append(shown)
+            elif why == "some sources only" or why.startswith("conditions"):
+                partial.append(f"{shown} ({why})")
+    return InboundFiltering(
+        family=family,
+        by="rules" if counted else None,
+        source=unfiltered,
+        rules=tuple(dict.fromkeys(counted)),
+        not_counted=tuple(dict.fromkeys(partial)),
+    )
+
+
 def family_view(
     chains: list[Chain], family: Family
-) -> tuple[FamilyDefault, tuple[OpenRule, ...], bool]:
+) -> tuple[FamilyDefault, tuple[OpenRule, ...], InboundFiltering]:
     """One family's default inbound action, its open rules, and whether anything filters."""
     bases = [c for c in chains if c.hook_input and c.family in (None, family)]
     walks: list[tuple[_Walk, Action, str, Chain]] = []
@@ -257,7 +363,6 @@ def family_view(
         walk = _Walk(chains=scoped, family=family)
         action, source = _base_result(walk, base)
         walks.append((walk, action, source, base))
-    filtering = any(b.rules or b.policy not in (None, "accept") for b in bases)
     restrictive = [w for w in walks if w[1] != "accept"]
     if not restrictive:
         # nothing stops traffic no rule took: every port is open, whatever the rules say
@@ -277,14 +382,15 @@ def family_view(
         return (
             FamilyDefault(family=family, action="accept", source=source),
             (everything,),
-            filtering,
+            _filtering(family, walks, source),
         )
     first_walk, action, text, base = restrictive[0]
     opened = [_to_open(m, r, c, via, family) for m, r, c, via in first_walk.opened]
     for other, _, _, _ in restrictive[1:]:
         opened = [o for o in opened if _admits(other, o)]
     source = f"{base.where}: {text}"
-    return FamilyDefault(family=family, action=action, source=source), tuple(opened), filtering
+    default = FamilyDefault(family=family, action=action, source=source)
+    return default, tuple(opened), _filtering(family, walks, source)
 
 
 def _same_table(chain: Chain, base: Chain) -> bool:

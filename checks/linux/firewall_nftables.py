@@ -150,10 +150,47 @@ def _match(expr: dict[str, Any], sets: dict[str, list[Any]], m: Match) -> Match:
     return replace(m, unknown=unknown)
 
 
+def _pairs(data: Any, maps: dict[str, list[Any]]) -> list[tuple[Any, dict[str, Any]]]:
+    """A verdict map's entries, anonymous (``{"set": [[key, verdict]…]}``) or named (``@m``)."""
+    if isinstance(data, str) and data.startswith("@"):
+        entries = maps.get(data[1:], [])
+    elif isinstance(data, dict) and "set" in data:
+        entries = data["set"]
+    else:
+        entries = []
+    out: list[tuple[Any, dict[str, Any]]] = []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[1], dict):
+            out.append((entry[0], entry[1]))
+    return out
+
+
+_Verdicts = list[tuple[Match, Verdict, str | None]]
+
+
+def _vmap(body: dict[str, Any], sets: dict[str, list[Any]], maps: Any, m: Match) -> _Verdicts:
+    """A verdict map, one rule per entry: ``tcp dport vmap { 22 : accept, 23 : drop }`` is
+    ``tcp dport 22 accept`` then ``tcp dport 23 drop``. A key we cannot read is a condition
+    not modelled (an accept under it counts as open, a drop as filtering nothing)."""
+    pairs = _pairs(body.get("data"), maps)
+    if not pairs:  # a map we cannot read: as open as an accept on conditions not modelled
+        return [(replace(m, unknown=(*m.unknown, "vmap")), "accept", None)]
+    out: _Verdicts = []
+    for key, then in pairs:
+        (kind, arg), *_ = then.items()
+        if kind not in _VERDICTS:
+            continue  # "continue": the next rule decides
+        cond = _match({"op": "==", "left": body.get("key"), "right": key}, sets, m)
+        target = str(arg.get("target")) if isinstance(arg, dict) else None
+        out.append((cond, _VERDICTS[kind], target))
+    return out
+
+
 def _rule(
-    exprs: list[dict[str, Any]], sets: dict[str, list[Any]]
-) -> tuple[Match, Verdict, str | None, bool]:
-    """(match, verdict, jump target, opaque)."""
+    exprs: list[dict[str, Any]], sets: dict[str, list[Any]], maps: dict[str, list[Any]]
+) -> tuple[_Verdicts, bool]:
+    """The rule as (match, verdict, jump target) entries, usually one; and whether it holds
+    opaque iptables matches."""
     m = Match()
     verdict: Verdict = "none"
     target: str | None = None
@@ -168,17 +205,16 @@ def _rule(
                 target = str(body.get("target"))
         elif kind == "xt":
             opaque = True
+            if isinstance(body, dict) and body.get("type") == "match":
+                # an iptables match nft cannot show: never read a drop under it as unconditional
+                m = replace(m, unknown=(*m.unknown, f"xt {body.get('name', '?')}"))
         elif kind == "vmap":
-            # a verdict map: each key its own verdict; an accept among them is open traffic
-            data = _value(body.get("data"), sets)
-            verdicts = {next(iter(e[1])) for e in data if isinstance(e, list) and len(e) == 2}
-            m = replace(m, unknown=(*m.unknown, "vmap"))
-            verdict = "accept" if "accept" in verdicts else "none"
+            return _vmap(body, sets, maps, m), opaque
         elif kind in ("counter", "log", "comment", "notrack"):
             continue
         else:  # limit, quota, meter…: conditions we do not model
             m = replace(m, unknown=(*m.unknown, kind))
-    return m, verdict, target, opaque
+    return [(m, verdict, target)], opaque
 
 
 def parse_json(text: str, listing: str, skip: set[tuple[str, str]]) -> NftRuleset:
@@ -192,6 +228,7 @@ def parse_json(text: str, listing: str, skip: set[tuple[str, str]]) -> NftRulese
         raise ValueError("nft -j list ruleset: 'nftables' is not a list")
     texts = rule_texts(listing)
     sets: dict[tuple[str, str], dict[str, list[Any]]] = {}
+    maps: dict[tuple[str, str], dict[str, list[Any]]] = {}
     chains: dict[tuple[str, str, str], Chain] = {}
     opaque: set[tuple[str, str]] = set()
     for item in items:
@@ -202,6 +239,9 @@ def parse_json(text: str, listing: str, skip: set[tuple[str, str]]) -> NftRulese
             sets.setdefault((s["family"], s["table"]), {})[s["name"]] = _value(
                 s.get("elem", []), {}
             )
+        elif "map" in item:
+            s = item["map"]
+            maps.setdefault((s["family"], s["table"]), {})[s["name"]] = s.get("elem", [])
         elif "chain" in item:
             c = item["chain"]
             family, table = c["family"], c["table"]
@@ -222,12 +262,12 @@ def parse_json(text: str, listing: str, skip: set[tuple[str, str]]) -> NftRulese
             key = (r["family"], r["table"], r["chain"])
             if key not in chains:
                 continue
-            match, verdict, target, is_opaque = _rule(
-                r.get("expr", []), sets.get((r["family"], r["table"]), {})
-            )
+            table = (r["family"], r["table"])
+            entries, is_opaque = _rule(r.get("expr", []), sets.get(table, {}), maps.get(table, {}))
             if is_opaque:
-                opaque.add((r["family"], r["table"]))
+                opaque.add(table)
             fallback = json.dumps(r.get("expr", []), separators=(",", ":"))[:200]
             text = texts.get((*key, int(r.get("handle", -1))), fallback)
-            chains[key].rules.append(Rule(match=match, verdict=verdict, text=text, target=target))
+            for match, verdict, target in entries:
+                chains[key].rules.append(Rule(match, verdict, text, target))
     return NftRuleset(list(chains.values()), opaque)

@@ -11,7 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from checks.facts.logging import ForwardTarget, LoggingFacts, TimeSyncFacts
-from checks.linux.raw import out
+from checks.linux import logging_rsyslog
+from checks.linux.raw import field, out
 
 __all__ = ["parse", "parse_journal_upload", "parse_rsyslog", "parse_syslog_ng", "parse_time_sync"]
 
@@ -44,86 +45,11 @@ def _port(text: str | None, default: int | None) -> int | None:
 
 # -- rsyslog ----------------------------------------------------------------------------------
 
-# legacy selector action: @host (UDP), @@host (TCP), optional (options), [IPv6], :port, ;template
-_LEGACY = re.compile(
-    r"(?:^|\s)(?P<at>@@?)(?:\([^)]*\))?(?P<host>\[[^\]]+\]|[^\s:;\[]+)(?::(?P<port>\d+))?(?:;\S*)?\s*$"
-)
-_LEGACY_RELP = re.compile(r"(?:^|\s):omrelp:(?P<host>[^\s:;]+):(?P<port>\d+)")
-_PARAM = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
-
-
-def _actions(lines: list[str]) -> list[tuple[int, str]]:
-    """RainerScript ``action(...)`` statements, possibly over several lines, with their line."""
-    found: list[tuple[int, str]] = []
-    text = "\n".join(_uncomment(line) for line in lines)
-    for m in re.finditer(r"\baction\s*\(", text):
-        depth, i, quoted = 1, m.end(), False
-        while i < len(text) and depth:
-            ch = text[i]
-            if ch == '"':
-                quoted = not quoted
-            elif not quoted and ch == "(":
-                depth += 1
-            elif not quoted and ch == ")":
-                depth -= 1
-            i += 1
-        found.append((text.count("\n", 0, m.start()) + 1, text[m.end() : i - 1]))
-    return found
-
 
 def parse_rsyslog(text: str, running: bool) -> list[ForwardTarget]:
-    """Forwarding actions in rsyslog.conf and rsyslog.d: omfwd/omrelp, legacy @ and @@."""
-    why = "" if running else "rsyslogd is not running"
-    targets: list[ForwardTarget] = []
-    for path, lines in _files(text):
-        for number, line in enumerate(lines, 1):
-            code = _uncomment(line).strip()
-            if not code or code.startswith("$") or "action(" in code:
-                continue
-            m = _LEGACY.search(code)
-            if m:
-                targets.append(
-                    ForwardTarget(
-                        via="rsyslog",
-                        host=m["host"].strip("[]"),
-                        port=_port(m["port"], 514),
-                        protocol="tcp" if m["at"] == "@@" else "udp",
-                        source=f"{path}:{number}",
-                        active=running,
-                        inactive_reason=why,
-                    )
-                )
-            relp = _LEGACY_RELP.search(code)
-            if relp:
-                targets.append(
-                    ForwardTarget(
-                        via="rsyslog",
-                        host=relp["host"],
-                        port=_port(relp["port"], None),
-                        protocol="relp",
-                        source=f"{path}:{number}",
-                        active=running,
-                        inactive_reason=why,
-                    )
-                )
-        for number, body in _actions(lines):
-            params = {k.lower(): v for k, v in _PARAM.findall(body)}
-            kind = params.get("type", "").lower()
-            if kind not in ("omfwd", "omrelp") or not params.get("target"):
-                continue
-            protocol = "relp" if kind == "omrelp" else params.get("protocol", "udp").lower()
-            targets.append(
-                ForwardTarget(
-                    via="rsyslog",
-                    host=params["target"],
-                    port=_port(params.get("port"), 514 if kind == "omfwd" else None),
-                    protocol=protocol,
-                    source=f"{path}:{number}",
-                    active=running,
-                    inactive_reason=why,
-                )
-            )
-    return targets
+    """Forwarding read from the files alone (``== path`` headed), includes followed here; the
+    collector also asks rsyslogd itself (see ``logging_rsyslog.read``). Raises ValueError."""
+    return logging_rsyslog.read(text, running).targets
 
 
 # -- syslog-ng --------------------------------------------------------------------------------
@@ -187,6 +113,7 @@ def parse_journal_upload(text: str) -> list[ForwardTarget]:
             host=split.hostname or url,
             port=split.port or 19532,  # journal-remote's default port
             protocol=split.scheme or "https",
+            tls=(split.scheme or "https") == "https",
             source=source,
             active=on,
             inactive_reason=why,
@@ -351,19 +278,26 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> LoggingFacts:
         problems["forward_targets"] = "the answer has no syslog configuration (old fragment?)"
     else:
         found: list[ForwardTarget] = []
-        for name, text, daemon, parser in (
-            ("rsyslog", rsyslog, "rsyslogd", parse_rsyslog),
-            ("syslog-ng", syslog_ng, "syslog-ng", parse_syslog_ng),
-        ):
-            if text.startswith("@@not-installed"):
-                continue
-            running = daemon in procs
-            seen.append(f"{name} ({'running' if running else 'not running'})")
-            found += parser(text, running)
-        if not upload.startswith("@@not-installed"):
-            seen.append("systemd-journal-upload")
-            found += parse_journal_upload(upload)
-        targets = tuple(found)
+        try:
+            if not rsyslog.startswith("@@not-installed"):
+                view = logging_rsyslog.read(
+                    rsyslog,
+                    "rsyslogd" in procs,
+                    field(raw, "rsyslog_check"),
+                    field(raw, "rsyslog_full"),
+                )
+                seen.append(view.seen)
+                found += view.targets
+            if not syslog_ng.startswith("@@not-installed"):
+                running = "syslog-ng" in procs
+                seen.append(f"syslog-ng ({'running' if running else 'not running'})")
+                found += parse_syslog_ng(syslog_ng, running)
+            if not upload.startswith("@@not-installed"):
+                seen.append("systemd-journal-upload")
+                found += parse_journal_upload(upload)
+            targets = tuple(found)
+        except ValueError as exc:
+            problems["forward_targets"] = f"the rsyslog configuration could not be read: {exc}"
 
     time_sync: TimeSyncFacts | None = None
     try:

@@ -4,9 +4,26 @@ lg_procs() { cat /proc/[0-9]*/comm 2>/dev/null | sort -u; }
 lg_running() { lg_procs | grep -qx "$1"; }
 # files with a "== path" header; comments are dropped by parse(), which keeps line numbers
 lg_cat() { for f in "$@"; do [ -f "$f" ] && echo "== $f" && cat "$f"; done; true; }
+# rsyslog: the configuration as rsyslogd itself reads it (`-N1 -o`: every include expanded,
+# in its order) and its verdict on it, then each file it names (for line numbers) and the
+# usual ones (read and followed by parse() when rsyslogd cannot expand). The file is the
+# running daemon's -f, else the default.
+lg_rs_conf() {
+  for p in /proc/[0-9]*; do
+    [ "$(cat "$p/comm" 2>/dev/null)" = rsyslogd ] || continue
+    tr '\0' '\n' <"$p/cmdline" 2>/dev/null |
+      awk 'f { print; exit } /^-f/ { if (length($0) > 2) { print substr($0, 3); exit } f = 1 }'
+    return 0
+  done
+}
+lg_rs_check() {
+  echo "@@config $LG_RS_CONF"
+  rsyslogd -N1 -f "$LG_RS_CONF" -o "$LG_RS_FULL"
+}
 lg_rsyslog() {
-  has rsyslogd || [ -x /usr/sbin/rsyslogd ] || { echo "@@not-installed"; return 0; }
-  lg_cat /etc/rsyslog.conf /etc/rsyslog.d/*.conf
+  [ -n "$LG_RS_CONF" ] || { echo "@@not-installed"; return 0; }
+  { printf '%s\n' "$LG_RS_CONF" "$LG_RS_FILES"; ls -d /etc/rsyslog.d/* 2>/dev/null; } |
+    sort -u | while IFS= read -r f; do [ -n "$f" ] && lg_cat "$f"; done
 }
 lg_syslogng() {
   has syslog-ng || [ -x /usr/sbin/syslog-ng ] || { echo "@@not-installed"; return 0; }
@@ -53,6 +70,17 @@ lg_timedatectl() {
   LC_ALL=C timedatectl show
 }
 field logging procs lg_procs
+LG_RS_CONF= LG_RS_FILES=
+if has rsyslogd; then
+  LG_RS_CONF=$(lg_rs_conf)
+  [ -n "$LG_RS_CONF" ] || LG_RS_CONF=/etc/rsyslog.conf
+  if LG_RS_FULL=$(mktemp 2>/dev/null); then
+    field logging rsyslog_check lg_rs_check
+    field logging rsyslog_full cat "$LG_RS_FULL"
+    LG_RS_FILES=$(sed -n 's/^##### BEGIN CONFIG: \(.*\) (put on stack)$/\1/p' "$LG_RS_FULL")
+    rm -f "$LG_RS_FULL"
+  fi
+fi
 field logging rsyslog lg_rsyslog
 field logging syslog_ng lg_syslogng
 field logging journal_upload lg_journal_upload

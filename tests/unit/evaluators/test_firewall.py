@@ -7,7 +7,13 @@ import pytest
 from baluarte.controls import EvalContext
 from baluarte.findings import Status
 from checks.evaluators import firewall as ev
-from checks.facts.firewall import FamilyDefault, FirewallFacts, OpenRule, PortRange
+from checks.facts.firewall import (
+    FamilyDefault,
+    FirewallFacts,
+    InboundFiltering,
+    OpenRule,
+    PortRange,
+)
 from checks.policy.base import Required
 from checks.policy.firewall import AllowedInbound
 
@@ -82,6 +88,49 @@ def test_no_firewall_tool_at_all_fails_not_errors():
     bare = facts(active=False, tools_active=(), tools_installed=())
     out = ev.enabled(bare, Required(), CTX)
     assert out.status is Status.FAIL and "no firewall tool installed" in out.observed
+
+
+DENY_V4 = InboundFiltering(family="ipv4", by="default_deny", source="chain input: policy drop")
+BAN_V6 = InboundFiltering(
+    family="ipv6",
+    by=None,
+    source="chain INPUT: :INPUT ACCEPT",
+    not_counted=("chain f2b: -s 2001:db8::7 -j REJECT (some sources only)",),
+)
+PORT_DROP_V6 = InboundFiltering(
+    family="ipv6", by="rules", source="chain input: policy accept", rules=("tcp dport 23 drop",)
+)
+
+
+def test_linux_every_family_filtered_passes_saying_how():
+    out = ev.enabled(facts(filtering=(DENY_V4, PORT_DROP_V6)), Required(), CTX)
+    assert out.status is Status.PASS
+    assert out.observed == (
+        "ipv4 filtered: default deny (chain input: policy drop); ipv6 filtered by rules "
+        "dropping new connections from any source (tcp dport 23 drop), default accept "
+        "(chain input: policy accept) [nftables]"
+    )
+
+
+def test_linux_rules_loaded_but_a_family_unfiltered_fails():
+    # active=True from another producer must not matter: the per-family judgement decides
+    out = ev.enabled(facts(active=False, filtering=(DENY_V4, BAN_V6)), Required(), CTX)
+    assert out.status is Status.FAIL
+    assert "ipv6 not filtered: chain INPUT: :INPUT ACCEPT" in (out.observed or "")
+    assert "drops not counted: chain f2b: -s 2001:db8::7 -j REJECT (some sources only)" in (
+        out.observed or ""
+    )
+    relaxed = ev.enabled(facts(active=False, filtering=(BAN_V6,)), Required(required=False), CTX)
+    # switched off by the policy: nothing was verified, so it is not a pass
+    assert relaxed.status is Status.NOT_APPLICABLE
+    assert relaxed.reason == "a host firewall not required by the policy (required: false)"
+
+
+def test_linux_partly_unreadable_but_filtered_passes_naming_what_was_unread():
+    partial = facts(problems=("ip6tables-legacy-save failed (exit 1): x",), filtering=(DENY_V4,))
+    out = ev.enabled(partial, Required(), CTX)
+    assert out.status is Status.PASS
+    assert "not everything could be read: ip6tables-legacy-save failed" in (out.observed or "")
 
 
 @pytest.mark.parametrize("control", ["enabled", "default_inbound_deny", "allowed_inbound"])
@@ -279,6 +328,8 @@ def test_the_policy_table_unreadable_is_an_error():
         (dict(days_left=10.0, expires=NOW + timedelta(days=10)), "10 days left, < 30 days"),
         (dict(days_left=-1.0), "(expired, < 30 days)"),
         (dict(definitions_age_days=3.5, last_update=NOW - timedelta(days=3.5)), "3.5 days old"),
+        # a negative age would pass any limit: definitions dated ahead of the unit's clock
+        (dict(definitions_age_days=-30.0, last_update=NOW + timedelta(days=30)), "ahead of the"),
     ],
 )
 def test_fortiguard_licences_and_definitions(change, says):
@@ -297,3 +348,15 @@ def test_fortiguard_service_that_could_not_be_read_is_an_error():
     # a service the policy does not ask about does not matter
     only_av = SecurityServices(services=("antivirus",))
     assert ev.security_services_current(fg(fpolicy(), services=(service(), broken)), only_av, CTX).status is Status.PASS  # fmt: skip
+
+
+def test_controls_the_policy_does_not_require_are_not_a_pass():
+    ctx = EvalContext(now=NOW, policy="branch")
+    off = Required(required=False)
+    for got in (
+        ev.enabled(facts(v4="accept", v6="accept"), off, ctx),
+        ev.default_inbound_deny(facts(v4="accept", v6="accept"), off, ctx),
+        ev.no_any_any_accept(fg(fpolicy()), off, ctx),
+    ):
+        assert got.status is Status.NOT_APPLICABLE, got
+        assert "not required by policy branch (required: false)" in got.reason

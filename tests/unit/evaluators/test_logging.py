@@ -102,3 +102,60 @@ def test_unreadable_time_sync_is_error():
     f = facts(time_sync=None, problems={"time_sync": "chronyd runs but chronyc tracking failed"})
     out = ev.time_sync(f, TimeSync(), CTX)
     assert out.status is Status.ERROR and "chronyc" in out.reason
+
+
+def test_offset_limit_with_unknown_offset_is_error_saying_so():
+    no_offset = SYNCED.model_copy(
+        update={"offset_seconds": None, "source": "timedatectl", "detail": "timedatectl: NTP=yes"}
+    )
+    out = ev.time_sync(facts(time_sync=no_offset), TimeSync(max_offset_seconds=0.5), CTX)
+    assert out.status is Status.ERROR
+    assert out.observed == (
+        "timedatectl: NTP=yes; offset unknown: the limit of 500 ms was not checked"
+    )
+    assert "timedatectl reports no offset" in (out.reason or "")
+    # without a limit, synchronised per the daemon is enough
+    assert ev.time_sync(facts(time_sync=no_offset), TimeSync(), CTX).status is Status.PASS
+    # a definite shortfall still fails, and says what was not checked
+    out = ev.time_sync(
+        facts(time_sync=no_offset),
+        TimeSync(max_offset_seconds=0.5, servers=("ntp.other.net",)),
+        CTX,
+    )
+    assert out.status is Status.FAIL
+    assert "offset unknown: the limit of 500 ms was not checked" in (out.observed or "")
+
+
+def test_tls_transport_is_shown():
+    tls = TCP.model_copy(update={"tls": True})
+    out = ev.remote_forwarding(facts(forward_targets=(tls,)), RemoteForwarding(), CTX)
+    assert out.observed == "forwarding to logs.example.net:6514/tcp+tls via rsyslog"
+
+
+def test_forwarding_to_the_device_itself_is_not_remote():
+    local = TCP.model_copy(update={"host": "127.0.0.1"})
+    out = ev.remote_forwarding(facts(forward_targets=(local,)), RemoteForwarding(), CTX)
+    assert out.status is Status.FAIL
+    assert "127.0.0.1 via rsyslog (the device itself, not a remote collector)" in out.observed
+
+
+def test_a_control_the_policy_does_not_require_is_not_a_pass():
+    ctx = EvalContext(now=CTX.now, policy="office")
+    for got in (
+        ev.remote_forwarding(facts(forward_targets=()), RemoteForwarding(required=False), ctx),
+        ev.time_sync(facts(), TimeSync(required=False), ctx),
+    ):
+        assert got.status is Status.NOT_APPLICABLE
+        assert got.reason.endswith("not required by policy office (required: false)")
+
+
+def test_a_last_sync_dated_ahead_of_the_run_is_error_not_a_fresh_sync():
+    future = datetime(2027, 3, 1, tzinfo=UTC)
+    synced = SYNCED.model_copy(update={"last_sync": future, "last_sync_age_hours": -2200.0})
+    out = ev.time_sync(facts(time_sync=synced), TimeSync(max_sync_age_hours=192), CTX)
+    assert out.status is Status.ERROR
+    assert "ahead of this run's clock" in out.reason
+    recent = SYNCED.model_copy(
+        update={"last_sync": datetime(2026, 11, 28, 13, 0, tzinfo=UTC), "last_sync_age_hours": -1}
+    )
+    assert ev.time_sync(facts(time_sync=recent), TimeSync(), CTX).status is Status.PASS

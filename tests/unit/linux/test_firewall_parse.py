@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from checks.facts.firewall import FirewallFacts
+from checks.facts.firewall import FirewallFacts, InboundFiltering
+from checks.linux import firewall_iptables
 from checks.linux.firewall import parse
+from checks.linux.firewall_netfilter import family_view
 
 SAMPLES = Path(__file__).parents[2] / "samples" / "linux" / "firewall"
 
@@ -125,6 +127,116 @@ def test_legacy_accept_all_rule_opens_everything_despite_drop_policy():
     v4 = next(d for d in facts.defaults or () if d.family == "ipv4")
     assert v4.action == "accept" and v4.source.endswith("-A INPUT -j ACCEPT")
     assert "*/* from any [ipv4]" in opened(facts)
+
+
+def filtering(facts: FirewallFacts) -> dict[str, str | None]:
+    return {f.family: f.by for f in facts.filtering or ()}
+
+
+def test_fail2ban_chain_alone_filters_nothing():
+    # policy ACCEPT, a jump to a chain that rejects one banned source and returns
+    facts = parsed("iptables_nft_fail2ban_only")
+    assert facts.active is False
+    assert filtering(facts) == {"ipv4": None, "ipv6": None}
+    v4 = (facts.filtering or ())[0]
+    assert v4.source == "iptables-nft filter chain INPUT: :INPUT ACCEPT"
+    (ban,) = v4.not_counted
+    assert "-A f2b-sshd -s 192.0.2.7/32 -j REJECT" in ban and ban.endswith("(some sources only)")
+    # the jump's port condition is part of the path shown
+    assert "--dports 22 -j f2b-sshd → -A f2b-sshd" in ban
+
+
+def test_fail2ban_nft_set_reject_filters_nothing():
+    facts = parsed("nft_fail2ban_set_only")
+    assert facts.active is False and filtering(facts) == {"ipv4": None, "ipv6": None}
+    assert "@addr-set-sshd reject" in (facts.filtering or ())[0].not_counted[0]
+
+
+def test_port_drop_from_any_source_filters_without_default_deny():
+    facts = parsed("nft_accept_policy_port_drop")
+    assert facts.active is True and facts.default_inbound == "accept"
+    assert filtering(facts) == {"ipv4": "rules", "ipv6": "rules"}
+    assert (facts.filtering or ())[0].rules == (
+        "nftables table inet filter chain input: tcp dport 8081 drop",
+    )
+
+
+def test_ct_state_verdict_map_accepts_replies_only():
+    # nftables' example ruleset: ct state vmap { established : accept, related : accept, … }
+    facts = parsed("nft_ct_state_vmap_port_drop")
+    assert filtering(facts) == {"ipv4": "rules", "ipv6": "rules"}
+    doc = sample("nft_ct_state_vmap_port_drop")
+    nft = doc["firewall"]["nft_json"]
+    nft["out"] = nft["out"].replace('"policy": "accept"', '"policy": "drop"')
+    denying = parse(doc["firewall"], doc["host"])
+    assert denying.default_inbound == "drop"
+    assert opened(denying) == set()  # the map opens nothing new connections can use
+
+
+def test_verdict_maps_are_one_rule_per_entry():
+    # tcp dport vmap { 22 : accept } and a named map { 80 : accept, 23 : drop }
+    facts = parsed("nft_verdict_maps")
+    assert facts.default_inbound == "drop"
+    assert opened(facts) == {"tcp/22 from any [ipv4 ipv6]", "tcp/80 from any [ipv4 ipv6]"}
+
+
+def test_drop_behind_accept_all_is_never_reached():
+    facts = parsed("iptables_legacy_drop_behind_accept_all")
+    assert facts.active is False
+    assert filtering(facts) == {"ipv4": None, "ipv6": "default_deny"}
+    v4 = (facts.filtering or ())[0]
+    assert v4.rules == () and v4.source.endswith("-A INPUT -j ACCEPT")
+
+
+def test_one_family_unfiltered_is_not_active():
+    facts = parsed("iptables_nft_v4_only")
+    assert facts.active is False
+    assert filtering(facts) == {"ipv4": "default_deny", "ipv6": None}
+
+
+def view(*rules: str, policy: str = "ACCEPT") -> InboundFiltering:
+    """The IPv4 filtering of an iptables-save filter table with these INPUT rules."""
+    text = f"*filter\n:INPUT {policy} [0:0]\n:logdrop - [0:0]\n-A logdrop -j DROP\n"
+    text += "".join(f"-A INPUT {r}\n" for r in rules) + "COMMIT\n"
+    chains = firewall_iptables.parse_save(text, "iptables-nft", "ipv4")
+    return family_view(chains, "ipv4")[2]
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        ("-m conntrack --ctstate INVALID -j DROP",),
+        ("-p icmp -j DROP",),
+        ("-i lo -j DROP",),
+        ("-s 192.0.2.0/24 -j DROP",),
+        ("-m recent --rcheck -j DROP",),  # a condition not modelled: cannot count
+        ("-p tcp --dport 22 -j ACCEPT", "-p tcp --dport 22 -j DROP"),  # accepted first
+        ("-p tcp -j RETURN", "-p tcp --dport 25 -j DROP"),  # returned first
+        ("-p tcp -j RETURN", "-p tcp --dport 23 -j logdrop"),  # the jump is never taken
+        ("-j ACCEPT", "-j DROP"),
+    ],
+)
+def test_drops_that_reach_no_new_connection_from_any_source_do_not_filter(rules):
+    assert not view(*rules).filtered
+
+
+@pytest.mark.parametrize(
+    ("rules", "shown"),
+    [
+        (("-p tcp --dport 22 -j ACCEPT", "-p tcp -j DROP"), "-A INPUT -p tcp -j DROP"),
+        (("-p tcp --dport 23 -j logdrop",), "-A INPUT -p tcp --dport 23 -j logdrop → -A logdrop"),
+        (("-m conntrack --ctstate NEW -p udp -j REJECT",), "--ctstate NEW -p udp -j REJECT"),
+        (("! -i lo -j DROP",), "-i lo -j DROP"),
+    ],
+)
+def test_drops_some_new_connections_reach_filter(rules, shown):
+    got = view(*rules)
+    assert got.by == "rules" and shown in got.rules[0]
+
+
+def test_default_deny_wins_over_rules():
+    got = view("-p tcp --dport 23 -j DROP", policy="DROP")
+    assert got.by == "default_deny" and got.source == "iptables-nft filter chain INPUT: :INPUT DROP"
 
 
 def test_not_root_is_unreadable_not_inactive():

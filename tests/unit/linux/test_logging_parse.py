@@ -37,9 +37,11 @@ def test_module_named_logging_does_not_shadow_the_standard_library():
 
 
 RSYSLOG = """== /etc/rsyslog.conf
+module(load="imuxsock")
 *.*;auth,authpriv.none\t\t-/var/log/syslog
 # *.* @@commented.example.net:514
 *.emerg\t\t\t\t:omusrmsg:*
+$IncludeConfig /etc/rsyslog.d/*.conf
 == /etc/rsyslog.d/60-remote.conf
 auth,authpriv.* @10.0.0.5
 *.* @@(z9)[2001:db8::5]:6514;RSYSLOG_SyslogProtocol23Format
