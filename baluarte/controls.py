@@ -2,8 +2,8 @@
 
 A domain module declares its framework mappings once (``Domain(...)``) and each control beside
 its pure evaluate function (``@DOMAIN.control(...)``). Controls whose evaluator is not written yet
-are declared with ``DOMAIN.declare(...)``: they are listed and validated, and report
-``not_applicable`` ("not implemented for <platform> yet"), never ``pass``.
+are declared with ``DOMAIN.declare(...)``: they are listed and validated, and report ``error``
+("cannot be checked"), never ``pass``: a policy that asks for them is not being verified.
 """
 
 from __future__ import annotations
@@ -43,9 +43,11 @@ FRAMEWORKS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class EvalContext:
-    """What an evaluator may know besides facts and parameters: only the evaluation time."""
+    """What an evaluator may know besides facts and parameters: the evaluation time, and the
+    policy that set the parameters (so a verdict can say "not required by policy P")."""
 
     now: datetime
+    policy: str = ""
 
 
 Evaluator = Callable[[Any, Any, EvalContext], Outcome]

@@ -7,7 +7,8 @@ decides which verdict applies when there is nothing to evaluate, and never turns
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from baluarte.collected import Collected
 from baluarte.controls import EvalContext
@@ -41,7 +42,15 @@ def _outcome(
     if platform not in control.platforms:
         return Outcome.not_applicable(f"{control.id} does not apply to {platform} devices")
     if control.evaluate is None or control.domain not in collected_domains:
-        return Outcome.not_applicable(f"not implemented for {platform} yet")
+        # The catalogue says the control is checked on this platform, so a missing evaluator or
+        # collection fragment is a broken installation: that is "could not tell", never n/a.
+        part = f"{platform} {control.domain} collection"
+        if control.evaluate is None:
+            part = "evaluator"
+        return Outcome.error(
+            f"{control.id} cannot be checked: the {part} is missing from this installation "
+            f"of Baluarte (reinstall it)"
+        )
     if isinstance(result, DeviceError):
         return Outcome.error(describe_device_error(result))
     if result is None:
@@ -67,14 +76,23 @@ def evaluate_device(
 ) -> list[Finding]:
     ref = device_plan.ref
     ctx = EvalContext(now=now)
+    today = now.astimezone(UTC).date()  # waivers expire on the run's UTC date, as reports show
     findings: list[Finding] = []
     for planned in device_plan.controls:
-        outcome = _outcome(planned, ref.platform, result, collected_domains, ctx)
+        mine = replace(ctx, policy=planned.policy)
+        outcome = _outcome(planned, ref.platform, result, collected_domains, mine)
         status, reason = outcome.status, outcome.reason
         waiver_ref = None
-        waiver = waivers.match(planned.control.id, ref)
-        if waiver is not None and status is not Status.NOT_APPLICABLE:
-            waiver_ref = waiver.to_ref(now.date())
+        waiver = waivers.match(planned.control.id, ref, today)
+        if waiver is not None and status is Status.ERROR:
+            # A waiver accepts a known failure; it never covers "we could not tell".
+            note = (
+                f"a waiver (until {waiver.expires.isoformat()}: {waiver.reason}) covers this "
+                "control, but not a result that could not be established"
+            )
+            reason = f"{reason}; {note}" if reason else note
+        elif waiver is not None and status is not Status.NOT_APPLICABLE:
+            waiver_ref = waiver.to_ref(today)
             if waiver_ref.expired:
                 note = f"waiver expired on {waiver_ref.expires.isoformat()} and no longer applies"
                 reason = f"{reason}; {note}" if reason else note

@@ -102,14 +102,15 @@ class WaiverSet:
     waivers: tuple[Waiver, ...] = ()
     files: list[tuple[Path, str]] = field(default_factory=list)
 
-    def match(self, control_id: str, ref: DeviceRef, on: date | None = None) -> Waiver | None:
+    def match(self, control_id: str, ref: DeviceRef, on: date) -> Waiver | None:
         """The waiver for ``control_id`` on ``ref``: an unexpired one first, else an expired one.
 
+        ``on`` is the run's date in UTC, the zone every stored time and report uses: a waiver
+        expires at the same instant whatever the zone of the machine that runs the check.
         Of several expired ones, the latest to expire (the one the finding should name).
         """
-        today = on or date.today()
         hits = [w for w in self.waivers if w.control == control_id and w.covers(ref)]
-        live = [w for w in hits if not w.expired(today)]
+        live = [w for w in hits if not w.expired(on)]
         pool: Sequence[Waiver] = live or hits
         return max(pool, key=lambda w: w.expires) if pool else None
 

@@ -33,12 +33,11 @@ def _who(admin: FortigateAdmin) -> str:
 
 
 def admin_mfa(fg: FortigateAccess, params: Required) -> Outcome:
+    """Judged only when required (``access.admin_mfa`` says n/a otherwise)."""
     if fg.admins is None:
         return _unreadable(fg, "admins", "the administrators (system/admin)")
     lines = [f"{a.name}: two-factor {a.two_factor}, remote-auth {a.remote_auth}" for a in fg.admins]
     evidence = "\n".join(lines) or None
-    if not params.required:
-        return Outcome.passed("two-factor authentication not required", f"{len(fg.admins)} admins")
     expected = "two-factor authentication (two-factor other than disable) for every administrator"
     bad: list[str] = []
     unknown: list[str] = []
@@ -158,6 +157,7 @@ def admin_session_timeout(fg: FortigateAccess, params: SessionTimeout) -> Outcom
 
 
 def strong_crypto(fg: FortigateAccess, params: StrongCrypto) -> Outcome:
+    """Judged only when required (``access.strong_crypto`` says n/a otherwise)."""
     settings = {
         "strong_crypto": fg.strong_crypto,
         "https_redirect": fg.https_redirect,
@@ -172,8 +172,6 @@ def strong_crypto(fg: FortigateAccess, params: StrongCrypto) -> Outcome:
         f"strong-crypto {'enable' if fg.strong_crypto else 'disable'}, admin-https-redirect "
         f"{'enable' if fg.https_redirect else 'disable'}, admin-https-ssl-versions {versions}"
     )
-    if not params.required:
-        return Outcome.passed("strong cryptography not required", observed)
     expected = (
         f"strong-crypto enable, admin-https-redirect enable, admin HTTPS on TLS ≥ "
         f"{params.min_tls_version} only"

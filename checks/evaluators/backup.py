@@ -12,6 +12,7 @@ from datetime import datetime
 
 from baluarte.controls import Domain, EvalContext
 from baluarte.findings import Outcome, Severity
+from checks.evaluators.common import ahead_of_run, not_required
 from checks.facts.backup import (
     BackupFacts,
     Repository,
@@ -184,7 +185,16 @@ def _configured_veeam(veeam: VeeamState, params: Configured, expected: str) -> O
     return Outcome.passed(expected, f"Veeam Agent job {what}", evidence)
 
 
+def _future(what: str, at: datetime, now: datetime, expected: str) -> Outcome | None:
+    """An error when ``at`` lies ahead of this run's clock (borg's local times are read in
+    today's UTC offset: the slack covers a DST change)."""
+    why = ahead_of_run(what, at, now)
+    return Outcome.error(why, expected) if why else None
+
+
 def _age(expected: str, what: str, at: datetime, params: LastSuccessAge, now: datetime) -> Outcome:
+    if (ahead := _future(what, at, now, expected)) is not None:
+        return ahead
     hours = (now - at).total_seconds() / 3600
     observed = f"{what}: {hours:.1f} hours ago"
     if hours <= params.max_hours:
@@ -288,9 +298,11 @@ def _age_veeam(veeam: VeeamState, params: LastSuccessAge, expected: str, now: da
     benchmark="CIS Controls v8 11.3",
 )
 def encrypted(facts: BackupFacts, params: Encrypted, ctx: EvalContext) -> Outcome:
+    if not params.required:
+        return not_required("backup encryption", ctx)
     if (early := _precheck(facts, params)) is not None:
         return early
-    expected = "the backup repository is encrypted" if params.required else "not required"
+    expected = "the backup repository is encrypted"
     repo = facts.repository
     if repo is None and facts.veeam is not None and facts.veeam.source == "windows":
         return _encrypted_veeam(facts.veeam, params)
@@ -315,14 +327,14 @@ def encrypted(facts: BackupFacts, params: Encrypted, ctx: EvalContext) -> Outcom
             f"{repo.tool} did not report the encryption of {repo.location}", expected
         )
     observed = f"{repo.tool} repository {repo.location}: encryption {repo.encryption}"
-    if repo.encrypted or not params.required:
+    if repo.encrypted:
         return Outcome.passed(expected, observed)
     return Outcome.failed(expected, observed)
 
 
 def _encrypted_veeam(veeam: VeeamState, params: Encrypted) -> Outcome:
     """Veeam Agent for Microsoft Windows: the encryption setting of each job."""
-    expected = "every Veeam Agent job encrypts its backups" if params.required else "not required"
+    expected = "every Veeam Agent job encrypts its backups"
     if veeam.jobs is None:
         return Outcome.error(f"Veeam Agent: {veeam.problem or 'job settings unreadable'}", expected)
     jobs = [j for j in veeam.jobs if params.job in (None, j.name)]
@@ -332,15 +344,13 @@ def _encrypted_veeam(veeam: VeeamState, params: Encrypted) -> Outcome:
     evidence = "\n".join(f"{j.name} {j.type} {j.repository} encrypted={j.encrypted}" for j in jobs)
     plain = [j.name for j in jobs if j.encrypted is False]
     unknown = [j.name for j in jobs if j.encrypted is None]
-    if plain and params.required:
+    if plain:
         observed = f"Veeam Agent job {', '.join(plain)}: backup encryption off"
         return Outcome.failed(expected, observed, evidence=evidence)
     if unknown:
         why = f"the encryption setting of Veeam Agent job {', '.join(unknown)} could not be read"
         return Outcome.error(why, expected, evidence)
     observed = f"Veeam Agent job {', '.join(j.name for j in jobs)}: backup encryption on"
-    if plain:
-        observed = f"Veeam Agent job {', '.join(plain)}: backup encryption off"
     return Outcome.passed(expected, observed, evidence)
 
 
@@ -402,6 +412,8 @@ def restore_tested(facts: BackupFacts, params: RestoreTested, ctx: EvalContext) 
     if record is None:
         return Outcome.failed(expected, "no restore test on record" + hint)
     evidence = _restore_evidence(record)
+    if (ahead := _future("the last restore test", record.at, ctx.now, expected)) is not None:
+        return ahead.model_copy(update={"evidence": evidence})
     days = (ctx.now - record.at).total_seconds() / 86400
     what = f"last restore test {_when(record.at)} ({days:.1f} days ago): {record.result}"
     if not record.same_repository:

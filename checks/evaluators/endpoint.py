@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from baluarte.controls import Domain, EvalContext
 from baluarte.findings import Outcome, Severity
+from checks.evaluators.common import CLOCK_SLACK_HOURS, not_required
 from checks.facts.endpoint import PRODUCTS, EndpointFacts, ProductStatus
 from checks.policy.base import Required
 from checks.policy.endpoint import Installed, ProductRequired, SignatureAge
@@ -48,6 +49,8 @@ def _named(facts: EndpointFacts, product: str) -> str:
     return _NAMES[product]
 
 
+# how far a signature stamp may run ahead of a clock (skew) before it proves nothing
+_CLOCK_SLACK_DAYS = CLOCK_SLACK_HOURS / 24
 # (verdict for one installed product: True pass, False fail, None unknown; what was seen)
 _Judge = Callable[[ProductStatus], tuple[bool | None, str]]
 
@@ -120,7 +123,7 @@ def _running(p: ProductStatus) -> tuple[bool | None, str]:
 )
 def running(facts: EndpointFacts, params: ProductRequired, ctx: EvalContext) -> Outcome:
     if not params.required:
-        return Outcome.passed("a running engine not required", "not checked")
+        return not_required("a running anti-malware engine", ctx)
     expected = f"{_named(facts, params.product)} engine running and enabled at boot"
     return _judge(facts, params.product, expected, _running)
 
@@ -135,7 +138,7 @@ def running(facts: EndpointFacts, params: ProductRequired, ctx: EvalContext) -> 
 )
 def realtime_protection(facts: EndpointFacts, params: ProductRequired, ctx: EvalContext) -> Outcome:
     if not params.required:
-        return Outcome.passed("real-time protection not required", "not checked")
+        return not_required("real-time protection", ctx)
     expected = f"{_named(facts, params.product)} real-time (on-access) protection on"
     return _judge(facts, params.product, expected, lambda p: (p.realtime, p.realtime_detail))
 
@@ -162,8 +165,21 @@ def signatures_current(facts: EndpointFacts, params: SignatureAge, ctx: EvalCont
             # no daily database at all is a fact (never updated); an unreadable one is not
             unknown = p.problems or not p.signatures_read
             return (None if unknown else False), p.signatures_detail or "no signatures found"
-        text = f"{p.signatures_detail}, {p.signature_age_days:.1f} days old"
-        return p.signature_age_days <= params.max_days, text
+        age = p.signature_age_days
+        # a stamp ahead of the device's clock or of this run's says a clock is wrong: its
+        # negative age would pass whatever the signatures' real age
+        ahead = [(-age, "the device's clock")]
+        if p.signatures_built is not None:
+            run = (p.signatures_built - ctx.now).total_seconds() / 86400
+            ahead.append((run, "this run's clock"))
+        days, clock = max(ahead)
+        if days > _CLOCK_SLACK_DAYS:
+            return None, (
+                f"{p.signatures_detail}: dated {days:.1f} days ahead of {clock}, so how old "
+                "the signatures really are cannot be told"
+            )
+        text = f"{p.signatures_detail}, {age:.1f} days old"
+        return age <= params.max_days, text
 
     return _judge(facts, params.product, expected, judge)
 
@@ -180,7 +196,7 @@ def tamper_protection(facts: EndpointFacts, params: ProductRequired, ctx: EvalCo
     """Defender: ``IsTamperProtected``; Sophos: Sophos Endpoint Defense's ``SEDEnabled``
     (its tamper protection key); a product whose setting cannot be read is ``error``."""
     if not params.required:
-        return Outcome.passed("tamper protection not required", "not checked")
+        return not_required("tamper protection", ctx)
     expected = f"{_named(facts, params.product)} tamper protection on"
     return _judge(facts, params.product, expected, lambda p: (p.tamper_protected, p.tamper_detail))
 
@@ -201,7 +217,7 @@ def tamper_protection(facts: EndpointFacts, params: ProductRequired, ctx: EvalCo
 )
 def disk_encryption(facts: EndpointFacts, params: Required, ctx: EvalContext) -> Outcome:
     if not params.required:
-        return Outcome.passed("disk encryption not required", "not checked")
+        return not_required("disk encryption", ctx)
     disk = facts.disk
     if disk is None or disk.encrypted is None:
         return _unreadable(facts, "the system volume's encryption")

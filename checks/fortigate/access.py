@@ -83,6 +83,18 @@ def _admin(row: Fields) -> FortigateAdmin:
     )
 
 
+def _admins(snapshot: FortiSnapshot) -> tuple[FortigateAdmin, ...]:
+    found = tuple(_admin(r) for r in rows(snapshot, "system/admin"))
+    if not found:
+        # FortiOS refuses to delete the last administrator: an empty table is a view that hides
+        # them, and "every admin" judged over none would pass
+        raise Unreadable(
+            "cmdb system/admin answered no administrator, yet a FortiGate always has one: the "
+            "token's profile or VDOM scope hides them"
+        )
+    return found
+
+
 def _api_hosts(row: Fields) -> tuple[str, ...]:
     out: list[str] = []
     for entry in row.members("trusthost"):
@@ -246,9 +258,7 @@ class _Sources:
 def _fortigate(snapshot: FortiSnapshot, src: _Sources) -> FortigateAccess:
     problems: dict[str, str] = {}
     return FortigateAccess(
-        admins=attempt(
-            problems, "admins", lambda: tuple(_admin(r) for r in rows(snapshot, "system/admin"))
-        ),
+        admins=attempt(problems, "admins", lambda: _admins(snapshot)),
         api_users=attempt(
             problems,
             "api_users",

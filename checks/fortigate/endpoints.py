@@ -114,7 +114,10 @@ def _zone_needed(cmdb: Cmdb) -> bool:
 def _no_forwarding_yet(cmdb: Cmdb) -> bool:
     """The extra syslog servers matter only when neither first target forwards."""
     first = (cmdb.get("log.syslogd/setting"), cmdb.get("log.fortianalyzer/setting"))
-    return not any(isinstance(s, Mapping) and s.get("status") == "enable" for s in first)
+    return not any(
+        isinstance(s, Mapping) and s.get("status") == "enable" and str(s.get("server", "")).strip()
+        for s in first
+    )
 
 
 def _cmdb(path: str, *, global_scope: bool = False, needed: Any = None) -> Endpoint:

@@ -23,6 +23,10 @@ SERVICES: dict[str, tuple[str, bool]] = {
 }
 
 
+# how far the unit's clock may run ahead of Baluarte's (skew) before a stamp proves nothing
+_CLOCK_SLACK_DAYS = 2 / 24
+
+
 def _epoch(obj: Fields, field: str) -> datetime:
     return datetime.fromtimestamp(obj.number(field), UTC)
 
@@ -39,6 +43,13 @@ def _service(status: Fields, name: str, now: datetime) -> FortiGuardService:
         if downloaded:
             updated = _epoch(obj, "last_update")
             age = (now - updated).total_seconds() / 86400
+            if age < -_CLOCK_SLACK_DAYS:
+                # stamped by a clock running ahead: a negative age would pass any limit
+                raise Unreadable(
+                    f"{obj.where}: last_update {updated:%Y-%m-%d %H:%M} UTC is {-age:.1f} days "
+                    "ahead of the collection time: the unit's clock is wrong, so how old the "
+                    "definitions are cannot be told"
+                )
             read |= {"version": obj.text("version"), "last_update": updated}
             read["definitions_age_days"] = age
     except Unreadable as exc:

@@ -31,9 +31,16 @@ def _syslog(setting: Fields, path: str) -> ForwardTarget | None:
         port=setting.number("port"),
         protocol=f"{protocol} ({mode})",
         source=f"cmdb {path}",
-        active=enabled,
-        inactive_reason="" if enabled else "status disable",
+        active=enabled and bool(server.strip()),
+        inactive_reason=_inactive(enabled, server),
     )
+
+
+def _inactive(enabled: bool, server: str) -> str:
+    """Why a target forwards nothing: ``status enable`` with no server sends logs nowhere."""
+    if not enabled:
+        return "status disable"
+    return "" if server.strip() else "status enable but no server set"
 
 
 def _fortianalyzer(setting: Fields) -> ForwardTarget | None:
@@ -48,8 +55,8 @@ def _fortianalyzer(setting: Fields) -> ForwardTarget | None:
         port=514,  # OFTP; the setting has no port
         protocol=f"oftp ({'reliable' if reliable else 'udp'}, {setting.text('enc-algorithm')})",
         source="cmdb log.fortianalyzer/setting",
-        active=enabled,
-        inactive_reason="" if enabled else "status disable",
+        active=enabled and bool(server.strip()),
+        inactive_reason=_inactive(enabled, server),
     )
 
 

@@ -64,7 +64,7 @@ def _fragment(name: str) -> str:
 
 @cache
 def linux_domains() -> tuple[str, ...]:
-    """The domains whose Linux collection is built; the others are "not implemented yet"."""
+    """The domains whose Linux collection is built; a control of another is ``error``."""
     found: list[str] = []
     for domain in DOMAINS:
         if find_spec(f"checks.linux.{domain}") is None:

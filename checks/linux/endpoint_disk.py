@@ -50,37 +50,52 @@ def root_path_in_lsblk(doc: Any) -> list[dict[str, Any]] | None:
     return walk(doc.get("blockdevices") if isinstance(doc, dict) else None, [])
 
 
-def _ciphers(raw: dict[str, Any]) -> dict[str, str]:
+def _ciphers(raw: dict[str, Any]) -> tuple[dict[str, str], str]:
+    """The dm-crypt table's cipher per mapping, or none and why the table could not be read."""
     got = field(raw, "dmcrypt")
-    if not got or got[1] != 0:
-        return {}
+    if got is None:
+        return {}, "dmsetup is not installed"
+    text, rc = got
+    if rc != 0:
+        tail = " / ".join(text.strip().splitlines()[-2:]) or "no output"
+        return {}, f"dmsetup table failed (exit {rc}, it needs root: collect with sudo): {tail}"
     found: dict[str, str] = {}
-    for line in got[0].splitlines():
+    for line in text.splitlines():
         parts = line.split()
         if len(parts) >= 2:
             found[parts[0].rstrip(":")] = parts[1]
-    return found
+    return found, ""
+
+
+# a dm-crypt layer: its name, its cipher from the dm-crypt table ("" unread), what kind it is
+_Crypt = tuple[str, str, str]
 
 
 def _verdict(
-    crypt: list[tuple[str, str]], layers: list[str], root: str, source: str
+    crypt: list[_Crypt], layers: list[str], root: str, source: str, unread: str
 ) -> DiskEncryption:
-    real = [(n, c) for n, c in crypt if not c.startswith("cipher_null")]
+    real = [(n, c) for n, c, _ in crypt if c and not c.startswith("cipher_null")]
+    encrypted: bool | None = False
     if real:
-        detail = f"{root}: dm-crypt {', '.join(f'{n} ({c})' if c else n for n, c in real)}"
-        return DiskEncryption(
-            encrypted=True, root=root, layers=tuple(layers), source=source, detail=detail
+        encrypted = True
+        detail = f"{root}: dm-crypt {', '.join(f'{n} ({c})' for n, c in real)}"
+    elif unknown := [f"{n} ({k})" if k else n for n, c, k in crypt if not c]:
+        # LUKS with cipher_null exists (a placeholder to encrypt later): a layer is no proof
+        encrypted = None
+        detail = (
+            f"{root}: dm-crypt {', '.join(unknown)}, but its cipher could not be read "
+            f"({unread or 'not in the dm-crypt table'}): cipher_null would encrypt nothing"
         )
-    if crypt:
+    elif crypt:
         detail = f"{root}: dm-crypt {crypt[0][0]} uses cipher_null (no encryption)"
     else:
         detail = f"{root}: no dm-crypt layer under the root filesystem"
     return DiskEncryption(
-        encrypted=False, root=root, layers=tuple(layers), source=source, detail=detail
+        encrypted=encrypted, root=root, layers=tuple(layers), source=source, detail=detail
     )
 
 
-def _from_lsblk(raw: dict[str, Any], ciphers: dict[str, str]) -> DiskEncryption | None:
+def _from_lsblk(raw: dict[str, Any], ciphers: dict[str, str], unread: str) -> DiskEncryption | None:
     got = field(raw, "lsblk")
     if not got or got[1] != 0:
         return None
@@ -97,22 +112,23 @@ def _from_lsblk(raw: dict[str, Any], ciphers: dict[str, str]) -> DiskEncryption 
     ]
     leaf = path[-1]
     root = f"{leaf.get('fstype') or '?'} on {leaf.get('name')}"
-    crypt: list[tuple[str, str]] = []
+    crypt: list[_Crypt] = []
     for i, node in enumerate(path):
         if node.get("type") == "crypt":
             name = str(node.get("name"))
             luks = i > 0 and path[i - 1].get("fstype") == "crypto_LUKS"
-            cipher = ciphers.get(name, "") or ("LUKS" if luks else "")
-            crypt.append((name, cipher))
-    return _verdict(crypt, layers, root, "lsblk")
+            crypt.append((name, ciphers.get(name, ""), "LUKS" if luks else ""))
+    return _verdict(crypt, layers, root, "lsblk", unread)
 
 
-def _from_sysfs(raw: dict[str, Any], ciphers: dict[str, str], root: str) -> DiskEncryption | None:
+def _from_sysfs(
+    raw: dict[str, Any], ciphers: dict[str, str], unread: str, root: str
+) -> DiskEncryption | None:
     got = field(raw, "root_chain")
     if not got or got[1] != 0:
         return None
     layers: list[str] = []
-    crypt: list[tuple[str, str]] = []
+    crypt: list[_Crypt] = []
     for line in got[0].splitlines():
         if not line.startswith("dev "):
             continue
@@ -121,10 +137,10 @@ def _from_sysfs(raw: dict[str, Any], ciphers: dict[str, str], root: str) -> Disk
         layers.append(f"{dev} {name} {uuid.split('-', 1)[0].lower() if uuid else ''}".strip())
         if uuid.startswith("CRYPT-"):
             kind = uuid.split("-")[1] if uuid.count("-") >= 2 else ""
-            crypt.append((name or dev, ciphers.get(name, "") or kind))
+            crypt.append((name or dev, ciphers.get(name, ""), kind))
     if not layers:
         return None
-    return _verdict(crypt, layers, root, "sysfs")
+    return _verdict(crypt, layers, root, "sysfs", unread)
 
 
 def parse_disk(raw: dict[str, Any]) -> tuple[DiskEncryption | None, str | None]:
@@ -133,8 +149,10 @@ def parse_disk(raw: dict[str, Any]) -> tuple[DiskEncryption | None, str | None]:
     parts = mount[0].split() if mount and mount[1] == 0 else []
     majmin, fstype, device = [*parts, "", "", ""][:3]
     root = f"{fstype} on {device}" if fstype else "/"
-    ciphers = _ciphers(raw)
-    found = _from_lsblk(raw, ciphers) or _from_sysfs(raw, ciphers, root)
+    ciphers, unread = _ciphers(raw)
+    found = _from_lsblk(raw, ciphers, unread) or _from_sysfs(raw, ciphers, unread, root)
+    if found and found.encrypted is None:
+        return None, found.detail
     if found:
         return found, None
     if not parts:

@@ -91,6 +91,13 @@ class Services:
             return False, f"{', '.join(masked)} masked"
         if on:
             return True, f"systemd: {', '.join(on)} enabled"
+        # systemd decides what starts at boot: a unit it calls disabled or masked (a runtime
+        # mask lives in /run) does not start, whatever links are left in *.wants or rc?.d;
+        # only a SysV script's generated unit is judged by its links
+        known = {u: s for u, s in states.items() if s}
+        if known and all(s in ("disabled", "masked", "masked-runtime") for s in known.values()):
+            shown = ", ".join(f"{u} {s}" for u, s in known.items())
+            return False, f"systemd: {shown}"
         if links:
             more = f" and {len(links) - 2} more" if len(links) > 2 else ""
             return True, f"enabled by {', '.join(links[:2])}{more}"

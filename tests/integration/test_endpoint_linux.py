@@ -288,3 +288,61 @@ def test_any_product_passes_on_whichever_product_satisfies(tmp_path, lab, make_h
     assert "Sophos" in got["with-sophos", "endpoint.running"]["observed"]
     # ClamAV fails and Defender cannot be read: it might have passed, so error, not fail
     assert row("mde-dn")[1:] == ["error"] * 3
+
+
+def test_signatures_dated_in_the_future_are_an_error_not_current(tmp_path, lab, make_host):
+    """A database header built "in 30 days" has a negative age that would pass any limit: one of
+    the clocks is wrong, so the age cannot be told."""
+    ahead, fresh = make_host("sig-ahead"), make_host("sig-fresh")
+    clamav_daily(ahead, age_days=-30)
+    clamav_daily(fresh, age_days=0.5)
+    _, got = run_check(tmp_path, lab, {ahead: "clamav", fresh: "clamav"}, [policy("c", "clamav", "clamav")])  # fmt: skip
+    finding = got["sig-ahead", "endpoint.signatures_current"]
+    assert finding["status"] == "error", finding
+    assert re.search(
+        r"dated 30\.0 days ahead of (the device's|this run's) clock", finding["reason"]
+    )
+    assert got["sig-fresh", "endpoint.signatures_current"]["status"] == "pass"
+
+
+def test_luks_root_whose_cipher_cannot_be_read_is_an_error_not_encrypted(tmp_path, lab, make_host):
+    """LUKS can hold cipher_null (a placeholder to encrypt later): without the dm-crypt table
+    (dmsetup needs root) the layer alone proves no encryption."""
+    readable, denied = make_host("luks-root"), make_host("luks-user")
+    encrypted_root(readable)
+    encrypted_root(denied)
+    stand_in(
+        denied,
+        "/usr/local/sbin/dmsetup",
+        "echo '/dev/mapper/control: open failed: Permission denied' >&2\n"
+        "echo 'Command failed.' >&2\nexit 1",
+    )
+    tags = {readable: "luks", denied: "luks"}
+    _, got = run_check(tmp_path, lab, tags, [policy("luks", "clamav", "luks", disk=True)])
+    assert got["luks-root", "endpoint.disk_encryption"]["status"] == "pass"
+    disk = got["luks-user", "endpoint.disk_encryption"]
+    assert disk["status"] == "error", disk
+    assert "nvme0n1p3_crypt (LUKS), but its cipher could not be read" in disk["reason"]
+    assert "Permission denied" in disk["reason"]
+
+
+def test_a_unit_systemd_masks_at_runtime_is_not_enabled_whatever_links_remain(
+    tmp_path, systemd_lab, make_systemd_host
+):
+    """With systemd as PID 1 its word decides what starts at boot: a runtime mask (in /run)
+    leaves the package's *.wants and rc?.d links in place, and they must not count."""
+    masked, enabled = make_systemd_host("sd-masked"), make_systemd_host("sd-enabled")
+    masked.systemctl("mask", "--runtime", "clamav-daemon.service", "clamav-daemon.socket")
+    for host in (masked, enabled):
+        start_clamd(host, on_access=False)  # by hand: the engine runs now either way
+    _, got = run_check(
+        tmp_path,
+        systemd_lab,
+        {masked: "clamav", enabled: "clamav"},
+        [policy("c", "clamav", "clamav")],
+    )
+    bad, good = got["sd-masked", "endpoint.running"], got["sd-enabled", "endpoint.running"]
+    assert bad["status"] == "fail", bad
+    assert "process clamd running" in bad["observed"] and "masked-runtime" in bad["observed"]
+    assert good["status"] == "pass", good
+    assert "systemd: clamav-daemon.service" in good["observed"]

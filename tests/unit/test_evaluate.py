@@ -1,11 +1,14 @@
 """Planning and evaluation around the pure evaluators: what applies, and what is never a pass."""
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from baluarte.collected import Collected, HostIdentity
+from baluarte.engine import exit_status
 from baluarte.errors import TimedOut
 from baluarte.evaluate import evaluate_device
 from baluarte.findings import Severity, Status
@@ -97,8 +100,35 @@ def test_severity_override_waiver_and_unimplemented_controls(setup):
     auto = got[("base", "patching.automatic_updates")]
     assert auto.status is Status.WAIVED and auto.waiver is not None
     assert "result without waiver: fail" in auto.reason
+    # the catalogue checks firewall.enabled on Linux: a collection missing from the
+    # installation (here: not among the collected domains) is "could not tell", never n/a
     fw = got[("base", "firewall.enabled")]
-    assert fw.status is Status.NOT_APPLICABLE and fw.reason == "not implemented for linux yet"
+    assert fw.status is Status.ERROR
+    assert fw.reason == (
+        "firewall.enabled cannot be checked: the linux firewall collection is missing from this "
+        "installation of Baluarte (reinstall it)"
+    )
+
+
+def test_a_control_its_policy_does_not_require_is_not_applicable_naming_the_policy(tmp_path):
+    (tmp_path / "inv.yaml").write_text(INVENTORY)
+    (tmp_path / "pol").mkdir()
+    (tmp_path / "pol" / "relaxed.yaml").write_text(
+        'id: relaxed\nversion: "1"\ntitle: Relaxed\napplies_to: {platform: linux}\n'
+        "patching:\n  automatic_updates: {required: false}\n"
+    )
+    (tmp_path / "waivers.yaml").write_text("waivers: []\n")
+    inventory, policies = load_inventory([tmp_path / "inv.yaml"]), load_policies(tmp_path / "pol")
+    srv = next(p for p in plan(inventory, policies) if p.ref.name == "srv1")
+    result = Collected(identity=HostIdentity(), facts={"patching": facts()})
+    (auto,) = evaluate_device(
+        srv, result, collected_domains={"patching"},
+        waivers=load_waivers(tmp_path / "waivers.yaml"), now=NOW,
+    )  # fmt: skip
+    assert auto.status is Status.NOT_APPLICABLE  # a pass here would be a pass on nothing
+    assert auto.reason == (
+        "automatic security updates not required by policy relaxed (required: false)"
+    )
 
 
 def test_unreachable_device_makes_every_evaluable_control_an_error(setup):
@@ -109,7 +139,7 @@ def test_unreachable_device_makes_every_evaluable_control_an_error(setup):
     )
     statuses = {f.control: f.status for f in findings}
     assert statuses["patching.security_updates_pending"] is Status.ERROR
-    assert statuses["firewall.enabled"] is Status.NOT_APPLICABLE
+    assert statuses["firewall.enabled"] is Status.ERROR
     assert all(f.status is not Status.PASS for f in findings)
     assert findings[0].reason == "device timed out: no answer in 5 s"
 
@@ -127,3 +157,51 @@ def test_missing_domain_facts_and_evaluator_crashes_are_errors(setup):
     patch = [f for f in crashed if f.control.startswith("patching.")]
     assert patch and all(f.status is Status.ERROR for f in patch)
     assert "failed: AttributeError" in patch[0].reason
+
+
+def test_a_waiver_never_covers_a_device_that_could_not_be_checked(setup):
+    inventory, policies, waivers = setup
+    srv = next(p for p in plan(inventory, policies, device="srv1") if p.ref.name == "srv1")
+    findings = evaluate_device(
+        srv,
+        TimedOut("no answer in 5 s"),
+        collected_domains={"patching"},
+        waivers=waivers,
+        now=NOW,
+    )
+    auto = next(f for f in findings if f.control == "patching.automatic_updates")
+    # srv1 has a live waiver for automatic_updates: it accepts a failure, not "we don't know"
+    assert auto.status is Status.ERROR and auto.waiver is None
+    assert auto.reason.startswith("device timed out: no answer in 5 s; a waiver (until 2027-01-01")
+    assert "not a result that could not be established" in auto.reason
+    run_like = type("R", (), {"findings": findings})
+    assert exit_status(run_like) == 3
+
+
+def test_waivers_expire_on_the_runs_utc_date_whatever_the_local_zone(setup, monkeypatch):
+    inventory, policies, waivers = setup
+    srv = next(p for p in plan(inventory, policies, device="srv1") if p.ref.name == "srv1")
+    result = Collected(identity=HostIdentity(), facts={"patching": facts()})
+    # 2027-01-01 23:30 UTC is already 2027-01-02 in Madrid and still 2027-01-01 in New York:
+    # the waiver (expires 2027-01-01) still applies, wherever the check runs
+    last_evening = datetime(2027, 1, 1, 23, 30, tzinfo=UTC)
+    for zone in ("Europe/Madrid", "America/New_York", "Asia/Tokyo"):
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+        for now in (last_evening, last_evening.astimezone(ZoneInfo(zone))):
+            got = evaluate_device(
+                srv, result, collected_domains={"patching"}, waivers=waivers, now=now
+            )
+            auto = next(f for f in got if f.control == "patching.automatic_updates")
+            assert auto.status is Status.WAIVED, (zone, now)
+        next_day = evaluate_device(
+            srv,
+            result,
+            collected_domains={"patching"},
+            waivers=waivers,
+            now=datetime(2027, 1, 2, 0, 30, tzinfo=UTC).astimezone(ZoneInfo(zone)),
+        )
+        lapsed = next(f for f in next_day if f.control == "patching.automatic_updates")
+        assert lapsed.status is Status.FAIL and lapsed.waiver is not None and lapsed.waiver.expired
+    monkeypatch.delenv("TZ")
+    time.tzset()

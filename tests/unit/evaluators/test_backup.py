@@ -244,9 +244,12 @@ def test_encryption(repository, expected):
     assert status(out) == expected
 
 
-def test_encryption_not_required_passes_unencrypted_and_unknowable_sources_are_errors():
+def test_encryption_not_required_is_not_applicable_and_unknowable_sources_are_errors():
+    # a pass would count a check that verified nothing towards compliance
     plain = facts(tool="borg", repository=repo(tool="borg", encryption="none", encrypted=False))
-    assert status(ev.encrypted(plain, Encrypted(required=False), CTX)) == "pass"
+    off = ev.encrypted(plain, Encrypted(required=False), EvalContext(now=NOW, policy="srv"))
+    assert status(off) == "not_applicable"
+    assert off.reason == "backup encryption not required by policy srv (required: false)"
     job = BackupFacts(tool="systemd", systemd=sd_job())
     assert status(ev.encrypted(job, Encrypted(), CTX)) == "error"
     veeam = BackupFacts(tool="veeam", veeam=VeeamState(jobs=(VEEAM_JOB,), sessions=()))

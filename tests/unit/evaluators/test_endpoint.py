@@ -113,8 +113,20 @@ def test_any_with_nothing_installed_fails():
     assert out.observed == "any supported anti-malware product is not installed"
 
 
-def test_not_required_passes_without_looking():
-    assert ev.running(UNREAD, ProductRequired(required=False), CTX).status is Status.PASS
+@pytest.mark.parametrize(
+    ("control", "what"),
+    [
+        (ev.running, "a running anti-malware engine"),
+        (ev.realtime_protection, "real-time protection"),
+        (ev.tamper_protection, "tamper protection"),
+        (ev.disk_encryption, "disk encryption"),
+    ],
+)
+def test_not_required_is_not_applicable_never_a_pass_on_nothing(control, what):
+    params = (Required if control is ev.disk_encryption else ProductRequired)(required=False)
+    out = control(UNREAD, params, EvalContext(now=CTX.now, policy="linux-baseline"))
+    assert out.status is Status.NOT_APPLICABLE
+    assert out.reason == f"{what} not required by policy linux-baseline (required: false)"
 
 
 def test_signature_age_against_max_days():

@@ -201,11 +201,27 @@ def test_sysfs_chain_decides_when_lsblk_is_missing():
             "dev dm-0 uuid=CRYPT-LUKS2-0123456789abcdef-nvme0n1p3_crypt name=nvme0n1p3_crypt\n"
             "dev nvme0n1p3 uuid= name=\n"
         ),
+        dmcrypt=field("nvme0n1p3_crypt: aes-xts-plain64 259:3"),
     )
     del raw["lsblk"]
     disk, _ = parse_disk(raw)
     assert disk.encrypted is True and disk.source == "sysfs"
-    assert "nvme0n1p3_crypt (LUKS2)" in disk.detail
+    assert "nvme0n1p3_crypt (aes-xts-plain64)" in disk.detail
+
+
+def test_a_luks_layer_whose_cipher_cannot_be_read_is_unknown_not_encrypted():
+    # dmsetup needs root; LUKS may hold cipher_null, so the layer alone proves nothing
+    failed = "/dev/mapper/control: open failed: Permission denied\nCommand failed."
+    lsblk = field((SAMPLES / "lsblk_luks_lvm.pass.json").read_text())
+    for dmcrypt in (field(failed, 1), None):
+        raw = disk_raw(lsblk=lsblk, root_mount=field("254:1 ext4 /dev/mapper/vg0-root"))
+        if dmcrypt is None:
+            del raw["dmcrypt"]  # no dmsetup on the host
+        else:
+            raw["dmcrypt"] = dmcrypt
+        disk, why = parse_disk(raw)
+        assert disk is None and "nvme0n1p3_crypt (LUKS)" in why and "cipher_null" in why
+    assert "Permission denied" in parse_disk(disk_raw(lsblk=lsblk, dmcrypt=field(failed, 1)))[1]
 
 
 def test_plain_sysfs_chain_is_not_encrypted():
