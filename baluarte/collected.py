@@ -24,6 +24,9 @@ class HostIdentity(BaseModel):
     # Baluarte's own address as the device sees the connection (SSH_CONNECTION on Linux):
     # what lockout guards must keep allowed
     peer: str = ""
+    # how Baluarte's login to the device succeeded on this connection (SSH: publickey, password,
+    # keyboard-interactive); "" when unknown or when there was no login (@local)
+    login_method: str = ""
 
 
 class Collected(BaseModel):
@@ -37,6 +40,18 @@ class Collected(BaseModel):
     raw: Any = None
     round_trips: int = 0
     seconds: float = 0.0
+
+    def masked(self, mask: Callable[[str], str]) -> Collected:
+        """The same facts with ``mask`` applied to every text in them (what the device said
+        may echo a credential it was sent)."""
+        facts = dict(self.facts)
+        for domain, f in self.facts.items():
+            if isinstance(f, BaseModel):
+                text = f.model_dump_json()
+                if (clean := mask(text)) != text:  # rebuilt only when something was masked
+                    facts[domain] = type(f).model_validate_json(clean)
+        problems = {domain: mask(text) for domain, text in self.problems.items()}
+        return self.model_copy(update={"facts": facts, "problems": problems})
 
 
 class CollectOptions(BaseModel):

@@ -87,6 +87,8 @@ class HostAnswer(BaseModel):
     reason: str | None = None
     commands: int = 0  # remote commands run on this host (the design promises exactly one)
     seconds: float = 0.0
+    # the SSH authentication method that succeeded (publickey, password…); "" for @local
+    login_method: str = ""
 
 
 class DeployJob(BaseModel):

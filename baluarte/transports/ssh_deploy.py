@@ -37,6 +37,7 @@ from pyinfra.api.operations import run_host_op
 from pyinfra.api.state import State
 from pyinfra.context import ctx_host, ctx_state
 
+from baluarte.masking import Masker
 from baluarte.remediation import OpSpec
 from baluarte.transports.ssh import DeployAnswer, DeployJob, FailureKind, OpOutcome
 from baluarte.transports.ssh_worker import Emit, classify, close_host, host_data, host_name
@@ -124,17 +125,6 @@ def _render(command: Any) -> str:
     return str(command)
 
 
-class _Masker:
-    def __init__(self, secrets: tuple[str, ...]) -> None:
-        # longest first: a secret containing another is masked whole
-        self.secrets = sorted(set(secrets), key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
-
-
 def run_deploys_here(job: dict[str, Any], emit: Emit) -> None:  # pragma: no cover - worker
     jobs = [DeployJob.model_validate(j) for j in job["jobs"]]
     parallel = int(job["parallel"])
@@ -198,7 +188,7 @@ class _HostRun:
         self.host = host
         self.deploy = deploy
         self.log = log
-        self.mask = _Masker(deploy.target.secrets())
+        self.mask = Masker(deploy.target.secrets())
         self.started = time.monotonic()
         self.globals: dict[str, Any] = {"_timeout": int(max(1, command_timeout))}
         if deploy.target.sudo:

@@ -65,6 +65,15 @@ def close_host(host: Any) -> None:
         client.close()
 
 
+def login_method(host: Any) -> str:
+    """The SSH authentication method that succeeded on the host's connection ("" if none)."""
+    client = getattr(host.connector, "client", None)
+    transport = client.get_transport() if client is not None else None
+    if transport is None or not transport.is_authenticated():
+        return ""
+    return str(getattr(transport.auth_handler, "auth_method", "") or "")
+
+
 def main() -> int:  # pragma: no cover - runs in the worker subprocess
     from gevent import monkey
 
@@ -155,6 +164,7 @@ def _run_scripts(job: dict[str, Any], emit: Emit) -> None:  # pragma: no cover -
                     reason=None if ok else "the collection command failed on the host",
                     commands=commands,
                     seconds=time.monotonic() - started,
+                    login_method=login_method(host),
                 )
             )
         except ConnectError as exc:

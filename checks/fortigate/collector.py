@@ -29,6 +29,7 @@ from baluarte.aio import stream
 from baluarte.collected import Collected, CollectOptions
 from baluarte.errors import BadAnswer, DeviceError, InputError, TimedOut, Unreachable
 from baluarte.inventory import Device, DeviceRef
+from baluarte.masking import Masker
 from baluarte.plan import DevicePlan
 from baluarte.secrets import resolve
 from baluarte.transports.fortios import (
@@ -103,13 +104,16 @@ async def collect_unit(device_plan: DevicePlan, options: CollectOptions) -> Coll
         async with asyncio.timeout(options.command_timeout):
             snapshot = await _read_unit(client, device_plan, options)
         seconds = time.monotonic() - started
-        return collected(snapshot, round_trips=client.request_count, seconds=seconds)
+        found = collected(snapshot, round_trips=client.request_count, seconds=seconds)
+        return found.masked(Masker(client.secrets()))
     except TimeoutError:
         return TimedOut(f"the unit did not answer within {options.command_timeout:g} s")
     except TlsVerificationFailed as exc:
         return Unreachable(f"{exc} (set fortios.ca_bundle to the unit's CA)")
     except DeviceError as exc:
-        return plain_device_error(exc)
+        # the unit's own words may echo the credential it was sent
+        plain = plain_device_error(exc)
+        return type(plain)(Masker(client.secrets())(str(plain)))
     except Exception as exc:  # a bug of ours must not cost the other units their results
         log.exception("collecting %s failed", device_plan.ref.key)
         return DeviceError(f"internal error while collecting: {type(exc).__name__}: {exc}")

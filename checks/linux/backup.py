@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timezone
 from typing import Any, Literal
+from urllib.parse import quote
 
+from baluarte.masking import mask_url_credentials
 from baluarte.plan import PlannedControl
 from baluarte.secrets import resolve
 from checks.facts.backup import BackupFacts, Repository, RestoreTest, VeeamState
@@ -36,7 +37,7 @@ _RESULTS: dict[str, Literal["pass", "fail", "error"]] = {
     "fail": "fail",
     "error": "error",
 }
-_FIELDS = ("tool", "repository", "password", "unit", "timer", "job")
+_FIELDS = ("tool", "repository", "password", "repository_password", "unit", "timer", "job")
 
 
 def settings(controls: Sequence[PlannedControl], restore_test: bool) -> Settings:
@@ -63,12 +64,15 @@ def settings(controls: Sequence[PlannedControl], restore_test: bool) -> Settings
     if restore and (restore_test or any(s.run for s in restore)):
         env["BK_RESTORE"] = "1"
     secrets = {"BK_PASSWORD": resolve(pick["password"])} if pick["password"] else {}
+    if pick["repository_password"] and pick["repository"]:
+        # URL-encoded here: the fragment inserts it into the URL as it is
+        secrets["BK_URL_PASSWORD"] = quote(resolve(pick["repository_password"]), safe="")
     return Settings(env=env, secrets=secrets)
 
 
 def mask_location(location: str) -> str:
     """A repository location fit for facts and reports: URL credentials replaced by ***."""
-    return re.sub(r"(://)([^/@:]+):[^/@]*@", r"\1\2:***@", location)
+    return mask_url_credentials(location)
 
 
 def _hostname(host: dict[str, Any]) -> str:

@@ -1,16 +1,27 @@
 # backup: raw outputs only; checks/linux/backup.py parses them (linux-checks.md §4).
 # Inputs (checks/linux/backup.py settings()): BL_BK_TOOL, BL_BK_REPO, BL_BK_UNIT, BL_BK_TIMER,
-# BL_BK_RESTORE=1 for a restore test, and the secret BL_BK_PASSWORD read from standard input.
-# The password only ever reaches restic/borg through their environment: never an argument,
+# BL_BK_RESTORE=1 for a restore test, and the secrets BL_BK_PASSWORD and BL_BK_URL_PASSWORD (the
+# repository URL user's, URL-encoded) read from standard input.
+# The passwords only ever reach restic/borg through their environment: never an argument,
 # never printed. Read-only by design (--no-lock, --bypass-lock, --no-cache) except the restore
 # test, which writes to a mktemp -d directory it removes, and its record file.
 BK_RECORD=/var/lib/baluarte/restore-test.json
+# the repository as the tool needs it: scheme://USER@host… gets USER:PASSWORD@ (printf is a
+# builtin: the password is in no command line)
+bk_url() {
+  case ${BL_BK_URL_PASSWORD:+set}:$BL_BK_REPO in
+    set:*://*@*)
+      _r=${BL_BK_REPO#*://}
+      printf '%s://%s:%s@%s' "${BL_BK_REPO%%://*}" "${_r%%@*}" "$BL_BK_URL_PASSWORD" "${_r#*@}" ;;
+    *) printf '%s' "$BL_BK_REPO" ;;
+  esac
+}
 bk_restic() {
-  RESTIC_REPOSITORY="$BL_BK_REPO" RESTIC_PASSWORD="${BL_BK_PASSWORD-}" LC_ALL=C \
+  RESTIC_REPOSITORY="$(bk_url)" RESTIC_PASSWORD="${BL_BK_PASSWORD-}" LC_ALL=C \
     restic --no-cache --no-lock -q "$@"
 }
 bk_borg() {
-  BORG_REPO="$BL_BK_REPO" BORG_PASSPHRASE="${BL_BK_PASSWORD-}" LC_ALL=C \
+  BORG_REPO="$(bk_url)" BORG_PASSPHRASE="${BL_BK_PASSWORD-}" LC_ALL=C \
     BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes \
     BORG_DISPLAY_PASSPHRASE=no borg "$@"
 }
@@ -146,4 +157,4 @@ if [ -n "${BL_BK_UNIT-}" ]; then
   # when systemd started: a service's last run is forgotten across a restart (a reboot)
   field backup systemd_manager bk_sysctl -p UserspaceTimestamp
 fi
-unset BL_BK_PASSWORD
+unset BL_BK_PASSWORD BL_BK_URL_PASSWORD

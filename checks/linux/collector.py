@@ -11,6 +11,7 @@ from typing import Any
 from baluarte.collected import Collected, CollectOptions, HostIdentity
 from baluarte.errors import AuthFailed, BadAnswer, DeviceError, InputError, TimedOut, Unreachable
 from baluarte.inventory import DeviceRef
+from baluarte.masking import Masker, mask_url_credentials
 from baluarte.plan import DevicePlan
 from baluarte.secrets import resolve
 from baluarte.transports.ssh import HostAnswer, HostJob, SshTarget, run_jobs
@@ -119,6 +120,16 @@ def to_device_error(failure: str | None, reason: str | None, stderr: str = "") -
     return kind(detail)
 
 
+def _masked(answer: HostAnswer, mask: Masker) -> HostAnswer:
+    """The answer with every secret this host was sent masked: whatever the host echoes (an
+    error naming its command line, a tool printing its input) must not reach a finding."""
+    texts = {"stdout": answer.stdout, "stderr": answer.stderr, "reason": answer.reason}
+    # credentials written into URLs (a backup repository, a log collector) are masked too
+    return answer.model_copy(
+        update={k: mask_url_credentials(mask(v)) for k, v in texts.items() if v}
+    )
+
+
 def _to_result(answer: HostAnswer) -> Collected | DeviceError:
     if not answer.ok:
         return to_device_error(answer.failure, answer.reason, answer.stderr)
@@ -126,7 +137,10 @@ def _to_result(answer: HostAnswer) -> Collected | DeviceError:
         collected = parse_document(answer.stdout)
     except BadAnswer as exc:
         return exc
-    return collected.model_copy(update={"round_trips": answer.commands, "seconds": answer.seconds})
+    identity = collected.identity.model_copy(update={"login_method": answer.login_method})
+    return collected.model_copy(
+        update={"identity": identity, "round_trips": answer.commands, "seconds": answer.seconds}
+    )
 
 
 def settings_for(device_plan: DevicePlan, options: CollectOptions) -> Settings:
@@ -148,6 +162,7 @@ def collect(
     by_key: dict[str, DeviceRef] = {}
     local: set[str] = set()
     jobs: list[HostJob] = []
+    maskers: dict[str, Masker] = {}
     for device_plan in plans:
         ref = device_plan.ref
         try:
@@ -158,12 +173,13 @@ def collect(
             continue
         jobs.append(HostJob(target=target, script=script, stdin=stdin))
         by_key[ref.key] = ref
+        maskers[ref.key] = Masker((*target.secrets(), *stdin))
         if target.local:
             local.add(ref.key)
     for answer in run_jobs(
         jobs, parallel=options.parallel, command_timeout=options.command_timeout
     ):
-        result = _to_result(answer)
+        result = _to_result(_masked(answer, maskers[answer.id]))
         if answer.id in local and isinstance(result, Collected):
             # no SSH connection to @local: an SSH_CONNECTION there is the operator's own session
             identity = result.identity.model_copy(update={"peer": ""})

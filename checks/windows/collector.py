@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import replace
 from typing import Any
 
 from pydantic import SecretStr
@@ -21,6 +22,7 @@ from pydantic import SecretStr
 from baluarte.collected import Collected, CollectOptions
 from baluarte.errors import BadAnswer, DeviceError, InputError
 from baluarte.inventory import Device, DeviceRef
+from baluarte.masking import Masker
 from baluarte.plan import DevicePlan
 from baluarte.secrets import resolve
 from baluarte.transports.winrm import ScriptAnswer, WinrmClient, WinrmTarget
@@ -91,16 +93,25 @@ def collect_host(device_plan: DevicePlan, options: CollectOptions) -> Collected 
         target = target_for(device_plan.ref.device, timeout=options.command_timeout)
     except InputError as exc:
         return settings_error(exc)
+    # whatever the host sends back (an error echoing its input) is masked before it is kept
+    mask = Masker([target.password.get_secret_value() if target.password else None])
     try:
         answer = WinrmClient(target).run_script(check_script())
+        answer = replace(
+            answer,
+            output=[mask(o) for o in answer.output],
+            errors=[mask(e) for e in answer.errors],
+            terminating=mask(answer.terminating) if answer.terminating else None,
+        )
         document = document_of(answer)
         return parse.collected(
             document, round_trips=answer.requests, seconds=time.monotonic() - started
         )
     except InputError as exc:  # e.g. a CA bundle that cannot be read
-        return DeviceError(exc.message)
+        return DeviceError(mask(exc.message))
     except DeviceError as exc:
-        return plain_device_error(exc)
+        plain = plain_device_error(exc)
+        return type(plain)(mask(str(plain)))
     except Exception as exc:  # a bug of ours must not cost the other hosts their results
         log.exception("collecting %s failed", device_plan.ref.key)
         return DeviceError(f"internal error while collecting: {type(exc).__name__}: {exc}")

@@ -277,3 +277,81 @@ def test_systemd_timer_job_judged_by_its_service_run(tmp_path, systemd_lab, make
     failed = got[("sdbroken", "backup.last_success_age")]["observed"]
     assert "failed (Result=exit-code, exit status 2)" in failed
     assert "not scheduled" in got[("sdbroken", "backup.configured")]["observed"]
+
+
+URL_PASSWORD = "url-canary:p@ss/w0rd%"  # reserved URL characters: sent URL-encoded
+
+
+def test_repository_url_credentials_never_leave_the_host_or_reach_a_finding(
+    tmp_path, lab, linux_host
+):
+    """A REST repository's user password: referenced in the policy, sent on stdin, put into the
+    URL on the host only; whatever restic echoes back (the URL, the password) is masked."""
+    seen = "/root/restic-saw"
+    # a stand-in restic that records what it was given and echoes it in its error, as a
+    # careless tool (or a hostile host) might
+    linux_host.run(
+        "cat > /usr/local/bin/restic <<'SH'\n#!/bin/sh\n"
+        f'printf "%s\\n%s\\n" "$RESTIC_REPOSITORY" "$RESTIC_PASSWORD" > {seen}\n'
+        'echo "Fatal: unable to open repository at $RESTIC_REPOSITORY (password $RESTIC_PASSWORD)" >&2\n'
+        "exit 1\nSH\nchmod +x /usr/local/bin/restic"
+    )
+    policy = POLICY.replace(
+        f"    repository: {REPO}\n",
+        "    tool: restic\n    repository: rest:http://bk@10.9.9.9:8000/srv\n"
+        '    repository_password: "env:BK_TEST_URL_PASSWORD"\n',
+    )
+    cli.write_inputs(tmp_path, lab, [linux_host], policy=policy)
+    env = {**ENV, "BK_TEST_URL_PASSWORD": URL_PASSWORD}
+    result = baluarte(tmp_path, "check", "--format", "json", env=env)
+    got = findings(result)
+    finding = got[("testhost", "backup.configured")]
+    assert finding["status"] == "error", finding
+    assert "rest:http://bk:***@10.9.9.9:8000/srv" in finding["reason"], finding["reason"]
+    encoded = "url-canary%3Ap%40ss%2Fw0rd%25"
+    stored = (tmp_path / "runs.db").read_bytes()
+    for secret in (URL_PASSWORD, encoded, PASSWORD):
+        assert secret not in result.stdout and secret not in result.stderr
+        assert secret.encode() not in stored
+    # the host's restic did get the full URL and the repository password
+    assert linux_host.run(f"cat {seen}").stdout.splitlines() == [
+        f"rest:http://bk:{encoded}@10.9.9.9:8000/srv",
+        PASSWORD,
+    ]
+
+
+def test_a_password_written_into_the_repository_url_is_refused(tmp_path, lab, linux_host):
+    policy = POLICY.replace(
+        f"repository: {REPO}", "repository: rest:https://bk:hunter2-xyz@nas:8000/srv"
+    )
+    cli.write_inputs(tmp_path, lab, [linux_host], policy=policy)
+    result = baluarte(tmp_path, "validate")
+    assert result.returncode == 2
+    assert "hunter2-xyz" not in result.stdout + result.stderr
+    assert (
+        "test.yaml:7:5: backup.configured.repository: the repository URL contains a password"
+        in result.stderr
+    )
+    assert "repository_password" in result.stderr, result.stderr
+
+
+def test_a_backup_dated_in_the_future_is_an_error_not_a_fresh_backup(tmp_path, lab, make_host):
+    """A snapshot stamped by a clock running ahead (a year, here three days) would otherwise
+    look fresh for as long as the clock was wrong; a few minutes of skew still pass."""
+    ahead, skewed = make_host("rahead"), make_host("rskew")
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda a: restic(*a), [(ahead, -72, "/srv/data"), (skewed, -0.5, "/srv/data")]))  # fmt: skip
+    cli.write_inputs(tmp_path, lab, [ahead, skewed], policy=POLICY)
+    got = check(tmp_path, "--restore-test")
+    age = got[("rahead", "backup.last_success_age")]
+    assert age["status"] == "error", age
+    assert "72.0 hours ahead of this run's clock" in age["reason"]
+    assert statuses(got, "rskew") == dict.fromkeys(CONTROLS, "pass")
+    # a restore test recorded by a clock running ahead cannot say how recent it is either
+    record = ahead.root / "var/lib/baluarte/restore-test.json"
+    assert json.loads(record.read_text())["result"] == "pass"
+    later = json.loads(record.read_text()) | {"time": int(time.time()) + 30 * 86400}
+    record.write_text(json.dumps(later))
+    restore = check(tmp_path)[("rahead", "backup.restore_tested")]
+    assert restore["status"] == "error", restore
+    assert "the last restore test is dated" in restore["reason"]

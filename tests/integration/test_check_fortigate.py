@@ -12,6 +12,7 @@ import os
 import socket
 import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -227,6 +228,31 @@ def test_server_errors_mid_collection_fail_only_the_controls_that_needed_the_ans
     assert result.returncode == 3
 
 
+def test_a_unit_echoing_the_token_in_its_errors_never_gets_it_stored(
+    tmp_path: Path, hardened: FortigateLab
+) -> None:
+    """What a unit says is masked of the credential it was sent, in errors and in facts."""
+    write_inputs(tmp_path, {"fw-hq": hardened})
+    hardened.faults.add(
+        Fault(match="/api/v2/cmdb/firewall/policy", kind="echo", status=200, times=None)
+    )
+    hardened.faults.add(
+        Fault(match="/api/v2/cmdb/system/admin", kind="echo", status=200, times=None)
+    )
+    try:
+        result = check(tmp_path)
+    finally:
+        hardened.faults.clear()
+    got = findings(result)  # fails if the canary token is anywhere in the output
+    reasons = [f["reason"] for (_, c), f in got.items() if c == "firewall.no_any_any_accept"]
+    assert reasons and "'Bearer ***'" in reasons[0], reasons
+    db = sqlite3.connect(tmp_path / "runs.db")
+    dump = "\n".join(db.iterdump())
+    db.close()
+    assert CANARY not in dump and "Bearer ***" in dump
+    assert result.returncode == 3
+
+
 def test_token_without_read_permission_is_an_error_not_a_pass(
     tmp_path: Path,
 ) -> None:
@@ -354,3 +380,31 @@ def test_fields_the_token_may_not_read_are_errors_not_defaults(tmp_path: Path) -
     assert "admintimeout" in timeout["reason"] and "system/global" in timeout["reason"]
     crypto = findings(result)[("fw-hq", "access.strong_crypto")]
     assert crypto["status"] == "error"
+
+
+def test_answers_that_look_fine_but_prove_nothing_are_not_passes(tmp_path: Path) -> None:
+    """An administrator table with no row (FortiOS never has none), syslog "enable" with no
+    server (logs go nowhere) and antivirus definitions stamped by a clock running a month
+    ahead (a negative age passes any limit)."""
+    state = shipped_state("hardened")
+    state["global"]["system/admin"] = []
+    state["global"]["log.syslogd/setting"]["server"] = ""
+    state["global"]["log.fortianalyzer/setting"]["status"] = "disable"
+    state["monitor"]["license/status"]["antivirus"]["last_update"] = int(time.time()) + 30 * 86400
+    with FortigateLab(state, tokens={CANARY: "baluarte-ro"}) as unit:
+        write_inputs(tmp_path, {"fw-hq": unit})
+        result = check(tmp_path)
+        read = {r.path for r in unit.requests}
+    got = statuses(result, "fw-hq")
+    for control in ("access.admin_accounts", "access.admin_mfa", "access.admin_trusted_hosts"):
+        assert got[control] == "error", (control, findings(result)[("fw-hq", control)])
+        assert "answered no administrator" in findings(result)[("fw-hq", control)]["reason"]
+    forwarding = findings(result)[("fw-hq", "logging.remote_forwarding")]
+    assert forwarding["status"] == "fail", forwarding
+    assert "status enable but no server set" in forwarding["observed"]
+    # the other syslog servers are read: the first one forwards nothing
+    assert "/api/v2/cmdb/log.syslogd2/setting" in read
+    definitions = findings(result)[("fw-hq", "firewall.security_services_current")]
+    assert definitions["status"] == "error", definitions
+    assert "days ahead of the collection time" in definitions["reason"]
+    assert got["access.admin_session_timeout"] == "pass"  # the rest of the unit is judged

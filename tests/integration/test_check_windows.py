@@ -288,6 +288,26 @@ def test_a_failed_check_errors_only_its_controls(tmp_path: Path) -> None:
     assert {s for c, s in got.items() if c != "endpoint.disk_encryption"} == {"pass"}
 
 
+def test_a_host_echoing_the_password_in_an_error_never_gets_it_stored(tmp_path: Path) -> None:
+    """A check that fails on the host with a message repeating the password Baluarte logged in
+    with (as a careless script or a hostile host might): masked before it is kept."""
+    state = copy.deepcopy(shipped_state("hardened"))
+    state["output"]["checks"]["bitlocker.volumes"] = {
+        "ok": False,
+        "error": f"Get-BitLockerVolume : logon as {USER} with {CANARY} refused",
+        "errorId": "HRESULT 0x80070005,Get-BitLockerVolume",
+    }
+    with lab(state, "ntlm-http") as server:
+        write_inputs(tmp_path, {"pc-admin": (server, winrm_settings(server, "ntlm-http"))})
+        result = check(tmp_path)
+    reason = findings(result)[("pc-admin", "endpoint.disk_encryption")]["reason"]
+    assert "with *** refused" in reason
+    db = sqlite3.connect(tmp_path / "runs.db")
+    dump = "\n".join(db.iterdump())
+    db.close()
+    assert CANARY not in dump
+
+
 def test_the_password_never_reaches_store_or_reports(
     tmp_path: Path, office_ntlm: WindowsLab
 ) -> None:

@@ -10,7 +10,9 @@ tested against the raw request path (no query string). ``times``: how many reque
 * ``status``: answer ``status`` (5xx, 429…) with a FortiOS JSON error envelope;
 * ``html``: answer ``status`` with an HTML error page;
 * ``drop``: close the connection without answering;
-* ``malformed``: answer 200 with broken JSON.
+* ``malformed``: answer 200 with broken JSON;
+* ``echo``: answer ``status`` with an error envelope whose ``status`` repeats the request's
+  Authorization header, as a broken or hostile unit might (what it says must be masked).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from baluarte.lab.faults import ArmedFaults
 
 __all__ = ["Fault", "FaultKind", "Faults"]
 
-FaultKind = Literal["latency", "status", "html", "drop", "malformed"]
+FaultKind = Literal["latency", "status", "html", "drop", "malformed", "echo"]
 
 
 @dataclass

@@ -134,7 +134,7 @@ class FortigateLab(ServedLab):
         delay, fault = self.faults.take(req.method, req.raw_path)
         if delay:
             time.sleep(delay)
-        reply = self.emulator.handle(req) if fault is None else _faulty(fault, self.state)
+        reply = self.emulator.handle(req) if fault is None else _faulty(fault, self.state, req)
         secrets = self.auth.secrets()
         self.requests.append(
             LoggedRequest(
@@ -168,7 +168,7 @@ class FortigateLab(ServedLab):
         return float(value) if isinstance(value, int) and value > 0 else 60.0
 
 
-def _faulty(fault: Fault, state: LabState) -> Reply:
+def _faulty(fault: Fault, state: LabState, req: Request) -> Reply:
     if fault.kind == "drop":
         return Reply(0, drop=True)
     if fault.kind == "html":
@@ -179,7 +179,7 @@ def _faulty(fault: Fault, state: LabState) -> Reply:
         )
     body = {
         "http_method": "GET",
-        "status": "error",
+        "status": req.headers.get("authorization", "") if fault.kind == "echo" else "error",
         "http_status": fault.status,
         "serial": state.serial,
         "version": state.version,

@@ -79,6 +79,13 @@ class FortiOSClient:
         self.build = 0
         self.serial = ""
 
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials this client sends (token or password, session key): to mask in
+        whatever the unit answers."""
+        auth = self._session.auth
+        found = auth.token if isinstance(auth, TokenAuth) else auth.password
+        return tuple(s for s in (found, self._session._bearer) if s)
+
     def __repr__(self) -> str:
         return f"FortiOSClient({self.url}, vdom={self.vdom}, {self._session!r})"
 
