@@ -54,11 +54,16 @@ class MgmtPath:
 
 def guard(w: RestWrite, path: MgmtPath) -> str | None:
     """Why this write would cut Baluarte's management path; None when it would not."""
-    if w.path == "system/interface" and "allowaccess" in w.data:
-        kept = str(w.data["allowaccess"]).split()
-        if "https" not in kept and (path.interface is None or str(w.mkey) == path.interface):
-            where = path.interface or "an interface (the unit did not say which Baluarte uses)"
-            return f"it removes https from the allowaccess of {where}, the way Baluarte arrives"
+    if w.path == "system/interface" and (path.interface is None or str(w.mkey) == path.interface):
+        # Either address family may be the one Baluarte uses (an inventory name may resolve to
+        # IPv6 tomorrow), so https must stay in both lists of the interface it arrives on.
+        v6 = w.data.get("ipv6")
+        lists = {"allowaccess": w.data.get("allowaccess")}
+        lists["ipv6 ip6-allowaccess"] = v6.get("ip6-allowaccess") if isinstance(v6, dict) else None
+        for name, value in lists.items():
+            if value is not None and "https" not in str(value).split():
+                where = path.interface or "an interface (the unit did not say which Baluarte uses)"
+                return f"it removes https from the {name} of {where}, the way Baluarte arrives"
     if (
         w.path == "system/global"
         and "admin-sport" in w.data

@@ -147,6 +147,13 @@ def _show(view: SshView, keys: list[str], new: dict[str, str] | None = None) -> 
     return ", ".join(f"{k.lower()} {values[k]}" for k in keys)
 
 
+def _how(ctx: RemedyContext) -> str:
+    method = ctx.collected.identity.login_method
+    if not method:
+        return "used a method Baluarte could not see (so it may be a password)"
+    return f"used {method} authentication, not a key"
+
+
 def ssh_password_authentication(
     facts: AccessFacts, params: Required, ctx: RemedyContext
 ) -> Remedy | Manual | Refused | None:
@@ -159,9 +166,8 @@ def ssh_password_authentication(
     if password_login(ctx):
         return Refused(
             summary="PasswordAuthentication yes → no",
-            reason="Baluarte logs in to this device with a password (ssh.password set, no "
-            "key): turning password logins off would lock Baluarte out. Give the device an "
-            "ssh.key first.",
+            reason=f"Baluarte's own login to this device {_how(ctx)}: turning password logins "
+            "off would lock Baluarte out. Give the device an ssh.key the host accepts first.",
         )
     default = next((v for v in ssh.views if v.connection == "default"), None)
     for view in ssh.views:
@@ -205,8 +211,9 @@ def ssh_root_login(
         if password_login(ctx):
             return Refused(
                 summary=summary,
-                reason="Baluarte logs in as root with a password: PermitRootLogin "
-                "prohibit-password would lock Baluarte out. Give the device an ssh.key first.",
+                reason=f"Baluarte logs in as root and its login {_how(ctx)}: PermitRootLogin "
+                "prohibit-password would lock Baluarte out. Give the device an ssh.key the "
+                "host accepts first.",
             )
     limit = ROOT_LOGIN_ORDER.index(target)
     default = next((v for v in ssh.views if v.connection == "default"), None)

@@ -54,11 +54,12 @@ def login_user(ctx: RemedyContext) -> str | None:
 
 
 def password_login(ctx: RemedyContext) -> bool:
-    """Baluarte logs in with a password (a password set and no key)."""
-    ssh = ctx.device.ssh
-    return (
-        not ctx.device.is_local and ssh is not None and ssh.password is not None and ssh.key is None
-    )
+    """Baluarte's login to this device was not by key (or it cannot tell): the way it got in on
+    this very connection decides, not what the inventory offers (a key that the host refused
+    leaves the password doing the work)."""
+    if ctx.device.is_local:
+        return False
+    return ctx.collected.identity.login_method != "publickey"
 
 
 def ssh_port(ctx: RemedyContext) -> int:

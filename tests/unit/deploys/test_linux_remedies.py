@@ -38,15 +38,18 @@ def rctx(
     peer: str = PEER,
     address: str = "10.0.0.5",
     facts: dict[str, Any] | None = None,
+    login: str | None = None,
 ) -> RemedyContext:
     settings = {"user": "baluarte", "sudo": True, "key": "file:/keys/id"} if ssh is None else ssh
+    if login is None:  # how the collection's login went: by the key when the inventory has one
+        login = "publickey" if "key" in settings else "password"
     device = Device(
         name="web1",
         platform="linux",
         address=address,
         ssh=settings if address != "@local" else None,
     )
-    identity = HostIdentity(hostname="web1", os_id=os_id, peer=peer)
+    identity = HostIdentity(hostname="web1", os_id=os_id, peer=peer, login_method=login)
     return RemedyContext(
         device=device, collected=Collected(identity=identity, facts=facts or {}), ctx=NOW
     )
@@ -206,6 +209,24 @@ def test_guard_password_login_refuses_password_authentication_off() -> None:
     got = access.ssh_password_authentication(access_facts(view()), Required(), ctx)
     assert isinstance(got, Refused)
     assert "lock Baluarte out" in got.reason
+    assert "used password authentication, not a key" in got.reason
+
+
+def test_guard_goes_by_the_login_that_succeeded_not_by_the_inventory() -> None:
+    both = {"user": "baluarte", "key": "file:/keys/id", "password": "env:BALUARTE_PW"}
+    facts = access_facts(view())
+    # the host refused the key and the password got Baluarte in: turning passwords off locks out
+    refused = access.ssh_password_authentication(
+        facts, Required(), rctx(ssh=both, login="password")
+    )
+    assert isinstance(refused, Refused)
+    kbd = rctx(ssh=both, login="keyboard-interactive")
+    assert isinstance(access.ssh_password_authentication(facts, Required(), kbd), Refused)
+    keyed = rctx(ssh=both, login="publickey")
+    assert isinstance(access.ssh_password_authentication(facts, Required(), keyed), Remedy)
+    # a login Baluarte could not see is not assumed to be a key
+    unknown = access.ssh_password_authentication(facts, Required(), rctx(ssh=both, login=""))
+    assert isinstance(unknown, Refused) and "could not see" in unknown.reason
 
 
 @pytest.mark.parametrize("allowed", ["no", "forced-commands-only"])
@@ -285,6 +306,20 @@ def test_security_updates_installs_exactly_the_listed_versions() -> None:
     assert "linux-image-6.1.0-40-amd64=6.1.150-1" in cmds[1] and "--only-upgrade" not in cmds[1]
     assert "tzdata" not in commands(remedy)
     assert "apt-get update" not in commands(remedy)
+
+
+def test_held_security_updates_are_left_to_a_technician() -> None:
+    held = SEC.model_copy(update={"kept": "held"})
+    phased = NEW.model_copy(update={"kept": "deferred by phasing"})
+    remedy = patching.security_updates_pending(
+        patch_facts((held, phased)), SecurityUpdates(), rctx()
+    )
+    assert isinstance(remedy, Remedy)
+    assert "openssl=" not in commands(remedy)  # apt-get would refuse it (exit 100) anyway
+    assert "linux-image-6.1.0-40-amd64=6.1.150-1" in commands(remedy)
+    assert "held, left alone: openssl" in remedy.summary
+    only_held = patching.security_updates_pending(patch_facts((held,)), SecurityUpdates(), rctx())
+    assert isinstance(only_held, Manual) and "apt-mark unhold" in only_held.text
 
 
 def test_security_updates_honour_the_policy_origins() -> None:

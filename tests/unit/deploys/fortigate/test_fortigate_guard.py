@@ -31,3 +31,18 @@ def test_port_account_and_local_in_changes_are_refused() -> None:
     assert guard(put("system/api-user", "other", trusthost=[]), PATH) is None
     assert guard(put("firewall/local-in-policy", "1", action="deny"), PATH) is not None
     assert guard(put("system/global", None, admintimeout=5), PATH) is None
+
+
+def test_removing_https_from_the_ipv6_admin_access_of_the_interface_in_use_is_refused() -> None:
+    v6_only = put("system/interface", "wan1", ipv6={"ip6-allowaccess": "ping"})
+    why = guard(v6_only, PATH)
+    assert why is not None and "ipv6 ip6-allowaccess of wan1" in why
+    both = put(
+        "system/interface", "wan1", allowaccess="ping https", ipv6={"ip6-allowaccess": "ping"}
+    )
+    assert guard(both, PATH) is not None
+    kept = put("system/interface", "wan1", ipv6={"ip6-allowaccess": "ping https"})
+    assert guard(kept, PATH) is None
+    assert (
+        guard(put("system/interface", "internal", ipv6={"ip6-allowaccess": "ping"}), PATH) is None
+    )
