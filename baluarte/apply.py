@@ -12,13 +12,14 @@ import importlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from baluarte import __version__
 from baluarte.collected import Collected, CollectOptions
 from baluarte.controls import EvalContext
 from baluarte.engine import CheckOptions, Inputs, collect_plans, operator_name
-from baluarte.errors import DeviceError
+from baluarte.errors import DeviceError, InputError
 from baluarte.evaluate import describe_device_error, evaluate_device
 from baluarte.findings import Finding, Status
 from baluarte.plan import DevicePlan, PlannedControl
@@ -34,6 +35,7 @@ from baluarte.remediation import (
     Step,
 )
 from baluarte.run import RunKind, RunRecord
+from baluarte.saved_plan import SavedPlan, save_plan
 
 if TYPE_CHECKING:
     from baluarte.store import Store
@@ -44,10 +46,26 @@ __all__ = [
     "ApplyOutcome",
     "DeviceWork",
     "Executor",
+    "MadePlan",
     "RemedyOutcome",
     "apply",
+    "check_scope",
     "command_lines",
+    "execute_plan",
+    "make_plan",
+    "only_controls",
 ]
+
+_OUT_WITH_YES = (
+    "a saved plan is for review first: make it with --out, then apply it with"
+    " `baluarte apply --plan FILE --yes`"
+)
+
+_UNSCOPED_YES = (
+    "no devices named: alone it would change every device of the inventory. Name them"
+    " with --client, --site, --device or --tags (or the controls with --policy or --control),"
+    " give --all to mean every device, or apply a reviewed plan with --plan FILE --yes"
+)
 
 # Per platform, the package with its remedies (REMEDIES, MANUAL) and its EXECUTOR.
 DEPLOYS: dict[str, str] = {
@@ -61,6 +79,8 @@ DEPLOYS: dict[str, str] = {
 class ApplyOptions(CheckOptions):
     controls: Sequence[str] | None = None  # only these control ids
     yes: bool = False  # without it nothing changes
+    out: Path | None = None  # save the plan here for review (never together with yes)
+    all_devices: bool = False  # --all: yes without selectors means every device, knowingly
 
 
 @dataclass(frozen=True)
@@ -104,6 +124,10 @@ class ApplyOutcome:
     run: RunRecord | None = None  # the stored apply run (with yes)
     # each device's findings when the plan was made: the state of devices apply leaves alone
     findings: dict[str, list[Finding]] = field(default_factory=dict)
+    plan_sha256: str | None = None  # the saved plan written (--out) or followed (--plan)
+    saved: SavedPlan | None = None  # the plan followed (--plan)
+    # --plan: per device with changes to make, how its plan now differs (empty: it holds)
+    differences: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def pending(self) -> list[PlannedChange]:
@@ -115,7 +139,7 @@ def _deploys(platform: str) -> Any | None:
     return importlib.import_module(name) if name else None
 
 
-def _only(plans: list[DevicePlan], controls: Sequence[str] | None) -> list[DevicePlan]:
+def only_controls(plans: list[DevicePlan], controls: Sequence[str] | None) -> list[DevicePlan]:
     if not controls:
         return plans
     wanted = set(controls)
@@ -239,11 +263,69 @@ def apply(
     store: Store,
     options: ApplyOptions,
     *,
-    on_plan: Callable[[list[PlannedChange]], None] | None = None,
+    on_plan: Callable[[ApplyOutcome], None] | None = None,
 ) -> ApplyOutcome:
-    """Plan, and with ``options.yes`` apply, re-verify and store an APPLY run."""
-    plans = _only(options.plans(inputs), options.controls)
+    """Plan (and with ``options.out`` save the plan); with ``options.yes`` apply, re-verify and
+    store an APPLY run."""
+    check_scope(options)
+    if options.out is not None and not options.out.parent.is_dir():  # before any device is read
+        raise InputError("no such folder to save the plan in", code="missing_file",
+                         file=options.out.parent, key="--out")  # fmt: skip
+    plans = only_controls(options.plans(inputs), options.controls)
     collect_options = options.collect_options()
+    made = make_plan(plans, inputs, collect_options)
+    outcome = made.outcome
+    operator = options.operator or operator_name()
+    if options.out is not None:
+        saved = SavedPlan.of(
+            inputs,
+            [p.ref for p in plans],
+            outcome.changes,
+            outcome.unreachable,
+            operator=operator,
+            selectors=options.scope,
+            controls=options.controls,
+        )
+        outcome.plan_sha256 = save_plan(saved, options.out)
+    if on_plan:
+        on_plan(outcome)
+    if options.yes:
+        outcome.run = execute_plan(inputs, store, made, collect_options, operator, options.scope)
+    return outcome
+
+
+def check_scope(options: ApplyOptions, *, saved_plan: bool = False) -> None:
+    """No change without someone having seen it or named what it is for (InputError).
+
+    ``saved_plan``: the options go with ``--plan``, whose plan is the whole scope.
+    """
+    selectors = [f"--{k}" for k in options.scope] + ["--control"] * bool(options.controls)
+    if saved_plan:
+        given = selectors + ["--all"] * options.all_devices + ["--out"] * (options.out is not None)
+        if given:
+            raise InputError(f"the saved plan is the scope: --plan does not go with"
+                             f" {', '.join(given)}", code="usage", key="--plan")  # fmt: skip
+        return
+    if options.out is not None and options.yes:
+        raise InputError(_OUT_WITH_YES, code="usage", key="--out")
+    if options.all_devices and selectors:
+        raise InputError(f"it means every device of the inventory, so it does not go with"
+                         f" {', '.join(selectors)}", code="usage", key="--all")  # fmt: skip
+    if options.yes and not selectors and not options.all_devices:
+        raise InputError(_UNSCOPED_YES, code="usage", key="--yes")
+
+
+@dataclass
+class MadePlan:
+    """A plan as made: the devices, what is planned for them, and the remedies behind it."""
+
+    plans: list[DevicePlan]
+    outcome: ApplyOutcome
+    work: dict[str, list[DeviceWork]]  # per platform
+
+
+def make_plan(plans: list[DevicePlan], inputs: Inputs, collect_options: CollectOptions) -> MadePlan:
+    """Collect, evaluate and plan ``plans``; each executor previews its remedies on the device."""
     now = datetime.now(UTC)
     outcome = ApplyOutcome(changes=[])
     work: dict[str, list[DeviceWork]] = {}
@@ -265,11 +347,7 @@ def apply(
         for key, previewed in executor.preview(items, collect_options):
             outcome.changes += _preview_changes(by_key[key], previewed)
     outcome.changes.sort(key=lambda c: (c.device_key, c.control))
-    if on_plan:
-        on_plan(outcome.changes)
-    if options.yes:
-        outcome.run = _execute(inputs, store, options, plans, outcome, work, collect_options)
-    return outcome
+    return MadePlan(plans, outcome, work)
 
 
 def _checked(
@@ -287,22 +365,22 @@ def _checked(
         yield device_plan, result, findings
 
 
-def _execute(
+def execute_plan(
     inputs: Inputs,
     store: Store,
-    options: ApplyOptions,
-    plans: list[DevicePlan],
-    outcome: ApplyOutcome,
-    work: dict[str, list[DeviceWork]],
+    made: MadePlan,
     collect_options: CollectOptions,
+    operator: str,
+    scope: dict[str, str],
 ) -> RunRecord:
+    plans, outcome, work = made.plans, made.outcome, made.work
     run_id = store.start_run(
         kind=RunKind.APPLY,
-        operator=options.operator or operator_name(),
+        operator=operator,
         tool_version=__version__,
         inventory_sha256=inputs.inventory.sha256,
         files=inputs.files(),
-        scope=options.scope,
+        scope=scope,
         devices_total=len(plans),
     )
     planned = {(c.device_key, c.control): c for c in outcome.changes}

@@ -52,7 +52,8 @@ class InputError(BaluarteError):
     ``code`` is stable (documented in docs/errors.md): yaml_syntax, tab, empty_file, missing_file,
     unreadable_file, unknown_key, wrong_type, missing_key, duplicate_name, duplicate_key,
     unknown_extends, extends_cycle, literal_secret, unknown_control, unknown_reference, usage,
-    not_utf8, wrong_value, platform_mismatch, secret_unavailable.
+    not_utf8, wrong_value, platform_mismatch, secret_unavailable, json_syntax, plan_edited,
+    plan_stale.
     """
 
     def __init__(

@@ -124,7 +124,7 @@ RemedyFunction = Callable[[Any, Any, RemedyContext], Remedy | Manual | Refused |
 class ChangeKind(StrEnum):
     CHANGE = "change"  # apply will make it
     MANUAL = "manual"  # a technician has to
-    REFUSED = "refused"  # a lockout guard said no
+    REFUSED = "refused"  # a lockout guard said no, or the device changed since its saved plan
 
 
 class Step(_Model):
@@ -157,7 +157,7 @@ class PlannedChange(_Model):
 class RemediationResult(StrEnum):
     APPLIED = "applied"  # every step ran and succeeded
     FAILED = "failed"  # a step failed (detail says which and how)
-    REFUSED = "refused"  # a lockout guard refused it; nothing ran
+    REFUSED = "refused"  # a lockout guard, or a saved plan that no longer holds; nothing ran
     NOT_RUN = "not_run"  # an earlier failure on the device stopped it before it ran
     MANUAL = "manual"  # listed for a technician; nothing ran
 

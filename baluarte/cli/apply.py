@@ -1,10 +1,14 @@
-"""``baluarte apply``: show what would change to make devices compliant; change it with --yes."""
+"""``baluarte apply``: show what would change to make devices compliant; change it with --yes.
+
+``--out FILE`` saves the plan for review; ``--plan FILE --yes`` makes exactly its changes
+(``baluarte.apply_saved``). ``--yes`` needs a selector, ``--all`` or a saved plan.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -32,6 +36,9 @@ from baluarte.engine import exit_status, load_inputs
 from baluarte.errors import InputError
 from baluarte.exitcodes import ExitCode
 from baluarte.remediation import ChangeKind, PlannedChange
+
+if TYPE_CHECKING:
+    from baluarte.apply import ApplyOutcome
 
 __all__ = ["register"]
 
@@ -71,6 +78,32 @@ def print_plan(console: Console, changes: list[PlannedChange], unreachable: dict
     )
 
 
+def print_verdicts(console: Console, outcome: ApplyOutcome, path: Path) -> None:
+    """A saved plan, where it came from, and whether it still holds device by device."""
+    saved = outcome.saved
+    assert saved is not None
+    made = saved.made_from
+    scope = ", ".join(f"{k} {v}" for k, v in made.selectors.items()) or "every device"
+    controls = f"; controls {', '.join(made.controls)}" if made.controls else ""
+    console.print(
+        f"[bold]Saved plan[/] {escape(str(path))} (sha256 {outcome.plan_sha256}), made"
+        f" {made.made_at:%Y-%m-%d %H:%M} UTC by {escape(made.operator)} for"
+        f" {escape(scope + controls)}",
+        highlight=False,
+    )
+    changes = [c for d in saved.devices for c in d.planned_changes()]
+    print_plan(console, changes, {d.key: d.not_checked for d in saved.devices if d.not_checked})
+    console.print()
+    for key, diffs in outcome.differences.items():
+        if not diffs:
+            console.print(f"[green]holds[/] {escape(key)}: the device is as the plan saw it")
+            continue
+        console.print(f"[bold red]refused[/] {escape(key)}: the plan no longer holds, nothing"
+                      " will run on it:")  # fmt: skip
+        for diff in diffs:
+            console.print(f"      {escape(diff)}", highlight=False)
+
+
 def apply_command(
     client: ClientOpt = None,
     site: SiteOpt = None,
@@ -80,9 +113,33 @@ def apply_command(
     control: Annotated[
         list[str] | None, typer.Option("--control", help="Only these control ids (repeatable).")
     ] = None,
+    all_devices: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Every device of the inventory: what --yes without a selector must say.",
+        ),
+    ] = False,
     yes: Annotated[
         bool, typer.Option("--yes", help="Make the changes (without it nothing changes).")
     ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Save the plan to this file (JSON, mode 0600) for review; nothing changes.",
+            dir_okay=False,
+        ),
+    ] = None,
+    saved_plan: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="A plan saved with --out: show whether it still holds; with --yes make exactly"
+            " its changes, refusing any device that changed since.",
+            dir_okay=False,
+        ),
+    ] = None,
     parallel: ParallelOpt = 20,
     timeout: Annotated[
         float, typer.Option(min=1, help="Seconds a device may take for each step.")
@@ -96,11 +153,13 @@ def apply_command(
 ) -> None:
     """Plan the changes that make devices compliant; with --yes make them, re-check, store.
 
-    Without --yes nothing changes: exit 0 when nothing is pending, 1 when changes are pending,
-    3 when a device could not be checked. With --yes the exit code is that of the re-check
-    (0 compliant, 1 drift left, 3 a device could not be checked).
+    --yes needs a selector, --all or a saved plan (--plan). Without --yes nothing changes:
+    exit 0 when nothing is pending, 1 when changes are pending (or a saved plan no longer holds
+    somewhere), 3 when a device could not be checked. With --yes the exit code is that of the
+    re-check (0 compliant, 1 drift left, 3 a device could not be checked).
     """
-    from baluarte.apply import ApplyOptions, apply
+    from baluarte.apply import ApplyOptions, apply, check_scope
+    from baluarte.apply_saved import apply_saved
     from baluarte.controls import catalogue
 
     unknown = sorted(set(control or ()) - set(catalogue()))
@@ -110,7 +169,6 @@ def apply_command(
             code="unknown_control",
             allowed="ids listed by `baluarte controls`",
         )
-    inputs = load_inputs(inventory, policies, waivers)
     tag_list = split_tags(tags)
     options = ApplyOptions(
         client=client,
@@ -120,22 +178,33 @@ def apply_command(
         policy=policy,
         controls=control,
         yes=yes,
+        out=out,
+        all_devices=all_devices,
         parallel=parallel,
         command_timeout=timeout,
         artifacts=artifacts,
         scope=scope_of(client, site, device, policy, tag_list),
     )
+    check_scope(options, saved_plan=saved_plan is not None)  # before anything is read or stored
+    inputs = load_inputs(inventory, policies, waivers)
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
 
     console = Console()
     store = Store.open(db)
     try:
 
-        def show(changes: list[PlannedChange]) -> None:
-            if output is Format.TEXT:
-                print_plan(console, changes, {})
+        def show(outcome: ApplyOutcome) -> None:
+            if output is not Format.TEXT:
+                return
+            if saved_plan is not None:
+                print_verdicts(console, outcome, saved_plan)
+            else:
+                print_plan(console, outcome.changes, {})
 
-        outcome = apply(inputs, store, options, on_plan=show)
+        if saved_plan is not None:
+            outcome = apply_saved(inputs, store, saved_plan, options, on_plan=show)
+        else:
+            outcome = apply(inputs, store, options, on_plan=show)
     finally:
         store.close()
     if output is Format.JSON:
@@ -144,6 +213,7 @@ def apply_command(
         doc = {
             "plan": [c.model_dump(mode="json") for c in outcome.changes],
             "unreachable": outcome.unreachable,
+            "saved_plan": _saved_plan_doc(outcome, out or saved_plan),
             "run": report_dict(outcome.run) if outcome.run else None,
         }
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
@@ -153,13 +223,37 @@ def apply_command(
         if outcome.run is not None:
             console.print("\n[bold]After apply[/]")
             print_summary(console, outcome.run)
+        elif out is not None:
+            console.print(
+                f"Plan saved to {escape(str(out))} (sha256 {outcome.plan_sha256}); nothing was"
+                f" changed. Review it, then: baluarte apply --plan {escape(str(out))} --yes",
+                highlight=False,
+            )
+        elif saved_plan is not None:
+            console.print("Nothing was changed: run again with --yes to make the changes of the"
+                          " devices where the plan holds.")  # fmt: skip
         elif outcome.pending:
             console.print("Nothing was changed: run again with --yes to make these changes.")
     if outcome.run is not None:
         raise typer.Exit(exit_status(outcome.run))
     if outcome.unreachable:
         raise typer.Exit(ExitCode.DEVICE_ERROR)
-    raise typer.Exit(ExitCode.DRIFT if outcome.pending else ExitCode.COMPLIANT)
+    stale = any(outcome.differences.values())
+    raise typer.Exit(ExitCode.DRIFT if outcome.pending or stale else ExitCode.COMPLIANT)
+
+
+def _saved_plan_doc(outcome: ApplyOutcome, path: Path | None) -> dict[str, Any] | None:
+    """The JSON output's ``saved_plan``: the file, and with --plan whether it still holds."""
+    if outcome.plan_sha256 is None:
+        return None
+    doc: dict[str, Any] = {"file": str(path), "sha256": outcome.plan_sha256}
+    if outcome.saved is not None:
+        doc["made_from"] = outcome.saved.made_from.model_dump(mode="json")
+        doc["devices"] = {
+            key: {"holds": not diffs, "differences": diffs}
+            for key, diffs in outcome.differences.items()
+        }
+    return doc
 
 
 def register(app: typer.Typer) -> None:

@@ -131,7 +131,7 @@ def test_plan_changes_nothing_then_apply_changes_exactly_the_plan(
     assert unit.state.to_dict() == before
 
     seen = len(api(unit))
-    applied = apply(tmp_path, "--yes")
+    applied = apply(tmp_path, "--yes", "--all")
     run = doc(applied)["run"]
     records = {r["control"]: r for r in run["remediations"]}
     assert {c: r["result"] for c, r in records.items()} == {c: "applied" for c in CONTROLS}, (
@@ -189,7 +189,7 @@ def test_an_error_on_one_put_aborts_the_transaction_and_changes_nothing(
     before = unit.state.to_dict()
     unit.faults.add(Fault(match="/api/v2/cmdb/system/ntp", kind="status", status=500,
                           method="PUT"))  # fmt: skip
-    applied = apply(tmp_path, "--yes")
+    applied = apply(tmp_path, "--yes", "--all")
     run = doc(applied)["run"]
     records = {r["control"]: r for r in run["remediations"]}
     assert {r["result"] for r in records.values()} == {"failed"}
@@ -235,3 +235,22 @@ def test_a_plan_cutting_the_management_path_is_refused(tmp_path: Path, unit: For
     assert interface(unit, "wan1")["allowaccess"] == "ping https ssh"
     assert interface(unit, "internal")["allowaccess"] == "ping https ssh http telnet fgfm"
     assert not [p for p in puts(unit) if "system/interface" in p]
+
+
+def test_removing_https_from_ipv6_admin_access_on_the_way_in_is_refused(tmp_path: Path) -> None:
+    """Baluarte may arrive over either family: IPv6 admin access is guarded like IPv4's."""
+    state = office_state()
+    wan = next(i for i in state["global"]["system/interface"] if i["name"] == "wan1")
+    wan["allowaccess"] = "ping"  # nothing to remove over IPv4…
+    wan.setdefault("ipv6", {})["ip6-allowaccess"] = "ping https ssh"  # …https over IPv6
+    with FortigateLab(state, tokens={CANARY: "baluarte-rw"}, mgmt_interface="wan1") as unit:
+        inputs(tmp_path, unit)
+        applied = apply(tmp_path, "--yes", "--control", "access.insecure_admin_protocols")
+        refused = changes(doc(applied), "refused")
+        assert set(refused) == {"access.insecure_admin_protocols"}, applied.stdout[-2000:]
+        assert (
+            "ipv6 ip6-allowaccess of wan1" in refused["access.insecure_admin_protocols"]["reason"]
+        )
+        after = interface(unit, "wan1")
+        assert after["ipv6"]["ip6-allowaccess"] == "ping https ssh"
+        assert not [p for p in puts(unit) if "system/interface" in p]

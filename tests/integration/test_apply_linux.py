@@ -103,7 +103,7 @@ def test_plan_changes_nothing_then_apply_makes_the_host_compliant_and_records_it
     assert host.run("ls /etc/ssh/sshd_config.d/").stdout.split() == ["00-baluarte-lab.conf"]
     assert "logs.example.net" not in host.run("cat /etc/rsyslog.d/*.conf").stdout
 
-    applied = apply(tmp_path, "--yes")
+    applied = apply(tmp_path, "--yes", "--all")
     assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr
     run = doc(applied)["run"]
     assert run["run"]["kind"] == "apply"
@@ -129,7 +129,7 @@ def test_plan_changes_nothing_then_apply_makes_the_host_compliant_and_records_it
     assert again.returncode == 0, again.stdout[-2000:]
     assert changes(doc(again), "change") == {}
     # Applied again: nothing to do, nothing sent, and the run still records the device's state.
-    calm = doc(apply(tmp_path, "--yes"))["run"]
+    calm = doc(apply(tmp_path, "--yes", "--all"))["run"]
     assert calm["remediations"] == []
     assert {f["control"]: f["status"] for f in calm["findings"]} == dict.fromkeys(CONTROLS, "pass")
 
@@ -145,7 +145,7 @@ def test_a_step_failing_mid_apply_is_recorded_rolled_back_and_the_host_stays_rea
         'exec /usr/sbin/sshd "$@"\\n\' > /usr/local/sbin/sshd; chmod +x /usr/local/sbin/sshd'
     )
     cli.write_inputs(tmp_path, systemd_lab, [host, healthy], policy=POLICY)
-    applied = apply(tmp_path, "--yes")
+    applied = apply(tmp_path, "--yes", "--all")
     run = doc(applied)["run"]
     # The other device went on and was fixed.
     assert {
@@ -172,7 +172,7 @@ def test_lockout_guard_refuses_to_turn_off_the_password_login_baluarte_uses(
     # Baluarte logs in with root's password only: no key.
     text = "\n".join(line for line in inventory.read_text().splitlines() if "key:" not in line)
     inventory.write_text(text + "\n")
-    planned = apply(tmp_path, "--yes")
+    planned = apply(tmp_path, "--yes", "--all")
     plan = doc(planned)
     refused = changes(plan, "refused")
     assert "access.ssh_password_authentication" in refused
@@ -181,6 +181,28 @@ def test_lockout_guard_refuses_to_turn_off_the_password_login_baluarte_uses(
     assert records["access.ssh_password_authentication"]["result"] == "refused"
     # Nothing ran for it: password logins still work for Baluarte.
     assert "passwordauthentication yes" in host.run("sshd -T").stdout
+
+
+def test_lockout_guard_goes_by_the_login_that_succeeded_not_the_inventory(
+    tmp_path: Path, systemd_lab: SystemdHostLab, make_systemd_host: Callable[..., SystemdHost]
+) -> None:
+    """The inventory offers a key AND a password; the host refuses the key, so Baluarte is in
+    by password: turning password logins off would lock it out, whatever the inventory says."""
+    host = weak_host(make_systemd_host, "apply5")
+    host.run(f"echo 'root:{CANARY}' | chpasswd; : > /root/.ssh/authorized_keys")
+    inputs(tmp_path, systemd_lab, host)  # key and password (the canary) both referenced
+    planned = apply(tmp_path, "--yes", "--control", "access.ssh_password_authentication")
+    plan = doc(planned)
+    refused = changes(plan, "refused")
+    assert set(refused) == {"access.ssh_password_authentication"}, planned.stdout[-3000:]
+    assert (
+        "used password authentication, not a key"
+        in refused["access.ssh_password_authentication"]["reason"]
+    )
+    assert "passwordauthentication yes" in host.run("sshd -T").stdout
+    # and it is still how Baluarte gets in
+    again = apply(tmp_path, "--control", "access.ssh_password_authentication")
+    assert again.returncode in (0, 1), again.stderr[-2000:]
 
 
 def test_waived_controls_are_not_touched(
@@ -198,7 +220,7 @@ waivers:
     expires: 2099-12-31
 """
     cli.write_inputs(tmp_path, systemd_lab, [host], policy=POLICY, waivers=waiver)
-    applied = apply(tmp_path, "--yes")
+    applied = apply(tmp_path, "--yes", "--all")
     run = doc(applied)["run"]
     assert "access.ssh_root_login" not in {r["control"] for r in run["remediations"]}
     assert "access.ssh_root_login" not in {c["control"] for c in doc(applied)["plan"]}

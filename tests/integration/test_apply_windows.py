@@ -101,7 +101,7 @@ def test_plan_changes_nothing_then_apply_fixes_verifies_and_records(
     assert [s.splitlines()[0] for s in win.scripts] == [MARKER]
     assert check_data(win, "defender.status")["RealTimeProtectionEnabled"] is False
 
-    applied, doc = apply(tmp_path, "--yes")
+    applied, doc = apply(tmp_path, "--yes", "--all")
     assert applied.returncode == 1, applied.stderr  # manual controls (BitLocker, Veeam…) still fail
     run = doc["run"]
     records = {r["control"]: r for r in run["remediations"]}
