@@ -13,6 +13,7 @@ import os
 import sys
 import time
 
+from baluarte.lab.crosscheck import ensure_crosscheck
 from baluarte.lab.images import ensure_image
 from baluarte.lab.rhel_like import ensure_rhel_like_image
 from baluarte.lab.systemd_hosts import ensure_systemd_image
@@ -26,6 +27,7 @@ def main() -> int:
         ("Debian", ensure_image),
         ("Debian + systemd", ensure_systemd_image),
         ("RHEL-like (Debian + dnf/rpm)", ensure_rhel_like_image),
+        ("cross-check (Debian + systemd + OpenSCAP/Lynis, SCAP content)", ensure_crosscheck),
     ):
         started = time.monotonic()
         path = build()
