@@ -16,6 +16,7 @@ from baluarte.cli.options import DbOpt
 from baluarte.cli.render import print_summary
 from baluarte.cli.report import ReportFormat, write_report
 from baluarte.engine import CheckOptions, check, load_inputs
+from baluarte.errors import InputError
 
 if TYPE_CHECKING:
     from baluarte.lab.fortigate import FortigateLab
@@ -92,6 +93,14 @@ def demo_command(
     from baluarte.lab.windows.shipped import shipped_state as windows_state
     from baluarte.transports.ssh import prestart
 
+    if not EXAMPLE_INVENTORY.is_file() or not Path("policies").is_dir():
+        # the demo reads the project's example inventory and shipped policies, by relative path
+        raise InputError(
+            f"the demo runs from Baluarte's project folder: {EXAMPLE_INVENTORY} and policies/ "
+            f"are not in {Path.cwd()} (cd to the folder holding them, then run it again)",
+            code="missing_file",
+            file=EXAMPLE_INVENTORY,
+        )
     prestart()
     lab = out / "lab"
     lab.mkdir(parents=True, exist_ok=True)

@@ -163,3 +163,11 @@ def test_usage_errors_exit_2_without_a_traceback(tmp_path, args):
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     assert done.stderr.strip()
+
+
+def test_demo_outside_the_project_folder_says_where_to_run_it(tmp_path):
+    result = run("demo", "--db", str(tmp_path / "d.db"), cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "the demo runs from Baluarte's project folder" in result.stderr
+    assert not (tmp_path / "baluarte-reports").exists() and not (tmp_path / "d.db").exists()
