@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import textwrap
 from datetime import date, timedelta
@@ -599,3 +600,24 @@ def test_updates_and_reboots_dated_ahead_of_the_clock_are_errors(tmp_path, lab, 
     reboot = got[("testhost", "patching.reboot_required")]
     assert reboot["status"] == "error", reboot
     assert reboot["reason"].startswith("the pending reboot is dated ")
+
+
+def test_a_collection_fragment_missing_from_the_installation_is_an_error(tmp_path, lab, linux_host):
+    """An installation that lost checks/linux/firewall.sh (a broken package, a bad copy) must
+    say the firewall controls could not be checked, never not_applicable."""
+    import checks
+
+    broken = tmp_path / "site"
+    shutil.copytree(Path(checks.__file__).parent, broken / "checks")
+    (broken / "checks" / "linux" / "firewall.sh").unlink()
+    policy = POLICY + "firewall:\n  enabled: {required: true}\n"
+    cli.write_inputs(tmp_path, lab, [linux_host], policy=policy)
+    env = {"PYTHONPATH": str(broken)}
+    result = baluarte(tmp_path, "check", "--format", "json", env=env)
+    assert result.returncode == 3, result.stderr
+    finding = findings(result)[("testhost", "firewall.enabled")]
+    assert finding["status"] == "error"
+    assert finding["reason"] == (
+        "firewall.enabled cannot be checked: the linux firewall collection is missing from this "
+        "installation of Baluarte (reinstall it)"
+    )
