@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the run store reads records without loading inventories or 
     from baluarte.inventory import Device
 
 __all__ = [
+    "Change",
     "ChangeKind",
     "Manual",
     "OpSpec",
@@ -134,11 +135,9 @@ class Step(_Model):
     commands: tuple[str, ...] = ()
 
 
-class PlannedChange(_Model):
-    client: str
-    site: str
-    device: str
-    platform: str
+class Change(_Model):
+    """One control's planned change, wherever it is listed (a saved plan lists it per device)."""
+
     control: str
     policy: str | None = None
     kind: ChangeKind
@@ -148,6 +147,15 @@ class PlannedChange(_Model):
     diff: str = ""
     steps: tuple[Step, ...] = ()
     reason: str = ""  # manual: the remediation text; refused: why
+
+
+class PlannedChange(Change):
+    """A change and the device it is for."""
+
+    client: str
+    site: str
+    device: str
+    platform: str
 
     @property
     def device_key(self) -> str:

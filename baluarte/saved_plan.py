@@ -29,7 +29,7 @@ from yaml.nodes import Node
 
 from baluarte import __version__
 from baluarte.errors import InputError
-from baluarte.remediation import ChangeKind, PlannedChange, Step
+from baluarte.remediation import Change, ChangeKind, PlannedChange, Step
 from baluarte.run import InputFile
 from baluarte.validation import error_at, validate_doc
 from baluarte.yamlsource import YamlDoc
@@ -59,19 +59,8 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SavedChange(_Model):
-    """One planned change on the device it is listed under: ``PlannedChange`` less the device
-    (a test keeps their fields equal)."""
-
-    control: str
-    policy: str | None = None
-    kind: ChangeKind
-    summary: str = ""
-    before: str = ""
-    after: str = ""
-    diff: str = ""
-    steps: tuple[Step, ...] = ()
-    reason: str = ""
+# One planned change on the device it is listed under: a PlannedChange less the device.
+SavedChange = Change
 
 
 class SavedDevice(_Model):
