@@ -14,6 +14,7 @@ from checks.facts.access import (
     SshFacts,
     SshView,
 )
+from checks.linux.access_listeners import unread_listener
 from checks.linux.access_pam import SERVICES, judge_service, pam_files
 from checks.linux.access_sudo import accounts_from, framed, parse_paths, parse_sudo, root_reason
 from checks.linux.raw import out
@@ -518,6 +519,8 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> AccessFacts:
         elsewhere = ssh_server_elsewhere(raw, host)
         if elsewhere:
             ssh, problems["ssh"] = None, elsewhere
+    elif ssh is not None and (other := unread_listener(out(raw, "sshd_running")[0])):
+        ssh, problems["ssh"] = None, other  # a listener serves settings sshd -T did not read
 
     admins: tuple[AdminAccount, ...] | None = None
     notes: tuple[str, ...] = ()

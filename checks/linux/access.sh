@@ -85,6 +85,22 @@ $r"
   set +f
   true
 }
+# the SSH servers running, so parse() can tell whether they use what sshd -T read: per listener
+# (an sshd whose parent is no sshd: not a connection's) "@@pid PID UID EXE" and its command
+# line (sshd rewrites it as its title)
+ac_sshd_running() {
+  for _d in /proc/[0-9]*; do
+    { read -r _c <"$_d/comm"; } 2>/dev/null || continue
+    [ "$_c" = sshd ] || continue
+    bl_status "$_d/status"
+    { read -r _pc <"/proc/$bl_ppid/comm"; } 2>/dev/null && [ "$_pc" = sshd ] && continue
+    bl_clean "$(readlink "$_d/exe" 2>/dev/null)"
+    printf '@@pid %s %s %s\n' "${_d#/proc/}" "$bl_uid" "$bl_clean"
+    # each argument a line, indented: no argument can pass for a "@@" line
+    tr '\000\n' '\n?' <"$_d/cmdline" 2>/dev/null | sed 's/^/ /'
+  done
+  true
+}
 # files with a "== path" header, comment and blank lines dropped
 ac_cat() { for f in "$@"; do [ -f "$f" ] && echo "== $f" && grep -vE '^[[:space:]]*(#|$)' "$f"; done; true; }
 # libpwquality reads pwquality.conf.d/*.conf first, then pwquality.conf (later wins)
@@ -114,6 +130,7 @@ ac_packages() {
 ac_inetd() { ac_cat /etc/inetd.conf /etc/xinetd.conf /etc/xinetd.d/*; }
 field access sshd ac_sshd
 field access matches ac_matches
+field access sshd_running ac_sshd_running
 field access passwd ac_passwd
 field access groups ac_groups
 field access sudo ac_sudo

@@ -19,7 +19,7 @@ from checks.linux.endpoint_defender import parse_defender
 from checks.linux.endpoint_disk import parse_disk
 from checks.linux.endpoint_services import Services
 from checks.linux.endpoint_sophos import parse_sophos
-from checks.linux.raw import field, host_clock
+from checks.linux.raw import field, host_clock, out
 
 __all__ = ["parse"]
 
@@ -47,7 +47,7 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> EndpointFacts:
     if packages is None or paths is None:
         problems.append("the installed packages and product paths were not collected")
     else:
-        services = Services.from_raw(raw)
+        services = Services.from_raw(raw, out(host, "uid")[0])
         if services.processes is None:
             problems.append("the process table was not collected")
         found = _packages(packages[0])

@@ -17,16 +17,6 @@ ep_paths() {
     /opt/CrowdStrike/falconctl /opt/CrowdStrike/falcond; do [ -e "$_p" ] && echo "$_p"; done
   true
 }
-# engine processes from this host's own process table (no systemd needed); names only.
-# Without a usable ps (busybox, none) /proc is read; exit 1 says the table could not be read.
-ep_procs() {
-  _l=$(ps -e -o comm= 2>/dev/null) || _l=$(cat /proc/[0-9]*/comm 2>/dev/null)
-  [ -n "$_l" ] || return 1
-  printf '%s\n' "$_l" |
-    grep -E '^(clamd|clamonacc|freshclam|wdavdaemon|sophos_watchdog|soapd|sophos_threat_d|falcon-sensor|falcond)$' |
-    sort -u
-  true
-}
 # enabled at boot, read without systemd: unit symlinks in *.wants and SysV start links
 ep_links() {
   for _f in /etc/systemd/system/*.wants/* /etc/rc[2345].d/S*; do
@@ -41,11 +31,16 @@ ep_links() {
   done
   true
 }
-# with systemd as PID 1 its own view is authoritative
+# with systemd as PID 1 its own view is authoritative; the units' main processes are then
+# judged with the engines' processes (bl_daemons), so a unit running another program is seen
 ep_systemd() {
-  LC_ALL=C systemctl show -p Id -p ActiveState -p UnitFileState clamav-daemon.service \
-    clamav-daemon.socket clamd@scan.service clamav-clamonacc.service clamav-freshclam.service \
-    mdatp.service sophos-spl.service falcon-sensor.service
+  _o=$(LC_ALL=C systemctl show -p Id -p ActiveState -p UnitFileState -p MainPID -p User \
+    clamav-daemon.service clamav-daemon.socket clamd@scan.service clamav-clamonacc.service \
+    clamav-freshclam.service mdatp.service sophos-spl.service falcon-sensor.service)
+  _r=$?
+  printf '%s\n' "$_o"
+  EP_MAIN=$(printf '%s\n' "$_o" | sed -n 's/^MainPID=\([1-9][0-9]*\)$/\1/p' | tr '\n' ' ')
+  return "$_r"
 }
 ep_clamconf_path() {
   for _f in /etc/clamav/clamd.conf /etc/clamd.d/scan.conf /etc/clamd.conf /usr/local/etc/clamd.conf; do
@@ -53,11 +48,11 @@ ep_clamconf_path() {
   done
   return 1
 }
-# only the settings the checks read (the database directory, on-access, the socket)
+# only the settings the checks read (the database directory, on-access, the socket, the user)
 ep_clamconf() {
   _c=$(ep_clamconf_path) || { echo "absent"; return 1; }
   echo "# $_c"
-  grep -E '^[[:space:]]*(DatabaseDirectory|OnAccess[A-Za-z]*|ScanOnAccess|LocalSocket|TCPSocket)([[:space:]]|$)' "$_c"
+  grep -E '^[[:space:]]*(DatabaseDirectory|OnAccess[A-Za-z]*|ScanOnAccess|LocalSocket|TCPSocket|User)([[:space:]]|$)' "$_c"
   true
 }
 # the 512-byte header of each .cvd/.cld: ClamAV-VDB:<date>:<version>:<sigs>:<level>:<md5>:<dsig>:<builder>:<epoch>
@@ -111,9 +106,13 @@ ep_dmcrypt() {
 }
 field endpoint packages ep_packages
 field endpoint paths ep_paths
-field endpoint procs ep_procs
 field endpoint links ep_links
+EP_MAIN=
 [ -d /run/systemd/system ] && field endpoint systemd ep_systemd
+# the engines' processes, and who really runs them (names alone prove nothing); the packages
+# are those the parsers' Daemon specifications name (others are still found, more slowly)
+field endpoint procs bl_daemons "$EP_MAIN" "clamav-daemon clamd clamav mdatp falcon-sensor" \
+  clamd clamonacc wdavdaemon sophos_watchdog soapd falcon-sensor falcond
 if has clamd || has clamscan; then
   field endpoint clamconf ep_clamconf
   field endpoint clamdb ep_clamdb

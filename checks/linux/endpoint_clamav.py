@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from checks.facts.endpoint import ProductStatus
+from checks.linux.daemons import Daemon
 from checks.linux.endpoint_services import Services
 from checks.linux.raw import field
 
@@ -17,6 +18,12 @@ __all__ = ["parse_clamav", "parse_cvd_header"]
 
 _UNITS = ("clamav-daemon.service", "clamav-daemon.socket", "clamd@scan.service", "clamd.service")
 _ONACC_UNITS = ("clamav-clamonacc.service",)
+# Debian: clamav-daemon, user clamav; RHEL (EPEL): clamd, user clamscan (clamd@scan); a build
+# from source installs into /usr/local (counted when only root can write there)
+_PACKAGES = ("clamav-daemon", "clamd", "clamav")
+_LOCAL = ("/usr/local/sbin/", "/usr/local/bin/")
+CLAMD = Daemon("ClamAV's daemon", ("clamd",), _PACKAGES, ("clamav", "clamscan"), _LOCAL)
+CLAMONACC = Daemon("ClamAV's on-access scanner", ("clamonacc",), _PACKAGES, (), _LOCAL)
 # the include settings that give clamonacc something to watch (OnAccessPrefix: old spelling)
 _WATCH = ("OnAccessIncludePath", "OnAccessMountPath", "OnAccessPrefix")
 
@@ -104,20 +111,21 @@ def parse_clamav(
         )
     version = pkgs.get("clamav-daemon") or pkgs.get("clamd") or pkgs.get("clamav")
     has_daemon = any(p.endswith("/clamd") for p in paths) or "clamav-daemon" in pkgs
-    running, run_detail = services.running(("clamd",), _UNITS)
+    conf = field(raw, "clamconf")
+    settings = _config(conf[0]) if conf and conf[1] == 0 else None
+    user = tuple((settings or {}).get("User", [])[-1:])  # clamd switches to it after starting
+    running, run_detail = services.running(CLAMD, _UNITS, user)
     enabled, en_detail = services.enabled(_UNITS)
     if not has_daemon and running is False:
         run_detail = "clamd (the scanning daemon) is not installed: on-demand clamscan only"
     problems: list[str] = []
-    conf = field(raw, "clamconf")
-    settings = _config(conf[0]) if conf and conf[1] == 0 else None
     if settings is None:
         realtime: bool | None = None if conf and conf[0].strip() != "absent" else False
         rt_detail = "clamd.conf not found" if realtime is False else "clamd.conf unreadable"
         if realtime is None:
             problems.append(rt_detail)
     else:
-        realtime, rt_detail = _realtime(settings, services)
+        realtime, rt_detail = _realtime(settings, services, (running, run_detail))
     built, age, sig_detail, sig_problems = _signatures(raw, now)
     return ProductStatus(
         product="clamav",
@@ -136,20 +144,24 @@ def parse_clamav(
     )
 
 
-def _realtime(settings: dict[str, list[str]], services: Services) -> tuple[bool | None, str]:
+def _realtime(
+    settings: dict[str, list[str]], services: Services, clamd_running: tuple[bool | None, str]
+) -> tuple[bool | None, str]:
     """On-access needs clamonacc (ClamAV ≥ 0.102), something to watch, and clamd to scan."""
     watched = [f"{k} {v}" for k in _WATCH for v in settings.get(k, [])]
-    clamonacc, oa_detail = services.running(("clamonacc",), _ONACC_UNITS)
-    clamd, _ = services.running(("clamd",), _UNITS)
+    clamonacc, oa_detail = services.running(CLAMONACC, _ONACC_UNITS)
+    clamd, clamd_detail = clamd_running
     if not watched:
         legacy = settings.get("ScanOnAccess", [])
         note = " (ScanOnAccess is ignored since ClamAV 0.102)" if legacy else ""
         return False, f"no OnAccessIncludePath/OnAccessMountPath in clamd.conf{note}"
     where = "; ".join(watched)
-    if clamonacc is None or clamd is None:
+    if clamonacc is None:
         return None, f"{where}; {oa_detail}"
     if not clamonacc:
         return False, f"{where}, but {oa_detail}"
+    if clamd is None:
+        return None, f"{where} and clamonacc running; {clamd_detail}"
     if not clamd:
         return False, f"{where} and clamonacc running, but clamd is not (nothing scans)"
     return True, f"clamonacc and clamd running; {where}"

@@ -12,12 +12,21 @@ from datetime import datetime
 from typing import Any
 
 from checks.facts.endpoint import ProductStatus
+from checks.linux.daemons import Daemon
 from checks.linux.endpoint_services import Services
 from checks.linux.raw import field
 
 __all__ = ["falconctl_value", "parse_crowdstrike"]
 
 _UNITS = ("falcon-sensor.service",)
+# /opt/CrowdStrike/falcond starts the sensor; both come with the falcon-sensor package, and
+# sensor updates pushed from the console land beside them without it (root's files there count)
+SENSOR = Daemon(
+    "CrowdStrike's sensor",
+    ("falcon-sensor", "falcond"),
+    ("falcon-sensor",),
+    install_dirs=("/opt/CrowdStrike/",),
+)
 
 
 def falconctl_value(text: str, name: str) -> str | None:
@@ -52,7 +61,7 @@ def parse_crowdstrike(
             installed_detail="no falcon-sensor package or falconctl",
             has_signatures=False,
         )
-    running, run_detail = services.running(("falcon-sensor", "falcond"), _UNITS)
+    running, run_detail = services.running(SENSOR, _UNITS)
     enabled, en_detail = services.enabled(_UNITS)
     problems: list[str] = []
     values: dict[str, str | None] = {}

@@ -11,12 +11,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from checks.facts.endpoint import ProductStatus
+from checks.linux.daemons import Daemon
 from checks.linux.endpoint_services import Services
 from checks.linux.raw import field
 
 __all__ = ["parse_defender"]
 
 _UNITS = ("mdatp.service",)
+# /opt/microsoft/mdatp/sbin/wdavdaemon; its helper processes run as the mdatp account
+WDAVDAEMON = Daemon("Defender's daemon", ("wdavdaemon",), ("mdatp",), ("mdatp",))
 
 
 def _value(doc: dict[str, Any], key: str) -> Any:
@@ -59,7 +62,7 @@ def parse_defender(
             product="defender", installed=False, installed_detail="no mdatp package or command"
         )
     doc, problem = _health(raw)
-    process, proc_detail = services.running(("wdavdaemon",), _UNITS)
+    process, proc_detail = services.running(WDAVDAEMON, _UNITS)
     enabled, en_detail = services.enabled(_UNITS)
     if doc is None:
         return ProductStatus(

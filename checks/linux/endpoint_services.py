@@ -3,7 +3,8 @@
 Lab hosts and many containers have no systemd as PID 1, so "running" comes from the host's own
 process table and "enabled" from the init configuration on disk (unit symlinks in
 ``/etc/systemd/system/*.wants``, SysV ``/etc/rc?.d/S*`` links). When systemd is PID 1, its own
-``ActiveState``/``UnitFileState`` are read too and take part in both answers.
+``ActiveState``/``UnitFileState``/``MainPID`` are read too and take part in both answers.
+A process counts by its identity, never its name alone (``checks/linux/daemons.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks.linux.daemons import Daemon, ProcessTable, daemon_running, parse_units
 from checks.linux.raw import field as read_field
 
 __all__ = ["Services"]
@@ -22,20 +24,16 @@ _SYSV = re.compile(r"^S\d\d")
 
 @dataclass(frozen=True)
 class Services:
-    processes: frozenset[str] | None  # engine process names seen; None: table unreadable
+    processes: ProcessTable | None  # the engines' processes; None: table unreadable
     links: tuple[str, ...] = ()  # enabling symlinks found
     masked: tuple[str, ...] = ()
     init_dirs: tuple[str, ...] = ()  # /etc/systemd/system, /etc/rc2.d: where "enabled" lives
     systemd: dict[str, dict[str, str]] = field(default_factory=dict)  # unit -> properties
 
     @classmethod
-    def from_raw(cls, raw: dict[str, Any]) -> Services:
+    def from_raw(cls, raw: dict[str, Any], reader_uid: str = "") -> Services:
         procs = read_field(raw, "procs")
-        processes = (
-            frozenset(p.strip() for p in procs[0].splitlines() if p.strip())
-            if procs and procs[1] == 0
-            else None
-        )
+        processes = ProcessTable.parse(*procs, reader_uid) if procs else None
         links: list[str] = []
         masked: list[str] = []
         dirs: list[str] = []
@@ -46,13 +44,8 @@ class Services:
                 masked.append(line[7:].rsplit("/", 1)[-1])
             elif line.strip():
                 links.append(line.strip())
-        units: dict[str, dict[str, str]] = {}
         sd = read_field(raw, "systemd")
-        if sd and sd[1] == 0:
-            for block in re.split(r"\n\s*\n", sd[0]):
-                props = dict(ln.split("=", 1) for ln in block.splitlines() if "=" in ln)
-                if props.get("Id"):
-                    units[props["Id"]] = props
+        units = parse_units(sd[0]) if sd and sd[1] == 0 else {}
         return cls(processes, tuple(links), tuple(masked), tuple(dirs), units)
 
     def _unit_links(self, units: tuple[str, ...]) -> list[str]:
@@ -67,19 +60,12 @@ class Services:
                 found.append(link)
         return found
 
-    def running(self, names: tuple[str, ...], units: tuple[str, ...]) -> tuple[bool | None, str]:
-        """Any of the process ``names`` alive, or any of ``units`` active under systemd."""
-        active = [u for u in units if self.systemd.get(u, {}).get("ActiveState") == "active"]
-        if self.processes is None:
-            if active:
-                return True, f"systemd: {', '.join(active)} active"
-            return None, "the process table could not be read"
-        seen = sorted(self.processes & set(names))
-        if seen:
-            return True, f"process {', '.join(seen)} running"
-        if active:
-            return True, f"systemd: {', '.join(active)} active"
-        return False, f"no {' or '.join(names)} process running"
+    def running(
+        self, daemon: Daemon, units: tuple[str, ...], users: tuple[str, ...] = ()
+    ) -> tuple[bool | None, str]:
+        """The genuine ``daemon`` alive, or one of ``units`` active with it as main process.
+        ``users``: accounts the product's configuration says it runs as."""
+        return daemon_running(daemon, self.processes, self.systemd, units, users)
 
     def enabled(self, units: tuple[str, ...]) -> tuple[bool | None, str]:
         """Any of ``units`` enabled at boot (and not masked)."""

@@ -15,12 +15,18 @@ from typing import Any
 from xml.etree import ElementTree
 
 from checks.facts.endpoint import ProductStatus
+from checks.linux.daemons import Daemon
 from checks.linux.endpoint_services import Services
 from checks.linux.raw import field
 
 __all__ = ["parse_sophos", "parse_sophos_time"]
 
 _UNITS = ("sophos-spl.service",)
+# SPL is installed by Sophos' own installer, not a package: its programs are root's files
+# under /opt/sophos-spl (base/bin/sophos_watchdog, plugins/av/sbin/soapd)
+_SPL = ("/opt/sophos-spl/",)
+WATCHDOG = Daemon("Sophos' watchdog", ("sophos_watchdog",), install_dirs=_SPL)
+SOAPD = Daemon("Sophos' on-access scanner", ("soapd",), install_dirs=_SPL)
 
 
 def _sections(text: str) -> dict[str, str]:
@@ -110,7 +116,7 @@ def parse_sophos(
     got = field(raw, "sophos")
     files = _sections(got[0]) if got else {}
     version = re.search(r"^PRODUCT_VERSION\s*=\s*(\S+)", files.get("base/VERSION.ini", ""), re.M)
-    watchdog, wd_detail = services.running(("sophos_watchdog",), _UNITS)
+    watchdog, wd_detail = services.running(WATCHDOG, _UNITS)
     enabled, en_detail = services.enabled(_UNITS)
     health, health_detail = _health(files.get("base/mcs/status/SHS_status.xml", ""))
     running: bool | None
@@ -120,7 +126,7 @@ def parse_sophos(
         running = None
     else:
         running = True
-    soapd, oa_detail = services.running(("soapd",), ())
+    soapd, oa_detail = services.running(SOAPD, ())
     realtime = None if soapd is None else bool(soapd and running)
     rt_detail = f"on-access ({oa_detail})" if running is not False else "Sophos is not running"
     built, age, sig_detail = _update(files.get("base/mcs/status/ALC_status.xml", ""), now)

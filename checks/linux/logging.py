@@ -7,11 +7,13 @@ standard library's ``logging``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 from checks.facts.logging import ForwardTarget, LoggingFacts, TimeSyncFacts
 from checks.linux import logging_rsyslog
+from checks.linux.logging_daemons import Daemons, Verdict, read_daemons
 from checks.linux.raw import field, out
 
 __all__ = ["parse", "parse_journal_upload", "parse_rsyslog", "parse_syslog_ng", "parse_time_sync"]
@@ -207,13 +209,22 @@ def parse_time_sync(
     chrony: tuple[str, int],
     ntpq: tuple[str, int],
     config: str,
+    daemons: Mapping[str, Verdict] | None = None,
 ) -> TimeSyncFacts:
     """timedatectl when systemd runs; otherwise chronyd or ntpd, whichever runs. ValueError
-    when the daemon that runs cannot be read."""
+    when the daemon that runs cannot be read. ``daemons``: whether ``chronyd`` and ``ntpd``
+    are the genuine daemons; a process that only has the name is not asked, and is named."""
     chrony_text, chrony_rc = chrony
     ntpq_text, ntpq_rc = ntpq
     chrony_runs = not chrony_text.startswith("@@") and chrony_rc != -1
     ntpd_runs = not ntpq_text.startswith("@@") and ntpq_rc != -1
+    # an impostor (its name, another program or user) is not the NTP client
+    fakes = [seen for ok, seen in (daemons or {}).values() if ok is False and "(PID " in seen]
+    if (daemons or {}).get("chronyd", (None, ""))[0] is False:
+        chrony_runs = False
+    if (daemons or {}).get("ntpd", (None, ""))[0] is False:
+        ntpd_runs = False
+    impostors = f"; {'; '.join(fakes)}" if fakes else ""
     daemon = "chronyd" if chrony_runs else "ntpd" if ntpd_runs else "timesyncd"
     found: TimeSyncFacts | None = None
     if chrony_runs:
@@ -236,6 +247,7 @@ def parse_time_sync(
             synced = values["NTPSynchronized"] == "yes"
             detail = f"timedatectl: NTP={values.get('NTP', '?')}, NTPSynchronized="
             detail += values["NTPSynchronized"] + (f"; {found.detail}" if found else "")
+            detail += impostors
             return TimeSyncFacts(
                 synchronized=synced and (found is None or found.synchronized),
                 source="timedatectl",
@@ -253,45 +265,81 @@ def parse_time_sync(
         return TimeSyncFacts(
             synchronized=False,
             source="no NTP client",
-            detail=f"no NTP client is running ({candidates}){stopped}",
+            detail=f"no NTP client is running ({candidates}){stopped}{impostors}",
             servers=_servers(config, "chronyd") + _servers(config, "ntpd"),
         )
-    return found.model_copy(update={"servers": _servers(config, daemon)})
+    update: dict[str, Any] = {"servers": _servers(config, daemon)}
+    if impostors:
+        update["detail"] = found.detail + impostors
+    return found.model_copy(update=update)
 
 
 # -- the domain -------------------------------------------------------------------------------
 
 
+def _undecided(daemons: Daemons, rsyslog: bool, syslog_ng: bool) -> str:
+    """Why forwarding cannot be judged from the daemons seen ("" when it can)."""
+    if rsyslog and daemons.rsyslog_source:
+        return f"rsyslogd runs, but {daemons.rsyslog_source}"
+    for installed, (running, seen) in ((rsyslog, daemons.rsyslogd), (syslog_ng, daemons.syslog_ng)):
+        if installed and running is None:
+            return f"whether the syslog daemon runs cannot be told: {seen}"
+    return ""
+
+
+def _named_impostors(
+    targets: list[ForwardTarget], daemon: str, running: bool | None, seen: str
+) -> list[ForwardTarget]:
+    """Say what runs under the daemon's name instead of it, where a target is inactive."""
+    if running is not False or "(PID " not in seen:
+        return targets
+    said = f"{daemon} is not running"
+    return [
+        t.model_copy(update={"inactive_reason": t.inactive_reason.replace(said, f"{said}: {seen}")})
+        if said in t.inactive_reason
+        else t
+        for t in targets
+    ]
+
+
 def parse(raw: dict[str, Any], host: dict[str, Any]) -> LoggingFacts:
     """``raw`` is the document's ``logging`` member, ``host`` its ``host`` member."""
     problems: dict[str, str] = {}
-    procs_text, procs_rc = out(raw, "procs")
-    procs = set(procs_text.split())
+    daemons = read_daemons(raw, host)
     targets: tuple[ForwardTarget, ...] | None = None
     seen: list[str] = []
     rsyslog, rsyslog_rc = out(raw, "rsyslog")
     syslog_ng, ng_rc = out(raw, "syslog_ng")
     upload, upload_rc = out(raw, "journal_upload")
-    if procs_rc != 0 or not procs:
+    rsyslog_on = not rsyslog.startswith("@@not-installed")
+    ng_on = not syslog_ng.startswith("@@not-installed")
+    if daemons is None:
         problems["forward_targets"] = "the running processes could not be listed (/proc)"
     elif -1 in (rsyslog_rc, ng_rc, upload_rc):
         problems["forward_targets"] = "the answer has no syslog configuration (old fragment?)"
+    elif unknown := _undecided(daemons, rsyslog_on, ng_on):
+        problems["forward_targets"] = unknown
     else:
         found: list[ForwardTarget] = []
         try:
-            if not rsyslog.startswith("@@not-installed"):
+            if rsyslog_on:
+                running, ran = daemons.rsyslogd
                 view = logging_rsyslog.read(
                     rsyslog,
-                    "rsyslogd" in procs,
+                    running is True,
                     field(raw, "rsyslog_check"),
                     field(raw, "rsyslog_full"),
                 )
                 seen.append(view.seen)
-                found += view.targets
-            if not syslog_ng.startswith("@@not-installed"):
-                running = "syslog-ng" in procs
-                seen.append(f"syslog-ng ({'running' if running else 'not running'})")
-                found += parse_syslog_ng(syslog_ng, running)
+                if running:  # which process was taken for rsyslog's daemon, and why
+                    seen.append(f"rsyslogd: {ran}")
+                found += _named_impostors(view.targets, "rsyslogd", running, ran)
+            if ng_on:
+                running, ran = daemons.syslog_ng
+                seen.append(f"syslog-ng ({ran if running else 'not running'})")
+                found += _named_impostors(
+                    parse_syslog_ng(syslog_ng, running is True), "syslog-ng", running, ran
+                )
             if not upload.startswith("@@not-installed"):
                 seen.append("systemd-journal-upload")
                 found += parse_journal_upload(upload)
@@ -306,6 +354,7 @@ def parse(raw: dict[str, Any], host: dict[str, Any]) -> LoggingFacts:
             out(raw, "chrony"),
             out(raw, "ntpq"),
             out(raw, "ntp_config")[0],
+            daemons.by_name() if daemons is not None else None,
         )
         sources = out(raw, "chrony_sources")[0].strip()
         if sources and time_sync.evidence:

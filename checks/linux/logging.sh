@@ -1,20 +1,36 @@
 # logging: raw outputs only; checks/linux/logging.py parses them.
-# Running daemons by name, from /proc (no ps needed; pgrep is absent on minimal systems).
-lg_procs() { cat /proc/[0-9]*/comm 2>/dev/null | sort -u; }
-lg_running() { lg_procs | grep -qx "$1"; }
+# A process by name, from /proc (no ps needed; pgrep is absent on minimal systems): only to
+# decide what to ask here; whether the daemon really runs is judged from bl_daemons' table.
+lg_running() { cat /proc/[0-9]*/comm 2>/dev/null | grep -qx "$1"; }
+# with systemd as PID 1, its view of the daemons' units; their main processes go to bl_daemons
+lg_units() {
+  _o=$(LC_ALL=C systemctl show -p Id -p ActiveState -p MainPID -p User rsyslog.service \
+    syslog-ng.service chrony.service chronyd.service ntp.service ntpsec.service ntpd.service)
+  _r=$?
+  printf '%s\n' "$_o"
+  LG_MAIN=$(printf '%s\n' "$_o" | sed -n 's/^MainPID=\([1-9][0-9]*\)$/\1/p' | tr '\n' ' ')
+  return "$_r"
+}
 # files with a "== path" header; comments are dropped by parse(), which keeps line numbers
 lg_cat() { for f in "$@"; do [ -f "$f" ] && echo "== $f" && cat "$f"; done; true; }
 # rsyslog: the configuration as rsyslogd itself reads it (`-N1 -o`: every include expanded,
 # in its order) and its verdict on it, then each file it names (for line numbers) and the
 # usual ones (read and followed by parse() when rsyslogd cannot expand). The file is the
-# running daemon's -f, else the default.
+# running daemon's -f, else the default: sets LG_RS_CONF. Of several rsyslogd, the one running
+# the installed binary as the lowest uid (root first) is read; parse() checks its LG_RS_PID.
 lg_rs_conf() {
+  _b=$(readlink -f "$(command -v rsyslogd)") LG_RS_PID= LG_RS_CONF= _lu=
   for p in /proc/[0-9]*; do
-    [ "$(cat "$p/comm" 2>/dev/null)" = rsyslogd ] || continue
-    tr '\0' '\n' <"$p/cmdline" 2>/dev/null |
-      awk 'f { print; exit } /^-f/ { if (length($0) > 2) { print substr($0, 3); exit } f = 1 }'
-    return 0
+    { read -r _c <"$p/comm"; } 2>/dev/null || continue
+    [ "$_c" = rsyslogd ] || continue
+    _e=$(readlink "$p/exe" 2>/dev/null) && [ "${_e% (deleted)}" != "$_b" ] && continue
+    bl_status "$p/status"; _u=$bl_uid
+    [ -n "$_u" ] || continue
+    if [ -z "$_lu" ] || [ "$_u" -lt "$_lu" ]; then LG_RS_PID=${p#/proc/} _lu=$_u; fi
   done
+  [ -n "$LG_RS_PID" ] && LG_RS_CONF=$(tr '\0' '\n' <"/proc/$LG_RS_PID/cmdline" 2>/dev/null |
+    awk 'f { print; exit } /^-f/ { if (length($0) > 2) { print substr($0, 3); exit } f = 1 }')
+  [ -n "$LG_RS_CONF" ] || LG_RS_CONF=/etc/rsyslog.conf
 }
 lg_rs_check() {
   echo "@@config $LG_RS_CONF"
@@ -69,11 +85,15 @@ lg_timedatectl() {
   [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] || { echo "@@no-systemd"; return 0; }
   LC_ALL=C timedatectl show
 }
-field logging procs lg_procs
-LG_RS_CONF= LG_RS_FILES=
+LG_MAIN=
+[ -d /run/systemd/system ] && field logging units lg_units
+# the daemons the controls trust, and who really runs them (names alone prove nothing)
+field logging procs bl_daemons "$LG_MAIN" "rsyslog syslog-ng-core syslog-ng chrony ntp ntpsec" \
+  rsyslogd syslog-ng chronyd ntpd
+LG_RS_CONF= LG_RS_FILES= LG_RS_PID=
 if has rsyslogd; then
-  LG_RS_CONF=$(lg_rs_conf)
-  [ -n "$LG_RS_CONF" ] || LG_RS_CONF=/etc/rsyslog.conf
+  lg_rs_conf
+  field logging rsyslog_pid echo "$LG_RS_PID"
   if LG_RS_FULL=$(mktemp 2>/dev/null); then
     field logging rsyslog_check lg_rs_check
     field logging rsyslog_full cat "$LG_RS_FULL"

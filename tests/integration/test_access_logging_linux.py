@@ -168,3 +168,42 @@ def test_an_ssh_server_without_sshd_on_the_path_is_an_error_not_not_applicable(
             "sshd listening on 0.0.0.0:22"
         )
         assert f"this collection came in over SSH (from {linux_host.gateway})" in reason
+
+
+def test_an_ssh_server_running_settings_sshd_t_did_not_read_is_an_error_not_a_pass(
+    tmp_path, lab, make_host
+):
+    """sshd -T reads /etc/ssh/sshd_config. A second server root started with a file of its own,
+    or the main one given a setting on its command line, serves what was never read."""
+    second, option = make_host("ssh-second"), make_host("ssh-option")
+    (second.root / "etc/ssh/vendor_config").write_text(
+        "Port 2222\nPasswordAuthentication yes\nPermitRootLogin yes\nUsePAM no\n"
+    )
+    second.run("/usr/sbin/sshd -f /etc/ssh/vendor_config -E /var/log/vendor-sshd.log")
+    option.stop_sshd()
+    option.run("/usr/sbin/sshd -E /var/log/baluarte-sshd.log -o PasswordAuthentication=yes")
+    for host in (second, option):
+        for _ in range(100):
+            if ssh(lab, host, "true").returncode == 0:
+                break
+            time.sleep(0.1)
+    write_inputs(tmp_path, lab, [second, option], policy=POLICY)
+    got = findings(baluarte(tmp_path, "check", "--format", "json"))
+    for control in ("access.ssh_password_authentication", "access.ssh_root_login"):
+        for device, why in (
+            (
+                "ssh-second",
+                "runs /usr/sbin/sshd -f /etc/ssh/vendor_config -E /var/log/vendor-sshd.log: its "
+                "configuration is /etc/ssh/vendor_config, not the /etc/ssh/sshd_config whose "
+                "settings sshd -T read",
+            ),
+            (
+                "ssh-option",
+                "runs /usr/sbin/sshd -E /var/log/baluarte-sshd.log -o "
+                "PasswordAuthentication=yes: PasswordAuthentication=yes on its command line "
+                "overrides what sshd -T read",
+            ),
+        ):
+            finding = got[(device, control)]
+            assert finding["status"] == "error", finding
+            assert why in finding["reason"], finding

@@ -8,13 +8,19 @@ loaded its tiny ``local.hdb`` (clamd only rereads its directory at SelfCheck, ho
 
 Defender (mdatp), Sophos, CrowdStrike (falconctl), and the pass state of disk encryption
 (lsblk/dmsetup) cannot be real here: stand-in executables and files print recorded output
-(tests/samples/linux/endpoint/), and stand-in processes carry the engines' process names.
+(tests/samples/linux/endpoint/). An engine counts by its identity, not its name, so each
+stand-in engine is a real program (a copy of the image's ``sleep``) placed where the product
+puts it: in a stand-in package built with dpkg-deb (``mdatp``, ``falcon-sensor``), or, for
+Sophos, which its own installer puts in place without a package, as root's files under
+/opt/sophos-spl.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,6 +33,11 @@ EICAR = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 EICAR_HDB = "44d88612fea8a8f36de82e1278abb02f:68:Baluarte.Test.EICAR\n"
 DM_KEY = "6b3a1f0e9c2d4b5a8e7f60123456789abcdef0123456789abcdef0123456789a"
 CONTROLS = ("installed", "running", "realtime_protection", "signatures_current")
+# where each product puts its engine's program
+WDAVDAEMON = "/opt/microsoft/mdatp/sbin/wdavdaemon"
+SOPHOS_WATCHDOG = "/opt/sophos-spl/base/bin/sophos_watchdog"
+SOPHOS_SOAPD = "/opt/sophos-spl/plugins/av/sbin/soapd"
+FALCON_SENSOR = "/opt/CrowdStrike/falcon-sensor"
 
 
 def policy(name: str, product: str, tag: str, disk: bool = False) -> str:
@@ -150,10 +161,48 @@ def stand_in(host: LinuxHost, path: str, body: str) -> None:
     target.chmod(0o755)
 
 
-def stand_in_process(host: LinuxHost, name: str) -> None:
-    """A process whose name (comm) is the engine's: a script named like it that stays up."""
-    stand_in(host, f"/opt/standin/{name}", "while :; do sleep 3600; done")
-    host.run(f"/opt/standin/{name} >/dev/null 2>&1 </dev/null &")
+def stand_in_package(host: LinuxHost, name: str, files: dict[str, str | None]) -> None:
+    """Install a package ``name`` built with dpkg-deb, shipping ``files``: path -> a script's
+    body, or None for a copy of the image's ``sleep`` (a real program: an engine's stand-in,
+    whose /proc/PID/exe is then that path)."""
+    with tempfile.TemporaryDirectory(prefix="baluarte-standin-") as tmp:
+        tree = Path(tmp) / name
+        (tree / "DEBIAN").mkdir(parents=True)
+        (tree / "DEBIAN/control").write_text(
+            f"Package: {name}\nVersion: 1.0-baluarte\nArchitecture: all\n"
+            f"Maintainer: Baluarte lab <lab@example.invalid>\nDescription: stand-in {name}\n"
+        )
+        for path, body in files.items():
+            target = tree / path.lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if body is None:
+                target.write_bytes((host.root / "usr/bin/sleep").read_bytes())
+            else:
+                target.write_text(f"#!/bin/sh\n{body}\n")
+            target.chmod(0o755)
+        deb = Path(tmp) / f"{name}.deb"
+        subprocess.run(
+            ["dpkg-deb", "-Zgzip", "--root-owner-group", "--build", str(tree), str(deb)],
+            check=True,
+            capture_output=True,
+        )
+        (host.root / "tmp" / deb.name).write_bytes(deb.read_bytes())
+    host.run(f"dpkg -i /tmp/{name}.deb >/dev/null && rm /tmp/{name}.deb")
+
+
+def engine_program(host: LinuxHost, path: str) -> None:
+    """A real program at ``path`` (a copy of ``sleep``), root's own file, no package."""
+    target = host.root / path.lstrip("/")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes((host.root / "usr/bin/sleep").read_bytes())
+    target.chmod(0o755)
+
+
+def start_engine(host: LinuxHost, path: str, user: str = "root") -> None:
+    """Run the program at ``path`` (a sleep) in the background as ``user``: its name (comm) is
+    the file's name."""
+    run = f"runuser -u {user} -- {path}" if user != "root" else path
+    host.run(f"{run} infinity >/dev/null 2>&1 </dev/null &")
 
 
 def enable_unit(host: LinuxHost, unit: str) -> None:
@@ -171,9 +220,16 @@ def defender(host: LinuxHost, sample: str, days_old: float | None = None) -> Non
     (host.root / "opt/standin").mkdir(parents=True, exist_ok=True)
     (host.root / "opt/standin/mdatp-health").write_text(text)
     rc = 1 if "daemon_down" in sample else 0
-    stand_in(host, "/usr/bin/mdatp", f"cat /opt/standin/mdatp-health; exit {rc}")
+    stand_in_package(
+        host,
+        "mdatp",
+        {
+            "/usr/bin/mdatp": f"cat /opt/standin/mdatp-health; exit {rc}",
+            WDAVDAEMON: None,
+        },
+    )
     if rc == 0:  # the daemon is up (even when its CLI answers garbage)
-        stand_in_process(host, "wdavdaemon")
+        start_engine(host, WDAVDAEMON)
     enable_unit(host, "mdatp.service")
 
 
@@ -186,8 +242,9 @@ def sophos(host: LinuxHost, shs: str, alc_last_good: float) -> None:
     alc = (SAMPLES / "sophos_ALC_status_good.pass.xml").read_text()
     (base / "mcs/status/ALC_status.xml").write_text(re.sub(r"\d{8} \d{6}", stamp, alc))
     stand_in(host, "/opt/sophos-spl/bin/wdctl", "exit 0")
-    stand_in_process(host, "sophos_watchdog")
-    stand_in_process(host, "soapd")
+    for program in (SOPHOS_WATCHDOG, SOPHOS_SOAPD):
+        engine_program(host, program)
+        start_engine(host, program)
     enable_unit(host, "sophos-spl.service")
 
 
@@ -196,8 +253,12 @@ def falcon(host: LinuxHost, sample: str) -> None:
     cases = "\n".join(
         f"  {flag}) echo '{answer}' ;;" for flag, answer in (ln.split(" ", 1) for ln in lines)
     )
-    stand_in(host, "/opt/CrowdStrike/falconctl", f'case "$2" in\n{cases}\nesac')
-    stand_in_process(host, "falcon-sensor")
+    stand_in_package(
+        host,
+        "falcon-sensor",
+        {"/opt/CrowdStrike/falconctl": f'case "$2" in\n{cases}\nesac', FALCON_SENSOR: None},
+    )
+    start_engine(host, FALCON_SENSOR)
     enable_unit(host, "falcon-sensor.service")
 
 
@@ -255,6 +316,15 @@ def test_stand_in_products_pass_fail_and_error(tmp_path, lab, make_host):
     assert "Could not connect to daemon" in reason
     assert "mdatp health gave no health report" in got["mde-garbled", "endpoint.running"]["reason"]
     assert "Sophos Linux AntiVirus=1" in got["sophos-bad", "endpoint.running"]["observed"]
+    # the engines were told by their programs, not their names
+    assert (
+        f"process sophos_watchdog running ({SOPHOS_WATCHDOG} as root)"
+        in (got["sophos-ok", "endpoint.running"]["observed"])
+    )
+    assert (
+        f"process falcon-sensor running ({FALCON_SENSOR} as root)"
+        in (got["falcon-ok", "endpoint.running"]["observed"])
+    )
     assert "rfm-state=true" in got["falcon-rfm", "endpoint.realtime_protection"]["observed"]
     disk_ok, disk_bad = (
         got["mde-ok", "endpoint.disk_encryption"],
@@ -346,3 +416,46 @@ def test_a_unit_systemd_masks_at_runtime_is_not_enabled_whatever_links_remain(
     assert "process clamd running" in bad["observed"] and "masked-runtime" in bad["observed"]
     assert good["status"] == "pass", good
     assert "systemd: clamav-daemon.service" in good["observed"]
+
+
+CLAMD_UNDER_SYSTEMD = """[Unit]
+# the lab's one-signature database is not the main/daily pair the package's unit waits for
+ConditionPathExistsGlob=
+"""
+
+
+def test_clamd_under_systemd_is_judged_by_the_units_main_process(
+    tmp_path, systemd_lab, make_systemd_host
+):
+    """systemd's own view counts only when the unit's main process is ClamAV's program: a unit
+    an override points at another program is active, and proves nothing."""
+    real, other = make_systemd_host("sd-clamd"), make_systemd_host("sd-other")
+    for host, extra in (
+        (real, ""),
+        (other, "[Service]\nExecStart=\nExecStart=/usr/bin/sleep infinity\n"),
+    ):
+        dropins = host.root / "etc/systemd/system/clamav-daemon.service.d"
+        dropins.mkdir(parents=True, exist_ok=True)  # the package's own extend.conf is there
+        (dropins / "lab.conf").write_text(CLAMD_UNDER_SYSTEMD + extra)
+        (host.root / "var/lib/clamav/local.hdb").write_text(EICAR_HDB)
+        host.run("chown -R clamav:clamav /var/lib/clamav")
+        host.systemctl("daemon-reload")
+        host.systemctl("start", "clamav-daemon.service")
+    wait_for(real, "test -S /run/clamav/clamd.ctl", seconds=60)
+    main = real.unit_properties("clamav-daemon.service", "MainPID")["MainPID"]
+    _, got = run_check(
+        tmp_path, systemd_lab, {real: "clamav", other: "clamav"}, [policy("c", "clamav", "clamav")]
+    )
+    good, bad = got["sd-clamd", "endpoint.running"], got["sd-other", "endpoint.running"]
+    assert good["status"] == "pass", good
+    assert (
+        f"systemd: clamav-daemon.service active, main process {main} (/usr/sbin/clamd as clamav)"
+        in good["observed"]
+    )
+    assert bad["status"] == "fail", bad
+    assert re.search(
+        r"systemd: clamav-daemon\.service active, but a process named sleep \(PID \d+\) runs "
+        r"/usr/bin/sleep as root: not ClamAV's daemon \(/usr/bin/sleep belongs to package "
+        r"coreutils\)",
+        bad["observed"],
+    )

@@ -11,6 +11,7 @@ from pathlib import Path
 from checks.linux.endpoint import parse
 from checks.linux.endpoint_clamav import parse_cvd_header
 from checks.linux.endpoint_disk import parse_disk
+from tests.unit.linux.daemon_table import genuine
 
 SAMPLES = Path(__file__).parents[2] / "samples" / "linux" / "endpoint"
 
@@ -91,7 +92,7 @@ def test_unreadable_database_directory_is_a_problem():
 
 def test_on_access_configured_but_clamonacc_not_running_is_off():
     raw, host = recorded("clamav_onaccess_fresh.pass.json")
-    raw["procs"] = field("clamd")
+    raw["procs"] = genuine("clamd")
     clam = parse(raw, host).product("clamav")
     assert clam.realtime is False
     assert "but no clamonacc process running" in clam.realtime_detail
@@ -107,12 +108,16 @@ def test_legacy_scan_on_access_is_named_and_not_counted():
 def test_systemd_view_counts_when_systemd_is_pid_1():
     raw, host = recorded("clamav_stopped_disabled_stale.fail.json")
     raw["systemd"] = field(
-        "Id=clamav-daemon.service\nActiveState=active\nUnitFileState=enabled\n\n"
-        "Id=mdatp.service\nActiveState=inactive\nUnitFileState=\n"
+        "Id=clamav-daemon.service\nActiveState=active\nUnitFileState=enabled\nMainPID=100\n"
+        "User=\n\nId=mdatp.service\nActiveState=inactive\nUnitFileState=\nMainPID=0\nUser=\n"
     )
+    raw["procs"] = genuine("clamd")  # pid 100: the unit's main process
     clam = parse(raw, host).product("clamav")
-    assert clam.running is True and "systemd: clamav-daemon.service active" in clam.running_detail
-    assert clam.enabled is True
+    assert clam.running is True and clam.enabled is True
+    assert (
+        "systemd: clamav-daemon.service active, main process 100 (/usr/sbin/clamd as clamav)"
+        in clam.running_detail
+    )
 
 
 def test_masked_unit_is_not_enabled():

@@ -11,6 +11,7 @@ from pathlib import Path
 from checks.linux.endpoint import parse
 from checks.linux.endpoint_crowdstrike import falconctl_value
 from checks.linux.endpoint_sophos import parse_sophos_time
+from tests.unit.linux.daemon_table import genuine
 
 SAMPLES = Path(__file__).parents[2] / "samples" / "linux" / "endpoint"
 NOW = 1795854497  # the lab host's clock in the recorded samples: 2026-11-28 08:28:17 UTC
@@ -29,8 +30,9 @@ def host_doc(**fields) -> tuple[dict, dict]:
 
 
 def with_paths(raw: dict, *paths: str, procs: str = "", links: str = "") -> dict:
+    """``procs``: the engines running, each its product's own program (daemon_table.GENUINE)."""
     raw["paths"] = field(raw["paths"]["out"] + "\n" + "\n".join(paths))
-    raw["procs"] = field(procs)
+    raw["procs"] = genuine(*procs.split())
     raw["links"] = field(links + "\ndir /etc/systemd/system")
     return raw
 

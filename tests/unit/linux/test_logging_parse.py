@@ -17,6 +17,7 @@ from checks.linux.logging import (
     parse_time_sync,
 )
 from tests.unit.linux import samples
+from tests.unit.linux.daemon_table import proc, table
 
 CTX = EvalContext(now=datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
 
@@ -158,3 +159,75 @@ def test_missing_fields_give_problems_not_crashes():
     assert facts.forward_targets is None
     assert facts.time_sync is None
     assert set(facts.problems) == {"forward_targets", "time_sync"}
+
+
+# -- identity, not names: rsyslogd, syslog-ng, chronyd and ntpd (checks/linux/logging_daemons.py)
+
+
+def with_procs(name: str, procs: dict, **fields: dict) -> dict:
+    raw = load(name)["raw"]
+    raw["procs"] = procs
+    raw.update(fields)
+    return raw
+
+
+RSYSLOG_OWNER = ("rsyslog: /usr/sbin/rsyslogd",)
+
+
+def test_rsyslogd_impostor_forwards_nothing_and_is_named():
+    impostor = table(
+        proc(35, "rsyslogd", "/usr/bin/sleep", "nobody"), owners=("coreutils: /bin/sleep",)
+    )
+    facts = parse(with_procs("forwarding_synced.pass.json", impostor), {})
+    assert facts.forward_targets and not any(t.active for t in facts.forward_targets)
+    reason = facts.forward_targets[0].inactive_reason
+    assert reason.startswith("rsyslogd is not running: a process named rsyslogd (PID 35) runs")
+    assert "/usr/bin/sleep belongs to package coreutils" in reason
+    assert "rsyslog's daemon runs as root or syslog" in reason
+
+
+def test_rsyslog_configuration_taken_from_an_impostors_command_line_is_not_trusted():
+    both = table(
+        proc(30, "rsyslogd", "/usr/sbin/rsyslogd"),
+        proc(36, "rsyslogd", "/usr/sbin/rsyslogd", "alice"),
+        owners=RSYSLOG_OWNER,
+    )
+    raw = with_procs("forwarding_synced.pass.json", both, rsyslog_pid={"out": "36", "rc": 0})
+    facts = parse(raw, {})
+    assert facts.forward_targets is None
+    assert "taken from process 36's command line" in facts.problems["forward_targets"]
+    raw["rsyslog_pid"] = {"out": "30", "rc": 0}
+    assert parse(raw, {}).forward_targets
+
+
+def test_rsyslogd_under_systemd_is_judged_by_its_units_main_process():
+    units = {"out": "Id=rsyslog.service\nActiveState=active\nMainPID=30\nUser=\n", "rc": 0}
+    real = table(proc(30, "rsyslogd", "/usr/sbin/rsyslogd"), owners=RSYSLOG_OWNER)
+    facts = parse(with_procs("forwarding_synced.pass.json", real, units=units), {})
+    assert facts.forward_targets and all(t.active for t in facts.forward_targets)
+    other = table(proc(30, "rsyslogd", "/tmp/rsyslogd"))
+    facts = parse(with_procs("forwarding_synced.pass.json", other, units=units), {})
+    assert not any(t.active for t in facts.forward_targets or ())
+    assert "systemd: rsyslog.service active, but" in facts.forward_targets[0].inactive_reason
+
+
+def test_chronyd_impostor_is_no_ntp_client_a_fact_not_an_unreadable_daemon():
+    # the shell saw the name and asked chronyc, which found no daemon to talk to
+    impostor = table(proc(37, "chronyd", "/usr/bin/dash", "nobody"), owners=("dash: /bin/dash",))
+    raw = with_procs(
+        "forwarding_synced.pass.json",
+        impostor,
+        chrony={"out": "506 Cannot talk to daemon", "rc": 1},
+    )
+    facts = parse(raw, {})
+    assert "time_sync" not in facts.problems
+    assert facts.time_sync is not None and not facts.time_sync.synchronized
+    assert facts.time_sync.detail.startswith("no NTP client is running")
+    assert "a process named chronyd (PID 37) runs /usr/bin/dash as nobody" in facts.time_sync.detail
+
+
+def test_an_unreadable_process_table_is_a_problem_not_a_stopped_daemon():
+    raw = with_procs("forwarding_synced.pass.json", table(rc=1))
+    facts = parse(raw, {})
+    assert facts.forward_targets is None
+    assert facts.problems["forward_targets"] == "the running processes could not be listed (/proc)"
