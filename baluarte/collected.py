@@ -35,6 +35,9 @@ class Collected(BaseModel):
     identity: HostIdentity
     facts: dict[str, Any]  # domain -> that domain's facts model (PatchFacts, …)
     problems: dict[str, str] = {}  # domain -> why its facts could not be parsed
+    # domain -> what its findings' evidence should say about how the answer was read (Linux:
+    # bytes that were not UTF-8, replaced by U+FFFD)
+    notes: dict[str, str] = {}
     # what the collector read, as the device answered (FortiGate: the FortiSnapshot): for
     # remedies that must write whole values the facts only summarise; never stored
     raw: Any = None

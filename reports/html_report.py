@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from baluarte.controls import Control
 from baluarte.run import RunRecord
+from reports.html_text import VALUE_MAX_CHARS, clip, finalize
 from reports.json_report import load_controls, report_dict
 
 __all__ = ["EVIDENCE_MAX_CHARS", "EVIDENCE_MAX_LINES", "render_html", "trend_chart"]
@@ -46,6 +47,7 @@ def render_html(
             problem_devices=_problem_devices(report),
             controls={c["id"]: c for c in report["controls"]},
             evidence_max_chars=EVIDENCE_MAX_CHARS,
+            value_max_chars=VALUE_MAX_CHARS,
             chart=trend_chart(report["trend"]["points"]),
         )
     )
@@ -59,8 +61,10 @@ def _environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=finalize,  # device and file text: control characters shown, not passed on
     )
     env.filters["when"] = _when
+    env.filters["clip"] = clip
     return env
 
 

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 # MAJOR.MINOR: a minor bump only adds fields; a major bump renames, removes or changes meaning.
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 DeviceKey = tuple[str, str, str]  # client, site, device
 
@@ -326,6 +326,8 @@ def _finding(f: Finding) -> dict[str, Any]:
         "domain": domain_of(f.control),
         "policy": f.policy,
         "status": str(f.status),
+        # error findings: unreadable (the device could not be read; exit 3) or undetermined
+        "error_kind": None if f.status is not Status.ERROR else str(f.error_kind or "unreadable"),
         "severity": str(f.severity),
         "expected": f.expected,
         "observed": f.observed,

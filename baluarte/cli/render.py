@@ -1,16 +1,24 @@
-"""Rich renderings shared by commands: the end-of-run summary and findings tables."""
+"""Rich renderings shared by commands: the end-of-run summary and findings tables.
+
+What devices and files say (names, observed values, reasons, error messages) is never Rich
+markup: it goes to Rich as ``Text`` (``plain``), or through ``escape`` where a line mixes it
+with markup, after ``baluarte.text.inert`` has made its control characters visible.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
 from rich.console import Console
+from rich.markup import escape as _escape_markup
 from rich.table import Table
+from rich.text import Text
 
 from baluarte.findings import Finding, Status
 from baluarte.run import RunRecord
+from baluarte.text import inert, shorten
 
-__all__ = ["STATUS_STYLE", "print_findings", "print_summary"]
+__all__ = ["STATUS_STYLE", "escape", "plain", "print_findings", "print_summary"]
 
 STATUS_STYLE = {
     Status.PASS: "green",
@@ -19,10 +27,22 @@ STATUS_STYLE = {
     Status.WAIVED: "yellow",
     Status.NOT_APPLICABLE: "dim",
 }
+# The terminal gets the gist; reports and `show --format json` keep the whole value.
+TERMINAL_MAX_CHARS = 240
 
 
-def _status(s: Status) -> str:
-    return f"[{STATUS_STYLE[s]}]{s}[/]"
+def plain(text: object, style: str = "") -> Text:
+    """Untrusted text as a Rich renderable: no markup, no emoji codes, no highlighting."""
+    return Text(inert(str(text)), style=style)
+
+
+def escape(text: object) -> str:
+    """Untrusted text to embed in a Rich markup string."""
+    return _escape_markup(inert(str(text)))
+
+
+def _status(s: Status) -> Text:
+    return Text(str(s), style=STATUS_STYLE[s])
 
 
 def print_summary(console: Console, run: RunRecord) -> None:
@@ -31,27 +51,26 @@ def print_summary(console: Console, run: RunRecord) -> None:
     )
     for f in run.findings:
         per_device[(f.client, f.device)][f.status] += 1
-    table = Table(title=f"Run {run.info.id} ({run.info.kind}, {run.info.state})")
+    table = Table(title=plain(f"Run {run.info.id} ({run.info.kind}, {run.info.state})"))
     table.add_column("client")
     table.add_column("device")
     for s in Status:
         table.add_column(str(s), justify="right", style=STATUS_STYLE[s])
     for (client, device), counts in sorted(per_device.items()):
-        table.add_row(client, device, *(str(counts[s]) for s in Status))
+        table.add_row(plain(client), plain(device), *(str(counts[s]) for s in Status))
     console.print(table)
     problems = [f for f in run.findings if f.status in (Status.FAIL, Status.ERROR)]
     if problems:
         print_findings(console, problems, title="Not passing")
     counts = run.counts()
-    console.print(
-        "  ".join(f"{_status(s)} {counts[s]}" for s in Status)
-        + f"   devices: {run.info.devices_total}   run id: {run.info.id}"
-    )
+    line = Text("  ").join(Text.assemble(_status(s), f" {counts[s]}") for s in Status)
+    line.append(f"   devices: {run.info.devices_total}   run id: {run.info.id}")
+    console.print(line)
 
 
-def _short(text: str, limit: int = 240) -> str:
-    # The terminal gets the gist; reports and `show --format json` keep the whole value.
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _short(text: str) -> str:
+    cut, omitted = shorten(text, TERMINAL_MAX_CHARS)
+    return f"{cut}…" if omitted else text
 
 
 def print_findings(console: Console, findings: list[Finding], *, title: str | None = None) -> None:
@@ -61,13 +80,14 @@ def print_findings(console: Console, findings: list[Finding], *, title: str | No
     for f in findings:
         detail = _short(f.observed or "")
         if f.reason:
-            detail = f"{detail}\n{f.reason}" if detail else f.reason
+            reason = _short(f.reason)
+            detail = f"{detail}\n{reason}" if detail else reason
         table.add_row(
-            f"{f.client}/{f.device}",
-            f.control,
+            plain(f"{f.client}/{f.device}"),
+            plain(f.control),
             _status(f.status),
-            str(f.severity),
-            f.expected or "",
-            detail,
+            plain(f.severity),
+            plain(_short(f.expected or "")),
+            plain(detail),
         )
     console.print(table)

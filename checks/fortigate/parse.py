@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from baluarte.collected import Collected, HostIdentity, parse_domains
+from baluarte.text import inert, inert_facts, inert_model
 from checks.fortigate import access, backup, firewall, logging, patching
 from checks.fortigate.read import Unreadable, single
 from checks.fortigate.snapshot import FortiSnapshot
@@ -46,10 +47,12 @@ def identity(snapshot: FortiSnapshot) -> HostIdentity:
 
 def collected(snapshot: FortiSnapshot, *, round_trips: int = 0, seconds: float = 0.0) -> Collected:
     facts, problems = parse_domains(_PARSERS, snapshot)
+    # names and comments are the unit's to choose (a policy named "ESC[2J"): facts carry them
+    # inert; the raw snapshot stays as answered, for remedies that write whole values back
     return Collected(
-        identity=identity(snapshot),
-        facts=facts,
-        problems=problems,
+        identity=inert_model(identity(snapshot)),
+        facts=inert_facts(facts),
+        problems={domain: inert(why) for domain, why in problems.items()},
         raw=snapshot,
         round_trips=round_trips,
         seconds=seconds,

@@ -2,7 +2,9 @@
 
 The script prints a single JSON document: ``{"schema": 1, "host": {…}, "<domain>": {…}, …}``,
 where each member of a domain is one command's ``{"out": "…", "rc": N}``. Fragments only fetch
-raw output (``field DOMAIN NAME CMD``); ``checks/linux/<domain>.py`` parse it.
+raw output (``field DOMAIN NAME CMD``); ``checks/linux/<domain>.py`` parse it. Output bytes that
+are not UTF-8 are replaced by U+FFFD field by field, the field then carrying ``"replaced": N``;
+``decoding_notes`` says so for the findings of that domain.
 
 A domain is collected on Linux when both ``checks/linux/<domain>.sh`` and a ``parse`` function
 in ``checks/linux/<domain>.py`` exist. A domain module may also define
@@ -19,12 +21,20 @@ import shlex
 from functools import cache
 from importlib import resources
 from importlib.util import find_spec
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from baluarte.controls import DOMAINS
 
-__all__ = ["LINUX_DOMAINS", "SCHEMA", "Settings", "collection_script", "linux_domains"]
+__all__ = [
+    "LINUX_DOMAINS",
+    "SCHEMA",
+    "Settings",
+    "collection_script",
+    "decoding_notes",
+    "linux_domains",
+]
 
 SCHEMA = 1
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -90,6 +100,31 @@ def collection_script(
     return _script(domains, "\n".join(prelude)), tuple(settings.secrets[n] for n in names)
 
 
+def decoding_notes(doc: dict[str, Any]) -> dict[str, str]:
+    """Domain → a note naming the fields whose output had bytes that are not UTF-8 (the host's
+    own fields, read by every domain, count for each)."""
+
+    def replaced(section: Any) -> dict[str, int]:
+        if not isinstance(section, dict):
+            return {}
+        return {
+            name: item["replaced"]
+            for name, item in section.items()
+            if isinstance(item, dict) and isinstance(item.get("replaced"), int)
+        }
+
+    host = {f"host.{name}": n for name, n in replaced(doc.get("host")).items()}
+    notes: dict[str, str] = {}
+    for domain in LINUX_DOMAINS:
+        found = host | {f"{domain}.{name}": n for name, n in replaced(doc.get(domain)).items()}
+        if found:
+            notes[domain] = (
+                f"note: {sum(found.values())} byte(s) the host printed were not UTF-8 (in "
+                f"{', '.join(sorted(found))}); each is shown as U+FFFD (\ufffd)"
+            )
+    return notes
+
+
 @cache
 def _script(domains: tuple[str, ...], prelude: str) -> str:
     body = "\n".join([_fragment("host"), *(_fragment(d) for d in domains)])
@@ -97,5 +132,5 @@ def _script(domains: tuple[str, ...], prelude: str) -> str:
     return (
         f"{_fragment('common')}\n{prelude}\n{{\n{body}\n}} </dev/null 2>/dev/null"
         " | tr -d '\\000-\\010\\013\\014\\016-\\035\\037'"
-        f' | awk -v schema={SCHEMA} "$BL_ENCODE"\n'
+        f' | BL_TAG="$BL_TAG" LC_ALL=C awk -v schema={SCHEMA} "$BL_ENCODE"\n'
     )

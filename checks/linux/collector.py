@@ -14,8 +14,15 @@ from baluarte.inventory import DeviceRef
 from baluarte.masking import Masker, mask_url_credentials
 from baluarte.plan import DevicePlan
 from baluarte.secrets import resolve
+from baluarte.text import inert, inert_facts, inert_model
 from baluarte.transports.ssh import HostAnswer, HostJob, SshTarget, run_jobs
-from checks.linux.bundle import LINUX_DOMAINS, SCHEMA, Settings, collection_script
+from checks.linux.bundle import (
+    LINUX_DOMAINS,
+    SCHEMA,
+    Settings,
+    collection_script,
+    decoding_notes,
+)
 
 __all__ = ["DOMAINS", "collect", "parse_document", "settings_for", "target_for", "to_device_error"]
 
@@ -89,7 +96,13 @@ def parse_document(text: str) -> Collected:
             facts[domain] = parse(raw, host)
         except (ValueError, KeyError, TypeError) as exc:
             problems[domain] = f"could not parse the {domain} facts: {exc}"
-    return Collected(identity=_identity(host), facts=facts, problems=problems)
+    # package, process and file names are the host's to choose: facts carry them inert
+    return Collected(
+        identity=inert_model(_identity(host)),
+        facts=inert_facts(facts),
+        problems={domain: inert(why) for domain, why in problems.items()},
+        notes=decoding_notes(doc),
+    )
 
 
 def _identity(host: dict[str, Any]) -> HostIdentity:

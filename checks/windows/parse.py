@@ -15,6 +15,7 @@ from typing import Any
 
 from baluarte.collected import Collected, HostIdentity, parse_domains
 from baluarte.errors import BadAnswer
+from baluarte.text import inert, inert_facts, inert_model
 from checks.windows import access, backup, endpoint, firewall, logging, patching
 from checks.windows.document import CHECKS, SCHEMA
 from checks.windows.read import Unreadable, when
@@ -88,10 +89,11 @@ def collected(
     document: Mapping[str, Any], *, round_trips: int = 0, seconds: float = 0.0
 ) -> Collected:
     facts, problems = parse_domains(_PARSERS, document)
+    # product, rule and account names are the host's to choose: facts carry them inert
     return Collected(
-        identity=identity(document),
-        facts=facts,
-        problems=problems,
+        identity=inert_model(identity(document)),
+        facts=inert_facts(facts),
+        problems={domain: inert(why) for domain, why in problems.items()},
         round_trips=round_trips,
         seconds=seconds,
     )

@@ -20,6 +20,7 @@ from typing import Any
 from baluarte.evidence.data import EvidenceData
 from baluarte.findings import Finding, Status
 from baluarte.run import RunRecord
+from baluarte.text import inert_tree
 from reports.evidence._common import evidence_sha256
 
 __all__ = ["NS", "OSCAL_VERSION", "assessment_results"]
@@ -75,7 +76,8 @@ def assessment_results(data: EvidenceData) -> dict[str, Any]:
     }
     if resources:
         doc["back-matter"] = {"resources": list(resources.values())}
-    return {"assessment-results": doc}
+    # device and file text (observed values, reasons, waiver texts): control characters shown
+    return {"assessment-results": inert_tree(doc)}
 
 
 def _result(

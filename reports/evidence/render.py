@@ -10,9 +10,11 @@ from markupsafe import Markup
 
 from baluarte.controls import FRAMEWORKS
 from baluarte.evidence.data import EvidenceData, Lang
+from baluarte.text import inert
 from reports.evidence import view, view_history
 from reports.evidence._common import latest_run
 from reports.evidence.i18n import Formats, translations
+from reports.html_text import VALUE_MAX_CHARS, clip, finalize
 from reports.json_report import load_controls
 
 __all__ = ["render_html"]
@@ -48,6 +50,7 @@ def render_html(data: EvidenceData) -> str:
             mapping=view_history.mapping(data, controls),
             frameworks=list(FRAMEWORKS),
             chain=view_history.chain(data.chain, fmt),
+            value_max_chars=fmt.number(VALUE_MAX_CHARS),
         )
     )
 
@@ -61,15 +64,17 @@ def _environment(lang: Lang) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         extensions=["jinja2.ext.i18n"],
+        finalize=finalize,  # device and file text: control characters shown, not passed on
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["css_string"] = _css_string
+    env.filters["clip"] = clip
     return env
 
 
 def _css_string(value: object) -> Markup:
     """Text as a quoted CSS string, safe inside <style> (HTML escaping does not apply there)."""
-    text = str(value)
+    text = inert(str(value))
     out = []
     for ch in text:
         if ch in '"\\<>&' or ord(ch) < 0x20:

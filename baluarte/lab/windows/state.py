@@ -89,12 +89,13 @@ _EXAMPLE = "2026-11-28T10:00:00.0000000Z"
 
 
 def document_text(state: WindowsState, now: datetime | None = None, freeze: bool = False) -> str:
-    """The JSON text the check script prints: compressed, timestamps shifted unless frozen."""
+    """The JSON text the check script prints: compressed, ASCII only (``_footer.ps1``),
+    timestamps shifted unless frozen."""
     doc: Any = state.output
     if not freeze:
         now = now or datetime.now(UTC)
         doc = shift_timestamps(doc, now - state.recorded_now)
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(doc, ensure_ascii=True, separators=(",", ":"))
 
 
 def shift_timestamps(value: Any, delta: timedelta) -> Any:

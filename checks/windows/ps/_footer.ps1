@@ -18,4 +18,8 @@ $document = [pscustomobject]@{
     }
     checks = $baluarteChecks
 }
-$document | ConvertTo-Json -Compress -Depth 10
+# ASCII only, every other character as JSON's \uXXXX: a name holding half a UTF-16 pair (NTFS,
+# the registry and rule names allow one) cannot travel in PSRP's XML and would cost the whole
+# answer; Baluarte shows such a character as an escape.
+$json = $document | ConvertTo-Json -Compress -Depth 10
+[regex]::Replace($json, '[^\u0000-\u007F]', { param($m) '\u{0:x4}' -f [int][char]$m.Value })

@@ -40,8 +40,11 @@ def test_the_assembled_script_parses_and_starts_with_the_marker():
     assert broken_nodes(script) == []
     for check_id in CHECKS:
         assert f"$baluarteChecks['{check_id}'] = Get-CheckResult '{check_id}' {{" in script
-    # one output object: the footer's ConvertTo-Json is the script's last statement
-    assert script.rstrip().endswith("$document | ConvertTo-Json -Compress -Depth 10")
+    # one output object: the footer's JSON, made ASCII, is the script's last statement
+    assert (
+        "$json = $document | ConvertTo-Json -Compress -Depth 10\n[regex]::Replace($json," in script
+    )
+    assert script.rstrip().endswith("-f [int][char]$m.Value })")
 
 
 @pytest.mark.parametrize("name", FILES)

@@ -1,0 +1,95 @@
+"""Untrusted text made inert: what devices and files say is shown, never interpreted.
+
+A package name, a FortiGate policy name or a waiver's reason may carry terminal escape
+sequences (``ESC[2J`` clears the screen), characters XML 1.0 cannot hold, bidirectional
+overrides that reorder what a reader sees, or lone surrogates no UTF-8 file can hold. ``inert``
+turns each into a visible escape (``\\x1b``, ``\\u202e``), so every output shows the text as it
+was and none acts on it; tab and newline stay (every output can hold them), a CR LF pair becomes
+a newline. Markup (Rich's ``[tags]``, HTML) is the renderers' to escape: this module knows no
+output format.
+
+Collectors apply ``inert_facts`` to the facts they parse (device text enters facts inert); every
+renderer applies ``inert`` again to what it writes, for text that came from files or older runs.
+``shorten`` cuts a value for outputs people read (terminal, HTML, PDF); machine-readable outputs
+keep the whole value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+__all__ = ["inert", "inert_facts", "inert_model", "inert_tree", "shorten"]
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+# C0 controls but tab and newline, DEL, C1 controls, the Unicode bidirectional controls
+# (U+061C, U+200E/F, U+202A-U+202E, U+2066-U+2069), the line and paragraph separators, and
+# lone surrogates (which json.loads and PowerShell produce from "\\udc80" and UTF-8 cannot hold)
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    "\ud800-\udfff]"
+)
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def inert(text: str, *, newlines: bool = True) -> str:
+    """``text`` with every control character shown as an escape; tab and (unless ``newlines``
+    is false) newline kept, CR LF read as a newline."""
+    if "\r\n" in text:
+        text = text.replace("\r\n", "\n")
+    if not newlines and "\n" in text:
+        text = text.replace("\n", "\\n")
+    return _UNSAFE.sub(_visible, text) if _UNSAFE.search(text) else text
+
+
+def inert_tree(value: T) -> T:
+    """Every string in a JSON-like value (dict keys too) made ``inert``; other values as they
+    are."""
+    result: Any
+    if isinstance(value, str):
+        result = inert(value)
+    elif isinstance(value, dict):
+        result = {(inert(k) if isinstance(k, str) else k): inert_tree(v) for k, v in value.items()}
+    elif isinstance(value, list):
+        result = [inert_tree(v) for v in value]
+    elif isinstance(value, tuple):
+        result = tuple(inert_tree(v) for v in value)
+    elif isinstance(value, (set, frozenset)):
+        result = type(value)(inert_tree(v) for v in value)
+    else:
+        result = value
+    return result  # type: ignore[no-any-return]
+
+
+def inert_model(model: M) -> M:
+    """The same model with every string in it made ``inert`` (rebuilt only when one changes)."""
+    dumped = model.model_dump()
+    clean = inert_tree(dumped)
+    return model if clean == dumped else type(model).model_validate(clean)
+
+
+def inert_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """A collector's facts per domain, each model ``inert_model``; what a device said about
+    itself enters the facts (and so findings and the store) inert."""
+    return {k: inert_model(f) if isinstance(f, BaseModel) else f for k, f in facts.items()}
+
+
+def shorten(text: str, limit: int) -> tuple[str, int]:
+    """The first ``limit`` characters of ``text`` (cut at a line end when one is near), and how
+    many characters were left out."""
+    if len(text) <= limit:
+        return text, 0
+    cut = text[:limit]
+    line_end = cut.rfind("\n", limit * 3 // 4)
+    if line_end > 0:
+        cut = cut[:line_end]
+    return cut, len(text) - len(cut)
