@@ -4,6 +4,11 @@ The plan is what a technician approves, so it must be what happens: each planned
 the exact steps its platform's executor previewed on the device, apply runs those remedies and
 records what actually ran beside what was planned. Nothing changes without ``yes``; waived and
 passing controls are never touched; a guard's refusal is shown as such and nothing runs for it.
+
+Interrupted (Ctrl-C, SIGTERM: ``baluarte.interrupts``) while planning, nothing was changed and
+no run is stored. While applying, no new change starts: an operation in flight finishes (a
+second signal aborts it), every approved change is recorded ``applied``, ``failed`` or
+``not_run``, the re-check is skipped and the run is left incomplete (``Interrupted``).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from baluarte.engine import CheckOptions, Inputs, collect_plans, operator_name
 from baluarte.errors import DeviceError, InputError
 from baluarte.evaluate import describe_device_error, evaluate_device
 from baluarte.findings import Finding, Status
+from baluarte.interrupts import Interrupted, requested
 from baluarte.plan import DevicePlan, PlannedControl
 from baluarte.remediation import (
     ChangeKind,
@@ -330,6 +336,8 @@ def make_plan(plans: list[DevicePlan], inputs: Inputs, collect_options: CollectO
     outcome = ApplyOutcome(changes=[])
     work: dict[str, list[DeviceWork]] = {}
     for device_plan, result, findings in _checked(plans, inputs, collect_options):
+        if requested() is not None:
+            break
         ref = device_plan.ref
         outcome.findings[ref.key] = findings
         if result is None:  # nothing its collector can answer: nothing to remedy either
@@ -343,11 +351,19 @@ def make_plan(plans: list[DevicePlan], inputs: Inputs, collect_options: CollectO
             work.setdefault(ref.platform, []).append(DeviceWork(device_plan, tuple(remedies)))
     by_key: dict[str, DeviceWork] = {w.plan.ref.key: w for ws in work.values() for w in ws}
     for platform, items in work.items():
+        _stop_if_asked()
         executor: Executor = _deploys(platform).EXECUTOR  # type: ignore[union-attr]
         for key, previewed in executor.preview(items, collect_options):
             outcome.changes += _preview_changes(by_key[key], previewed)
+    _stop_if_asked()  # a preview cut short is no plan to approve
     outcome.changes.sort(key=lambda c: (c.device_key, c.control))
     return MadePlan(plans, outcome, work)
+
+
+def _stop_if_asked() -> None:
+    signum = requested()
+    if signum is not None:
+        raise Interrupted(signum)
 
 
 def _checked(
@@ -427,6 +443,17 @@ def execute_plan(
             for w in items
         ]
         approved = [w for w in approved if w.remedies]
+        if requested() is not None:  # interrupted: what has not started does not start
+            store.add_remediations(
+                run_id,
+                [
+                    record(planned[(w.plan.ref.key, cid)], RemediationResult.NOT_RUN,
+                           "not run: the apply was interrupted before it started")
+                    for w in approved
+                    for cid, _remedy in w.remedies
+                ],
+            )  # fmt: skip
+            continue
         executor: Executor = _deploys(platform).EXECUTOR  # type: ignore[union-attr]
         by_key = {w.plan.ref.key: w for w in approved}
         touched.update(by_key)
@@ -455,6 +482,10 @@ def execute_plan(
                     failed = f"{result.detail}\n{detail}".strip()
                     done.append(record(change, RemediationResult.FAILED, failed))
             store.add_remediations(run_id, done)
+    signum = requested()
+    if signum is not None:
+        # no re-check: the run stays incomplete, its remediations saying what ran
+        raise Interrupted(signum, run_id, len(touched), len(plans))
     # The run's findings are the state after apply: devices something ran on are collected
     # again; the others have not changed since the plan was made seconds ago.
     for key, findings in outcome.findings.items():

@@ -17,7 +17,9 @@ from baluarte import __version__
 from baluarte.collected import Collected, CollectOptions
 from baluarte.errors import DeviceError, InputError, InputErrors
 from baluarte.evaluate import evaluate_device
+from baluarte.exitcodes import ExitCode
 from baluarte.findings import Finding, Status
+from baluarte.interrupts import Interrupted, requested
 from baluarte.inventory import DeviceRef, Inventory, load_inventory
 from baluarte.plan import DevicePlan, plan
 from baluarte.policy import PolicySet, load_policies
@@ -86,6 +88,8 @@ def load_inputs(
         wv = attempt(lambda: load_waivers(DEFAULT_WAIVERS if DEFAULT_WAIVERS.exists() else None))
     else:
         wv = attempt(lambda: load_waivers(waivers))
+    if inv is not None and wv is not None:
+        errors.extend(wv.unknown_references(inv))  # a misspelt waiver would cover nothing
     if errors:
         raise InputErrors(errors)
     assert inv is not None and pols is not None and wv is not None
@@ -169,7 +173,11 @@ def check(
     on_device: DeviceDone | None = None,
     on_start: Callable[[int], None] | None = None,
 ) -> RunRecord:
-    """Check every selected device; each device's findings are stored as soon as it is done."""
+    """Check every selected device; each device's findings are stored as soon as it is done.
+
+    On a Ctrl-C or SIGTERM (``baluarte.interrupts``) it stops at once: what was stored stays,
+    the run is left incomplete, and ``Interrupted`` says which run and how far it got.
+    """
     plans = options.plans(inputs)
     files = inputs.files()
     run_id = store.start_run(
@@ -184,7 +192,10 @@ def check(
     if on_start:
         on_start(len(plans))
 
+    stored = 0
     for device_plan, result, domains in collect_plans(plans, options.collect_options()):
+        if requested() is not None:
+            break  # what answers now was cut short by the interrupt: not a finding
         findings = evaluate_device(
             device_plan,
             result,
@@ -193,9 +204,13 @@ def check(
             now=datetime.now(UTC),
         )
         store.add_findings(run_id, findings)
+        stored += 1
         if on_device:
             on_device(device_plan.ref, findings)
 
+    signum = requested()
+    if signum is not None:
+        raise Interrupted(signum, run_id, stored, len(plans))
     store.finish_run(run_id)
     return store.get_run(run_id)
 
@@ -249,7 +264,12 @@ def _collect_all(
         thread.start()
     running = len(threads)
     while running:
-        item = results.get()
+        try:
+            item = results.get(timeout=0.2)
+        except queue.Empty:
+            if requested() is not None:
+                return  # the collectors stop on their own; nothing more is taken from them
+            continue
         if item is None:
             running -= 1
         elif isinstance(item, BaseException):
@@ -259,10 +279,10 @@ def _collect_all(
 
 
 def exit_status(run: RunRecord) -> int:
-    """DESIGN's exit codes: 3 when a device could not be checked, else 1 on drift, else 0."""
-    statuses = {f.status for f in run.findings}
-    if Status.ERROR in statuses:
-        return 3
-    if Status.FAIL in statuses:
-        return 1
-    return 0
+    """DESIGN's exit codes: 3 when a device could not be read, else 1 on drift or on a result
+    that could not be established from what was read (``undetermined``), else 0."""
+    if any(f.unreadable for f in run.findings):
+        return ExitCode.DEVICE_ERROR
+    if any(f.status in (Status.FAIL, Status.ERROR) for f in run.findings):
+        return ExitCode.DRIFT
+    return ExitCode.COMPLIANT

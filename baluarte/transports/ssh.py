@@ -7,6 +7,11 @@ parent writes one job as JSON on the worker's stdin (secrets travel there, never
 environment) and reads one JSON line per host as each host finishes, so results stream and a
 killed run keeps what was done.
 
+On the hosts, the sudo password never appears on a command line and no command outlives the
+connection or its timeout (``ssh_remote``). The worker is a helper of ``baluarte.interrupts``: a
+Ctrl-C or SIGTERM of ours is passed on to it (it runs in a session of its own), it answers for
+every host (``interrupted`` where it stopped) and ends; a worker that does not is killed.
+
 ``run_jobs``: one script per host (collection). ``run_deploys``: pyinfra operations per host,
 planned (what would change, with the exact commands) or applied (what ran, and how it went).
 """
@@ -24,6 +29,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from baluarte.interrupts import helper, requested, stop_helper
 from baluarte.remediation import OpSpec
 
 __all__ = [
@@ -38,7 +44,9 @@ __all__ = [
     "run_jobs",
 ]
 
-FailureKind = Literal["unreachable", "auth", "host_key", "timeout", "failed", "internal"]
+FailureKind = Literal[
+    "unreachable", "auth", "host_key", "timeout", "failed", "internal", "interrupted"
+]
 
 
 class SshTarget(BaseModel):
@@ -142,15 +150,20 @@ class _Worker:
             env=env,
             start_new_session=True,  # no controlling tty: a sudo prompt fails instead of blocking
         )
+        helper(self.proc)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def stop(self) -> str:
-        """End the worker; return the last line it wrote on stderr."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
+    def stop(self, *, graceful: bool | None = None) -> str:
+        """End the worker; return the last line it wrote on stderr.
+
+        Interrupted, it is given the time to close its connections (which stops what it ran on
+        the hosts); otherwise it has answered for every host, or we gave up on it.
+        """
+        if graceful is None:
+            graceful = requested() is not None
+        stop_helper(self.proc, graceful=graceful)
         self.stderr.seek(0)
         lines = self.stderr.read().decode(errors="replace").strip().splitlines()
         self.stderr.close()
@@ -174,7 +187,7 @@ def prestart() -> None:
 def _discard_spare() -> None:
     global _spare
     if _spare is not None:
-        _spare.stop()
+        _spare.stop(graceful=False)  # it never had a job: nothing of it runs anywhere
         _spare = None
 
 

@@ -9,6 +9,11 @@ operations in order with ``run_host_op`` (apply), stopping at the first failure 
 ``state.is_executing`` is never set: operations run through ``run_host_op`` host by host, so a
 host that has planned can apply while another is still planning, without pyinfra's per-op
 barrier. (That flag only makes ``add_op`` execute at once and enables ``_if``, which we refuse.)
+
+Interrupted (``STOP``): a host not started is answered with every operation not run; a host
+planning stops planning; a host applying lets its operation in flight finish and runs no more
+(each later one is ``not run``). A second signal closes the connections: the operation in flight
+fails (its supervisor stops it on the host) and is reported as interrupted.
 """
 
 from __future__ import annotations
@@ -40,7 +45,8 @@ from pyinfra.context import ctx_host, ctx_state
 from baluarte.masking import Masker
 from baluarte.remediation import OpSpec
 from baluarte.transports.ssh import DeployAnswer, DeployJob, FailureKind, OpOutcome
-from baluarte.transports.ssh_worker import Emit, classify, close_host, host_data, host_name
+from baluarte.transports.ssh_remote import feed_password
+from baluarte.transports.ssh_worker import STOP, Emit, classify, close_host, host_data, host_name
 
 __all__ = ["run_deploys_here"]
 
@@ -50,6 +56,8 @@ _PREFIX = re.compile(r"^\[[^\]]*\]\s*")
 # pyinfra's own per-call arguments an OpSpec may set; the rest (_sudo, _if, _ignore_errors,
 # _timeout, ...) are the transport's to decide, or would hide a failure.
 _ALLOWED_GLOBALS = frozenset({"_chdir", "_env", "_success_exit_codes"})
+_NOT_RUN = "not run: the apply was interrupted before it started"
+_STOPPED = "interrupted while it ran: the connection was closed and the host stopped it"
 
 
 class _PlanError(Exception):
@@ -138,6 +146,8 @@ def run_deploys_here(job: dict[str, Any], emit: Emit) -> None:  # pragma: no cov
     pyinfra_log.propagate = False  # nothing of it on the worker's stderr
     pyinfra_log.addHandler(log)
 
+    # what is in flight finishes on the first signal: an operation half-done is worse
+    STOP.abort_first = False
     hosts = [(host_name(i, j.target), host_data(j.target)) for i, j in enumerate(jobs)]
     by_name = {name: j for (name, _), j in zip(hosts, jobs, strict=True)}
     config = Config(CONNECT_TIMEOUT=connect_timeout, PARALLEL=parallel)
@@ -148,6 +158,9 @@ def run_deploys_here(job: dict[str, Any], emit: Emit) -> None:  # pragma: no cov
 
     def work(host: Any) -> None:
         deploy = by_name[host.name]
+        if STOP.requested:
+            emit(_HostRun(state, host, deploy, log, command_timeout).interrupted())
+            return
         guard = host_timeout or connect_timeout + 5 + 2 * command_timeout * (len(deploy.ops) + 1)
         run = _HostRun(state, host, deploy, log, command_timeout)
         # a bare gevent.Timeout (a BaseException): pyinfra catches TimeoutError around commands
@@ -168,12 +181,16 @@ def run_deploys_here(job: dict[str, Any], emit: Emit) -> None:  # pragma: no cov
             timer.close()
             # disconnect removes the askpass file a sudo password left on the host
             with contextlib.suppress(Exception, gevent.Timeout), gevent.Timeout(10):
-                if host.connected:
+                if host.connected and not STOP.aborted:
                     host.disconnect()
+            STOP.connected.discard(host)
             close_host(host)
         emit(answer)
 
     for host in state.inventory:
+        if STOP.requested:
+            emit(_HostRun(state, host, by_name[host.name], log, command_timeout).interrupted())
+            continue
         pool.spawn(work, host)
     pool.join()
 
@@ -228,6 +245,19 @@ class _HostRun:
             seconds=time.monotonic() - self.started,
         )
 
+    def interrupted(self) -> DeployAnswer:
+        """The answer for a host the interrupt reached before anything ran on it."""
+        for index in range(len(self.outcomes)):
+            self._set(index, success=None, error=_NOT_RUN)
+        return DeployAnswer(
+            id=self.deploy.target.id,
+            ok=False,
+            ops=tuple(self.outcomes),
+            failure="interrupted",
+            reason="interrupted before anything ran on this host",
+            seconds=time.monotonic() - self.started,
+        )
+
     def _set(self, index: int, **changes: Any) -> None:
         for key in ("stdout", "stderr", "error"):
             if changes.get(key):
@@ -250,15 +280,24 @@ class _HostRun:
             return self.answer(
                 ok=False, failure="auth", reason="sudo asked for a password", connected=False
             )
+        STOP.connected.add(self.host)
+        target = self.deploy.target
+        if target.sudo and target.sudo_password:
+            feed_password(self.host, target.sudo_password)
         self.state.activate_host(self.host)
         self.log.take()  # forget anything logged while connecting
         failed = self.plan()
+        if STOP.requested and (failed is not None or self.deploy.execute):
+            return self.interrupted()  # nothing has run on the host yet
         if failed is not None:
             name = self.deploy.ops[failed].name
             return self.answer(ok=False, failure="failed", reason=f"could not plan {name!r}")
         if not self.deploy.execute:
             return self.answer(ok=True, failure=None, reason=None)
         failed = self.apply()
+        if failed is not None and STOP.requested:
+            reason = "interrupted: no operation was started after the interrupt"
+            return self.answer(ok=False, failure="interrupted", reason=reason)
         if failed is not None:
             name = self.deploy.ops[failed].name
             return self.answer(ok=False, failure="failed", reason=f"operation {name!r} failed")
@@ -267,6 +306,8 @@ class _HostRun:
     def plan(self) -> int | None:
         """add_op every operation (and with a plan, preview its commands); the first failure."""
         for index, spec in enumerate(self.deploy.ops):
+            if STOP.requested:
+                return index
             self.planning = index
             try:
                 func = _resolve(spec)
@@ -318,6 +359,10 @@ class _HostRun:
     def apply(self) -> int | None:
         """Run the planned operations in order; the index of the one that failed."""
         for index, meta in enumerate(self.metas):
+            if STOP.requested:  # the operation before this one has finished
+                for later in range(index, len(self.outcomes)):
+                    self._set(later, error=_NOT_RUN)
+                return index
             self.running = index
             raised: str | None = None
             try:
@@ -347,6 +392,8 @@ class _HostRun:
             last = stderr.strip().splitlines()[-1:] or [logged or "no output"]
             ran = f" running {commands[-1]!r}" if commands else ""
             error = raised or f"failed{ran}: {last[0]}"
+            if STOP.aborted:
+                error = f"{_STOPPED} ({error})"
         self._set(
             index,
             success=ok,

@@ -5,11 +5,18 @@ gevent's monkey-patching must come before anything imports socket or ssl, so ``m
 first and imports the rest afterwards. The job arrives as one JSON document on stdin (secrets
 travel there); its ``kind`` picks the work: ``scripts`` (``run_jobs``) or ``deploys``
 (``run_deploys``). Each host's answer is one JSON line on stdout, written as the host finishes.
+
+Every remote command is built by ``ssh_remote`` (the sudo password on stdin, never on a command
+line; a supervisor on the host that stops the command when the connection goes). SIGTERM from
+the parent (``baluarte.interrupts``) is a request to stop: ``STOP``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -74,6 +81,45 @@ def login_method(host: Any) -> str:
     return str(getattr(transport.auth_handler, "auth_method", "") or "")
 
 
+class Stop:
+    """The parent's SIGTERM. The first stops starting work (and, with ``abort_first``, aborts
+    work in flight); the second aborts work in flight: it closes the hosts' connections, and
+    the supervisor of each remote command then stops the command on its host."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.aborted = False
+        self.abort_first = True  # collection: reading can stop anywhere; apply sets False
+        self.connected: set[Any] = set()
+
+    def on_signal(self) -> None:  # pragma: no cover - runs in the worker subprocess
+        import gevent
+
+        again, self.requested = self.requested, True
+        if again or self.abort_first:
+            gevent.spawn(self.abort)
+
+    def abort(self) -> None:  # pragma: no cover - runs in the worker subprocess
+        self.aborted = True
+        for host in list(self.connected):
+            with contextlib.suppress(Exception):
+                close_host(host)
+
+
+STOP = Stop()
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the worker subprocess
+    """A parent killed outright (SIGKILL) sends us SIGTERM (Linux), so we stop as asked."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() == 1:
+        STOP.requested = True
+
+
 def main() -> int:  # pragma: no cover - runs in the worker subprocess
     from gevent import monkey
 
@@ -81,16 +127,22 @@ def main() -> int:  # pragma: no cover - runs in the worker subprocess
 
     import logging
 
+    import gevent
     from gevent.lock import Semaphore
 
+    from baluarte.transports.ssh_remote import install
+
+    gevent.signal_handler(signal.SIGTERM, STOP.on_signal)
+    _die_with_parent()
     logging.getLogger("pyinfra").setLevel(logging.CRITICAL)
     logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
     job: dict[str, Any] = json.loads(sys.stdin.read())
+    install(float(job["command_timeout"]), local_watch=os.getpid())
     out_lock = Semaphore()
 
     def emit(answer: Any) -> None:
-        with out_lock:
+        with out_lock, contextlib.suppress(BrokenPipeError):
             sys.stdout.write(answer.model_dump_json() + "\n")
             sys.stdout.flush()
 
@@ -117,6 +169,7 @@ def _run_scripts(job: dict[str, Any], emit: Emit) -> None:  # pragma: no cover -
     from pyinfra.context import ctx_state
 
     from baluarte.transports.ssh import HostAnswer, HostJob
+    from baluarte.transports.ssh_remote import feed_password
 
     jobs = [HostJob.model_validate(j) for j in job["jobs"]]
     connect_timeout = float(job["connect_timeout"])
@@ -134,14 +187,25 @@ def _run_scripts(job: dict[str, Any], emit: Emit) -> None:  # pragma: no cover -
     ctx_state.set(state)
     pool = gevent.pool.Pool(int(job["parallel"]))
 
-    def work(host: Any) -> None:
-        host_job = by_name[host.name]
+    def interrupted(target: Any, started: float, commands: int = 0) -> HostAnswer:
+        return HostAnswer(
+            id=target.id,
+            ok=False,
+            failure="interrupted",
+            reason="interrupted: the run was stopped before this host answered",
+            commands=commands,
+            seconds=time.monotonic() - started,
+        )
+
+    def attempt(host: Any, host_job: HostJob, started: float) -> HostAnswer:
         target = host_job.target
-        started = time.monotonic()
         commands = 0
         try:
             with gevent.Timeout(connect_timeout + 5, TimeoutError("connection timed out")):
                 host.connect(show_errors=False, raise_exceptions=True)
+            STOP.connected.add(host)
+            if STOP.requested:
+                return interrupted(target, started)
             kwargs: dict[str, Any] = {"_timeout": command_timeout}
             if host_job.stdin:
                 kwargs["_stdin"] = list(host_job.stdin)
@@ -149,76 +213,92 @@ def _run_scripts(job: dict[str, Any], emit: Emit) -> None:  # pragma: no cover -
                 kwargs["_sudo"] = True
                 if target.sudo_password:
                     kwargs["_sudo_password"] = target.sudo_password
+                    feed_password(host, target.sudo_password)
             commands = 1
             with gevent.Timeout(command_timeout + 5, TimeoutError("command timed out")):
                 ok, output = host.run_shell_command(StringCommand(host_job.script), **kwargs)
-            status = 0 if ok else None
-            emit(
-                HostAnswer(
-                    id=target.id,
-                    ok=ok,
-                    stdout=output.stdout,
-                    stderr=output.stderr[-4000:],
-                    exit_status=status,
-                    failure=None if ok else "failed",
-                    reason=None if ok else "the collection command failed on the host",
-                    commands=commands,
-                    seconds=time.monotonic() - started,
-                    login_method=login_method(host),
-                )
+            if STOP.aborted:
+                return interrupted(target, started, commands)
+            failure: FailureKind | None = None if ok else "failed"
+            reason = None if ok else "the collection command failed on the host"
+            if not ok and "incorrect password attempt" in output.stderr:
+                failure, reason = "auth", "sudo refused the configured sudo password"
+            return HostAnswer(
+                id=target.id,
+                ok=ok,
+                stdout=output.stdout,
+                stderr=output.stderr[-4000:],
+                exit_status=0 if ok else None,
+                failure=failure,
+                reason=reason,
+                commands=commands,
+                seconds=time.monotonic() - started,
+                login_method=login_method(host),
             )
         except ConnectError as exc:
             message = str(exc.args[0]) if exc.args else str(exc)
-            emit(
-                HostAnswer(
-                    id=target.id,
-                    ok=False,
-                    failure=classify(message),
-                    reason=message,
-                    commands=commands,
-                    seconds=time.monotonic() - started,
-                )
+            return HostAnswer(
+                id=target.id,
+                ok=False,
+                failure=classify(message),
+                reason=message,
+                commands=commands,
+                seconds=time.monotonic() - started,
             )
         except (TimeoutError, gevent.Timeout) as exc:
-            emit(
-                HostAnswer(
-                    id=target.id,
-                    ok=False,
-                    failure="timeout",
-                    reason=str(exc) or "timed out",
-                    commands=commands,
-                    seconds=time.monotonic() - started,
-                )
+            return HostAnswer(
+                id=target.id,
+                ok=False,
+                failure="timeout",
+                reason=str(exc) or "timed out",
+                commands=commands,
+                seconds=time.monotonic() - started,
             )
         except EOFError:
-            emit(
-                HostAnswer(
-                    id=target.id,
-                    ok=False,
-                    failure="auth",
-                    reason="sudo asked for a password and none is configured",
-                    commands=commands,
-                    seconds=time.monotonic() - started,
-                )
+            return HostAnswer(
+                id=target.id,
+                ok=False,
+                failure="auth",
+                reason="sudo asked for a password and none is configured",
+                commands=commands,
+                seconds=time.monotonic() - started,
             )
         except Exception as exc:  # a host's fault must never stop the others
-            emit(
-                HostAnswer(
-                    id=target.id,
-                    ok=False,
-                    failure="failed",
-                    reason=f"{type(exc).__name__}: {exc}",
-                    commands=commands,
-                    seconds=time.monotonic() - started,
-                )
+            if STOP.aborted:
+                return interrupted(target, started, commands)
+            return HostAnswer(
+                id=target.id,
+                ok=False,
+                failure="failed",
+                reason=f"{type(exc).__name__}: {exc}",
+                commands=commands,
+                seconds=time.monotonic() - started,
             )
+
+    def work(host: Any) -> None:
+        host_job = by_name[host.name]
+        started = time.monotonic()
+        if STOP.requested:
+            emit(interrupted(host_job.target, started))
+            return
+        try:
+            answer = attempt(host, host_job, started)
         finally:
+            # closing the connection also stops a timed-out command on the host (ssh_remote)
+            STOP.connected.discard(host)
             close_host(host)
+        emit(answer)
 
     for host in state.inventory:
+        if STOP.requested:
+            emit(interrupted(by_name[host.name].target, time.monotonic()))
+            continue
         pool.spawn(work, host)
     pool.join()
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # run as the imported module, not as __main__: ssh_deploy must see this very STOP
+    from baluarte.transports import ssh_worker
+
+    sys.exit(ssh_worker.main())

@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -270,8 +271,16 @@ def _write_private(folder: Path, name: str, data: bytes) -> Path:
     for part in (folder, *list(folder.parents)[:3]):
         os.chmod(part, 0o700)
     path = (folder / name).absolute()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        os.fchmod(out.fileno(), 0o600)
-        out.write(data)
+    # All or nothing: a temporary file beside it (mkstemp: 0600 from the start), synced, then
+    # renamed over the name; a write that fails (disk full, quota) leaves no file at all.
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path

@@ -76,9 +76,10 @@ def _remedy_outcome(
             detail = f"{first.name} failed: {first.error or ''} {first.stderr}".strip()
             return RemedyOutcome(control, True, steps, success=False, detail=detail)
         if missing or any(o.success is None for o in ops):
-            return RemedyOutcome(
-                control, True, steps, success=None, detail="not run: an earlier step failed"
-            )
+            # an interrupt says so on the op; otherwise an earlier step failed
+            why = next((o.error for o in ops if o.success is None and o.error), None)
+            detail = why or "not run: an earlier step failed"
+            return RemedyOutcome(control, True, steps, success=None, detail=detail)
         return RemedyOutcome(control, True, steps, success=True)
     problems = [f"{o.name}: {o.error}" for o in ops if o.error]
     if problems or missing:
