@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
 from baluarte.cli.keys import KeyOpt, PassphraseOpt, parse_passphrase
 from baluarte.cli.options import DbOpt
@@ -59,30 +60,66 @@ def export_command(
             help="Folder the runs kept FortiGate configuration backups in.",
         ),
     ] = None,
+    require_signed: Annotated[
+        bool,
+        typer.Option(
+            "--require-signed",
+            help="Refuse a store where an unsigned run follows a signed one (where every run "
+            "finishes with the provider's key, an unsigned one had its signature removed).",
+        ),
+    ] = False,
 ) -> None:
-    """Write a signed evidence pack of a client's runs over a period."""
+    """Write a signed evidence pack of a client's runs over a period.
+
+    The store's whole hash chain is checked first, run signatures included: a broken chain is
+    refused (exit 1, naming the first broken link), never signed into a pack.
+    """
     from baluarte.engine import operator_name
     from baluarte.evidence.gather import gather
-    from baluarte.evidence.keys import default_key_path, load_private_key, pseudonym_key
+    from baluarte.evidence.keys import (
+        default_key_path,
+        fingerprint,
+        load_private_key,
+        pseudonym_key,
+    )
     from baluarte.evidence.pack import default_renderers, write_pack
+    from baluarte.evidence.seal import trusted_keys
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
+    from baluarte.store._chain import BrokenChain
 
     key_path = key if key is not None else default_key_path()
     signing = load_private_key(key_path, parse_passphrase(passphrase))
+    # run signatures may be by this key, or by an older one kept beside it (*.pub.pem)
+    keys = trusted_keys(folder=key_path.parent)
+    keys[fingerprint(signing.public_key())] = signing.public_key()
     renderers = default_renderers()
     pseudonyms = pseudonym_key(key_path, client) if redact else None
-    with Store.open(db) as store:
-        gathered = gather(
-            store,
-            client,
-            start=_day(start, "--from"),
-            end=_day(end, "--to"),
-            lang=lang.value,
-            operator=operator_name(),
-            pseudonym_key=pseudonyms,
-            artifacts=artifacts,
-        )
+    try:
+        with Store.open(db) as store:
+            gathered = gather(
+                store,
+                client,
+                start=_day(start, "--from"),
+                end=_day(end, "--to"),
+                lang=lang.value,
+                operator=operator_name(),
+                pseudonym_key=pseudonyms,
+                artifacts=artifacts,
+                keys=keys,
+                require_signed=require_signed,
+            )
+    except BrokenChain as exc:
+        _print_broken(exc.problems, "no pack written")
+        raise typer.Exit(ExitCode.DRIFT) from None
     fp = write_pack(gathered, out, signing, renderers)
+    check = gathered.check
+    if check is not None and check.unsealed and (check.signed or check.unchecked):
+        shown = ", ".join(str(i) for i in check.unsealed)
+        typer.echo(
+            f"warning: runs {shown} are unsigned, after signed runs: no signature seals them "
+            "(--require-signed refuses such a store)",
+            err=True,
+        )
     runs = ", ".join(str(r.info.id) for r in gathered.data.runs)
     typer.echo(f"wrote {out}: runs {runs}, signed by {fp}", err=True)
 
@@ -97,6 +134,7 @@ def verify_command(
 ) -> None:
     """Check a pack's manifest, signature and chain of runs; exit 0 intact, 1 tampered."""
     from baluarte.evidence.verify import verify_pack
+    from baluarte.text import inert
 
     result = verify_pack(pack, key)
     typer.echo(f"pack key:     {result.pack_fingerprint or 'none'}")
@@ -104,16 +142,29 @@ def verify_command(
         typer.echo(f"provider key: {result.provider_fingerprint}")
     typer.echo(
         f"checked {result.files_checked} files, {result.links_checked} chain links, "
-        f"{result.runs_checked} run records"
+        f"{result.runs_checked} run records, {result.parts_checked} record parts, "
+        f"{result.signatures_checked} run signatures"
     )
+    for note in result.notes:
+        typer.echo(inert(f"note: {note}"))  # a pack's text is shown, never interpreted
     if result.ok:
         typer.echo("OK: manifest, signature and chain intact")
         if key is None:
             typer.echo("note: pass --key with the provider's published public key to prove origin")
         return
     for problem in result.problems:
-        typer.echo(f"TAMPERED: {problem}")
+        typer.echo(inert(f"TAMPERED: {problem}"))
     raise typer.Exit(ExitCode.DRIFT)
+
+
+def _print_broken(problems: list[str], consequence: str) -> None:
+    """A broken chain on standard error: the first broken link first, then every problem."""
+    from baluarte.cli.render import plain
+
+    err = Console(stderr=True)
+    err.print(plain(f"chain broken at {problems[0]} ({consequence})"), soft_wrap=True)
+    for problem in problems[1:]:
+        err.print(plain(f"also: {problem}"), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -40,6 +40,9 @@ def init_command(key: KeyOpt = None, passphrase: PassphraseOpt = None) -> None:
     typer.echo(f"private key: {path} (mode 0600, keep it off client machines)")
     typer.echo(f"public key:  {public_key_path(path)} (publish it)")
     typer.echo(f"fingerprint: {fingerprint(public)}")
+    if path == default_key_path():
+        hint = " (with $BALUARTE_SIGNING_PASSPHRASE naming its passphrase)" if passphrase else ""
+        typer.echo(f"runs finished on this machine are signed with it from now on{hint}")
 
 
 def parse_passphrase(text: str | None) -> SecretRef | None:

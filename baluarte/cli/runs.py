@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from baluarte.cli.options import DbOpt, Format, FormatOpt
-from baluarte.cli.render import print_findings, print_summary
+from baluarte.cli.render import plain, print_findings, print_summary
+from baluarte.exitcodes import ExitCode
+
+if TYPE_CHECKING:
+    from baluarte.store._chain import ChainCheck
 
 __all__ = ["register"]
 
@@ -22,10 +27,48 @@ def runs_command(
     limit: Annotated[int, typer.Option(min=1)] = 50,
     db: DbOpt = None,
     output: FormatOpt = Format.TEXT,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Check the store's whole hash chain and run signatures instead of listing: "
+            "exit 0 intact, 1 broken (the first broken link is named).",
+        ),
+    ] = False,
+    key: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--key",
+            help="A trusted public key for run signatures (repeatable). Always trusted: every "
+            "*.pub.pem beside the signing key.",
+        ),
+    ] = None,
+    require_signed: Annotated[
+        bool,
+        typer.Option(
+            "--require-signed",
+            help="With --verify: an unsigned run after the first signed one is a broken link "
+            "(for stores where every run finishes with the provider's key).",
+        ),
+    ] = False,
 ) -> None:
-    """List stored runs, newest first."""
+    """List stored runs, newest first (or, with --verify, check their hash chain)."""
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
 
+    if verify:
+        from baluarte.evidence.seal import trusted_keys
+
+        keys = trusted_keys(key or ())
+        with Store.open(db) as checked:
+            result = checked.check_chain(keys)
+        if require_signed:
+            from baluarte.store._chain import unsigned_after_signed
+
+            result.problems += unsigned_after_signed(result)
+        _print_check(result, output, trusted=bool(keys))
+        if result.problems:
+            raise typer.Exit(ExitCode.DRIFT)
+        return
     store = Store.open(db)
     try:
         runs = store.list_runs(limit=limit, client=client)
@@ -44,11 +87,60 @@ def runs_command(
             "incomplete" if r.incomplete else "complete",
             f"{r.started_at:%Y-%m-%d %H:%M:%S}",
             f"{r.ended_at:%Y-%m-%d %H:%M:%S}" if r.ended_at else "-",
-            r.operator,
+            plain(r.operator),
             str(r.devices_total),
-            " ".join(f"{k}={v}" for k, v in r.scope.items()) or "all",
+            plain(" ".join(f"{k}={v}" for k, v in r.scope.items()) or "all"),
         )
     Console().print(table)
+
+
+def _print_check(result: ChainCheck, output: Format, *, trusted: bool) -> None:
+    if output is Format.JSON:
+        doc = {
+            "intact": result.ok,
+            "runs": result.runs,
+            "first_broken": result.problems[0] if result.problems else None,
+            "problems": result.problems,
+            "signed": result.signed,
+            "unsigned": result.unsigned,
+            "unsealed": result.unsealed,
+            "signatures_unchecked": result.unchecked,
+            "signed_by": sorted(result.signers),
+        }
+        typer.echo(json.dumps(doc, indent=2))
+        return
+    out, err = Console(), Console(stderr=True)
+    if result.problems:
+        err.print(plain(f"chain broken at {result.problems[0]}"), soft_wrap=True)
+        for problem in result.problems[1:]:
+            err.print(plain(f"also: {problem}"), soft_wrap=True)
+        return
+    out.print(f"chain intact, {result.runs} runs", soft_wrap=True)
+    if result.signed:
+        signers = ", ".join(sorted(result.signers))
+        out.print(plain(f"signed: {len(result.signed)} runs, by {signers}"), soft_wrap=True)
+    if result.unchecked:
+        out.print(
+            f"signatures not checked: {len(result.unchecked)} runs"
+            + ("" if trusted else " (no trusted public key here: pass --key)"),
+            soft_wrap=True,
+        )
+    if result.unsigned:
+        unsealed = set(result.unsealed)
+        sealed = [r for r in result.unsigned if r not in unsealed]
+        out.print(f"unsigned: {len(result.unsigned)} runs (finished without the provider's key)")
+        if sealed:
+            out.print(f"  sealed by a later run's signature: {_ids(sealed)}", soft_wrap=True)
+        if unsealed and (result.signed or result.unchecked):
+            out.print(
+                f"  after the last signed run, sealed by no signature: {_ids(result.unsealed)}",
+                soft_wrap=True,
+            )
+
+
+def _ids(ids: list[int]) -> str:
+    shown = ", ".join(str(i) for i in ids[:20])
+    return shown + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
 
 
 def show_command(

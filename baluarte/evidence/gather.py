@@ -1,12 +1,15 @@
 """Gather an evidence pack's content from the store: runs, scope, input files, chain, backups.
 
-Nothing here writes: ``pack.write_pack`` turns a ``Gathered`` into files. With a pseudonym key
-the data is redacted here, before any renderer sees it (see ``redact`` for which names).
+The store's whole chain is checked first: a broken one is never gathered into a pack. Nothing
+here writes: ``pack.write_pack`` turns a ``Gathered`` into files. With a pseudonym key the data
+is redacted here, before any renderer sees it (``personal`` says which values), and so are the
+disclosed parts of the runs' records.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,10 +20,15 @@ from typing import Any
 
 from baluarte.errors import InputError
 from baluarte.evidence.data import EvidenceData, Lang, PackFile
-from baluarte.evidence.redact import Redactor, account_names, mask_config, personal_hosts
+from baluarte.evidence.personal import personal_values
+from baluarte.evidence.record import Part, Sealed
+from baluarte.evidence.redact import Redactor, mask_config
+from baluarte.evidence.seal import TrustedKeys
 from baluarte.history import client_runs, drift, trend
 from baluarte.run import InputFile, RunRecord
 from baluarte.store import Store
+from baluarte.store._chain import BrokenChain, ChainCheck, unsigned_after_signed
+from baluarte.store.store import RecordSeal
 
 __all__ = ["Backup", "Gathered", "gather"]
 
@@ -42,11 +50,16 @@ class Backup:
 @dataclass(frozen=True)
 class Gathered:
     data: EvidenceData
-    records: dict[int, bytes | None]  # chain link → canonical record in the pack (None: not)
+    records: dict[int, bytes | None]  # chain link → its record in the pack (None: not)
     record_notes: dict[int, str]  # why a link's record is not in the pack
     inventory: dict[str, Any]  # inventory.json
     backups: tuple[Backup, ...]
     notes: tuple[str, ...] = field(default=())
+    # the client's runs with a format 2 record: their parts as the pack discloses them
+    parts: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    seals: dict[int, RecordSeal] = field(default_factory=dict)  # chain link → format, signature
+    check: ChainCheck | None = None  # the store's whole chain, checked before gathering
+    redact: Redactor | None = None  # with --redact: what turns any text of the pack inert
 
 
 def gather(
@@ -59,16 +72,28 @@ def gather(
     operator: str,
     pseudonym_key: bytes | None = None,
     artifacts: Path | None = None,
+    keys: TrustedKeys | None = None,
+    require_signed: bool = False,
 ) -> Gathered:
-    """Everything a pack of ``client`` over ``[start, end]`` (whole days, UTC) holds."""
+    """Everything a pack of ``client`` over ``[start, end]`` (whole days, UTC) holds.
+
+    The store's whole chain is checked first (signatures against ``keys``, the trusted public
+    keys): BrokenChain when history was changed, so a pack never signs an edited run;
+    ``require_signed``: an unsigned run after a signed one is a broken link too.
+    """
     if start is not None and end is not None and start > end:
         raise InputError(f"--from {start} is after --to {end}", code="wrong_value")
+    check = store.check_chain(keys)
+    if require_signed:
+        check.problems += unsigned_after_signed(check)
+    if check.problems:
+        raise BrokenChain(check.problems)
     runs = client_runs(store, client, start=start, end=end)
     if not runs:
         raise InputError(
             f"no complete run of client {client!r} in the period", code="wrong_value", key="client"
         )
-    inv_doc, devices, legal_name = _scope(client, runs[-1])
+    inv_doc, devices, legal_name, addresses = _scope(client, runs[-1])
     files = _files(runs)
     backups = _backups(runs, artifacts)
     links = store.chain(
@@ -77,20 +102,35 @@ def gather(
         if end
         else None,
     )
-    ours = {r.info.id for r in runs if r.info.scope.get("client") == client}
+    seals = store.seals([link.run_id for link in links])
+    sealed = {
+        link.run_id: store.sealed(link.run_id)
+        for link in links
+        if link.run_id in seals and seals[link.run_id].format == 2
+    }
+    # a format 1 record is the whole run in one document: only in a pack of its one client
+    alone = {r.info.id for r in runs if r.info.scope.get("client") == client}
     records: dict[int, bytes | None] = {}
     notes: dict[int, str] = {}
     for link in links:
+        found = sealed.get(link.run_id)
+        if found is not None:
+            records[link.run_id] = found.record  # format 2 holds no personal data
+            continue
         if pseudonym_key is not None:
-            notes[link.run_id] = "redacted pack: the record holds personal data"
-        elif link.run_id not in ours:
+            notes[link.run_id] = "redacted pack: the (format 1) record holds personal data"
+        elif link.run_id not in alone:
             notes[link.run_id] = (
-                "not a run of this client alone in the period (its record holds other data)"
+                "not a run of this client alone in the period (its format 1 record holds "
+                "other data)"
             )
         records[link.run_id] = None if link.run_id in notes else store.canonical(link.run_id)
 
+    redactor = None
     if pseudonym_key is not None:
-        redactor = _redactor(pseudonym_key, runs, devices, operator, inv_doc["verified"])
+        redactor = _redactor(
+            pseudonym_key, runs, devices, operator, inv_doc["verified"], files, addresses
+        )
         runs = [redactor.run(r) for r in runs]
         devices = [redactor.data(d) for d in devices]
         inv_doc = redactor.data(inv_doc)
@@ -132,7 +172,49 @@ def gather(
         chain=tuple(links),
         redacted=pseudonym_key is not None,
     )
-    return Gathered(data, records, notes, inv_doc, tuple(backups))
+    ours = {r.info.id for r in runs}
+    parts = {
+        run_id: _disclosed(found, client, redactor)
+        for run_id, found in sealed.items()
+        if found is not None and run_id in ours
+    }
+    return Gathered(
+        data,
+        records,
+        notes,
+        inv_doc,
+        tuple(backups),
+        parts=parts,
+        seals=seals,
+        check=check,
+        redact=redactor,
+    )
+
+
+def _disclosed(sealed: Sealed, client: str, redactor: Redactor | None) -> list[dict[str, Any]]:
+    """The parts of a run a pack of ``client`` shows: the run's details and the client's
+    findings and remediations; with a redactor, each leaf it would change is shown redacted,
+    by its hash only (its salt stays in the store)."""
+    out = []
+    for part in sealed.parts:
+        leaf = part.leaves.get("client")
+        if part.name != "info" and (leaf is None or json.loads(leaf.value) != client):
+            continue  # another client's: only its hash, in the record
+        out.append({"part": part.name, "leaves": _leaves(part, redactor)})
+    return out
+
+
+def _leaves(part: Part, redactor: Redactor | None) -> dict[str, dict[str, Any]]:
+    leaves: dict[str, dict[str, Any]] = {}
+    for name, leaf in part.leaves.items():
+        if redactor is not None:
+            value = json.loads(leaf.value)
+            shown = redactor.data(value, name.rsplit(".", 1)[-1])
+            if shown != value:
+                leaves[name] = {"sha256": leaf.sha256, "redacted": shown}
+                continue
+        leaves[name] = {"salt": leaf.salt, "value": leaf.value}
+    return leaves
 
 
 def _tool_version() -> str:
@@ -149,8 +231,11 @@ def _sha256_of(path: Path) -> str | None:
         return None
 
 
-def _scope(client: str, run: RunRecord) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
-    """inventory.json from the last run's inventory files, only when they are unchanged."""
+def _scope(
+    client: str, run: RunRecord
+) -> tuple[dict[str, Any], list[dict[str, Any]], str | None, dict[str, str]]:
+    """inventory.json from the last run's inventory files, only when they are unchanged; and
+    each device's address (never in the pack: for redaction only)."""
     from baluarte.inventory import load_inventory  # the loader pulls in YAML parsing
 
     inv_files = [f for f in run.info.files if f.role == "inventory"]
@@ -173,16 +258,16 @@ def _scope(client: str, run: RunRecord) -> tuple[dict[str, Any], list[dict[str, 
     if not inv_files:
         problems.append(f"run {run.info.id} recorded no inventory file")
     if problems:
-        return doc, [], None
+        return doc, [], None, {}
     try:
         inventory = load_inventory([Path(f.path) for f in inv_files])
     except InputError as exc:
         problems.append(f"the inventory no longer loads: {exc}")
-        return doc, [], None
+        return doc, [], None, {}
     found = [c for c in inventory.clients if c.name == client]
     if not found:
         problems.append(f"client {client!r} is not in the inventory files")
-        return doc, [], None
+        return doc, [], None, {}
     devices = [
         {
             "client": client,
@@ -195,7 +280,8 @@ def _scope(client: str, run: RunRecord) -> tuple[dict[str, Any], list[dict[str, 
         for d in site.devices
     ]
     doc.update(verified=True, legal_name=found[0].legal_name, devices=devices)
-    return doc, devices, found[0].legal_name
+    addresses = {d.name: d.address for site in found[0].sites for d in site.devices}
+    return doc, devices, found[0].legal_name, addresses
 
 
 def _files(runs: Sequence[RunRecord]) -> list[PackFile]:
@@ -256,21 +342,16 @@ def _redactor(
     devices: Sequence[dict[str, Any]],
     operator: str,
     inventory_verified: bool,
+    files: Sequence[PackFile],
+    addresses: dict[str, str],
 ) -> Redactor:
-    users: list[str] = []
-    hosts: list[str] = []
-    for who in [operator, *(r.info.operator for r in runs)]:
-        user, _, host = who.partition("@")
-        users.append(user)
-        if host:
-            hosts.append(host)
-    for run in runs:
-        for f in run.findings:
-            users += account_names(f)
-            if f.waiver is not None:  # an approver is a person too
-                users.append(f.waiver.approved_by)
-    if inventory_verified:
-        hosts += personal_hosts(devices)
-    else:  # which devices are personal cannot be told: treat every one as personal
-        hosts += [f.device for r in runs for f in r.findings]
-    return Redactor(key, users, hosts)
+    found = personal_values(
+        runs,
+        devices,
+        operator=operator,
+        inventory_verified=inventory_verified,
+        waiver_texts=[f.text for f in files if f.role == "waivers" and f.text is not None],
+        policy_texts=[f.text for f in files if f.role == "policy" and f.text is not None],
+        addresses=addresses,
+    )
+    return Redactor(key, found.users, found.hosts)

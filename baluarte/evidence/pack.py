@@ -2,8 +2,9 @@
 
 Layout (docs/evidence.md): report.pdf, report.html, results.json,
 oscal-assessment-results.json, findings.csv, junit.xml, inventory.json, policies/ (+ index.json),
-backups/ (+ index.json), chain.json, runs/NNN.json, MANIFEST.sha256, MANIFEST.sha256.sig,
-signing-key.pub.pem, VERIFY.txt. A folder, or a zip when the output ends in ``.zip``.
+backups/ (+ index.json), chain.json, runs/NNN.json (+ .json.sig, .parts.json), MANIFEST.sha256,
+MANIFEST.sha256.sig, signing-key.pub.pem, VERIFY.txt. A folder, or a zip when the output ends
+in ``.zip``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ __all__ = [
     "Renderers",
     "default_renderers",
     "manifest_bytes",
+    "parts_file",
+    "run_file",
+    "signature_file",
     "write_pack",
 ]
 
@@ -74,8 +78,9 @@ def write_pack(gathered: Gathered, out: Path, key: Ed25519PrivateKey, renderers:
         folder = Path(tmp) / "pack"
         files = _contents(gathered, renderers)
         files[PUBLIC_KEY] = public_pem(key.public_key())
+        name = gathered.redact.text(out.name) if gathered.redact is not None else out.name
         files["VERIFY.txt"] = verify_txt(
-            gathered.data.lang, fingerprint(key.public_key()), out.name
+            gathered.data.lang, fingerprint(key.public_key()), name
         ).encode()
         manifest = manifest_bytes(files)
         files[MANIFEST] = manifest
@@ -189,35 +194,64 @@ def run_file(run_id: int) -> str:
     return f"runs/{run_id:03d}.json"
 
 
+def parts_file(run_id: int) -> str:
+    return f"runs/{run_id:03d}.parts.json"
+
+
+def signature_file(run_id: int) -> str:
+    return f"runs/{run_id:03d}.json.sig"
+
+
 def _chain(g: Gathered) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     links = []
     for link in g.data.chain:
         record = g.records.get(link.run_id)
+        seal = g.seals.get(link.run_id)
         entry: dict[str, Any] = {
             "run_id": link.run_id,
             "started_at": link.started_at.isoformat(),
             "ended_at": link.ended_at.isoformat() if link.ended_at else None,
             "previous_sha256": link.previous_sha256,
             "record_sha256": link.record_sha256,
+            "format": seal.format if seal else 1,
             "record": None,
+            "parts": None,
+            "signature": None,
+            "signed_by": seal.signed_by if seal and seal.signature is not None else None,
         }
         if record is not None:
             entry["record"] = run_file(link.run_id)
             out[run_file(link.run_id)] = record
+            if seal is not None and seal.signature is not None:
+                entry["signature"] = signature_file(link.run_id)
+                out[signature_file(link.run_id)] = seal.signature
         else:
             entry["why_no_record"] = g.record_notes.get(link.run_id, "not included")
+        parts = g.parts.get(link.run_id)
+        if parts is not None:
+            entry["parts"] = parts_file(link.run_id)
+            out[parts_file(link.run_id)] = _json(
+                {"run_id": link.run_id, "record": run_file(link.run_id), "parts": parts}
+            )
         links.append(entry)
     period = {
         "from": g.data.period_from.isoformat() if g.data.period_from else None,
         "to": g.data.period_to.isoformat() if g.data.period_to else None,
     }
-    out["chain.json"] = _json(
-        {
-            "client": g.data.client,
-            "period": period,
-            "runs": [r.info.id for r in g.data.runs],
-            "links": links,
+    doc: dict[str, Any] = {
+        "client": g.data.client,
+        "period": period,
+        "runs": [r.info.id for r in g.data.runs],
+        "links": links,
+    }
+    if g.check is not None:  # what the exporter checked in the store before writing the pack
+        doc["store_check"] = {
+            "chain_runs": g.check.runs,
+            "intact": g.check.ok,
+            "signed": len(g.check.signed),
+            "unsigned": len(g.check.unsigned),
+            "signed_by": sorted(g.check.signers),
         }
-    )
+    out["chain.json"] = _json(doc)
     return out

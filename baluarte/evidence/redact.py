@@ -1,15 +1,9 @@
 """Data minimisation for evidence packs: keyed pseudonyms and masked configuration secrets.
 
-Which names are personal (``--redact`` replaces them everywhere in a pack):
-
-- the operator of each run (``user@host``: the user name and the technician's host) and
-  the approver of each waiver;
-- accounts named by the account findings (``access.admin_accounts``, ``access.admin_mfa``,
-  ``access.admin_trusted_hosts``: Linux sudoers/UID 0, local Administrators members, FortiGate
-  admins and REST API users), except built-in accounts that name no person (``root``,
-  ``admin``, ``Administrator``…);
-- devices whose inventory tags mark them personal (``workstation``, ``personal``, ``laptop``),
-  and every device when the client's inventory could not be verified.
+Which values are personal is ``personal.personal_values``' job; a ``Redactor`` replaces each of
+them, as a whole word and whatever its case or accents (``María`` also as ``maria``), in every
+string it is given. Built-in accounts that name no person (``root``, ``admin``,
+``Administrator``…) are kept.
 
 A pseudonym is ``user-``/``host-`` and the first 10 hex digits of HMAC-SHA256 with the client's
 pseudonymisation key over the case-folded name: the same name gives the same pseudonym in every
@@ -21,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -72,13 +67,15 @@ class Redactor:
                 name = name.strip()
                 if name and name.casefold() not in BUILTIN_ACCOUNTS:
                     mapping[name.casefold()] = self.pseudonym(kind, name)
+        for name, alias in list(mapping.items()):  # "maría" is also written "maria"
+            mapping.setdefault(_unaccented(name), alias)
         self.mapping: Mapping[str, str] = mapping
-        words = sorted(mapping, key=len, reverse=True)  # longest first: "ana.garcia" before "ana"
+        # longest first ("ana.garcia" before "ana"); each matched whatever its accents
+        words = sorted({_unaccented(w) for w in mapping}, key=len, reverse=True)
+        # whole words: no letter, digit or underscore (of any script) on either side
         self._pattern = (
             re.compile(
-                r"(?<![A-Za-z0-9_])(?:"
-                + "|".join(re.escape(w) for w in words)
-                + r")(?![A-Za-z0-9_])",
+                r"(?<!\w)(?:" + "|".join(_any_accent(w) for w in words) + r")(?!\w)",
                 re.IGNORECASE,
             )
             if words
@@ -92,7 +89,12 @@ class Redactor:
     def text(self, value: str) -> str:
         if self._pattern is None:
             return value
-        return self._pattern.sub(lambda m: self.mapping[m.group(0).casefold()], value)
+        return self._pattern.sub(self._replace, value)
+
+    def _replace(self, match: re.Match[str]) -> str:
+        found = match.group(0).casefold()
+        alias = self.mapping.get(found) or self.mapping.get(_unaccented(found))
+        return alias if alias is not None else match.group(0)
 
     def data(self, value: Any, key: str | None = None) -> Any:
         """JSON-like data with every string value (not the tool's identifiers) redacted."""
@@ -106,6 +108,30 @@ class Redactor:
 
     def run(self, run: RunRecord) -> RunRecord:
         return RunRecord.model_validate(self.data(run.model_dump(mode="json")))
+
+
+def _unaccented(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _accented_letters() -> dict[str, str]:
+    """Each Latin base letter → itself and its accented forms (á à â ä ã å ā ă ą … for a)."""
+    forms: dict[str, str] = {}
+    for code in range(0xC0, 0x250):
+        char = chr(code)
+        base = _unaccented(char).casefold()
+        if len(base) == 1 and base.isascii() and base.isalpha() and base != char.casefold():
+            forms[base] = forms.get(base, base) + char.casefold()
+    return forms
+
+
+_ACCENTED = _accented_letters()
+
+
+def _any_accent(word: str) -> str:
+    """A regular expression for ``word`` (unaccented) written with or without accents."""
+    return "".join(f"[{re.escape(_ACCENTED[c])}]" if c in _ACCENTED else re.escape(c) for c in word)
 
 
 def account_names(finding: Finding) -> list[str]:

@@ -1,4 +1,12 @@
-"""findings.csv and junit.xml of an evidence pack: every finding of every run in the period."""
+"""findings.csv and junit.xml of an evidence pack: every finding of every run in the period.
+
+Text a device or a file provided is made inert first (``baluarte.text``): control characters
+shown as escapes, which also keeps junit.xml well-formed XML 1.0. In the CSV, a free-text cell
+that starts like a spreadsheet formula (``=``, ``+``, ``-``, ``@``) gets a leading ``'`` so
+that opening the file never runs one (OWASP's advice for CSV injection), and a cell longer than
+a spreadsheet cell holds (32,767 characters) is cut, saying so: results.json keeps every value
+whole.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +17,9 @@ from collections import Counter
 
 from baluarte.evidence.data import EvidenceData
 from baluarte.findings import Finding, Status
+from baluarte.text import inert, shorten
 
-__all__ = ["CSV_COLUMNS", "findings_csv", "junit_xml"]
+__all__ = ["CSV_CELL_MAX_CHARS", "CSV_COLUMNS", "findings_csv", "junit_xml"]
 
 CSV_COLUMNS = (
     "run_id",
@@ -54,12 +63,12 @@ def findings_csv(data: EvidenceData) -> str:
                     f.policy or "",
                     f.status.value,
                     f.severity.value,
-                    f.expected or "",
-                    f.observed or "",
-                    f.reason or "",
-                    w.approved_by if w else "",
-                    w.reason if w else "",
-                    (w.ticket or "") if w else "",
+                    _cell(f.expected),
+                    _cell(f.observed),
+                    _cell(f.reason),
+                    _cell(w.approved_by if w else None),
+                    _cell(w.reason if w else None),
+                    _cell(w.ticket if w else None),
                     w.expires.isoformat() if w else "",
                     ("yes" if w.expired else "no") if w else "",
                 ]
@@ -67,10 +76,23 @@ def findings_csv(data: EvidenceData) -> str:
     return out.getvalue()
 
 
+def _cell(text: str | None) -> str:
+    """A free-text CSV cell: inert, never read as a formula, and no longer than a cell."""
+    value, omitted = shorten(inert(text or ""), CSV_CELL_MAX_CHARS)
+    if omitted:
+        value += f" … [{omitted} more characters in results.json]"
+    return f"'{value}" if value[:1] in _FORMULA else value
+
+
+_FORMULA = ("=", "+", "-", "@")
+# a spreadsheet cell holds 32,767 characters: room kept for the note saying where the rest is
+CSV_CELL_MAX_CHARS = 32_000
+
+
 def junit_xml(data: EvidenceData) -> str:
     """JUnit XML: a testsuite per run, a testcase per finding (fail → failure, error → error,
     waived and not applicable → skipped with the reason)."""
-    suites = ET.Element("testsuites", name=f"baluarte {data.client}")
+    suites = ET.Element("testsuites", name=inert(f"baluarte {data.client}"))
     for run in data.runs:
         c = Counter(f.status for f in run.findings)
         suite = ET.SubElement(
@@ -91,10 +113,10 @@ def junit_xml(data: EvidenceData) -> str:
 
 def _testcase(suite: ET.Element, f: Finding) -> None:
     case = ET.SubElement(
-        suite, "testcase", classname=f"{f.client}.{f.site}.{f.device}", name=f.control
+        suite, "testcase", classname=inert(f"{f.client}.{f.site}.{f.device}"), name=inert(f.control)
     )
     detail = "\n".join(
-        f"{label}: {value}"
+        f"{label}: {inert(value)}"
         for label, value in (
             ("expected", f.expected),
             ("observed", f.observed),
@@ -103,15 +125,15 @@ def _testcase(suite: ET.Element, f: Finding) -> None:
         if value
     )
     if f.status is Status.FAIL:
-        ET.SubElement(case, "failure", message=f.observed or "failed").text = detail
+        ET.SubElement(case, "failure", message=inert(f.observed or "failed")).text = detail
     elif f.status is Status.ERROR:
-        ET.SubElement(case, "error", message=f.reason or "error").text = detail
+        ET.SubElement(case, "error", message=inert(f.reason or "error")).text = detail
     elif f.status is Status.WAIVED and f.waiver is not None:
         w = f.waiver
         ET.SubElement(
             case,
             "skipped",
-            message=f"waived by {w.approved_by} until {w.expires.isoformat()}: {w.reason}",
+            message=inert(f"waived by {w.approved_by} until {w.expires.isoformat()}: {w.reason}"),
         )
     elif f.status is Status.NOT_APPLICABLE:
-        ET.SubElement(case, "skipped", message=f.reason or "not applicable")
+        ET.SubElement(case, "skipped", message=inert(f.reason or "not applicable"))

@@ -1,4 +1,5 @@
-"""Verify an evidence pack: manifest, signature (pack key and provider key), chain of runs.
+"""Verify an evidence pack: manifest, signature (pack key and provider key), chain of runs,
+each run's record, signature and parts (``verify_records``).
 
 Reads only the pack (a folder or a zip) and optionally the provider's published public key;
 never the store. Every problem is named: which file, which run, which key.
@@ -19,6 +20,13 @@ from baluarte.chain import short
 from baluarte.errors import InputError
 from baluarte.evidence.keys import fingerprint, load_public_key, signature_valid
 from baluarte.evidence.pack import MANIFEST, PUBLIC_KEY, SIGNATURE
+from baluarte.evidence.verify_records import (
+    RecordChecks,
+    check_findings_csv,
+    check_parts,
+    check_run_signature,
+    key_map,
+)
 
 __all__ = ["Verification", "verify_pack"]
 
@@ -34,7 +42,10 @@ class Verification:
     files_checked: int = 0
     runs_checked: int = 0
     links_checked: int = 0
+    parts_checked: int = 0
+    signatures_checked: int = 0
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # not tampering: unsigned runs, other keys
 
     @property
     def ok(self) -> bool:
@@ -83,8 +94,8 @@ def _verify_folder(root: Path, provider: Any) -> Verification:
     result = Verification()
     manifest = manifest_path.read_bytes()
     listed = _check_manifest(root, manifest, result)
-    _check_signature(root, manifest, provider, result)
-    _check_chain(root, listed, result)
+    packed = _check_signature(root, manifest, provider, result)
+    _check_chain(root, listed, key_map(packed, provider), result)
     return result
 
 
@@ -118,11 +129,12 @@ def _check_manifest(root: Path, manifest: bytes, result: Verification) -> dict[s
     return listed
 
 
-def _check_signature(root: Path, manifest: bytes, provider: Any, result: Verification) -> None:
+def _check_signature(root: Path, manifest: bytes, provider: Any, result: Verification) -> Any:
+    """Check the manifest's signature; the pack's public key (None: missing or unusable)."""
     sig_path = root / SIGNATURE
     if not sig_path.is_file():
         result.problems.append(f"{SIGNATURE} is missing: the manifest is not signed")
-        return
+        return None
     signature = sig_path.read_bytes()
     try:
         packed = load_public_key((root / PUBLIC_KEY).read_bytes(), PUBLIC_KEY)
@@ -137,7 +149,7 @@ def _check_signature(root: Path, manifest: bytes, provider: Any, result: Verific
                 "changed after signing"
             )
     if provider is None:
-        return
+        return packed
     result.provider_fingerprint = fingerprint(provider)
     if (
         result.pack_fingerprint is not None
@@ -151,9 +163,12 @@ def _check_signature(root: Path, manifest: bytes, provider: Any, result: Verific
         result.problems.append(
             f"{SIGNATURE} was not made by the provider's key {result.provider_fingerprint}"
         )
+    return packed
 
 
-def _check_chain(root: Path, listed: dict[str, str], result: Verification) -> None:
+def _check_chain(
+    root: Path, listed: dict[str, str], keys: dict[str, Any], result: Verification
+) -> None:
     try:
         chain = json.loads((root / "chain.json").read_text(encoding="utf-8"))
         links: list[dict[str, Any]] = list(chain["links"])
@@ -163,6 +178,7 @@ def _check_chain(root: Path, listed: dict[str, str], result: Verification) -> No
         return
     referenced: set[str] = set()
     ids = set()
+    records = RecordChecks()
     for i, link in enumerate(links):
         run_id = link.get("run_id")
         ids.add(run_id)
@@ -170,7 +186,16 @@ def _check_chain(root: Path, listed: dict[str, str], result: Verification) -> No
         record = link.get("record")
         if record is not None:
             referenced.add(record)
-            _check_record(root, run_id, str(record), link, result)
+            referenced.update(str(link[k]) for k in ("parts", "signature") if link.get(k))
+            data = _check_record(root, run_id, str(record), link, result)
+            if data is not None:
+                check_run_signature(root, run_id, link, data, keys, records)
+                if link.get("format") == 2:
+                    check_parts(root, run_id, link, data, records)
+            if link.get("format") == 2 and run_id in runs and not link.get("parts"):
+                result.problems.append(f"run {run_id}: a run of the period without its parts")
+        elif link.get("format") == 2:
+            result.problems.append(f"run {run_id}: its record is not in the pack")
         if i > 0 and link.get("previous_sha256") != links[i - 1].get("record_sha256"):
             before = links[i - 1]
             result.problems.append(
@@ -184,15 +209,21 @@ def _check_chain(root: Path, listed: dict[str, str], result: Verification) -> No
     for name in sorted(listed):
         if name.startswith("runs/") and name not in referenced:
             result.problems.append(f"{name}: a run record that chain.json does not link")
+    check_findings_csv(root, records)
+    result.problems += records.problems
+    result.notes += records.notes
+    result.parts_checked += records.parts_checked
+    result.signatures_checked += records.signatures_checked
 
 
 def _check_record(
     root: Path, run_id: Any, record: str, link: dict[str, Any], result: Verification
-) -> None:
+) -> bytes | None:
+    """The record's bytes when they hash to the link (None: a problem was named)."""
     path = root / record
     if ".." in PurePosixPath(record).parts or not path.is_file():
         result.problems.append(f"run {run_id}: its record {record} is missing from the pack")
-        return
+        return None
     data = path.read_bytes()
     result.runs_checked += 1
     actual = hashlib.sha256(data).hexdigest()
@@ -201,14 +232,16 @@ def _check_record(
             f"run {run_id}: record {record} edited (sha256 {short(actual)}, the chain says "
             f"{short(link.get('record_sha256'))})"
         )
-        return
+        return None
     try:
         previous = json.loads(data)["previous_sha256"]
     except (ValueError, KeyError, TypeError):
         result.problems.append(f"run {run_id}: record {record} is not a canonical run record")
-        return
+        return None
     if previous != link.get("previous_sha256"):
         result.problems.append(
             f"run {run_id}: chain.json says it follows {short(link.get('previous_sha256'))}, "
             f"its record says {short(previous)}"
         )
+        return None
+    return data

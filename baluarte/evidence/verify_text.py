@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from baluarte.evidence.data import Lang
 
-__all__ = ["OPENSSL", "SHA256SUM", "verify_txt"]
+__all__ = ["OPENSSL", "RUN_OPENSSL", "SHA256SUM", "verify_txt"]
 
 SHA256SUM = "sha256sum -c MANIFEST.sha256"
 OPENSSL = (
     "openssl pkeyutl -verify -pubin -inkey signing-key.pub.pem -rawin -in MANIFEST.sha256"
     " -sigfile MANIFEST.sha256.sig"
+)
+# one run's record, signed when the run finished (NNN: the run, as chain.json names its files)
+RUN_OPENSSL = (
+    "openssl pkeyutl -verify -pubin -inkey signing-key.pub.pem -rawin -in runs/NNN.json"
+    " -sigfile runs/NNN.json.sig"
 )
 
 _ES = """\
@@ -32,8 +37,15 @@ Desde esta carpeta (descomprimida), solo con herramientas estándar:
 
    (openssl pkey -pubin -in signing-key.pub.pem -outform DER | sha256sum da la misma cifra.)
 
-3. La cadena de ejecuciones está completa (ninguna ejecución borrada ni editada) y, de paso,
-   los pasos 1 y 2 con la clave publicada por el proveedor:
+3. Cada ejecución la firmó el proveedor al terminar (si chain.json le da "signature"):
+
+   {run_openssl}
+
+   y "sha256sum runs/NNN.json" da su "record_sha256" de chain.json. docs/evidence.md explica
+   cómo comprobar cada campo de runs/NNN.parts.json con sha256sum.
+
+4. La cadena de ejecuciones está completa (ninguna ejecución borrada ni editada) y, de paso,
+   los pasos 1 a 3 con la clave publicada por el proveedor:
 
    baluarte evidence verify {pack} --key CLAVE-PUBLICADA-DEL-PROVEEDOR.pub.pem
 """
@@ -58,7 +70,14 @@ From this (unzipped) folder, with standard tools only:
 
    (openssl pkey -pubin -in signing-key.pub.pem -outform DER | sha256sum gives the same digits.)
 
-3. The chain of runs is complete (no run deleted or edited), and steps 1 and 2 again against
+3. The provider signed each run when it finished (when chain.json gives it a "signature"):
+
+   {run_openssl}
+
+   and "sha256sum runs/NNN.json" gives its "record_sha256" in chain.json. docs/evidence.md
+   shows how to check each field of runs/NNN.parts.json with sha256sum.
+
+4. The chain of runs is complete (no run deleted or edited), and steps 1 to 3 again against
    the key the provider published:
 
    baluarte evidence verify {pack} --key PROVIDER-PUBLISHED-KEY.pub.pem
@@ -67,4 +86,10 @@ From this (unzipped) folder, with standard tools only:
 
 def verify_txt(lang: Lang, fingerprint: str, pack: str) -> str:
     template = _ES if lang == "es" else _EN
-    return template.format(sha256sum=SHA256SUM, openssl=OPENSSL, fingerprint=fingerprint, pack=pack)
+    return template.format(
+        sha256sum=SHA256SUM,
+        openssl=OPENSSL,
+        run_openssl=RUN_OPENSSL,
+        fingerprint=fingerprint,
+        pack=pack,
+    )

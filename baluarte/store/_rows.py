@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import RowMapping
 
-from baluarte.findings import Finding, Severity, Status, WaiverRef
+from baluarte.findings import ErrorKind, Finding, Severity, Status, WaiverRef
+from baluarte.masking import mask_secrets
 from baluarte.remediation import RemediationRecord, RemediationResult
 from baluarte.run import InputFile, RunInfo, RunKind, RunState
 
@@ -29,14 +30,25 @@ def _place(row: RowMapping) -> dict[str, Any]:
     return {key: row[key] for key in _PLACE}
 
 
+# What a device or a library said lands in these: the last place a resolved secret is masked
+# before it would be kept (and hashed, signed and exported) for good.
+_FREE_TEXT = ("expected", "observed", "reason", "evidence")
+_REMEDIATION_TEXT = ("before", "action", "after", "detail")
+
+
+def _masked(row: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    return {k: mask_secrets(v) if k in keys and isinstance(v, str) else v for k, v in row.items()}
+
+
 def finding_row(run_id: int, seq: int, finding: Finding) -> dict[str, Any]:
     waiver = finding.waiver
     return {
         "run_id": run_id,
         "seq": seq,
-        **finding.model_dump(exclude={"waiver"}, mode="python"),
+        **_masked(finding.model_dump(exclude={"waiver", "error_kind"}, mode="python"), _FREE_TEXT),
         "status": finding.status.value,
         "severity": finding.severity.value,
+        "error_kind": finding.error_kind.value if finding.error_kind else None,
         "waiver_reason": waiver.reason if waiver else None,
         "waiver_approved_by": waiver.approved_by if waiver else None,
         "waiver_ticket": waiver.ticket if waiver else None,
@@ -64,6 +76,7 @@ def finding_from_row(row: RowMapping) -> Finding:
         reason=row["reason"],
         evidence=row["evidence"],
         waiver=waiver,
+        error_kind=ErrorKind(row["error_kind"]) if row["error_kind"] else None,
     )
 
 
@@ -91,7 +104,7 @@ def remediation_row(run_id: int, seq: int, record: RemediationRecord) -> dict[st
     return {
         "run_id": run_id,
         "seq": seq,
-        **record.model_dump(mode="python"),
+        **_masked(record.model_dump(mode="python"), _REMEDIATION_TEXT),
         "result": record.result.value,
         "verification": record.verification.value if record.verification else None,
     }

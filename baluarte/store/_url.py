@@ -18,6 +18,10 @@ DEFAULT_DB = "baluarte.db"
 
 # psycopg 3 is the PostgreSQL driver we ship; SQLAlchemy's bare "postgresql://" means psycopg2
 _DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
+# The stores Baluarte ships the drivers and migrations for; any other scheme is refused up
+# front (SQLAlchemy would fail later, deep inside, on a driver module that is not installed).
+_SUPPORTED = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
+_ALLOWED = "a SQLite file path, sqlite:///PATH, or postgresql://USER@HOST/DATABASE"
 # "scheme://user:password@" in a string we could not parse as a URL
 _USERINFO = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 
@@ -39,7 +43,13 @@ def resolve(db: str | Path | None) -> URL:
     except (sa.exc.ArgumentError, ValueError) as exc:
         raise StoreError(f"not a database URL: {mask(str(exc), None, text)}") from None
     driver = _DRIVERS.get(url.drivername)
-    return url.set(drivername=driver) if driver else url
+    url = url.set(drivername=driver) if driver else url
+    if url.drivername not in _SUPPORTED:
+        raise StoreError(
+            f"unsupported store URL scheme '{url.drivername}' in {mask(text, url)}: the run"
+            f" store is SQLite or PostgreSQL (allowed: {_ALLOWED})"
+        )
+    return url
 
 
 def mask(text: str, url: URL | None, raw: str | None = None) -> str:

@@ -8,53 +8,84 @@ therefore stays RUNNING (``incomplete``) with every finding it had stored.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import NoReturn
+from typing import TYPE_CHECKING, Literal, NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from baluarte.chain import canonical_record, record_sha256, short, verify_chain
+from baluarte.chain import canonical_record
 from baluarte.errors import StoreError
+from baluarte.evidence.record import Sealed, seal
 from baluarte.findings import Finding
 from baluarte.history import ChainLink
 from baluarte.remediation import RemediationRecord, with_verification
 from baluarte.run import InputFile, RunInfo, RunKind, RunRecord, RunState
 from baluarte.store import _rows
+from baluarte.store._chain import ChainCheck, ChainRow, check
 from baluarte.store._engine import WRITE, connect, translate_errors
 from baluarte.store._migrate import upgrade
 from baluarte.store._url import resolve
 from baluarte.store.tables import findings, remediations, run_files, runs
 
-__all__ = ["Store"]
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from baluarte.evidence.seal import TrustedKeys
+
+__all__ = ["ChainCheck", "RecordSeal", "Store"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # pg_advisory_xact_lock key serialising finish_run (differs from the migration lock's)
 _CHAIN_LOCK = 0x62616C76
+# Store.open's signing_key: look for the provider's key (baluarte.evidence.seal) at each finish
+DEFAULT_KEY: Literal["default"] = "default"
+
+
+@dataclass(frozen=True)
+class RecordSeal:
+    """How a chained run's record is held: its format and the provider's signature, if any."""
+
+    run_id: int
+    format: int  # 1: the whole run hashed as one document; 2: sealed parts (evidence/record.py)
+    signature: bytes | None
+    signed_by: str | None  # the signing key's fingerprint
 
 
 class Store:
     """The run store. Open it with ``Store.open``; every method raises only StoreError."""
 
-    def __init__(self, url: sa.URL) -> None:
+    def __init__(
+        self, url: sa.URL, signing_key: Ed25519PrivateKey | Literal["default"] | None = DEFAULT_KEY
+    ) -> None:
         self._url = url
         self._engine = connect(url)
         self._closed = False
+        self._signing_key = signing_key
 
     @classmethod
-    def open(cls, db: str | Path | None = None) -> Store:
+    def open(
+        cls,
+        db: str | Path | None = None,
+        *,
+        signing_key: Ed25519PrivateKey | Literal["default"] | None = DEFAULT_KEY,
+    ) -> Store:
         """Open (creating and migrating to the newest schema if needed) the run store.
 
         ``db``: a SQLite file path, or an SQLAlchemy URL (anything containing ``://``;
         ``postgresql://`` uses psycopg 3). ``None``: ``$BALUARTE_DB``, else ``./baluarte.db``.
+        ``signing_key``: what signs each run's record when it finishes; by default the
+        provider's key when there is one here (``baluarte keys init``), None: never sign.
         """
         url = resolve(db)
         with translate_errors("cannot open the run store", url):
-            store = cls(url)
+            store = cls(url, signing_key)
         try:
             with translate_errors("cannot migrate the run store", url):
                 upgrade(store._engine)
@@ -169,11 +200,14 @@ class Store:
                 )
 
     def finish_run(self, run_id: int, ended_at: datetime | None = None) -> None:
-        """Mark a RUNNING run COMPLETE and link it into the hash chain, in one transaction.
+        """Mark a RUNNING run COMPLETE and seal it into the hash chain, in one transaction.
 
-        A finished run cannot be finished again.
+        Its record (format 2, ``baluarte/evidence/record.py``) holds its state and the previous
+        record's hash, names the runs still running that no record named yet, and is signed
+        with the provider's key when there is one. A finished run cannot be finished again.
         """
         ended = _aware(ended_at, "ended_at")
+        key = self._key()  # read before the write lock is taken
         with self._write(f"cannot finish run {run_id}") as conn:
             if conn.dialect.name == "postgresql":
                 # two runs finishing at once take chain positions one after the other (SQLite's
@@ -195,13 +229,44 @@ class Store:
             ).first()
             seq = 1 if last is None else int(last.chain_seq) + 1
             previous = None if last is None else str(last.record_sha256)
+            # runs still running (or killed) that no record named yet: deleting one later, or
+            # passing it off as complete, breaks the chain
+            running = [
+                int(i)
+                for i in conn.execute(
+                    sa.select(runs.c.id).where(
+                        runs.c.state == RunState.RUNNING.value,
+                        runs.c.chain_named_by.is_(None),
+                        runs.c.id != run_id,
+                    )
+                ).scalars()
+            ]
             stored, _ = self._stored(conn, run_id)
-            digest = record_sha256(canonical_record(stored, previous))
+            salt = secrets.token_bytes(32)
+            sealed = seal(stored, salt=salt, previous=previous, running=running)
+            signature, signed_by = None, None
+            if key is not None:
+                from baluarte.evidence.keys import fingerprint
+
+                signature = key.sign(sealed.record).hex()
+                signed_by = fingerprint(key.public_key())
             conn.execute(
                 sa.update(runs)
                 .where(runs.c.id == run_id)
-                .values(chain_seq=seq, previous_sha256=previous, record_sha256=digest)
+                .values(
+                    chain_seq=seq,
+                    previous_sha256=previous,
+                    record_sha256=sealed.sha256,
+                    record_salt=salt.hex(),
+                    chain_running=running,
+                    record_signature=signature,
+                    signed_by=signed_by,
+                )
             )
+            if running:
+                conn.execute(
+                    sa.update(runs).where(runs.c.id.in_(running)).values(chain_named_by=run_id)
+                )
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -303,34 +368,99 @@ class Store:
         return links[max(inside[0] - 1, 0) : inside[-1] + 1]
 
     def canonical(self, run_id: int) -> bytes:
-        """The canonical record of a chained run, recomputed from its rows as stored now."""
+        """The record of a chained run, recomputed from its rows as stored now: the bytes its
+        ``record_sha256`` and signature cover (format 2, or format 1 for runs chained before
+        the store sealed records)."""
         with self._read(f"cannot read run {run_id}") as conn:
-            stored, row = self._stored(conn, run_id)
-        if row["record_sha256"] is None:
-            raise StoreError(
-                f"run {run_id} is not in the hash chain: it is {row['state']}, or it finished "
-                "before the store had one"
+            record, _ = self._record(conn, run_id)
+        return record
+
+    def sealed(self, run_id: int) -> Sealed | None:
+        """A chained run's record with its parts and their salts (None: a format 1 record)."""
+        with self._read(f"cannot read run {run_id}") as conn:
+            _, sealed = self._record(conn, run_id)
+        return sealed
+
+    def seals(self, run_ids: Sequence[int]) -> dict[int, RecordSeal]:
+        """Format and signature of each chained run among ``run_ids``."""
+        query = sa.select(
+            runs.c.id, runs.c.record_salt, runs.c.record_signature, runs.c.signed_by
+        ).where(runs.c.id.in_(list(run_ids)), runs.c.chain_seq.is_not(None))
+        with self._read("cannot read the hash chain") as conn:
+            rows = conn.execute(query).all()
+        return {
+            int(r.id): RecordSeal(
+                run_id=int(r.id),
+                format=1 if r.record_salt is None else 2,
+                signature=_signature_bytes(r.record_signature),
+                signed_by=r.signed_by,
             )
-        return canonical_record(stored, row["previous_sha256"])
+            for r in rows
+        }
+
+    def check_chain(self, keys: TrustedKeys | None = None) -> ChainCheck:
+        """Check the store's whole hash chain: each record against its hash and signature (with
+        ``keys``, the trusted public keys; without, signatures are left unchecked), each link
+        against the one before, each chained run still complete, each run a record named as
+        running still there. Problems come in chain order: the first is the first broken link.
+        """
+        columns = (
+            runs.c.id,
+            runs.c.state,
+            runs.c.ended_at,
+            runs.c.chain_seq,
+            runs.c.previous_sha256,
+            runs.c.record_sha256,
+            runs.c.record_salt,
+            runs.c.chain_running,
+            runs.c.record_signature,
+            runs.c.signed_by,
+        )
+        with self._read("cannot read the hash chain") as conn:
+            every = conn.execute(sa.select(*columns)).all()
+            chained = sorted(
+                (r for r in every if r.chain_seq is not None), key=lambda r: r.chain_seq
+            )
+            rows = [
+                ChainRow(
+                    run_id=int(r.id),
+                    state=str(r.state),
+                    previous_sha256=r.previous_sha256,
+                    record_sha256=str(r.record_sha256),
+                    sealed=r.record_salt is not None,
+                    running=tuple(int(i) for i in (r.chain_running or ())),
+                    signature=r.record_signature,
+                    signed_by=r.signed_by,
+                )
+                for r in chained
+            ]
+
+            def record(run_id: int) -> bytes | None:
+                try:
+                    return self._record(conn, run_id)[0]
+                except StoreError:
+                    return None
+
+            first = chained[0].ended_at if chained else None
+            unchained = sorted(
+                int(r.id)
+                for r in every
+                if chained
+                and r.chain_seq is None
+                and r.state == RunState.COMPLETE.value
+                and (r.ended_at is None or first is None or r.ended_at >= first)
+            )
+            return check(
+                rows,
+                record,
+                states={int(r.id): str(r.state) for r in every},
+                unchained=unchained,
+                keys=keys,
+            )
 
     def verify_chain(self) -> list[str]:
-        """Every problem in the store's whole hash chain (empty: intact)."""
-        links = self.chain()
-        records: dict[int, bytes] = {}
-        for link in links:
-            try:
-                records[link.run_id] = self.canonical(link.run_id)
-            except StoreError:
-                continue  # verify_chain names the missing record
-        problems = verify_chain(links, records)
-        if links and links[0].previous_sha256 is not None:
-            problems.insert(
-                0,
-                f"run {links[0].run_id}: first in the chain but follows "
-                f"{short(links[0].previous_sha256)}: the runs before it are missing",
-            )
-        problems += self._unchained(links)
-        return problems
+        """Every problem in the store's whole hash chain (empty: intact); signatures unchecked."""
+        return self.check_chain().problems
 
     def latest_run_id(self) -> int | None:
         """The id of the newest run (the first ``list_runs`` would show), or None."""
@@ -394,22 +524,33 @@ class Store:
         )
         return record, row
 
-    def _unchained(self, links: Sequence[ChainLink]) -> list[str]:
-        """Complete runs that finished after the chain began but hold no place in it."""
-        if not links:
-            return []
-        first = links[0].ended_at
-        query = sa.select(runs.c.id).where(
-            runs.c.state == RunState.COMPLETE.value, runs.c.chain_seq.is_(None)
+    def _record(self, conn: Connection, run_id: int) -> tuple[bytes, Sealed | None]:
+        stored, row = self._stored(conn, run_id)
+        if row["record_sha256"] is None:
+            raise StoreError(
+                f"run {run_id} is not in the hash chain: it is {row['state']}, or it finished "
+                "before the store had one"
+            )
+        if row["record_salt"] is None:  # chained before records were sealed: format 1
+            return canonical_record(stored, row["previous_sha256"]), None
+        try:
+            salt = bytes.fromhex(row["record_salt"])
+        except ValueError:
+            raise StoreError(f"run {run_id}: its record salt is not hex") from None
+        sealed = seal(
+            stored,
+            salt=salt,
+            previous=row["previous_sha256"],
+            running=[int(i) for i in row["chain_running"] or ()],
         )
-        if first is not None:
-            query = query.where(runs.c.ended_at >= first)
-        with self._read("cannot read the hash chain") as conn:
-            ids = [int(i) for i in conn.execute(query.order_by(runs.c.id)).scalars()]
-        return [
-            f"run {i}: complete but not in the hash chain (its chain columns were cleared)"
-            for i in ids
-        ]
+        return sealed.record, sealed
+
+    def _key(self) -> Ed25519PrivateKey | None:
+        if isinstance(self._signing_key, str):  # DEFAULT_KEY
+            from baluarte.evidence.seal import run_signing_key
+
+            return run_signing_key()
+        return self._signing_key
 
     @staticmethod
     def _files(conn: Connection, run_ids: list[int]) -> dict[int, list[sa.RowMapping]]:
@@ -432,6 +573,15 @@ def _aware(value: datetime | None, name: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise StoreError(f"{name} must be timezone-aware, got {value.isoformat()}")
     return value.astimezone(UTC)
+
+
+def _signature_bytes(text: str | None) -> bytes | None:
+    if text is None:
+        return None
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        return b""  # not hex: shown as a signature that does not verify
 
 
 def _sha256(value: str, what: str) -> str:

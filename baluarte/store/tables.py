@@ -67,6 +67,15 @@ runs = sa.Table(
     sa.Column("chain_seq", sa.Integer, nullable=True),
     sa.Column("previous_sha256", sa.String(64), nullable=True),
     sa.Column("record_sha256", sa.String(64), nullable=True),
+    # record format 2 (baluarte/evidence/record.py; NULL salt: a format 1 record): the run's
+    # random salt, the runs still running when it finished (first named by this record), the
+    # Ed25519 signature of its record (hex) and the signing key's fingerprint (NULL: unsigned)
+    sa.Column("record_salt", sa.String(64), nullable=True),
+    sa.Column("chain_running", sa.JSON, nullable=True),
+    sa.Column("record_signature", sa.String(128), nullable=True),
+    sa.Column("signed_by", sa.String(), nullable=True),
+    # a running run: the run whose record first named it as running (NULL: not named yet)
+    sa.Column("chain_named_by", sa.Integer, nullable=True),
     # unique: two runs finishing at once can never take the same place in the chain
     sa.Index("ux_runs_chain_seq", "chain_seq", unique=True),
     # SQLite would otherwise reuse the id of a deleted last row; a run id must name one run only
@@ -106,6 +115,8 @@ findings = sa.Table(
     sa.Column("waiver_ticket", sa.String(), nullable=True),
     sa.Column("waiver_expires", sa.Date, nullable=True),
     sa.Column("waiver_expired", sa.Boolean, nullable=True),
+    # error findings: unreadable | undetermined (NULL: stored before kinds existed, unreadable)
+    sa.Column("error_kind", sa.String(16), nullable=True),
     sa.Index("ix_findings_client_run", "client", "run_id"),
 )
 

@@ -1,4 +1,5 @@
-"""The store's hash chain on SQLite and PostgreSQL: linking, tampering found, concurrency."""
+"""The store's hash chain on SQLite and PostgreSQL: linking, sealed records, run signatures,
+tampering found (edits, state flips, deleted and recomputed runs), concurrency."""
 
 from __future__ import annotations
 
@@ -13,12 +14,17 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from baluarte.chain import verify_chain
+from baluarte.evidence.keys import init_key, load_private_key
+from baluarte.evidence.seal import trusted_keys
 from baluarte.findings import Finding, Severity, Status, WaiverRef
 from baluarte.remediation import RemediationRecord, RemediationResult
 from baluarte.run import InputFile, RunKind
+from baluarte.secrets import SecretRef
 from baluarte.store import Store
+from baluarte.store._chain import unsigned_after_signed
 from baluarte.store._migrate import alembic_config
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -93,27 +99,52 @@ def test_finished_runs_link_into_a_chain_in_finish_order(store: Store) -> None:
     assert store.verify_chain() == []
 
 
-def test_canonical_record_is_stable_sorted_compact_json_of_the_stored_run(db: str) -> None:
+def test_record_is_compact_json_of_hashes_that_prove_each_field(db: str) -> None:
     with Store.open(db) as s:
         first = run(s, 0)
         second = run(s, 1, remediate=True)
         record = s.canonical(second)
+        sealed = s.sealed(second)
         previous = s.chain()[0].record_sha256
     with Store.open(db) as s:  # recomputed from the rows by a new connection: same bytes
         assert s.canonical(second) == record
+    assert sealed is not None and sealed.record == record
     doc = json.loads(record)
-    assert (
-        record
-        == json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert record == json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+    assert doc["format"] == "baluarte-run-record/2"
+    assert doc["previous_sha256"] == previous and doc["running"] == []
+    assert doc["run"] == {
+        "id": second,
+        "kind": "apply",
+        "state": "complete",
+        "started_at": "2026-11-03T09:00:00+00:00",
+        "ended_at": "2026-11-03T09:03:00.000123+00:00",
+    }
+    # no field of the run is in the record itself: only one hash per part
+    assert b"ana" not in record and b"srv1" not in record
+    assert len(doc["parts"]["findings"]) == 2 and len(doc["parts"]["remediations"]) == 1
+    parts = {p.name: p for p in sealed.parts}
+    status = parts["findings/0"].leaves["status"]
+    # a leaf, a part and the record, each checkable with sha256sum
+    assert status.value == '"fail"' and len(status.salt) == 32
+    assert hashlib.sha256(f"{status.salt}\n{status.value}".encode()).hexdigest() == status.sha256
+    listing = "".join(
+        f"{leaf.sha256}  {name}\n" for name, leaf in sorted(parts["findings/0"].leaves.items())
     )
-    assert doc["previous_sha256"] == previous
-    assert doc["run"]["id"] == second and doc["run"]["started_at"] == "2026-11-03T09:00:00+00:00"
-    assert doc["run"]["ended_at"] == "2026-11-03T09:03:00.000123+00:00"
-    assert [f["device"] for f in doc["findings"]] == ["srv1", "srv2"]
-    assert doc["findings"][1]["waiver"]["expires"] == "2027-01-01"
+    assert hashlib.sha256(listing.encode()).hexdigest() == doc["parts"]["findings"][0]
+    assert parts["findings/1"].leaves["waiver.approved_by"].value == '"dpo"'
+    assert parts["findings/0"].leaves["observed"].value == '"PermitRootLogin yes \\u2014 \\u00f1"'
     # the remediation as stored, not completed from the re-check
-    assert doc["remediations"][0]["verification"] is None
+    assert parts["remediations/0"].leaves["verification"].value == "null"
+    assert {"operator", "scope.client", "files.0.path"} <= set(parts["info"].leaves)
     assert first != second
+
+
+def test_salts_differ_per_run_so_equal_findings_hash_differently(store: Store) -> None:
+    a, b = run(store, 0), run(store, 1)
+    da = json.loads(store.canonical(a))["parts"]["findings"]
+    db_ = json.loads(store.canonical(b))["parts"]["findings"]
+    assert da[0] != db_[0]  # same finding, different run: a withheld value cannot be matched
 
 
 def test_an_edited_finding_is_found_with_the_run_named(db: str, store: Store) -> None:
@@ -217,3 +248,209 @@ def test_runs_finished_before_the_upgrade_stay_outside_the_chain(tmp_path: Path)
         assert s.verify_chain() == []
         with pytest.raises(Exception, match="not in the hash chain"):
             s.canonical(1)
+
+
+# -- state, runs left running, signatures ---------------------------------------------------
+
+
+def sql(db: str, statement: str, **params: object) -> None:
+    """Edit the store behind Baluarte's back, as anyone with write access to it could."""
+    engine = sa.create_engine(db if "://" in db else f"sqlite:///{db}")
+    with engine.begin() as conn:
+        conn.execute(sa.text(statement), params)
+    engine.dispose()
+
+
+def recompute_from(db: str, store: Store, run_id: int) -> None:
+    """An attacker without the key: recompute the hashes of ``run_id`` and every later link
+    with Baluarte's own code, so the chain is consistent again."""
+    ids = [link.run_id for link in store.chain()]
+    previous = None
+    for rid in ids[ids.index(run_id) :]:
+        if previous is not None:
+            sql(db, "UPDATE runs SET previous_sha256 = :p WHERE id = :r", p=previous, r=rid)
+        previous = hashlib.sha256(store.canonical(rid)).hexdigest()
+        sql(db, "UPDATE runs SET record_sha256 = :d WHERE id = :r", d=previous, r=rid)
+
+
+def test_a_finished_run_flipped_back_to_running_is_found(db: str, store: Store) -> None:
+    ids = [run(store, d) for d in range(3)]
+    sql(db, "UPDATE runs SET state = 'running' WHERE id = :r", r=ids[1])
+    problems = store.verify_chain()
+    assert problems[0] == (
+        f"run {ids[1]}: stored as running, but the chain holds it as complete (its state was "
+        "changed after it finished)"
+    )
+    assert problems[1].startswith(f"run {ids[1]}: record edited")  # the state is in the record
+    # hiding it whole (state and chain columns) leaves a hole between its neighbours
+    sql(
+        db,
+        "UPDATE runs SET chain_seq = NULL, previous_sha256 = NULL, record_sha256 = NULL "
+        "WHERE id = :r",
+        r=ids[1],
+    )
+    assert (
+        store.verify_chain()
+        == [
+            f"between run {ids[0]} and run {ids[2]}: a run is missing (run {ids[2]} follows "
+            f"{store.chain()[1].previous_sha256[:12]}…, run {ids[0]} ends in "  # type: ignore[index]
+            f"{store.chain()[0].record_sha256[:12]}…)"
+        ]
+    )
+
+
+def start(store: Store, day: int) -> int:
+    return store.start_run(
+        kind=RunKind.CHECK,
+        operator="ana",
+        tool_version="0.1.0",
+        inventory_sha256="1" * 64,
+        files=FILES,
+        scope={},
+        devices_total=1,
+        started_at=T0 + timedelta(days=day),
+    )
+
+
+def test_a_run_left_running_is_named_once_and_cannot_vanish_or_pass_as_complete(
+    db: str, store: Store
+) -> None:
+    killed = start(store, 0)  # interrupted: never finished
+    store.add_findings(killed, [finding("srv1", Status.FAIL)])
+    first, second = run(store, 1), run(store, 2)
+    assert json.loads(store.canonical(first))["running"] == [killed]
+    assert json.loads(store.canonical(second))["running"] == []  # named once only
+    assert store.verify_chain() == []
+    # passed off as complete (so a report would show it) without a place in the chain
+    sql(db, "UPDATE runs SET state = 'complete', ended_at = NULL WHERE id = :r", r=killed)
+    assert store.verify_chain() == [
+        f"run {killed}: named as running by run {first}'s record, now complete but not in the "
+        "hash chain"
+    ]
+    # deleted
+    for table in ("findings", "run_files"):
+        sql(db, f"DELETE FROM {table} WHERE run_id = :r", r=killed)
+    sql(db, "DELETE FROM runs WHERE id = :r", r=killed)
+    assert store.verify_chain() == [
+        f"run {killed}: named as running by run {first}'s record, but missing from the store "
+        "(deleted?)"
+    ]
+
+
+def test_a_run_still_running_finishes_into_the_chain_later(store: Store) -> None:
+    slow = start(store, 0)
+    quick = run(store, 1)
+    store.add_findings(slow, [finding("srv1", Status.PASS)])
+    store.finish_run(slow, ended_at=T0 + timedelta(days=1, hours=1))
+    assert [link.run_id for link in store.chain()] == [quick, slow]
+    assert json.loads(store.canonical(quick))["running"] == [slow]
+    assert store.verify_chain() == []
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> tuple[Ed25519PrivateKey, dict[str, Ed25519PublicKey]]:
+    path = tmp_path / "keys" / "signing-key.pem"
+    init_key(path)
+    return load_private_key(path), trusted_keys(folder=path.parent)
+
+
+def test_signed_runs_verify_and_an_attacker_without_the_key_is_found(
+    db: str, keys: tuple[Ed25519PrivateKey, dict[str, Ed25519PublicKey]]
+) -> None:
+    key, trusted = keys
+    with Store.open(db, signing_key=key) as s:
+        ids = [run(s, d) for d in range(4)]
+        seals = s.seals(ids)
+        check = s.check_chain(trusted)
+        assert check.problems == [] and check.signed == ids and check.unsigned == []
+        assert {seals[i].signed_by for i in ids} == set(trusted)
+        record = s.canonical(ids[1])
+        assert key.public_key().verify(seals[ids[1]].signature, record) is None  # type: ignore[arg-type,func-returns-value]
+        # fail → pass, and every hash recomputed with Baluarte's own code
+        sql(
+            db,
+            "UPDATE findings SET status = 'pass' WHERE run_id = :r AND device = 'srv1'",
+            r=ids[1],
+        )
+        recompute_from(db, s, ids[1])
+        assert s.verify_chain() == []  # the hashes alone no longer tell…
+        broken = s.check_chain(trusted).problems  # …the signatures do
+        assert [p.split(":")[0] for p in broken] == [f"run {i}" for i in ids[1:]]
+        assert "its signature does not verify with SHA256:" in broken[0]
+        # re-signed with the attacker's own key
+        other = Ed25519PrivateKey.generate()
+        for rid in ids[1:]:
+            sql(
+                db,
+                "UPDATE runs SET record_signature = :s, signed_by = 'SHA256:00' WHERE id = :r",
+                s=other.sign(s.canonical(rid)).hex(),
+                r=rid,
+            )
+        assert "which is not a trusted key" in s.check_chain(trusted).problems[0]
+        # signatures stripped: unsigned and sealed by nothing — and broken when required
+        sql(
+            db, "UPDATE runs SET record_signature = NULL, signed_by = NULL WHERE id <> :r", r=ids[0]
+        )
+        check = s.check_chain(trusted)
+        assert check.problems == [] and check.signed == ids[:1]
+        assert check.unsealed == ids[1:]
+        assert [p.split(":")[0] for p in unsigned_after_signed(check)] == [
+            f"run {i}" for i in ids[1:]
+        ]
+
+
+def test_a_run_finished_without_the_key_is_unsigned_and_sealed_by_the_next_signed_one(
+    db: str, keys: tuple[Ed25519PrivateKey, dict[str, Ed25519PublicKey]]
+) -> None:
+    key, trusted = keys
+    with Store.open(db, signing_key=None) as s:
+        unsigned = [run(s, 0), run(s, 1)]
+    with Store.open(db, signing_key=key) as s:
+        signed = run(s, 2)
+        check = s.check_chain(trusted)
+    assert check.problems == [] and check.signed == [signed]
+    assert check.unsigned == unsigned and check.unsealed == []
+    assert unsigned_after_signed(check) == []
+    with Store.open(db, signing_key=None) as s:
+        tail = run(s, 3)
+        check = s.check_chain(trusted)
+        assert check.problems == [] and check.unsealed == [tail]
+        assert s.check_chain().unchecked == [signed]  # no trusted key: not checked, not broken
+
+
+def test_the_provider_key_signs_by_default_when_it_is_here(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "provider" / "signing-key.pem"
+    monkeypatch.setenv("EVIDENCE_PASS", "correct horse")
+    init_key(path, SecretRef.parse("env:EVIDENCE_PASS"))
+    monkeypatch.setenv("BALUARTE_SIGNING_KEY", str(path))
+    monkeypatch.delenv("BALUARTE_SIGNING_PASSPHRASE", raising=False)
+    with Store.open(db) as s:
+        locked = run(s, 0)  # encrypted, no passphrase given: kept, unsigned, said so
+        assert "run not signed: the signing key" in caplog.text
+        assert "correct horse" not in caplog.text
+        monkeypatch.setenv("BALUARTE_SIGNING_PASSPHRASE", "env:EVIDENCE_PASS")
+        opened = run(s, 1)
+        seals = s.seals([locked, opened])
+        check = s.check_chain(trusted_keys())
+    assert seals[locked].signature is None and seals[opened].signature is not None
+    assert check.problems == [] and check.signed == [opened] and check.unsigned == [locked]
+
+
+def test_format_1_records_chained_before_the_upgrade_still_verify(db: str, store: Store) -> None:
+    old = [run(store, 0), run(store, 1)]
+    # as revision 0004 left them: the whole run hashed as one document, no salt
+    previous = None
+    for rid in old:
+        sql(db, "UPDATE runs SET record_salt = NULL, chain_running = NULL, "
+            "previous_sha256 = :p WHERE id = :r", p=previous, r=rid)  # fmt: skip
+        previous = hashlib.sha256(store.canonical(rid)).hexdigest()
+        sql(db, "UPDATE runs SET record_sha256 = :d WHERE id = :r", d=previous, r=rid)
+    new = run(store, 2)
+    assert json.loads(store.canonical(old[1]))["findings"][0]["device"] == "srv1"  # format 1
+    assert store.seals(old)[old[0]].format == 1 and store.sealed(old[0]) is None
+    assert store.chain()[-1].previous_sha256 == previous and store.seals([new])[new].format == 2
+    assert store.verify_chain() == []
+    sql(db, "UPDATE findings SET status = 'pass' WHERE run_id = :r", r=old[0])
+    assert store.verify_chain()[0].startswith(f"run {old[0]}: record edited")

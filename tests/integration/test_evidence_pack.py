@@ -34,7 +34,7 @@ from baluarte.evidence.pack import (
     write_pack,
 )
 from baluarte.evidence.verify import verify_pack
-from baluarte.evidence.verify_text import OPENSSL, SHA256SUM
+from baluarte.evidence.verify_text import OPENSSL, RUN_OPENSSL, SHA256SUM
 from baluarte.findings import Finding, Severity, Status, WaiverRef
 from baluarte.remediation import RemediationRecord, RemediationResult
 from baluarte.run import InputFile, RunKind
@@ -193,7 +193,9 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def build_store(root: Path, artifacts: Path) -> tuple[Path, tuple[int, ...]]:
+def build_store(
+    root: Path, artifacts: Path, key: Ed25519PrivateKey | None = None
+) -> tuple[Path, tuple[int, ...]]:
     inv = root / "inventory.yaml"
     inv.write_text(INVENTORY)
     policy = root / "policies" / "linux-baseline.yaml"
@@ -216,7 +218,7 @@ def build_store(root: Path, artifacts: Path) -> tuple[Path, tuple[int, ...]]:
     ]
     db = root / "baluarte.db"
     ids = []
-    with Store.open(db) as store:
+    with Store.open(db, signing_key=key) as store:
         for day, client, kind in ((0, "acme", RunKind.CHECK), (1, "globex", RunKind.CHECK),
                                   (2, "acme", RunKind.APPLY)):  # fmt: skip
             start = T0 + timedelta(days=day)
@@ -261,10 +263,10 @@ def build_store(root: Path, artifacts: Path) -> tuple[Path, tuple[int, ...]]:
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     root = tmp_path_factory.mktemp("evidence")
     artifacts = root / "artifacts"
-    db, ids = build_store(root, artifacts)
     key = root / "keys" / "signing-key.pem"
     init_key(key)
     signing = load_private_key(key)
+    db, ids = build_store(root, artifacts, signing)  # every run signed as it finishes
     with Store.open(db) as store:
         for out, lang, redact in (("pack", "es", False), ("pack.zip", "en", False),
                                   ("redacted", "es", True)):  # fmt: skip
@@ -320,8 +322,11 @@ def test_pack_holds_every_file_and_verifies_with_stock_tools(world: World) -> No
     assert stock_tools(pack) == (True, True)
     assert "Cómo verificar" in (pack / "VERIFY.txt").read_text()
     result = verify_pack(pack, world.key.with_name("signing-key.pub.pem"))
-    assert result.problems == []
-    assert result.runs_checked == 2  # the acme runs; globex's is linked by hash only
+    assert result.problems == [] and result.notes == []
+    # every run's record (globex's too: a record holds hashes only), and its signature
+    assert result.runs_checked == 3 and result.signatures_checked == 3
+    # the acme runs' parts: their details, their findings (6 each) and the one remediation
+    assert result.parts_checked == 2 * (1 + 6) + 1
 
 
 def test_contents_follow_the_store_and_inputs(world: World) -> None:
@@ -332,9 +337,15 @@ def test_contents_follow_the_store_and_inputs(world: World) -> None:
     assert results["period"] == {"from": "2026-11-01", "to": "2026-11-30"}
     chain = json.loads((pack / "chain.json").read_text())
     assert [link["run_id"] for link in chain["links"]] == list(world.run_ids)
+    globex = world.run_ids[1]
     with Store.open(world.db) as store:
-        for run_id in acme:
+        for run_id in world.run_ids:
             assert (pack / f"runs/{run_id:03d}.json").read_bytes() == store.canonical(run_id)
+    assert not (pack / f"runs/{globex:03d}.parts.json").exists()  # another client's findings
+    parts = json.loads((pack / f"runs/{acme[0]:03d}.parts.json").read_text())["parts"]
+    assert [p["part"] for p in parts] == ["info"] + [f"findings/{i}" for i in range(6)]
+    assert parts[2]["leaves"]["status"]["value"] == '"fail"'
+    assert "acme" not in (pack / f"runs/{globex:03d}.json").read_text()
     inventory = json.loads((pack / "inventory.json").read_text())
     assert inventory["verified"] is True
     assert {d["device"] for d in inventory["devices"]} == {"srv-files", "fw-hq", "pc-mgarcia"}
@@ -392,6 +403,8 @@ KINDS = [
     "backups/fw-hq/20261102T090000Z-abc.conf",
     "chain.json",
     "runs/001.json",
+    "runs/001.parts.json",
+    "runs/001.json.sig",
     "VERIFY.txt",
     PUBLIC_KEY,
     MANIFEST,
@@ -426,6 +439,56 @@ def test_deleted_run_record_is_detected_even_when_resigned(world: World, copy: P
     assert problems == [f"run {world.run_ids[0]}: its record {gone} is missing from the pack"]
 
 
+def edit_parts(pack: Path, run_id: int, part: str, leaf: str, value: str) -> None:
+    path = pack / f"runs/{run_id:03d}.parts.json"
+    doc = json.loads(path.read_text())
+    for p in doc["parts"]:
+        if p["part"] == part:
+            p["leaves"][leaf]["value"] = value
+    path.write_text(json.dumps(doc))
+
+
+def test_a_finding_edited_in_the_pack_is_found_even_when_resigned(world: World, copy: Path) -> None:
+    run_id = world.run_ids[0]
+    edit_parts(copy, run_id, "findings/1", "status", '"pass"')  # access.admin_accounts
+    csv_path = copy / "findings.csv"
+    csv_path.write_text(csv_path.read_text().replace(",fail,high,", ",pass,high,", 1))
+    resign(copy, load_private_key(world.key))
+    assert stock_tools(copy) == (True, True)  # the manifest holds
+    assert verify_pack(copy).problems == [
+        f"run {run_id}: part findings/1 of runs/{run_id:03d}.parts.json does not match its "
+        "record (edited after the run finished)"
+    ]
+
+
+def test_a_report_that_says_otherwise_than_the_records_is_found(world: World, copy: Path) -> None:
+    csv_path = copy / "findings.csv"
+    csv_path.write_text(csv_path.read_text().replace(",fail,high,", ",pass,high,", 1))
+    resign(copy, load_private_key(world.key))
+    assert verify_pack(copy).problems == [
+        f"run {world.run_ids[0]}: finding 2 in findings.csv says status 'pass', its record "
+        "proves 'fail'"
+    ]
+
+
+def test_run_signatures_verify_with_stock_tools_and_a_forged_one_is_found(
+    world: World, copy: Path
+) -> None:
+    chain = json.loads((copy / "chain.json").read_text())
+    signed = [link for link in chain["links"] if link["signature"]]
+    assert len(signed) == 3 and "runs/NNN.json.sig" in (copy / "VERIFY.txt").read_text()
+    for link in signed:
+        command = RUN_OPENSSL.replace("runs/NNN.json", link["record"])
+        done = subprocess.run(command.split(), cwd=copy, capture_output=True, text=True)
+        assert done.returncode == 0 and "Signature Verified Successfully" in done.stdout
+        assert sha(copy / link["record"]) == link["record_sha256"]
+    forged = copy / signed[0]["signature"]
+    forged.write_bytes(Ed25519PrivateKey.generate().sign((copy / signed[0]["record"]).read_bytes()))
+    resign(copy, load_private_key(world.key))
+    problems = verify_pack(copy).problems
+    assert len(problems) == 1 and "does not verify with SHA256:" in problems[0]
+
+
 def test_run_cut_from_the_chain_is_detected(world: World, copy: Path) -> None:
     chain = json.loads((copy / "chain.json").read_text())
     cut = world.run_ids[1]
@@ -433,8 +496,11 @@ def test_run_cut_from_the_chain_is_detected(world: World, copy: Path) -> None:
     (copy / "chain.json").write_text(json.dumps(chain))
     resign(copy, load_private_key(world.key))
     problems = verify_pack(copy).problems
-    assert len(problems) == 1
     assert problems[0].startswith(f"between run {world.run_ids[0]} and run {world.run_ids[2]}")
+    assert problems[1:] == [  # its record and signature are left over
+        f"runs/{cut:03d}.json: a run record that chain.json does not link",
+        f"runs/{cut:03d}.json.sig: a run record that chain.json does not link",
+    ]
 
 
 def test_swapped_public_key_is_detected_against_the_providers_key(world: World, copy: Path) -> None:
@@ -481,9 +547,17 @@ def test_redacted_pack_has_no_personal_name_anywhere(world: World) -> None:
     assert stock_tools(pack) == (True, True)
     results = (pack / "results.json").read_text()
     assert "user-" in results and "host-" in results
-    chain = json.loads((pack / "chain.json").read_text())
-    assert all(link["record"] is None for link in chain["links"])
-    assert not list(pack.glob("runs/*"))
+    # the records are there, and each field without personal data is proven by the chain
+    result = verify_pack(pack)
+    assert result.runs_checked == 3 and result.parts_checked == 2 * 7 + 1
+    parts = json.loads((pack / f"runs/{world.run_ids[0]:03d}.parts.json").read_text())["parts"]
+    info = parts[0]["leaves"]
+    assert set(info["operator"]) == {"sha256", "redacted"} and "salt" not in info["operator"]
+    assert info["operator"]["redacted"].startswith("user-")
+    laptop = [p for p in parts[1:] if "redacted" in p["leaves"]["device"]]
+    assert [p["leaves"]["device"]["redacted"][:5] for p in laptop] == ["host-"]
+    error = laptop[0]
+    assert error["leaves"]["status"]["value"] == '"error"'  # the laptop's finding: status shown
     keys = list((world.key.parent / "pseudonym-keys").iterdir())
     assert [k.name for k in keys] == ["acme.key"]
     assert oct(keys[0].stat().st_mode & 0o777) == "0o600"
@@ -525,3 +599,30 @@ def test_keys_init_writes_a_private_key_0600_and_refuses_to_overwrite(tmp_path: 
     literal = [str(BIN), "keys", "init", "--key", str(tmp_path / "x.pem"), "--passphrase", "pw"]
     refused = subprocess.run(literal, capture_output=True, text=True)
     assert refused.returncode == 2 and not (tmp_path / "x.pem").exists()
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the documented recipe uses jq")
+@pytest.mark.parametrize("part", [1, 5])  # findings/0 (all disclosed), findings/4 (the laptop's)
+def test_the_documented_sha256sum_recipe_proves_a_part_of_a_redacted_record(
+    world: World, part: int
+) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "evidence.md").read_text()
+    recipe = doc.split("P=runs/012.parts.json", 1)[1].split("```", 1)[0]
+    run_file = f"runs/{world.run_ids[0]:03d}"
+    script = ("P=runs/012.parts.json" + recipe).replace("runs/012", run_file)
+    script = script.replace(".parts[1]", f".parts[{part}]")
+    script = script.replace(".parts.findings[0]", f".parts.findings[{part - 1}]")
+    done = subprocess.run(
+        ["bash", "-c", script], cwd=world.redacted, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    leaf, whole, recorded = done.stdout.split("\n")[:3]
+    parts = json.loads((world.redacted / f"{run_file}.parts.json").read_text())["parts"]
+    status = parts[part]["leaves"]["status"]
+    assert (
+        leaf.split()[0]
+        == hashlib.sha256(f"{status['salt']}\n{status['value']}".encode()).hexdigest()
+    )
+    assert whole.split()[0] == recorded  # the part, recomputed from the pack, is the record's
+    redacted = [n for n, leaf in parts[part]["leaves"].items() if "redacted" in leaf]
+    assert bool(redacted) == (part == 5)
