@@ -19,13 +19,17 @@ Only ``baluarte.cli.app`` catches ``BaluarteError`` and prints it without a trac
     except InputError as exc:
         print(exc)            # "policies/x.yaml:3:5: patching.foo: unknown key ..."
 
-Messages never contain secrets: they name references (``env:ACME_FW_TOKEN``), not values.
+Messages never contain secrets: they name references (``env:ACME_FW_TOKEN``), not values; and
+``str()`` of every BaluarteError masks each secret resolved in this process (a library may
+quote a value it was given, as httpx does a bad header), see ``baluarte.masking``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+from baluarte.masking import mask_secrets
 
 __all__ = [
     "AuthFailed",
@@ -45,6 +49,9 @@ __all__ = [
 class BaluarteError(Exception):
     """Root of every error Baluarte raises on purpose."""
 
+    def __str__(self) -> str:
+        return mask_secrets(super().__str__())
+
 
 class InputError(BaluarteError):
     """Bad input: a file, a key or a command-line value. Always names where and what is allowed.
@@ -52,8 +59,8 @@ class InputError(BaluarteError):
     ``code`` is stable (documented in docs/errors.md): yaml_syntax, tab, empty_file, missing_file,
     unreadable_file, unknown_key, wrong_type, missing_key, duplicate_name, duplicate_key,
     unknown_extends, extends_cycle, literal_secret, unknown_control, unknown_reference, usage,
-    not_utf8, wrong_value, platform_mismatch, secret_unavailable, json_syntax, plan_edited,
-    plan_stale.
+    not_utf8, wrong_value, platform_mismatch, secret_unavailable, secret_not_plain, json_syntax,
+    plan_edited, plan_stale, impossible_date, file_too_large.
     """
 
     def __init__(
@@ -87,7 +94,7 @@ class InputError(BaluarteError):
             where += ": "
         key = f"{self.key}: " if self.key else ""
         allowed = f" (allowed: {self.allowed})" if self.allowed else ""
-        return f"{where}{key}{self.message}{allowed}"
+        return mask_secrets(f"{where}{key}{self.message}{allowed}")
 
 
 class InputErrors(InputError):
@@ -102,7 +109,7 @@ class InputErrors(InputError):
         )
 
     def __str__(self) -> str:
-        return "\n".join(str(e) for e in self.errors)
+        return "\n".join(str(e) for e in self.errors)  # each masks its own
 
 
 class DeviceError(BaluarteError):

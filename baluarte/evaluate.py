@@ -2,6 +2,9 @@
 
 The meaning of each control lives in its pure evaluator (``checks/evaluators``); this module only
 decides which verdict applies when there is nothing to evaluate, and never turns doubt into pass.
+When the device (or the collection of the control's domain) could not be read, the ``error`` is
+of kind ``unreadable`` — the only kind that makes a run exit 3; an evaluator's own errors say
+which kind they are (``Outcome.error``: read but undetermined; ``Outcome.unreadable``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from baluarte.controls import EvalContext
 from baluarte.errors import DeviceError
 from baluarte.findings import Finding, Outcome, Status
 from baluarte.plan import DevicePlan, PlannedControl
+from baluarte.text import inert_model
 from baluarte.waivers import WaiverSet
 
 __all__ = ["describe_device_error", "evaluate_device"]
@@ -47,23 +51,33 @@ def _outcome(
         part = f"{platform} {control.domain} collection"
         if control.evaluate is None:
             part = "evaluator"
-        return Outcome.error(
+        return Outcome.unreadable(
             f"{control.id} cannot be checked: the {part} is missing from this installation "
             f"of Baluarte (reinstall it)"
         )
     if isinstance(result, DeviceError):
-        return Outcome.error(describe_device_error(result))
+        return Outcome.unreadable(describe_device_error(result))
     if result is None:
-        return Outcome.error("no answer from the device")
+        return Outcome.unreadable("no answer from the device")
     facts = result.facts.get(control.domain)
     if facts is None:
-        return Outcome.error(
+        return Outcome.unreadable(
             result.problems.get(control.domain, f"no {control.domain} facts collected")
         )
     try:
         return control.evaluate(facts, planned.params, ctx)
     except Exception as exc:  # an evaluator bug must show up as error, never as pass
+        # the device was read; what failed is the judging (undetermined, not unreadable)
         return Outcome.error(f"evaluating {control.id} failed: {type(exc).__name__}: {exc}")
+
+
+def _noted(evidence: str | None, result: Collected | DeviceError | None, domain: str) -> str | None:
+    """The evidence, with what the collector noted about how the domain's answer was read
+    (bytes that were not UTF-8, shown as U+FFFD)."""
+    note = result.notes.get(domain) if isinstance(result, Collected) else None
+    if not note:
+        return evidence
+    return f"{evidence}\n\n{note}" if evidence else note
 
 
 def evaluate_device(
@@ -113,8 +127,10 @@ def evaluate_device(
                 expected=outcome.expected,
                 observed=outcome.observed,
                 reason=reason,
-                evidence=outcome.evidence,
+                evidence=_noted(outcome.evidence, result, planned.control.domain),
                 waiver=waiver_ref,
+                error_kind=outcome.error_kind if status is Status.ERROR else None,
             )
         )
-    return findings
+    # whatever a device or a file said (an error message, a name) is stored inert
+    return [inert_model(f) for f in findings]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["Finding", "Outcome", "Severity", "Status", "WaiverRef"]
+__all__ = ["ErrorKind", "Finding", "Outcome", "Severity", "Status", "WaiverRef"]
 
 
 class Status(StrEnum):
@@ -16,6 +17,29 @@ class Status(StrEnum):
     ERROR = "error"
     NOT_APPLICABLE = "not_applicable"
     WAIVED = "waived"
+
+
+class ErrorKind(StrEnum):
+    """Why an ``error`` finding has no verdict; both are never-pass, and no waiver covers them.
+
+    ``unreadable``: the device, or the part of it the control needs, could not be read
+    (unreachable, refused credentials, timed out, an answer that does not parse, a collection
+    step that failed on the device, a collection fragment missing from the installation). Any
+    such finding makes ``check`` and ``apply`` exit 3.
+
+    ``undetermined``: the device was read, but what it showed does not settle the control
+    (package lists too old to trust, no reboot signal, a PAM module whose outcome is unknown,
+    a timestamp ahead of the run's clock). These exit 1, like drift: the device is not shown
+    to be compliant and someone has to act on it or on the policy.
+    """
+
+    UNREADABLE = "unreadable"
+    UNDETERMINED = "undetermined"
+
+
+def _check_kind(status: Status, kind: ErrorKind | None) -> None:
+    if status is not Status.ERROR and kind is not None:
+        raise ValueError(f"error_kind is for error findings only, not {status}")
 
 
 class Severity(StrEnum):
@@ -35,6 +59,21 @@ class Outcome(BaseModel):
     observed: str | None = None
     reason: str | None = None
     evidence: str | None = None
+    error_kind: ErrorKind | None = None  # set on every error (Outcome.error, .unreadable)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _error_has_a_kind(cls, data: Any) -> Any:
+        # an error built without a kind was read but not settled: the evaluators' usual case
+        error = isinstance(data, dict) and data.get("status") in (Status.ERROR, "error")
+        if error and data.get("error_kind") is None:
+            return {**data, "error_kind": ErrorKind.UNDETERMINED}
+        return data
+
+    @model_validator(mode="after")
+    def _kind_only_on_error(self) -> Outcome:
+        _check_kind(self.status, self.error_kind)
+        return self
 
     @classmethod
     def passed(cls, expected: str, observed: str, evidence: str | None = None) -> Outcome:
@@ -56,7 +95,21 @@ class Outcome(BaseModel):
     def error(
         cls, reason: str, expected: str | None = None, evidence: str | None = None
     ) -> Outcome:
-        return cls(status=Status.ERROR, reason=reason, expected=expected, evidence=evidence)
+        """The device was read, but what it showed does not settle the control."""
+        return cls(
+            status=Status.ERROR, reason=reason, expected=expected, evidence=evidence,
+            error_kind=ErrorKind.UNDETERMINED,
+        )  # fmt: skip
+
+    @classmethod
+    def unreadable(
+        cls, reason: str, expected: str | None = None, evidence: str | None = None
+    ) -> Outcome:
+        """The device, or the part of it this control needs, could not be read."""
+        return cls(
+            status=Status.ERROR, reason=reason, expected=expected, evidence=evidence,
+            error_kind=ErrorKind.UNREADABLE,
+        )  # fmt: skip
 
     @classmethod
     def not_applicable(cls, reason: str) -> Outcome:
@@ -91,3 +144,16 @@ class Finding(BaseModel):
     reason: str | None = None
     evidence: str | None = None
     waiver: WaiverRef | None = None
+    # error findings only. None on one stored before the kinds existed: read as unreadable.
+    # Left out of the serialised finding when None, so records hashed before it are unchanged.
+    error_kind: ErrorKind | None = Field(default=None, exclude_if=lambda v: v is None)
+
+    @model_validator(mode="after")
+    def _kind_only_on_error(self) -> Finding:
+        _check_kind(self.status, self.error_kind)
+        return self
+
+    @property
+    def unreadable(self) -> bool:
+        """An error because the device could not be read (what makes a run exit 3)."""
+        return self.status is Status.ERROR and self.error_kind is not ErrorKind.UNDETERMINED

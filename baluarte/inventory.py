@@ -14,16 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from baluarte.errors import InputError, InputErrors
 from baluarte.secrets import KeyFileRef, SecretRef
-from baluarte.validation import did_you_mean, error_at, raise_all, validate_doc
-from baluarte.yamlsource import Loc, YamlDoc, load_yaml, yaml_files
+from baluarte.validation import NoBooleanNumbers, did_you_mean, error_at, raise_all, validate_doc
+from baluarte.yamlsource import MAX_YAML_BYTES, Loc, YamlDoc, load_yaml, yaml_files
 
 __all__ = [
     "LOCAL_ADDRESSES",
+    "MAX_INVENTORY_BYTES",
     "Client",
     "Device",
     "DeviceRef",
@@ -38,6 +39,9 @@ __all__ = [
 ]
 
 Platform = Literal["linux", "windows", "fortigate"]
+# All inventory files of one run together (each file: MAX_YAML_BYTES): some 75,000 devices, about
+# 1 GB of memory to load. Above it the run is refused before anything is parsed.
+MAX_INVENTORY_BYTES = 2 * MAX_YAML_BYTES
 LOCAL_ADDRESSES = ("@local", "local")
 DEFAULT_PORTS: dict[str, int] = {"linux": 22, "windows": 5986, "fortigate": 443}
 
@@ -71,7 +75,7 @@ def _not_empty(what: str) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
 PortNumber = Annotated[int, Field(ge=1, le=65535)]
 
 
-class _Model(BaseModel):
+class _Model(NoBooleanNumbers):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -336,7 +340,9 @@ def load_inventory(paths: Sequence[Path]) -> Inventory:
     errors: list[InputError] = []
     placed: list[_Placed] = []
     files: list[tuple[Path, str]] = []
-    for path in yaml_files(paths, what="inventory"):
+    found = yaml_files(paths, what="inventory")
+    _refuse_too_large(found)
+    for path in found:
         try:
             doc = load_yaml(path)
             files.append((path, doc.sha256))
@@ -348,6 +354,27 @@ def load_inventory(paths: Sequence[Path]) -> Inventory:
     errors.extend(_duplicates(placed))
     raise_all(errors)
     return Inventory(clients=tuple(p.client for p in placed), files=files)
+
+
+def _refuse_too_large(paths: Sequence[Path]) -> None:
+    total = 0
+    for path in paths:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            continue  # reported when the file is read
+        # a file over its own bound is refused on its own, naming it
+        total += size if size <= MAX_YAML_BYTES else 0
+    if total > MAX_INVENTORY_BYTES:
+        mib = MAX_INVENTORY_BYTES // (1024 * 1024)
+        raise InputError(
+            f"the {len(paths)} inventory files hold {total:,} bytes together, more than the"
+            f" {MAX_INVENTORY_BYTES:,} one run may read; check the fleet in parts (one inventory"
+            " directory per group of clients)",
+            code="file_too_large",
+            file=paths[0].parent if len(paths) > 1 else paths[0],
+            allowed=f"inventories of at most {mib} MiB in all",
+        )
 
 
 def _clients_of(doc: YamlDoc) -> list[_Placed]:

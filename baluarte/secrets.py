@@ -8,12 +8,22 @@ A reference is one of::
 
 ``SecretRef`` is the pydantic field type for every credential (password, token, passphrase,
 API key). A literal string is refused with code ``literal_secret`` and a message that shows how
-to reference it — never the string itself. ``resolve()`` reads the secret only when called.
+to reference it — never the string itself. ``resolve()`` reads the secret only when called and
+registers the value for masking (``baluarte.masking.register_secret``), so it is masked in every
+message, log line, finding and report from then on.
+
+A ``file:`` secret must be a plain secret file: a regular file of at most
+``MAX_SECRET_FILE_BYTES`` bytes, holding one line (no NUL byte), that other users cannot read
+(no ``o+r``). Anything else (``file:/etc/shadow``, a log, a world-readable copy) is refused with
+code ``secret_not_plain`` — when the inventory or policy is validated, if the file is there
+then, and again when it is read — and the refusal never quotes the file's contents. Private
+key files (``KeyFileRef``) are read by the SSH library and are not held to this.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,8 +32,17 @@ from pydantic import GetCoreSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
 from baluarte.errors import InputError
+from baluarte.masking import register_secret
 
-__all__ = ["SCHEMES", "SECRET_KEYS", "KeyFileRef", "SecretRef", "resolve"]
+__all__ = [
+    "MAX_SECRET_FILE_BYTES",
+    "SCHEMES",
+    "SECRET_KEYS",
+    "KeyFileRef",
+    "SecretRef",
+    "plain_secret_problem",
+    "resolve",
+]
 
 SCHEMES: tuple[str, ...] = ("env", "file", "keyring")
 
@@ -45,6 +64,10 @@ SECRET_KEYS: frozenset[str] = frozenset(
         "fortios_access_token",
     }
 )
+
+# Tokens, passwords and passphrases are far shorter; a bigger file is not a secret file (a log,
+# a database, /dev/zero) and is refused before it is read.
+MAX_SECRET_FILE_BYTES = 8192
 
 _HOW = (
     'use "env:ACME_FW_TOKEN", "file:/path/to/secret" or "keyring:service/user"'
@@ -95,6 +118,17 @@ class SecretRef:
     def _refusal(cls) -> str:
         return f"credentials must be referenced, not written here: {_HOW}"
 
+    def refuse_unplain_file(self) -> None:
+        """At validation: refuse a ``file:`` secret that is there but is not a plain secret.
+
+        A file missing now is left to ``resolve`` (it may only exist where the check runs).
+        """
+        if self.scheme != "file":
+            return
+        problem = plain_secret_problem(self.path, must_exist=False)
+        if problem:
+            raise PydanticCustomError("secret_not_plain", _not_plain(self, problem))
+
     @classmethod
     def __get_pydantic_core_schema__(
         cls, source: type[Any], handler: GetCoreSchemaHandler
@@ -105,7 +139,9 @@ class SecretRef:
             if not isinstance(value, str):
                 # Numbers and the like are literal secrets too (a YAML password: 123456).
                 raise PydanticCustomError("literal_secret", cls._refusal())
-            return cls.parse(value)
+            ref = cls.parse(value)
+            ref.refuse_unplain_file()
+            return ref
 
         return core_schema.no_info_plain_validator_function(
             validate,
@@ -119,30 +155,102 @@ class KeyFileRef(SecretRef):
 
     allowed_schemes: ClassVar[tuple[str, ...]] = ("file",)
 
+    def refuse_unplain_file(self) -> None:
+        """A key file holds many lines by nature; the SSH library judges its permissions."""
+
     @classmethod
     def _refusal(cls) -> str:
         return 'reference the private key file as "file:~/.ssh/id_ed25519"'
 
 
 def resolve(ref: SecretRef) -> str:
-    """Read the secret ``ref`` names. Raises InputError naming the reference, never a value."""
+    """Read the secret ``ref`` names and register it for masking.
+
+    Raises InputError naming the reference, never a value.
+    """
+    value = _read(ref)
+    register_secret(value)
+    return value
+
+
+def _read(ref: SecretRef) -> str:
     if ref.scheme == "env":
         value = os.environ.get(ref.target)
         if value is None:
             raise _unavailable(ref, f"environment variable {ref.target} is not set")
         return value
     if ref.scheme == "file":
-        try:
-            text = ref.path.read_text(encoding="utf-8")
-        except FileNotFoundError as exc:
-            raise _unavailable(ref, f"no such file {ref.path}") from exc
-        except (OSError, UnicodeDecodeError) as exc:
-            raise _unavailable(ref, f"cannot read {ref.path}: {type(exc).__name__}") from exc
-        # Editors end files with a newline; it is never part of the secret.
-        return text.removesuffix("\n").removesuffix("\r")
+        return _from_file(ref)
     if ref.scheme == "keyring":
         return _from_keyring(ref)
     raise _unavailable(ref, f"unknown scheme {ref.scheme!r}")
+
+
+def _from_file(ref: SecretRef) -> str:
+    path = ref.path
+    if not isinstance(ref, KeyFileRef):
+        try:
+            problem = plain_secret_problem(path, must_exist=True)
+        except FileNotFoundError as exc:
+            raise _unavailable(ref, f"no such file {path}") from exc
+        if problem:
+            raise InputError(_not_plain(ref, problem), code="secret_not_plain")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise _unavailable(ref, f"no such file {path}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _unavailable(ref, f"cannot read {path}: {type(exc).__name__}") from exc
+    return _one_line(text)
+
+
+def _one_line(text: str) -> str:
+    # Editors end files with a newline; it is never part of the secret.
+    return text.removesuffix("\n").removesuffix("\r")
+
+
+def plain_secret_problem(path: Path, *, must_exist: bool) -> str | None:
+    """Why ``path`` is not a plain secret file, or None. Never quotes what the file holds.
+
+    ``must_exist``: a missing file raises FileNotFoundError; otherwise it is no problem (and
+    neither is a file this user may not read: ``resolve`` reports that where it runs).
+    """
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        if must_exist:
+            raise
+        return None
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return "it is not a regular file"
+    if info.st_size > MAX_SECRET_FILE_BYTES:
+        return (
+            f"it holds {info.st_size} bytes, more than the {MAX_SECRET_FILE_BYTES} a secret file"
+            " may hold"
+        )
+    if info.st_mode & stat.S_IROTH:
+        return (
+            f"every user of this machine can read it (mode {stat.S_IMODE(info.st_mode):04o});"
+            f" make it private: chmod 600 {path}"
+        )
+    try:
+        with path.open("rb") as f:
+            raw = f.read(MAX_SECRET_FILE_BYTES + 1)
+    except OSError:
+        return None
+    text = _one_line(raw.decode("utf-8", "replace"))
+    if "\x00" in text:
+        return "it holds a NUL byte: it is not a text secret"
+    lines = len(text.splitlines())
+    if lines > 1:
+        return f"it holds {lines} lines; a secret file holds the secret alone, on one line"
+    return None
+
+
+def _not_plain(ref: SecretRef, problem: str) -> str:
+    return f"secret {ref} is not a plain secret file: {problem}"
 
 
 def _from_keyring(ref: SecretRef) -> str:

@@ -13,13 +13,21 @@ import types
 from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from baluarte.errors import InputError, InputErrors
 from baluarte.secrets import SECRET_KEYS
 from baluarte.yamlsource import Loc, YamlDoc, dotted
 
-__all__ = ["did_you_mean", "error_at", "input_errors", "raise_all", "validate_doc"]
+__all__ = [
+    "NoBooleanNumbers",
+    "did_you_mean",
+    "error_at",
+    "input_errors",
+    "raise_all",
+    "validate_doc",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -34,6 +42,7 @@ OWN_CODES = frozenset(
         "missing_key",
         "wrong_type",
         "unknown_reference",
+        "secret_not_plain",
     }
 )
 
@@ -52,6 +61,49 @@ _TYPE_NAMES: dict[str, str] = {
     "date": "a date (YYYY-MM-DD)",
     "datetime": "a date and time (YYYY-MM-DDTHH:MM:SS)",
 }
+
+
+class NoBooleanNumbers(BaseModel):
+    """A model whose number fields refuse ``true``/``false`` (with every subclass's fields).
+
+    pydantic reads ``max_minutes: true`` as 1 (a bool is an int in Python): a typo or a
+    misplaced value would silently become a limit. Only booleans are refused; numbers written
+    as numbers are read as before.
+    """
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, bool) or info.field_name is None:
+            return value
+        field = cls.model_fields.get(info.field_name)
+        kind = _number_kind(field.annotation) if field is not None else None
+        if kind:
+            found = "true" if value else "false"
+            raise PydanticCustomError("wrong_type", f"expected {kind}, found {found}")
+        return value
+
+
+def _number_kind(annotation: Any) -> str | None:
+    """``"a whole number"`` / ``"a number"`` when ``annotation`` takes numbers but no bool."""
+    args: set[Any] = set()
+    stack = [annotation]
+    while stack:
+        tp = stack.pop()
+        origin = get_origin(tp)
+        if origin is Annotated:
+            stack.append(get_args(tp)[0])
+        elif origin in (Union, types.UnionType):
+            stack.extend(get_args(tp))
+        else:
+            args.add(tp)
+    if bool in args:
+        return None
+    if float in args:
+        return "a number"
+    if int in args:
+        return "a whole number"
+    return None
 
 
 def validate_doc(

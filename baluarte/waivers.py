@@ -2,12 +2,15 @@
 
 A waiver selects devices by client, site, tags (all must be present) and device names; it
 needs at least one of them. It applies through its ``expires`` day and stops applying after
-it — the finding then says the waiver expired.
+it — the finding then says the waiver expired. A client, site or device name the inventory
+does not have is refused (``unknown_references``), with file:line:column and the closest name:
+a misspelt waiver would otherwise validate and silently cover nothing. Tags are not checked: a
+tag may name devices yet to come.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,10 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from baluarte.controls import catalogue
+from baluarte.errors import InputError
 from baluarte.findings import WaiverRef
-from baluarte.inventory import DeviceRef
-from baluarte.validation import did_you_mean, validate_doc
-from baluarte.yamlsource import load_yaml
+from baluarte.inventory import DeviceRef, Inventory
+from baluarte.validation import did_you_mean, error_at, validate_doc
+from baluarte.yamlsource import Loc, YamlDoc, load_yaml
 
 __all__ = ["Waiver", "WaiverSet", "load_waivers"]
 
@@ -101,6 +105,7 @@ class WaiverSet:
 
     waivers: tuple[Waiver, ...] = ()
     files: list[tuple[Path, str]] = field(default_factory=list)
+    doc: YamlDoc | None = field(default=None, repr=False)  # to place errors in the file
 
     def match(self, control_id: str, ref: DeviceRef, on: date) -> Waiver | None:
         """The waiver for ``control_id`` on ``ref``: an unexpired one first, else an expired one.
@@ -114,6 +119,47 @@ class WaiverSet:
         pool: Sequence[Waiver] = live or hits
         return max(pool, key=lambda w: w.expires) if pool else None
 
+    def unknown_references(self, inventory: Inventory) -> list[InputError]:
+        """One error per client, site or device name a waiver gives that ``inventory`` lacks."""
+        errors: list[InputError] = []
+        refs = inventory.devices()
+        for i, waiver in enumerate(self.waivers):
+            scope = refs
+            for what in ("client", "site"):
+                name = getattr(waiver, what)
+                if name is None:
+                    continue
+                known = [getattr(r, f"{what}_name") for r in scope]
+                if name not in known:
+                    errors.append(self._unknown(("waivers", i, what), what, name, known, scope))
+                    break
+                scope = [r for r in scope if getattr(r, f"{what}_name") == name]
+            else:
+                known = [r.name for r in scope]
+                for j, device in enumerate(waiver.devices or ()):
+                    if device not in known:
+                        loc = ("waivers", i, "devices", j)
+                        errors.append(self._unknown(loc, "device", device, known, scope))
+        return errors
+
+    def _unknown(
+        self, loc: Loc, what: str, name: str, known: Iterable[str], scope: Sequence[DeviceRef]
+    ) -> InputError:
+        choices = sorted(set(known))
+        within = ""
+        if what != "client" and scope and len({r.client_name for r in scope}) == 1:
+            within = f" of client '{scope[0].client_name}'"
+            if what == "device" and len({r.site_name for r in scope}) == 1:
+                within = f" of site '{scope[0].site_name}'{within}"
+        message = (
+            f"no {what} named '{name}' in the inventory{within}: the waiver would cover"
+            f" nothing{did_you_mean(name, choices)}"
+        )
+        shown = ", ".join(choices[:20]) + (", …" if len(choices) > 20 else "")
+        if self.doc is None:
+            return InputError(message, code="unknown_reference", key=what, allowed=shown or None)
+        return error_at(self.doc, loc, message, code="unknown_reference", allowed=shown or None)
+
 
 def load_waivers(path: Path | None) -> WaiverSet:
     """Read a waiver file; ``None`` means no waivers. A named file must exist."""
@@ -121,4 +167,4 @@ def load_waivers(path: Path | None) -> WaiverSet:
         return WaiverSet()
     doc = load_yaml(path)
     parsed = validate_doc(WaiverFile, doc)
-    return WaiverSet(waivers=parsed.waivers, files=[(path, doc.sha256)])
+    return WaiverSet(waivers=parsed.waivers, files=[(path, doc.sha256)], doc=doc)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+import traceback
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from baluarte.cli import (
     apply,
@@ -21,8 +23,10 @@ from baluarte.cli import (
     runs,
     validate,
 )
+from baluarte.cli.render import plain
 from baluarte.errors import BaluarteError, InputError
 from baluarte.exitcodes import ExitCode
+from baluarte.masking import install_log_masking, mask_secrets
 
 __all__ = ["app", "main"]
 
@@ -59,13 +63,15 @@ def _usage_error(exc: Exception) -> bool:
 
 def main() -> None:
     err = Console(stderr=True)
+    install_log_masking()  # before any secret is resolved or any line logged
     try:
         code = app(standalone_mode=False)
     except BaluarteError as exc:
         # Input and store problems alike are the caller's to fix: usage exit code, no traceback.
         label = "error" if isinstance(exc, InputError) else type(exc).__name__
         for line in str(exc).splitlines():
-            err.print(f"[bold red]{label}:[/] {line}", markup=True, highlight=False, soft_wrap=True)
+            # the message quotes input (keys, values, file names): shown, never read as markup
+            err.print(Text.assemble((f"{label}:", "bold red"), " ", plain(line)), soft_wrap=True)
         sys.exit(ExitCode.BAD_INPUT)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -76,5 +82,8 @@ def main() -> None:
         if _usage_error(exc):
             exc.show()  # type: ignore[attr-defined]
             sys.exit(ExitCode.BAD_INPUT)
-        raise
+        # A bug of ours: the traceback still goes out (exit 1, as Python's own), but a library's
+        # message in it may quote a secret it was given, so it is masked like every other text.
+        sys.stderr.write(mask_secrets("".join(traceback.format_exception(exc))))
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

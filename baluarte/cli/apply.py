@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
+from baluarte.cli.check import interrupted_message
 from baluarte.cli.options import (
     ArtifactsOpt,
     ClientOpt,
@@ -31,10 +31,11 @@ from baluarte.cli.options import (
     scope_of,
     split_tags,
 )
-from baluarte.cli.render import print_summary
+from baluarte.cli.render import escape, print_summary  # device text: controls shown, no markup
 from baluarte.engine import exit_status, load_inputs
 from baluarte.errors import InputError
 from baluarte.exitcodes import ExitCode
+from baluarte.interrupts import Interrupted, exit_code, handling
 from baluarte.remediation import ChangeKind, PlannedChange
 
 if TYPE_CHECKING:
@@ -155,8 +156,10 @@ def apply_command(
 
     --yes needs a selector, --all or a saved plan (--plan). Without --yes nothing changes:
     exit 0 when nothing is pending, 1 when changes are pending (or a saved plan no longer holds
-    somewhere), 3 when a device could not be checked. With --yes the exit code is that of the
-    re-check (0 compliant, 1 drift left, 3 a device could not be checked).
+    somewhere), 3 when a device could not be read. With --yes the exit code is that of the
+    re-check (0 compliant, 1 drift left, 3 a device could not be read). Interrupted: 130
+    (Ctrl-C) or 143 (SIGTERM); no new change starts, an operation in flight finishes (a second
+    signal aborts it), each change is recorded applied, failed or not_run, the run is incomplete.
     """
     from baluarte.apply import ApplyOptions, apply, check_scope
     from baluarte.apply_saved import apply_saved
@@ -201,10 +204,14 @@ def apply_command(
             else:
                 print_plan(console, outcome.changes, {})
 
-        if saved_plan is not None:
-            outcome = apply_saved(inputs, store, saved_plan, options, on_plan=show)
-        else:
-            outcome = apply(inputs, store, options, on_plan=show)
+        with handling():
+            if saved_plan is not None:
+                outcome = apply_saved(inputs, store, saved_plan, options, on_plan=show)
+            else:
+                outcome = apply(inputs, store, options, on_plan=show)
+    except Interrupted as stop:
+        Console(stderr=True).print(interrupted_message(stop), highlight=False, markup=False)
+        raise typer.Exit(exit_code(stop.signum)) from None
     finally:
         store.close()
     if output is Format.JSON:

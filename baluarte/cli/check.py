@@ -30,6 +30,7 @@ from baluarte.cli.options import (
 from baluarte.cli.render import print_summary
 from baluarte.engine import CheckOptions, check, exit_status, load_inputs
 from baluarte.findings import Finding, Status
+from baluarte.interrupts import Interrupted, exit_code, handling
 from baluarte.inventory import DeviceRef
 from baluarte.run import RunRecord
 
@@ -63,8 +64,9 @@ def check_command(
 ) -> None:
     """Check devices against their policies and store the run.
 
-    Exit codes: 0 all compliant, 1 some control failed, 2 bad input, 3 a device could not be
-    checked.
+    Exit codes: 0 all compliant, 1 some control failed or was not settled by what a device
+    showed, 2 bad input, 3 a device could not be read; 130 (Ctrl-C) or 143 (SIGTERM)
+    interrupted: what was stored stays, the run is incomplete.
     """
     from baluarte.transports.ssh import prestart
 
@@ -90,29 +92,35 @@ def check_command(
     history: list[RunRecord] = []
     err = Console(stderr=True)
     try:
-        if output is Format.JSON:
-            run = check(inputs, store, options)
-            history = earlier_runs(store, run)
-        else:
-            with Progress(
-                TextColumn("[bold]checking"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.description}"),
-                TimeElapsedColumn(),
-                console=err,
-                transient=True,
-            ) as progress:
-                task = progress.add_task("", total=None)
+        with handling():
+            if output is Format.JSON:
+                run = check(inputs, store, options)
+                history = earlier_runs(store, run)
+            else:
+                with Progress(
+                    TextColumn("[bold]checking"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TextColumn("{task.description}"),
+                    TimeElapsedColumn(),
+                    console=err,
+                    transient=True,
+                ) as progress:
+                    task = progress.add_task("", total=None)
 
-                def started(total: int) -> None:
-                    progress.update(task, total=total)
+                    def started(total: int) -> None:
+                        progress.update(task, total=total)
 
-                def device_done(ref: DeviceRef, findings: list[Finding]) -> None:
-                    bad = sum(f.status in (Status.FAIL, Status.ERROR) for f in findings)
-                    progress.update(task, advance=1, description=f"{ref.key} ({bad} not passing)")
+                    def device_done(ref: DeviceRef, findings: list[Finding]) -> None:
+                        bad = sum(f.status in (Status.FAIL, Status.ERROR) for f in findings)
+                        progress.update(
+                            task, advance=1, description=f"{ref.key} ({bad} not passing)"
+                        )
 
-                run = check(inputs, store, options, on_device=device_done, on_start=started)
+                    run = check(inputs, store, options, on_device=device_done, on_start=started)
+    except Interrupted as stop:
+        err.print(interrupted_message(stop), highlight=False, markup=False)
+        raise typer.Exit(exit_code(stop.signum)) from None
     finally:
         store.close()
     if output is Format.JSON:
@@ -122,6 +130,16 @@ def check_command(
     else:
         print_summary(Console(), run)
     raise typer.Exit(exit_status(run))
+
+
+def interrupted_message(stop: Interrupted) -> str:
+    """What an interrupted check or apply left behind, for the terminal."""
+    if stop.run_id is None:
+        return f"{stop}: nothing was stored and nothing was changed"
+    return (
+        f"{stop}: run {stop.run_id} is left incomplete with {stop.done} of {stop.total}"
+        " device(s) done; what was stored stays"
+    )
 
 
 def register(app: typer.Typer) -> None:

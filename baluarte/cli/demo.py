@@ -13,7 +13,7 @@ import yaml
 from rich.console import Console
 
 from baluarte.cli.options import DbOpt
-from baluarte.cli.render import print_summary
+from baluarte.cli.render import escape, print_summary
 from baluarte.cli.report import ReportFormat, write_report
 from baluarte.engine import CheckOptions, check, load_inputs
 from baluarte.errors import InputError
@@ -142,8 +142,8 @@ def demo_command(
     js = out / f"run-{run.info.id}.json"
     write_report(run, ReportFormat.HTML, html, history)
     write_report(run, ReportFormat.JSON, js, history)
-    console.print(f"HTML report: [bold]{html.resolve()}[/]")
-    console.print(f"JSON report: [bold]{js.resolve()}[/]")
+    console.print(f"HTML report: [bold]{escape(html.resolve())}[/]")
+    console.print(f"JSON report: [bold]{escape(js.resolve())}[/]")
 
 
 def register(app: typer.Typer) -> None:

@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from baluarte.cli.options import DbOpt, Format, FormatOpt
+from baluarte.cli.render import plain
 from baluarte.history import ControlState, Drift
 
 __all__ = ["print_drift", "register"]
@@ -53,11 +55,11 @@ def print_drift(console: Console, d: Drift) -> None:
         console.print(table)
 
 
-def _row(s: ControlState) -> list[str]:
+def _row(s: ControlState) -> list[str | Text]:
     ttr = s.time_to_remediate
     return [
-        f"{s.client}/{s.site}/{s.device}",
-        s.control,
+        plain(f"{s.client}/{s.site}/{s.device}"),
+        plain(s.control),
         str(s.status),
         str(s.previous) if s.previous else "not checked",
         f"{s.failing_since:%Y-%m-%d %H:%M}" if s.failing_since else "-",

@@ -24,6 +24,7 @@ import typer
 from rich.console import Console
 
 from baluarte.cli.options import InventoryOpt
+from baluarte.cli.render import escape
 from baluarte.engine import default_inventory_paths
 from baluarte.errors import InputError
 
@@ -202,9 +203,9 @@ def capture_fortigate(
     err = Console(stderr=True)
     read = len(state.get("global", {})) + sum(len(v) for v in state.get("vdoms", {}).values())
     read += len(state.get("monitor", {}))
-    err.print(f"{ref.key}: {read} endpoints written to {output}", highlight=False)
+    err.print(f"{ref.key}: {read} endpoints written to {escape(output)}", highlight=False)
     for key, why in sorted(skipped.items()):
-        err.print(f"  skipped {key}: {why}", highlight=False)
+        err.print(f"  skipped {escape(key)}: {escape(why)}", highlight=False)
 
 
 @capture_app.command("windows")
@@ -228,13 +229,13 @@ def capture_windows(
     checks = state["output"].get("checks", {})
     failed = sorted(k for k, v in checks.items() if not (isinstance(v, dict) and v.get("ok")))
     err.print(
-        f"{ref.key}: {state['hostname'] or '?'} ({state['os'] or 'OS unknown'}),"
-        f" {len(checks)} checks written to {output}",
+        f"{ref.key}: {escape(state['hostname'] or '?')} ({escape(state['os'] or 'OS unknown')}),"
+        f" {len(checks)} checks written to {escape(output)}",
         highlight=False,
     )
     for key in failed:
         why = checks[key].get("error", "") if isinstance(checks[key], dict) else ""
-        err.print(f"  check {key} failed on the host: {why}", highlight=False)
+        err.print(f"  check {escape(key)} failed on the host: {escape(why)}", highlight=False)
 
 
 def _one_device(
@@ -270,7 +271,7 @@ def _read_device(ref: DeviceRef, read: Callable[[Device], T]) -> T:
         return read(ref.device)
     except DeviceError as exc:
         Console(stderr=True).print(
-            f"[bold red]error:[/] {ref.key}: {describe_device_error(exc)}", highlight=False
+            f"[bold red]error:[/] {ref.key}: {escape(describe_device_error(exc))}", highlight=False
         )
         raise typer.Exit(ExitCode.DEVICE_ERROR) from None
 

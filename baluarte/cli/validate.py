@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 
 from baluarte.cli.options import InventoryOpt, PoliciesOpt, WaiversOpt
+from baluarte.cli.render import escape
 from baluarte.engine import load_inputs
 from baluarte.plan import plan
 
@@ -28,7 +29,7 @@ def validate_command(
         f"{len(inputs.waivers.waivers)} waivers; {controls} device controls planned"
     )
     for key in uncovered:
-        console.print(f"[yellow]note[/]: no policy applies to {key}")
+        console.print(f"[yellow]note[/]: no policy applies to {escape(key)}")
 
 
 def register(app: typer.Typer) -> None:

@@ -37,7 +37,9 @@ DOMAIN = Domain(
 
 
 def _unreadable(facts: AccessFacts, key: str, what: str) -> Outcome:
-    return Outcome.error(facts.problems.get(key) or f"{what} could not be read from the device")
+    return Outcome.unreadable(
+        facts.problems.get(key) or f"{what} could not be read from the device"
+    )
 
 
 def _ssh(facts: AccessFacts) -> SshFacts | Outcome:
@@ -50,7 +52,7 @@ def _ssh(facts: AccessFacts) -> SshFacts | Outcome:
             "package, and the collection did not come in over SSH"
         )
     if not facts.ssh.views:
-        return Outcome.error("sshd -T printed no settings")
+        return Outcome.unreadable("sshd -T printed no settings")
     return facts.ssh
 
 
@@ -295,7 +297,7 @@ def admin_mfa(facts: AccessFacts, params: Required, ctx: EvalContext) -> Outcome
     (``access.admin_trusted_hosts``); they are not judged here.
     """
     if facts.fortigate is None:
-        return Outcome.error("no FortiGate administrator facts for this device")
+        return Outcome.unreadable("no FortiGate administrator facts for this device")
     if not params.required:
         return not_required("two-factor authentication of administrators", ctx)
     return fortigate.admin_mfa(facts.fortigate, params)
@@ -315,7 +317,7 @@ def admin_trusted_hosts(facts: AccessFacts, params: TrustedHosts, ctx: EvalConte
     ``trusthost`` list without 0.0.0.0/0. With ``within``, every network listed must fall
     inside one of its networks."""
     if facts.fortigate is None:
-        return Outcome.error("no FortiGate administrator facts for this device")
+        return Outcome.unreadable("no FortiGate administrator facts for this device")
     return fortigate.admin_trusted_hosts(facts.fortigate, params)
 
 
@@ -379,8 +381,8 @@ def _insecure_fortigate(facts: AccessFacts, params: InsecureProtocols) -> Outcom
     if found:
         evidence = "\n".join(f"{s.protocol}: {s.how}" for s in found)
         return Outcome.failed(expected, "; ".join(s.how for s in found), evidence=evidence)
-    if why:
-        return Outcome.error(why, expected)
+    if why:  # the interfaces could not be read from the unit
+        return Outcome.unreadable(why, expected)
     return Outcome.passed(expected, f"none offered: {expected.replace('no ', '')}")
 
 
@@ -393,7 +395,7 @@ def _insecure_fortigate(facts: AccessFacts, params: InsecureProtocols) -> Outcom
 )
 def admin_session_timeout(facts: AccessFacts, params: SessionTimeout, ctx: EvalContext) -> Outcome:
     if facts.fortigate is None:
-        return Outcome.error("no FortiGate administration facts for this device")
+        return Outcome.unreadable("no FortiGate administration facts for this device")
     return fortigate.admin_session_timeout(facts.fortigate, params)
 
 
@@ -407,7 +409,7 @@ def admin_session_timeout(facts: AccessFacts, params: SessionTimeout, ctx: EvalC
 )
 def strong_crypto(facts: AccessFacts, params: StrongCrypto, ctx: EvalContext) -> Outcome:
     if facts.fortigate is None:
-        return Outcome.error("no FortiGate administration facts for this device")
+        return Outcome.unreadable("no FortiGate administration facts for this device")
     if not params.required:
         return not_required("strong cryptography for administrative access", ctx)
     return fortigate.strong_crypto(facts.fortigate, params)

@@ -24,7 +24,7 @@ __all__ = [
 
 
 def _unreadable(fg: FortigateAccess, key: str, what: str) -> Outcome:
-    return Outcome.error(fg.problems.get(key) or f"{what} could not be read from the unit")
+    return Outcome.unreadable(fg.problems.get(key) or f"{what} could not be read from the unit")
 
 
 def _who(admin: FortigateAdmin) -> str:

@@ -1,9 +1,10 @@
 """Backup: the controls of the ``backup`` domain, each beside its pure evaluate function.
 
 Every function takes (BackupFacts, its policy parameters, EvalContext) and returns an Outcome.
-A repository that cannot be read (wrong password, unreachable) is ``error``, never ``pass``; a
-local repository that does not exist is a ``fail`` of ``configured`` and ``last_success_age``
-(there is certainly no backup there) and an ``error`` of ``encrypted`` (nothing to judge).
+A repository that cannot be read (wrong password, unreachable) is ``error`` (unreadable), never
+``pass``; a local repository that does not exist, or no backup at all, is a ``fail`` of
+``configured``, ``last_success_age`` and ``encrypted`` alike: there is certainly no backup
+there, so certainly no encrypted one (a policy asking for encryption is not met).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ DOMAIN = Domain(
 )
 
 _SUCCESS = ("Success", "Warning")  # a Veeam session with warnings still made a restore point
+# backup.encrypted on a device with no backup: the policy asks for something that is not there
+_NO_BACKUP = "no backup, so no encrypted backup (see backup.configured)"
 
 
 def _when(at: datetime) -> str:
@@ -49,7 +52,7 @@ def _when(at: datetime) -> str:
 def _precheck(facts: BackupFacts, params: BackupSource) -> Outcome | None:
     """An error when the facts cannot answer for this control, else None."""
     if facts.problems:
-        return Outcome.error("; ".join(facts.problems))
+        return Outcome.unreadable("; ".join(facts.problems))
     if facts.tool and params.tool not in ("any", facts.tool):
         return Outcome.error(
             f"the policy expects {params.tool} here but the host was inspected as {facts.tool}: "
@@ -66,7 +69,7 @@ def _nothing(facts: BackupFacts) -> str:
 
 def _repo_error(repo: Repository) -> Outcome | None:
     if repo.state == "unreadable":
-        return Outcome.error(f"{repo.tool} repository {repo.location}: {repo.problem}")
+        return Outcome.unreadable(f"{repo.tool} repository {repo.location}: {repo.problem}")
     return None
 
 
@@ -168,7 +171,9 @@ def _configured_systemd(job: SystemdJob, params: Configured, expected: str) -> O
 
 def _configured_veeam(veeam: VeeamState, params: Configured, expected: str) -> Outcome:
     if veeam.jobs is None:
-        return Outcome.error(f"Veeam Agent: {veeam.problem or 'job list unreadable'}", expected)
+        return Outcome.unreadable(
+            f"Veeam Agent: {veeam.problem or 'job list unreadable'}", expected
+        )
     jobs = [j for j in veeam.jobs if params.job in (None, j.name)]
     evidence = "\n".join(f"{j.name} {j.id} {j.type} {j.repository}" for j in veeam.jobs)
     if not jobs:
@@ -263,7 +268,9 @@ def _age_systemd(job: SystemdJob, params: LastSuccessAge, expected: str, now: da
 
 def _age_veeam(veeam: VeeamState, params: LastSuccessAge, expected: str, now: datetime) -> Outcome:
     if veeam.sessions is None:
-        return Outcome.error(f"Veeam Agent: {veeam.problem or 'session list unreadable'}", expected)
+        return Outcome.unreadable(
+            f"Veeam Agent: {veeam.problem or 'session list unreadable'}", expected
+        )
     sessions = [s for s in veeam.sessions if params.job in (None, s.job) and s.type == "Backup"]
     good = [s for s in sessions if s.state in _SUCCESS and s.finished is not None]
     evidence = "\n".join(
@@ -315,15 +322,13 @@ def encrypted(facts: BackupFacts, params: Encrypted, ctx: EvalContext) -> Outcom
                 "repository in the policy",
                 expected,
             )
-        return Outcome.error(f"nothing to judge: {_nothing(facts)}", expected)
+        return Outcome.failed(expected, _nothing(facts), _NO_BACKUP)
     if (err := _repo_error(repo)) is not None:
         return err
     if repo.state == "missing":
-        return Outcome.error(
-            f"nothing to judge: {_latest_missing(repo)} (see backup.configured)", expected
-        )
+        return Outcome.failed(expected, _latest_missing(repo), _NO_BACKUP)
     if repo.encrypted is None:
-        return Outcome.error(
+        return Outcome.unreadable(
             f"{repo.tool} did not report the encryption of {repo.location}", expected
         )
     observed = f"{repo.tool} repository {repo.location}: encryption {repo.encryption}"
@@ -336,11 +341,13 @@ def _encrypted_veeam(veeam: VeeamState, params: Encrypted) -> Outcome:
     """Veeam Agent for Microsoft Windows: the encryption setting of each job."""
     expected = "every Veeam Agent job encrypts its backups"
     if veeam.jobs is None:
-        return Outcome.error(f"Veeam Agent: {veeam.problem or 'job settings unreadable'}", expected)
+        return Outcome.unreadable(
+            f"Veeam Agent: {veeam.problem or 'job settings unreadable'}", expected
+        )
     jobs = [j for j in veeam.jobs if params.job in (None, j.name)]
     if not jobs:
         name = f"job {params.job!r}" if params.job else "backup job"
-        return Outcome.error(f"nothing to judge: no Veeam Agent {name} (see backup.configured)")
+        return Outcome.failed(expected, f"no Veeam Agent {name}", _NO_BACKUP)
     evidence = "\n".join(f"{j.name} {j.type} {j.repository} encrypted={j.encrypted}" for j in jobs)
     plain = [j.name for j in jobs if j.encrypted is False]
     unknown = [j.name for j in jobs if j.encrypted is None]
@@ -349,7 +356,7 @@ def _encrypted_veeam(veeam: VeeamState, params: Encrypted) -> Outcome:
         return Outcome.failed(expected, observed, evidence=evidence)
     if unknown:
         why = f"the encryption setting of Veeam Agent job {', '.join(unknown)} could not be read"
-        return Outcome.error(why, expected, evidence)
+        return Outcome.unreadable(why, expected, evidence)
     observed = f"Veeam Agent job {', '.join(j.name for j in jobs)}: backup encryption on"
     return Outcome.passed(expected, observed, evidence)
 
@@ -400,13 +407,13 @@ def restore_tested(facts: BackupFacts, params: RestoreTested, ctx: EvalContext) 
         repo = facts.repository
         if repo is not None and repo.state == "missing":
             return Outcome.failed(expected, f"nothing to restore: {_latest_missing(repo)}")
-        return Outcome.error(
+        return Outcome.unreadable(
             f"the restore test could not be made: {test.detail}", expected, evidence
         )
     if (early := _precheck(facts, params)) is not None:
         return early
     if not facts.restore_record_read:
-        return Outcome.error("the restore test record on the host cannot be read", expected)
+        return Outcome.unreadable("the restore test record on the host cannot be read", expected)
     record = facts.restore_record
     hint = " (run `baluarte check --restore-test`)"
     if record is None:
@@ -448,8 +455,8 @@ def config_saved(facts: BackupFacts, params: ConfigSaved, ctx: EvalContext) -> O
             why = "; ".join(facts.problems)
             if "backup" not in why:  # the collector may have said so already
                 why = f"the configuration backup failed: {why}"
-            return Outcome.error(why, expected)
-        return Outcome.error("no configuration backup was taken in this run", expected)
+            return Outcome.unreadable(why, expected)
+        return Outcome.unreadable("no configuration backup was taken in this run", expected)
     days = (ctx.now - taken.taken_at).total_seconds() / 86400
     observed = (
         f"configuration backup ({taken.scope}) taken {_when(taken.taken_at)}: sha256 "

@@ -57,7 +57,7 @@ _Judge = Callable[[ProductStatus], tuple[bool | None, str]]
 
 def _unreadable(facts: EndpointFacts, what: str) -> Outcome:
     why = "; ".join(facts.problems) or f"{what} could not be read from the device"
-    return Outcome.error(why)
+    return Outcome.unreadable(why)
 
 
 def _judge(facts: EndpointFacts, product: str, expected: str, judge: _Judge) -> Outcome:
@@ -75,7 +75,9 @@ def _judge(facts: EndpointFacts, product: str, expected: str, judge: _Judge) -> 
     unknown = [(p, text) for p, ok, text in verdicts if ok is None]
     if unknown:
         reasons = "; ".join(f"{_name(p)}: {'; '.join(p.problems) or text}" for p, text in unknown)
-        return Outcome.error(reasons, expected=expected)
+        # a product whose state could not be read, or was read and does not tell
+        read_failed = any(p.problems for p, _ in unknown)
+        return (Outcome.unreadable if read_failed else Outcome.error)(reasons, expected=expected)
     return Outcome.failed(expected, seen)
 
 

@@ -44,7 +44,7 @@ _FORTIGATE_ISO: dict[str, tuple[str, ...]] = {"iso27001": ("8.21", "8.23")}
 
 def _unreadable(facts: FirewallFacts, what: str) -> Outcome:
     why = "; ".join(facts.problems) or f"{what} could not be read from the device"
-    return Outcome.error(why)
+    return Outcome.unreadable(why)
 
 
 def _defaults(facts: FirewallFacts) -> str:
@@ -252,9 +252,11 @@ def allowed_inbound(facts: FirewallFacts, params: AllowedInbound, ctx: EvalConte
 def _policies(facts: FirewallFacts) -> tuple[FirewallPolicy, ...] | Outcome:
     fortigate = facts.fortigate
     if fortigate is None:
-        return Outcome.error("no FortiGate policy table among the device's facts")
+        return Outcome.unreadable("no FortiGate policy table among the device's facts")
     if fortigate.policies is None:
-        return Outcome.error(fortigate.problems.get("policies") or "the policy table is unreadable")
+        return Outcome.unreadable(
+            fortigate.problems.get("policies") or "the policy table is unreadable"
+        )
     return fortigate.policies
 
 
@@ -462,7 +464,7 @@ def security_services_current(
     fortigate = facts.fortigate
     if fortigate is None or fortigate.services is None:
         why = fortigate.problems.get("services") if fortigate else None
-        return Outcome.error(why or "the FortiGuard licence status could not be read")
+        return Outcome.unreadable(why or "the FortiGuard licence status could not be read")
     by_name = {s.name: s for s in fortigate.services}
     expected = (
         f"FortiGuard {', '.join(params.services)} licensed"

@@ -87,7 +87,7 @@ def remote_forwarding(facts: LoggingFacts, params: RemoteForwarding, ctx: EvalCo
         return not_required("log forwarding", ctx)
     targets = facts.forward_targets
     if targets is None:
-        return Outcome.error(
+        return Outcome.unreadable(
             facts.problems.get("forward_targets")
             or "the log forwarding configuration could not be read from the device"
         )
@@ -134,7 +134,7 @@ def time_sync(facts: LoggingFacts, params: TimeSync, ctx: EvalContext) -> Outcom
         return not_required("time synchronisation", ctx)
     sync = facts.time_sync
     if sync is None:
-        return Outcome.error(
+        return Outcome.unreadable(
             facts.problems.get("time_sync") or "the time synchronisation state could not be read"
         )
     evidence = sync.evidence or None

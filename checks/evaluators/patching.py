@@ -39,7 +39,7 @@ _SHOWN = 10  # updates named in an observed value; the evidence lists them all
 
 def _unreadable(facts: PatchFacts, what: str) -> Outcome:
     why = "; ".join(facts.problems) or f"{what} could not be read from the device"
-    return Outcome.error(why)
+    return Outcome.unreadable(why)
 
 
 def _shown(u: PendingUpdate) -> str:
@@ -185,7 +185,7 @@ def automatic_updates(facts: PatchFacts, params: Required, ctx: EvalContext) -> 
         # The automatic run installs from the configured sources only: aimed at the security
         # origin with no security source configured, it never installs a security fix.
         if lists.problem:
-            return Outcome.error(
+            return Outcome.unreadable(
                 f"{auto.detail}; but the package sources could not be read ({lists.problem}): "
                 "whether the automatic run has a security source to install from is unknown",
                 expected,
@@ -369,7 +369,7 @@ def _firmware_minimum(firmware: Firmware, params: MinimumVersions) -> Outcome:
     want: tuple[int, ...] = wanted[:3]
     if wanted[3] is not None:
         if firmware.build is None:
-            return Outcome.error(f"the unit did not report its build ({observed})", expected)
+            return Outcome.unreadable(f"the unit did not report its build ({observed})", expected)
         have, want = (*have, firmware.build), (*want, wanted[3])
     if have < want:
         return Outcome.failed(expected, f"{observed} is below {params.firmware}")

@@ -171,9 +171,9 @@ def judge_sources(
 ) -> Outcome:
     """``patching.package_sources``: fresh lists, a security source, a supported release."""
     if lists is None:
-        return Outcome.error("the package sources were not collected from this device")
+        return Outcome.unreadable("the package sources were not collected from this device")
     if lists.problem:
-        return Outcome.error(f"the package sources could not be read: {lists.problem}")
+        return Outcome.unreadable(f"the package sources could not be read: {lists.problem}")
     limit = params.max_age_days
     expected = [f"package lists published within {limit} days"]
     failures: list[str] = []

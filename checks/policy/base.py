@@ -5,12 +5,13 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from baluarte.findings import Severity
+from baluarte.validation import NoBooleanNumbers
 
 __all__ = ["ControlParams", "Required", "Section"]
 
 
-class ControlParams(BaseModel):
-    """Parameters common to every control in a policy section."""
+class ControlParams(NoBooleanNumbers):
+    """Parameters common to every control in a policy section (a number is never true/false)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

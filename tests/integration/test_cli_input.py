@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,108 @@ def test_demo_outside_the_project_folder_says_where_to_run_it(tmp_path):
     assert "Traceback" not in result.stderr
     assert "the demo runs from Baluarte's project folder" in result.stderr
     assert not (tmp_path / "baluarte-reports").exists() and not (tmp_path / "d.db").exists()
+
+
+# -- issue 12, class 7: input that used to escape as a traceback or be silently misread -------
+
+INVENTORY_TEXT = GOOD_INVENTORY.read_text()
+WAIVER_TEXT = (
+    "waivers:\n  - control: endpoint.disk_encryption\n    client: demo\n"
+    "    devices: [this-machine]\n    reason: r\n    approved_by: a\n    expires: 2027-03-31\n"
+)
+# (which input, its text, the key path and the words the message must hold)
+HOSTILE = {
+    "waiver-feb-30": (
+        "waivers", WAIVER_TEXT.replace("2027-03-31", "2026-02-30"), "waivers[0].expires",
+        "'2026-02-30' is not a date the calendar has",
+    ),
+    "inventory-year-0": (
+        "inventory", INVENTORY_TEXT.replace("tags: [server, demo]", "tags: [server, 0000-01-01]"),
+        "tags[1]", "'0000-01-01' is not a date the calendar has",
+    ),
+    "policy-bool-max-hours": (
+        "policies",
+        GOOD_POLICIES.read_text().replace("max_hours: 26", "max_hours: true"),
+        "backup.last_success_age.max_hours", "expected a whole number, found true",
+    ),
+    "inventory-bool-port": (
+        "inventory", INVENTORY_TEXT.replace('address: "@local"', 'address: "@local"\n            port: true'),
+        "port", "expected a whole number, found true",
+    ),
+    "waiver-unknown-device": (
+        "waivers", WAIVER_TEXT.replace("this-machine", "this-machin"), "waivers[0].devices[0]",
+        "no device named 'this-machin' in the inventory of site 'local' of client 'demo': the"
+        " waiver would cover nothing; did you mean 'this-machine'?",
+    ),
+    "waiver-unknown-client": (
+        "waivers", WAIVER_TEXT.replace("client: demo", "client: dmeo"), "waivers[0].client",
+        "no client named 'dmeo'",
+    ),
+    "waiver-unknown-site": (
+        "waivers", WAIVER_TEXT.replace("client: demo", "client: demo\n    site: lokal"),
+        "waivers[0].site", "did you mean 'local'?",
+    ),
+    "yaml-int-tag": (
+        "waivers", WAIVER_TEXT.replace("reason: r", "reason: !!int 'x'"), "waivers[0].reason",
+        "'x' is not a valid !!int value",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_values_are_exit_2_with_file_line_column(tmp_path, case):
+    kind, text, key, words = HOSTILE[case]
+    sample = tmp_path / f"{kind}.yaml"
+    sample.write_text(text)
+    for command in ("validate", "check"):
+        db = tmp_path / "runs.db"
+        extra = ["--db", str(db)] if command == "check" else []
+        result = run(command, *inputs_with(kind, sample), *extra, cwd=tmp_path)
+        assert_clean_error(result, sample)
+        assert key in result.stderr and words in result.stderr, result.stderr
+        assert not db.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://u:pw-Zx81-never-shown@127.0.0.1/x",
+        "postgresql+psycopg2://u:pw-Zx81-never-shown@127.0.0.1/x",
+        "oracle://127.0.0.1/x",
+        "sqlite+aiosqlite:///x.db",
+    ],
+)
+def test_an_unknown_store_url_scheme_is_exit_2_naming_what_is_allowed(tmp_path, url):
+    for args in (["runs"], ["check", *inputs_with("inventory", GOOD_INVENTORY)]):
+        result = run(*args, "--db", url, cwd=tmp_path)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+        assert "unsupported store URL scheme" in result.stderr
+        assert "postgresql://USER@HOST/DATABASE" in result.stderr
+        assert "pw-Zx81-never-shown" not in result.stdout + result.stderr
+
+
+def test_a_50_mb_inventory_is_refused_in_bounded_time_and_memory(tmp_path):
+    big = tmp_path / "fleet.yaml"
+    device = (
+        "          - {name: dev-%07d, platform: linux, address: 10.0.0.1,"
+        " tags: [server, personal-data]}\n"
+    )
+    with big.open("w") as out:
+        out.write("clients:\n  - name: acme\n    legal_name: A\n    sites:\n      - name: hq\n"
+                  "        devices:\n")  # fmt: skip
+        i = 0
+        while out.tell() < 50 * 1024 * 1024:
+            out.write("".join(device % n for n in range(i, i + 10_000)))
+            i += 10_000
+    started = time.monotonic()
+    # 1 GB of address space: loading it whole used to take ~5 GB
+    done = subprocess.run(
+        ["bash", "-c", 'ulimit -v 1000000; exec "$@"', "_", str(BIN), "validate",
+         *inputs_with("inventory", big)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert time.monotonic() - started < 30
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "MemoryError" not in done.stderr
+    assert f"{big}: the file is larger than" in done.stderr and "8 MiB" in done.stderr

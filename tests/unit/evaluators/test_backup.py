@@ -235,7 +235,8 @@ def test_veeam_newest_successful_session_counts_and_later_failures_are_named():
         (repo(tool="borg", encryption="none", encrypted=False), "fail"),
         (repo(tool="borg", encryption="authenticated", encrypted=False), "fail"),
         (repo(tool="borg", encryption=None, encrypted=None), "error"),
-        (repo(state="missing", latest=None, problem="the path does not exist"), "error"),
+        # no backup there, so certainly no encrypted one: the policy is not met (never error)
+        (repo(state="missing", latest=None, problem="the path does not exist"), "fail"),
         (repo(state="unreadable", latest=None, problem="wrong password"), "error"),
     ],
 )
