@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from baluarte.findings import Finding, Status
+from baluarte.posture import compliance_percent, counts
 from baluarte.remediation import RemediationRecord
 from baluarte.run import RunRecord
 
@@ -26,6 +27,7 @@ __all__ = [
     "TrendPoint",
     "client_runs",
     "drift",
+    "drifts",
     "earlier_runs",
     "trend",
 ]
@@ -194,10 +196,62 @@ def drift(earlier: Sequence[RunRecord], current: RunRecord) -> Drift:
     )
 
 
+def drifts(runs: Sequence[RunRecord]) -> list[Drift]:
+    """``drift(runs[:i], runs[i])`` for each run, in one pass over ``runs`` (oldest first).
+
+    Each control's last status and the start of its fail streak are carried from run to run
+    instead of re-read from every earlier run: a quarter of nightly runs costs 90 runs' reading,
+    not 4,000. Same result as ``drift``, which stays the definition (and is used as it is when
+    ``runs`` is not in start order, where "earlier" would mean something else).
+    """
+    order = [(r.info.started_at, r.info.id) for r in runs]
+    if order != sorted(order) or len({r.info.id for r in runs}) != len(runs):
+        return [drift(runs[:i], r) for i, r in enumerate(runs)]
+    last: dict[Key, Status] = {}  # each control's status in the latest run that checked it
+    since: dict[Key, datetime] = {}  # when its fail streak began (errors neither start nor end it)
+    out: list[Drift] = []
+    for i, current in enumerate(runs):
+        now = _statuses(current)
+        started = current.info.started_at
+        if i == 0:
+            out.append(Drift(None, current.info.id, (), (), ()))
+        else:
+            newly_failing: list[ControlState] = []
+            newly_passing: list[ControlState] = []
+            still_failing: list[ControlState] = []
+            for key, status in sorted(now.items()):
+                began = since.get(key)
+                state = ControlState(*key, status, last.get(key))
+                if status is Status.FAIL:
+                    if began is None:
+                        newly_failing.append(replace(state, failing_since=started))
+                    else:
+                        still_failing.append(replace(state, failing_since=began))
+                elif status is Status.PASS and began is not None:
+                    taken = started - began
+                    newly_passing.append(
+                        replace(state, failing_since=began, time_to_remediate=taken)
+                    )
+            out.append(
+                Drift(
+                    runs[i - 1].info.id,
+                    current.info.id,
+                    tuple(newly_failing),
+                    tuple(newly_passing),
+                    tuple(still_failing),
+                )
+            )
+        for key, status in now.items():
+            last[key] = status
+            if status is Status.FAIL:
+                since.setdefault(key, started)
+            elif status is not Status.ERROR:
+                since.pop(key, None)
+    return out
+
+
 def trend(runs: Sequence[RunRecord]) -> list[TrendPoint]:
     """One point per run, in the order given: its compliance % and findings per status."""
-    from reports.json_report import compliance_percent, counts  # one definition of the %
-
     return [
         TrendPoint(
             run_id=r.info.id,

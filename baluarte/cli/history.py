@@ -33,12 +33,28 @@ def history_command(
     device: Annotated[str | None, typer.Option(help="Only this device.")] = None,
     start: Annotated[
         str | None,
-        typer.Option("--from", help="Runs started on or after this day (YYYY-MM-DD, UTC)."),
+        typer.Option(
+            "--from",
+            help="Runs started on or after this day (YYYY-MM-DD, the client's time zone; UTC "
+            "without --client).",
+        ),
     ] = None,
     end: Annotated[
         str | None,
-        typer.Option("--to", help="Runs started on or before this day (YYYY-MM-DD, UTC)."),
+        typer.Option(
+            "--to",
+            help="Runs started on or before this day (YYYY-MM-DD, the client's time zone; UTC "
+            "without --client).",
+        ),
     ] = None,
+    posture: Annotated[
+        bool,
+        typer.Option(
+            "--posture",
+            help="The client's posture per day (per ISO week past 60 days): every device and "
+            "control as last observed by any run, not one line per run. Needs --client.",
+        ),
+    ] = False,
     db: DbOpt = None,
     output: FormatOpt = Format.TEXT,
 ) -> None:
@@ -46,12 +62,21 @@ def history_command(
     first, last = _date(start, "--from"), _date(end, "--to")
     if first is not None and last is not None and first > last:
         raise InputError(f"--from {first} is after --to {last}", code="usage")
+    if posture:
+        if client is None:
+            raise InputError("--posture is a client's: give --client", code="usage")
+        _posture_history(client, first, last, control, device, db, output)
+        return
     from baluarte.history import client_runs, trend
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
+    from baluarte.timezones import client_zone, day_bounds, local_text
     from reports.json_report import trend_point_dict
 
     with Store.open(db) as store:
-        runs = client_runs(store, client, start=first, end=last, control=control, device=device)
+        # one client's runs in its zone; runs of every client in UTC, the store's own
+        tz = client_zone(store, client).name if client else "UTC"
+        since, until = day_bounds(first, last, tz)
+        runs = client_runs(store, client, start=since, end=until, control=control, device=device)
     points = trend(runs)
     if output is Format.JSON:
         rows = [
@@ -60,7 +85,7 @@ def history_command(
         ]
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    table = Table(title="Compliance over time (complete runs)")
+    table = Table(title=f"Compliance over time (complete runs; times in {tz})")
     for col in ("run", "started", "kind", "pass", "fail", "error", "waived", "n/a", "passing"):
         table.add_column(col)
     for p, r in zip(points, runs, strict=True):
@@ -68,9 +93,59 @@ def history_command(
         pct = "-" if p.compliance_percent is None else f"{p.compliance_percent:.1f} %"
         table.add_row(
             str(p.run_id),
-            f"{p.started_at:%Y-%m-%d %H:%M}",
+            local_text(p.started_at, tz),
             str(r.info.kind),
             *(str(c[s]) for s in ("pass", "fail", "error", "waived", "not_applicable")),
+            pct,
+        )
+    Console().print(table)
+    if not runs:
+        Console().print("no complete runs match")
+
+
+def _posture_history(
+    client: str,
+    first: date | None,
+    last: date | None,
+    control: str | None,
+    device: str | None,
+    db: str | None,
+    output: Format,
+) -> None:
+    """Posture per day (or week) over [first, last], else over the days the runs span, days in
+    the client's zone. In scope: every device the client's runs observed (no inventory is read
+    here)."""
+    from baluarte.cli.render import escape
+    from baluarte.history import client_runs
+    from baluarte.posture import posture_trend
+    from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
+    from baluarte.timezones import client_zone, day_bounds, zone
+    from reports.json_report import posture_point_dict
+
+    with Store.open(db) as store:
+        tz = client_zone(store, client).name
+        since, until = day_bounds(first, last, tz)
+        runs = client_runs(store, client, start=since, end=until, control=control, device=device)
+    points = []
+    if runs:
+        days = [r.info.started_at.astimezone(zone(tz)).date() for r in runs]
+        points = posture_trend(runs, first or min(days), last or max(days), tz=zone(tz))
+    if output is Format.JSON:
+        typer.echo(json.dumps([posture_point_dict(p) for p in points], indent=2))
+        return
+    table = Table(
+        title=f"Posture of {escape(client)} (each control as last observed; days in {tz})"
+    )
+    for col in ("day", "runs", "pass", "fail", "error", "waived", "n/a", "devices", "passing"):
+        table.add_column(col)
+    for p in points:
+        c = p.counts
+        pct = "-" if p.compliance_percent is None else f"{p.compliance_percent:.1f} %"
+        table.add_row(
+            f"{p.day:%Y-%m-%d}" + (" (week)" if p.weekly else ""),
+            ", ".join(map(str, p.runs)),
+            *(str(c[s]) for s in ("pass", "fail", "error", "waived", "not_applicable")),
+            f"{p.verified}/{p.in_scope}",
             pct,
         )
     Console().print(table)

@@ -111,6 +111,27 @@ def test_history_filters_by_control_device_and_dates(db: tuple[str, list[int]]) 
     assert all(sum(r["counts"].values()) == 1 for r in rows)
 
 
+def test_history_posture_is_per_day_each_control_as_last_observed(
+    db: tuple[str, list[int]],
+) -> None:
+    path, ids = db
+    result = baluarte(path, "history", "--client", "acme", "--posture", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    rows = [(r["day"], r["compliance_percent"], r["runs"]) for r in json.loads(result.stdout)]
+    # 3 Nov, a day without an acme run, keeps the posture of the day before; 4 Nov: pc1 could
+    # not be read, so its pass of 2 Nov no longer stands (it would be stale): an error
+    assert rows == [
+        ("2026-11-02", 66.7, [ids[0]]),
+        ("2026-11-03", 66.7, []),
+        ("2026-11-04", 0.0, [ids[2]]),
+        ("2026-11-05", 33.3, [ids[3]]),
+    ]
+    text = baluarte(path, "history", "--client", "acme", "--posture")
+    assert text.returncode == 0 and "2026-11-04" in text.stdout and "2/2" in text.stdout
+    alone = baluarte(path, "history", "--posture")
+    assert alone.returncode == 2 and "--client" in alone.stderr
+
+
 @pytest.mark.parametrize("bad", ["2026-13-01", "yesterday"])
 def test_a_bad_date_exits_2_and_says_why(db: tuple[str, list[int]], bad: str) -> None:
     result = baluarte(db[0], "history", "--from", bad)
@@ -126,7 +147,7 @@ def test_report_has_drift_and_trend_from_the_clients_earlier_runs(
     result = baluarte(path, "report", str(ids[3]), "--format", "json", "-o", str(out))
     assert result.returncode == 0, result.stderr
     doc = json.loads(out.read_text())
-    assert doc["schema_version"] == "1.3"
+    assert doc["schema_version"] == "1.4"
     assert doc["drift"]["from_run"] == ids[2]
     (fixed,) = doc["drift"]["newly_passing"]
     assert fixed["failing_since"] == "2026-11-02T09:00:00+00:00"  # the streak began on day 0

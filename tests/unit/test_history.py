@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 from baluarte.findings import Finding, Severity, Status
-from baluarte.history import drift, trend
+from baluarte.history import drift, drifts, trend
 from baluarte.run import RunInfo, RunKind, RunRecord, RunState
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
@@ -97,3 +98,35 @@ def test_trend_is_one_point_per_run_with_the_reports_percent():
     assert points[0].counts == {
         "pass": 1, "fail": 1, "error": 0, "not_applicable": 0, "waived": 1,
     }  # fmt: skip
+
+
+def _history(seed: int, nights: int = 12) -> list[RunRecord]:
+    """Runs over four devices and two controls with every status, devices skipped now and
+    then, two runs started at the same moment and one run that found a control twice."""
+    rng = random.Random(seed)
+    statuses = [P, F, F, E, W, Status.NOT_APPLICABLE]
+    out = []
+    for night in range(nights):
+        day = night if night != 5 else 4  # runs 5 and 6 start at the same moment
+        found = []
+        for control in (CTL, "patching.security_updates"):
+            checked = {d: rng.choice(statuses) for d in "abcd" if rng.random() < 0.8}
+            found += run(night + 1, day, checked, control).findings
+        if night == 7:  # found twice: the last one counts
+            found += run(night + 1, day, {"a": P}).findings
+        findings = tuple(found)
+        out.append(run(night + 1, day, {}).model_copy(update={"findings": findings}))
+    return out
+
+
+def test_drifts_in_one_pass_equal_each_runs_drift_against_its_earlier_runs():
+    for seed in range(20):
+        runs = _history(seed)
+        assert drifts(runs) == [drift(runs[:i], r) for i, r in enumerate(runs)], seed
+    assert drifts([]) == []
+
+
+def test_drifts_of_runs_out_of_start_order_still_equal_drift():
+    runs = _history(3)
+    shuffled = [runs[4], runs[0], runs[2], runs[1], runs[3]]
+    assert drifts(shuffled) == [drift(shuffled[:i], r) for i, r in enumerate(shuffled)]
