@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from baluarte.findings import Finding, Status
 
@@ -185,6 +185,10 @@ class RemediationRecord(_Model):
     after: str = ""  # observed after apply (the verification finding's observed value)
     detail: str = ""  # commands actually run, output of a failure, refusal reason
     verification: Status | None = None  # the control's status when re-checked after apply
+    # change control (``apply --ticket --approved-by``); left out of the serialised record when
+    # None, so records hashed before these fields existed keep their hash
+    ticket: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    approved_by: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 def with_verification(

@@ -12,6 +12,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from baluarte.findings import Finding, Status
+from baluarte.operator import Operator
 from baluarte.remediation import RemediationRecord
 
 __all__ = ["InputFile", "RunInfo", "RunKind", "RunRecord", "RunState"]
@@ -45,7 +46,8 @@ class RunInfo(BaseModel):
     state: RunState
     started_at: datetime
     ended_at: datetime | None = None
-    operator: str
+    operator: str  # the account that ran it: user@host
+    operator_identity: Operator | None = None  # the person responsible (baluarte/operator.py)
     tool_version: str
     inventory_sha256: str
     scope: dict[str, str] = {}  # the selectors given: client, site, device, tags, policy

@@ -42,6 +42,12 @@ class Waiver(BaseModel):
     approved_by: str = Field(min_length=1, description="who accepted the risk")
     ticket: str | None = Field(default=None, description="change or ticket reference")
     expires: date = Field(description="last day the waiver applies (YYYY-MM-DD)")
+    approved_on: date | None = Field(
+        default=None, description="the day the risk was accepted (YYYY-MM-DD), not after today"
+    )
+    compensating_control: str | None = Field(
+        default=None, min_length=1, max_length=2000, description="what reduces the risk meanwhile"
+    )
 
     @field_validator("control")
     @classmethod
@@ -70,6 +76,28 @@ class Waiver(BaseModel):
             )
         return self
 
+    @field_validator("approved_on")
+    @classmethod
+    def _approved_by_now(cls, value: date | None) -> date | None:
+        # the machine's local day: a waiver approved this morning is valid wherever it runs
+        if value is not None and value > date.today():
+            raise PydanticCustomError(
+                "wrong_value",
+                "{value} is in the future: a waiver is approved before it applies",
+                {"value": value.isoformat()},
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _approved_before_expiry(self) -> Waiver:
+        if self.approved_on is not None and self.approved_on > self.expires:
+            raise PydanticCustomError(
+                "wrong_value",
+                "approved_on {approved} is after expires {expires}",
+                {"approved": self.approved_on.isoformat(), "expires": self.expires.isoformat()},
+            )
+        return self
+
     def covers(self, ref: DeviceRef) -> bool:
         """Whether ``ref`` is one of the devices this waiver selects."""
         return (
@@ -90,6 +118,8 @@ class Waiver(BaseModel):
             ticket=self.ticket,
             expires=self.expires,
             expired=self.expired(on),
+            approved_on=self.approved_on,
+            compensating_control=self.compensating_control,
         )
 
 

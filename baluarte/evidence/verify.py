@@ -1,5 +1,6 @@
 """Verify an evidence pack: manifest, signature (pack key and provider key), chain of runs,
-each run's record, signature and parts (``verify_records``).
+each run's record, signature and parts (``verify_records``), every evidence hash the reports
+cite (``verify_citations``).
 
 Reads only the pack (a folder or a zip) and optionally the provider's published public key;
 never the store. Every problem is named: which file, which run, which key.
@@ -20,6 +21,7 @@ from baluarte.chain import short
 from baluarte.errors import InputError
 from baluarte.evidence.keys import fingerprint, load_public_key, signature_valid
 from baluarte.evidence.pack import MANIFEST, PUBLIC_KEY, SIGNATURE
+from baluarte.evidence.verify_citations import check_citations
 from baluarte.evidence.verify_records import (
     RecordChecks,
     check_findings_csv,
@@ -44,6 +46,7 @@ class Verification:
     links_checked: int = 0
     parts_checked: int = 0
     signatures_checked: int = 0
+    citations_checked: int = 0  # evidence hashes and runs the reports cite (verify_citations)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # not tampering: unsigned runs, other keys
 
@@ -179,10 +182,18 @@ def _check_chain(
     referenced: set[str] = set()
     ids = set()
     records = RecordChecks()
+    sealed_from: Any = None  # the first format 2 link: every later run was sealed too
     for i, link in enumerate(links):
         run_id = link.get("run_id")
         ids.add(run_id)
         result.links_checked += 1
+        if link.get("format") == 2 and sealed_from is None:
+            sealed_from = run_id
+        elif link.get("format") != 2 and sealed_from is not None:
+            result.problems.append(
+                f"run {run_id}: chain.json calls its record format 1, but it follows run "
+                f"{sealed_from}, sealed in format 2 as every later run is"
+            )
         record = link.get("record")
         if record is not None:
             referenced.add(record)
@@ -210,6 +221,7 @@ def _check_chain(
         if name.startswith("runs/") and name not in referenced:
             result.problems.append(f"{name}: a run record that chain.json does not link")
     check_findings_csv(root, records)
+    result.citations_checked += check_citations(root, links, records)
     result.problems += records.problems
     result.notes += records.notes
     result.parts_checked += records.parts_checked

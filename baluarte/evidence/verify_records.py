@@ -122,8 +122,11 @@ def check_parts(
 def check_findings_csv(root: Path, result: RecordChecks) -> None:
     """Every finding ``findings.csv`` shows for a run with opened parts is that part, in order."""
     try:
-        with (root / "findings.csv").open(encoding="utf-8", newline="") as f:
-            rows = list(csv.DictReader(f))
+        # utf-8-sig: the byte order mark is for spreadsheets; the header says the separator
+        with (root / "findings.csv").open(encoding="utf-8-sig", newline="") as f:
+            header = f.readline()
+            f.seek(0)
+            rows = list(csv.DictReader(f, delimiter=";" if header.startswith("run_id;") else ","))
     except (OSError, ValueError):
         return  # the manifest check names a missing or changed file
     by_run: dict[int, list[dict[str, str]]] = {}

@@ -9,6 +9,7 @@ from sqlalchemy import RowMapping
 
 from baluarte.findings import ErrorKind, Finding, Severity, Status, WaiverRef
 from baluarte.masking import mask_secrets
+from baluarte.operator import Operator
 from baluarte.remediation import RemediationRecord, RemediationResult
 from baluarte.run import InputFile, RunInfo, RunKind, RunState
 
@@ -54,6 +55,8 @@ def finding_row(run_id: int, seq: int, finding: Finding) -> dict[str, Any]:
         "waiver_ticket": waiver.ticket if waiver else None,
         "waiver_expires": waiver.expires if waiver else None,
         "waiver_expired": waiver.expired if waiver else None,
+        "waiver_approved_on": waiver.approved_on if waiver else None,
+        "waiver_compensating_control": waiver.compensating_control if waiver else None,
     }
 
 
@@ -66,6 +69,8 @@ def finding_from_row(row: RowMapping) -> Finding:
             ticket=row["waiver_ticket"],
             expires=row["waiver_expires"],
             expired=bool(row["waiver_expired"]),
+            approved_on=row["waiver_approved_on"],
+            compensating_control=row["waiver_compensating_control"],
         )
     return Finding(
         **_place(row),
@@ -92,6 +97,11 @@ def run_info(row: RowMapping, files: Sequence[RowMapping]) -> RunInfo:
         started_at=row["started_at"],
         ended_at=row["ended_at"],
         operator=row["operator"],
+        operator_identity=None
+        if row["operator_name"] is None
+        else Operator(
+            name=row["operator_name"], email=row["operator_email"], role=row["operator_role"]
+        ),
         tool_version=row["tool_version"],
         inventory_sha256=row["inventory_sha256"],
         scope=dict(row["scope"]),
@@ -119,4 +129,6 @@ def remediation_from_row(row: RowMapping) -> RemediationRecord:
         after=row["after"],
         detail=row["detail"],
         verification=Status(row["verification"]) if row["verification"] else None,
+        ticket=row["ticket"],
+        approved_by=row["approved_by"],
     )

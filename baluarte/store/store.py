@@ -25,6 +25,7 @@ from baluarte.errors import StoreError
 from baluarte.evidence.record import Sealed, seal
 from baluarte.findings import Finding
 from baluarte.history import ChainLink
+from baluarte.operator import Operator
 from baluarte.remediation import RemediationRecord, with_verification
 from baluarte.run import InputFile, RunInfo, RunKind, RunRecord, RunState
 from baluarte.store import _rows
@@ -120,8 +121,11 @@ class Store:
         scope: Mapping[str, str],
         devices_total: int,
         started_at: datetime | None = None,
+        operator_identity: Operator | None = None,
     ) -> int:
-        """Record a new RUNNING run with its inputs; committed at once. Returns its id."""
+        """Record a new RUNNING run with its inputs; committed at once. Returns its id.
+
+        ``operator``: the account (user@host); ``operator_identity``: the person responsible."""
         started = _aware(started_at, "started_at")
         digest = _sha256(inventory_sha256, "inventory")
         files = [f.model_copy(update={"sha256": _sha256(f.sha256, f.path)}) for f in files]
@@ -136,6 +140,9 @@ class Store:
             "started_at": started,
             "ended_at": None,
             "operator": operator,
+            "operator_name": operator_identity.name if operator_identity else None,
+            "operator_email": operator_identity.email if operator_identity else None,
+            "operator_role": operator_identity.role if operator_identity else None,
             "tool_version": tool_version,
             "inventory_sha256": digest,
             "scope": scope,
@@ -398,11 +405,16 @@ class Store:
             for r in rows
         }
 
-    def check_chain(self, keys: TrustedKeys | None = None) -> ChainCheck:
+    def check_chain(
+        self, keys: TrustedKeys | None = None, *, checked: dict[int, Sealed | None] | None = None
+    ) -> ChainCheck:
         """Check the store's whole hash chain: each record against its hash and signature (with
         ``keys``, the trusted public keys; without, signatures are left unchecked), each link
         against the one before, each chained run still complete, each run a record named as
         running still there. Problems come in chain order: the first is the first broken link.
+
+        ``checked`` receives each sealed record as it was checked (None: format 1), so an
+        export packs exactly what was checked without rebuilding every record a second time.
         """
         columns = (
             runs.c.id,
@@ -437,9 +449,12 @@ class Store:
 
             def record(run_id: int) -> bytes | None:
                 try:
-                    return self._record(conn, run_id)[0]
+                    found, sealed = self._record(conn, run_id)
                 except StoreError:
                     return None
+                if checked is not None:
+                    checked[run_id] = sealed
+                return found
 
             first = chained[0].ended_at if chained else None
             unchained = sorted(

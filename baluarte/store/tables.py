@@ -54,6 +54,10 @@ runs = sa.Table(
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("ended_at", UTCDateTime, nullable=True),
     sa.Column("operator", sa.String(), nullable=False),
+    # the person responsible (baluarte/operator.py); NULL name: none was named
+    sa.Column("operator_name", sa.String(), nullable=True),
+    sa.Column("operator_email", sa.String(), nullable=True),
+    sa.Column("operator_role", sa.String(), nullable=True),
     sa.Column("tool_version", sa.String(), nullable=False),
     sa.Column("inventory_sha256", sa.String(64), nullable=False),
     sa.Column("scope", sa.JSON, nullable=False),
@@ -115,6 +119,8 @@ findings = sa.Table(
     sa.Column("waiver_ticket", sa.String(), nullable=True),
     sa.Column("waiver_expires", sa.Date, nullable=True),
     sa.Column("waiver_expired", sa.Boolean, nullable=True),
+    sa.Column("waiver_approved_on", sa.Date, nullable=True),
+    sa.Column("waiver_compensating_control", sa.Text, nullable=True),
     # error findings: unreadable | undetermined (NULL: stored before kinds existed, unreadable)
     sa.Column("error_kind", sa.String(16), nullable=True),
     sa.Index("ix_findings_client_run", "client", "run_id"),
@@ -137,4 +143,7 @@ remediations = sa.Table(
     sa.Column("after", sa.Text, nullable=False),
     sa.Column("detail", sa.Text, nullable=False),
     sa.Column("verification", sa.String(16), nullable=True),
+    # change control: apply --ticket / --approved-by (NULL: not given)
+    sa.Column("ticket", sa.String(), nullable=True),
+    sa.Column("approved_by", sa.String(), nullable=True),
 )
