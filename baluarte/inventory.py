@@ -19,12 +19,14 @@ from pydantic_core import PydanticCustomError
 
 from baluarte.errors import InputError, InputErrors
 from baluarte.secrets import KeyFileRef, SecretRef
+from baluarte.timezones import DEFAULT_TIMEZONE, TimezoneName
 from baluarte.validation import NoBooleanNumbers, did_you_mean, error_at, raise_all, validate_doc
 from baluarte.yamlsource import MAX_YAML_BYTES, Loc, YamlDoc, load_yaml, yaml_files
 
 __all__ = [
     "LOCAL_ADDRESSES",
     "MAX_INVENTORY_BYTES",
+    "ChangeControl",
     "Client",
     "Device",
     "DeviceRef",
@@ -210,12 +212,37 @@ class Site(_Model):
     devices: tuple[Device, ...] = ()
 
 
+class ChangeControl(_Model):
+    """How a client's changes are authorised (ISO 27001:2022 8.32)."""
+
+    require_ticket: bool = Field(
+        default=False, strict=True, description="apply --yes needs --ticket and --approved-by"
+    )
+
+
 class Client(_Model):
     """A customer of the provider."""
 
     name: Name = Field(description="unique across the inventory")
     legal_name: str = Field(min_length=1, description="as it appears in reports")
     sites: Annotated[tuple[Site, ...], AfterValidator(_not_empty("sites"))]
+    # every date and time shown for the client (reports, packs, show, history) is in it
+    timezone: TimezoneName = Field(
+        default=DEFAULT_TIMEZONE, description="an IANA time zone name, e.g. Atlantic/Canary"
+    )
+    change_control: ChangeControl = Field(
+        default_factory=ChangeControl, description="{require_ticket: true|false}"
+    )
+    # how complete the inventory is, shown beside coverage in evidence packs
+    declared_devices: int | None = Field(
+        default=None, ge=0, description="how many devices the client has, by its own count"
+    )
+    inventory_attestation: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        description="a statement of how complete the inventory is",
+    )
 
 
 class InventoryFile(_Model):
