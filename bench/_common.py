@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["INVENTORY_HEAD", "ROOT", "run_check"]
+__all__ = ["BIN", "INVENTORY_HEAD", "ROOT", "run_check"]
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent / "baluarte"
