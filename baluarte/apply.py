@@ -55,6 +55,7 @@ __all__ = [
     "MadePlan",
     "RemedyOutcome",
     "apply",
+    "check_change_control",
     "check_scope",
     "command_lines",
     "execute_plan",
@@ -87,6 +88,8 @@ class ApplyOptions(CheckOptions):
     yes: bool = False  # without it nothing changes
     out: Path | None = None  # save the plan here for review (never together with yes)
     all_devices: bool = False  # --all: yes without selectors means every device, knowingly
+    ticket: str | None = None  # change control: recorded on every change (--ticket)
+    approved_by: str | None = None  # who approved the change (--approved-by)
 
 
 @dataclass(frozen=True)
@@ -278,6 +281,8 @@ def apply(
         raise InputError("no such folder to save the plan in", code="missing_file",
                          file=options.out.parent, key="--out")  # fmt: skip
     plans = only_controls(options.plans(inputs), options.controls)
+    if options.yes:
+        check_change_control(plans, options)  # before any device is read
     collect_options = options.collect_options()
     made = make_plan(plans, inputs, collect_options)
     outcome = made.outcome
@@ -296,7 +301,9 @@ def apply(
     if on_plan:
         on_plan(outcome)
     if options.yes:
-        outcome.run = execute_plan(inputs, store, made, collect_options, operator, options.scope)
+        outcome.run = execute_plan(
+            inputs, store, made, collect_options, operator, options.scope, options=options
+        )
     return outcome
 
 
@@ -319,6 +326,31 @@ def check_scope(options: ApplyOptions, *, saved_plan: bool = False) -> None:
                          f" {', '.join(selectors)}", code="usage", key="--all")  # fmt: skip
     if options.yes and not selectors and not options.all_devices:
         raise InputError(_UNSCOPED_YES, code="usage", key="--yes")
+
+
+def check_change_control(plans: Sequence[DevicePlan], options: ApplyOptions) -> None:
+    """InputError when a client in scope requires a ticket and approver for changes
+    (``change_control: {require_ticket: true}``) and --ticket or --approved-by is missing."""
+    if options.ticket and options.approved_by:
+        return
+    strict = sorted(
+        {p.ref.client.name for p in plans if p.ref.client.change_control.require_ticket}
+    )
+    if strict:
+        missing = " and ".join(
+            name
+            for name, given in (
+                ("--ticket", options.ticket),
+                ("--approved-by", options.approved_by),
+            )
+            if not given
+        )
+        raise InputError(
+            f"client {', '.join(strict)} requires a change ticket and its approver for every"
+            f" change (change_control.require_ticket in the inventory): give {missing}",
+            code="usage",
+            key="--ticket" if not options.ticket else "--approved-by",
+        )
 
 
 @dataclass
@@ -388,11 +420,16 @@ def execute_plan(
     collect_options: CollectOptions,
     operator: str,
     scope: dict[str, str],
+    *,
+    options: ApplyOptions | None = None,
 ) -> RunRecord:
     plans, outcome, work = made.plans, made.outcome, made.work
+    options = options or ApplyOptions()
+    check_change_control(plans, options)  # before the run starts: nothing has changed yet
     run_id = store.start_run(
         kind=RunKind.APPLY,
         operator=operator,
+        operator_identity=options.operator_identity,
         tool_version=__version__,
         inventory_sha256=inputs.inventory.sha256,
         files=inputs.files(),
@@ -415,6 +452,8 @@ def execute_plan(
             before=change.before,
             action=_action(change) if change.kind is ChangeKind.CHANGE else change.reason,
             detail=detail,
+            ticket=options.ticket,
+            approved_by=options.approved_by,
         )
 
     # Stored as soon as known, so an interrupted apply still says what it did; each record's

@@ -91,7 +91,9 @@ def apply_saved(
         operator = options.operator or operator_name()
         # The run's scope says what the plan was made for, and which plan (sha256 of its file).
         scope = {**made_from.selectors, "plan_sha256": sha256}
-        outcome.run = execute_plan(inputs, store, made, collect_options, operator, scope)
+        outcome.run = execute_plan(
+            inputs, store, made, collect_options, operator, scope, options=options
+        )
     return outcome
 
 

@@ -21,6 +21,7 @@ from baluarte.exitcodes import ExitCode
 from baluarte.findings import Finding, Status
 from baluarte.interrupts import Interrupted, requested
 from baluarte.inventory import DeviceRef, Inventory, load_inventory
+from baluarte.operator import Operator
 from baluarte.plan import DevicePlan, plan
 from baluarte.policy import PolicySet, load_policies
 from baluarte.run import InputFile, RunKind, RunRecord
@@ -116,6 +117,7 @@ class CheckOptions:
     restore_test: bool = False
     artifacts: Path = Path("baluarte-artifacts")
     operator: str | None = None
+    operator_identity: Operator | None = None  # the person responsible (baluarte/operator.py)
     scope: dict[str, str] = field(default_factory=dict)
 
     def collect_options(self) -> CollectOptions:
@@ -183,6 +185,7 @@ def check(
     run_id = store.start_run(
         kind=RunKind.CHECK,
         operator=options.operator or operator_name(),
+        operator_identity=options.operator_identity,
         tool_version=__version__,
         inventory_sha256=inputs.inventory.sha256,
         files=files,

@@ -12,10 +12,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 
 from baluarte.controls import Control
 from baluarte.run import RunRecord
+from baluarte.timezones import RunZone, local_text
 from reports.html_text import VALUE_MAX_CHARS, clip, finalize
 from reports.json_report import load_controls, report_dict
 
@@ -32,15 +34,17 @@ def render_html(
     *,
     controls: Mapping[str, Control] | None = None,
     history: Sequence[RunRecord] = (),
+    timezone: RunZone | None = None,
 ) -> str:
-    """The Run as one HTML document (``history``: as for ``report_dict``)."""
+    """The Run as one HTML document (``history``, ``timezone``: as for ``report_dict``)."""
     known = load_controls() if controls is None else controls
-    report = report_dict(run, controls=known, history=history)
+    report = report_dict(run, controls=known, history=history, timezone=timezone)
     return (
         _environment()
         .get_template("report.html.j2")
         .render(
             report=report,
+            tz=report["timezone"]["name"],
             run=report["run"],
             summary=report["summary"],
             clients=_clients(report),
@@ -68,14 +72,13 @@ def _environment() -> Environment:
     return env
 
 
-def _when(value: str | None) -> str:
-    """An ISO 8601 timestamp for reading: date, time, and the UTC offset when one was stored."""
+@pass_context
+def _when(context: Context, value: str | None) -> str:
+    """An ISO 8601 timestamp for reading, in the report's zone with its offset:
+    ``2026-12-06 23:10:05 (+01:00)``."""
     if value is None:
         return ""
-    moment = datetime.fromisoformat(value)
-    text = moment.strftime("%Y-%m-%d %H:%M:%S")
-    offset = moment.strftime("%z")
-    return f"{text} UTC{offset[:3]}:{offset[3:]}" if offset else text
+    return local_text(datetime.fromisoformat(value), context["tz"], seconds=True)
 
 
 def excerpt(evidence: str | None) -> tuple[str | None, int]:

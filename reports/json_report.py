@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from baluarte.controls import DOMAINS, Control, Domain, catalogue
 from baluarte.findings import Finding, Status, WaiverRef
 from baluarte.history import ControlState, Drift, TrendPoint, drift, trend
+from baluarte.posture import Posture, PosturePoint, compliance_percent, counts
 from baluarte.run import RunInfo, RunRecord
+from baluarte.timezones import DEFAULT_TIMEZONE, RunZone, offset_text
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -25,13 +26,15 @@ __all__ = [
     "domain_sort_key",
     "drift_dict",
     "load_controls",
+    "posture_dict",
+    "posture_point_dict",
     "render_json",
     "report_dict",
     "trend_point_dict",
 ]
 
 # MAJOR.MINOR: a minor bump only adds fields; a major bump renames, removes or changes meaning.
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 DeviceKey = tuple[str, str, str]  # client, site, device
 
@@ -65,9 +68,10 @@ def render_json(
     *,
     controls: Mapping[str, Control] | None = None,
     history: Sequence[RunRecord] = (),
+    timezone: RunZone | None = None,
 ) -> str:
     """The Run as a JSON document (UTF-8 text, indented, trailing newline)."""
-    data = report_dict(run, controls=controls, history=history)
+    data = report_dict(run, controls=controls, history=history, timezone=timezone)
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -76,12 +80,20 @@ def report_dict(
     *,
     controls: Mapping[str, Control] | None = None,
     history: Sequence[RunRecord] = (),
+    timezone: RunZone | None = None,
+    past: tuple[Drift, Sequence[TrendPoint]] | None = None,
 ) -> dict[str, Any]:
     """The Run as JSON-ready data: only str, int, float, bool, None, lists and dicts.
 
     ``history``: the earlier complete runs of the run's client scope, oldest first
-    (``baluarte.history.earlier_runs``); drift and trend are drawn from them.
+    (``baluarte.history.earlier_runs``); drift and trend are drawn from them. ``past``: that
+    drift and trend already drawn (``baluarte.history.drifts`` and ``trend`` over many runs at
+    once), so a caller reporting every run of a period need not redraw them per run.
+    ``timezone``: the zone its client's times are shown in (``baluarte.timezones.run_zone``;
+    None: the default).
+    Timestamps stay UTC; the zone is named beside them.
     """
+    zone = timezone or RunZone(DEFAULT_TIMEZONE, "default")
     known = load_controls() if controls is None else controls
     earlier = [r for r in history if r.info.id != run.info.id]
     findings = run.findings
@@ -89,6 +101,11 @@ def report_dict(
     return {
         "schema_version": SCHEMA_VERSION,
         "run": _run(run.info),
+        "timezone": {
+            "name": zone.name,
+            "utc_offset": offset_text(run.info.started_at, zone.name),
+            "source": zone.source,
+        },
         "summary": {
             "findings": len(findings),
             "counts": counts(findings),
@@ -105,8 +122,12 @@ def report_dict(
         "remediations": [
             {**r.model_dump(mode="json"), "domain": domain_of(r.control)} for r in run.remediations
         ],
-        "drift": drift_dict(drift(earlier, run)),
-        "trend": {"points": [trend_point_dict(p) for p in trend([*earlier, run])]},
+        "drift": drift_dict(drift(earlier, run) if past is None else past[0]),
+        "trend": {
+            "points": [
+                trend_point_dict(p) for p in (trend([*earlier, run]) if past is None else past[1])
+            ]
+        },
     }
 
 
@@ -129,6 +150,58 @@ def trend_point_dict(p: TrendPoint) -> dict[str, Any]:
     }
 
 
+def posture_dict(p: Posture, trend: Sequence[PosturePoint] = ()) -> dict[str, Any]:
+    """A client's posture (``baluarte.posture``) as JSON-ready data: each in-scope device and
+    control as last observed, with its run and date; the devices and why any is not verified;
+    ``trend``, posture per day (or week)."""
+    return {
+        "at": None if p.at is None else p.at.isoformat(),
+        "compliance_percent": p.compliance_percent,
+        "counts": p.counts,
+        "devices_in_scope": p.in_scope,
+        "devices_verified": p.verified,
+        "devices": [
+            {
+                "client": d.client,
+                "site": d.site,
+                "device": d.device,
+                "platform": d.platform,
+                "in_scope": d.in_scope,
+                "state": d.state,
+                "not_verified_reason": d.reason,
+                "observed_at": None if d.observed_at is None else d.observed_at.isoformat(),
+                "runs": list(d.runs),
+                "failed_attempt": None
+                if d.failed_at is None
+                else {
+                    "run_id": d.failed_run,
+                    "at": d.failed_at.isoformat(),
+                    "errors": list(d.errors),
+                },
+            }
+            for d in p.devices
+        ],
+        "findings": [
+            {**_finding(o.finding), "run_id": o.run_id, "observed_at": o.observed_at.isoformat()}
+            for o in p.observations
+        ],
+        "trend": [posture_point_dict(t) for t in trend],
+    }
+
+
+def posture_point_dict(t: PosturePoint) -> dict[str, Any]:
+    """One day (or ISO week) of a posture trend."""
+    return {
+        "day": t.day.isoformat(),
+        "weekly": t.weekly,
+        "compliance_percent": t.compliance_percent,
+        "counts": dict(t.counts),
+        "devices_verified": t.verified,
+        "devices_in_scope": t.in_scope,
+        "runs": list(t.runs),
+    }
+
+
 def _state(s: ControlState) -> dict[str, Any]:
     hours = None
     if s.time_to_remediate is not None:
@@ -148,22 +221,6 @@ def _state(s: ControlState) -> dict[str, Any]:
 
 def domain_of(control_id: str) -> str:
     return control_id.partition(".")[0]
-
-
-def counts(findings: Iterable[Finding]) -> dict[str, int]:
-    """Findings per status, every status present (zero when none), in Status order."""
-    c = Counter(f.status for f in findings)
-    return {str(s): c.get(s, 0) for s in Status}
-
-
-def compliance_percent(findings: Sequence[Finding]) -> float | None:
-    """pass / (pass + fail + error), in percent to one decimal; None when nothing was judged.
-
-    Waived and not_applicable findings are left out: they are reported apart, never as passes.
-    """
-    c = counts(findings)
-    judged = c["pass"] + c["fail"] + c["error"]
-    return None if judged == 0 else round(100 * c["pass"] / judged, 1)
 
 
 def device_rows(findings: Sequence[Finding]) -> list[dict[str, Any]]:

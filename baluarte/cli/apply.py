@@ -36,6 +36,7 @@ from baluarte.engine import exit_status, load_inputs
 from baluarte.errors import InputError
 from baluarte.exitcodes import ExitCode
 from baluarte.interrupts import Interrupted, exit_code, handling
+from baluarte.operator import current_operator
 from baluarte.remediation import ChangeKind, PlannedChange
 
 if TYPE_CHECKING:
@@ -141,6 +142,18 @@ def apply_command(
             dir_okay=False,
         ),
     ] = None,
+    ticket: Annotated[
+        str | None,
+        typer.Option(
+            "--ticket",
+            help="The change ticket these changes answer to, recorded with each change"
+            " (required with --yes when the client's change_control says so).",
+        ),
+    ] = None,
+    approved_by: Annotated[
+        str | None,
+        typer.Option("--approved-by", help="Who approved the change, recorded with each change."),
+    ] = None,
     parallel: ParallelOpt = 20,
     timeout: Annotated[
         float, typer.Option(min=1, help="Seconds a device may take for each step.")
@@ -187,6 +200,9 @@ def apply_command(
         command_timeout=timeout,
         artifacts=artifacts,
         scope=scope_of(client, site, device, policy, tag_list),
+        operator_identity=current_operator(),
+        ticket=_one_line(ticket, "--ticket"),
+        approved_by=_one_line(approved_by, "--approved-by"),
     )
     check_scope(options, saved_plan=saved_plan is not None)  # before anything is read or stored
     inputs = load_inputs(inventory, policies, waivers)
@@ -215,13 +231,16 @@ def apply_command(
     finally:
         store.close()
     if output is Format.JSON:
+        from baluarte.timezones import run_zone
         from reports.json_report import report_dict
 
         doc = {
             "plan": [c.model_dump(mode="json") for c in outcome.changes],
             "unreachable": outcome.unreachable,
             "saved_plan": _saved_plan_doc(outcome, out or saved_plan),
-            "run": report_dict(outcome.run) if outcome.run else None,
+            "run": report_dict(outcome.run, timezone=run_zone(outcome.run))
+            if outcome.run
+            else None,
         }
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
@@ -247,6 +266,19 @@ def apply_command(
         raise typer.Exit(ExitCode.DEVICE_ERROR)
     stale = any(outcome.differences.values())
     raise typer.Exit(ExitCode.DRIFT if outcome.pending or stale else ExitCode.COMPLIANT)
+
+
+def _one_line(value: str | None, option: str) -> str | None:
+    """A change-control value: one line of plain text, at most 200 characters."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text or len(text) > 200 or any(ord(c) < 32 for c in text):
+        raise InputError(
+            f"{value!r} is not a one-line value", code="wrong_value", key=option,
+            allowed="one line of text, 1 to 200 characters",
+        )  # fmt: skip
+    return text
 
 
 def _saved_plan_doc(outcome: ApplyOutcome, path: Path | None) -> dict[str, Any] | None:

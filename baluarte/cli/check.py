@@ -32,6 +32,7 @@ from baluarte.engine import CheckOptions, check, exit_status, load_inputs
 from baluarte.findings import Finding, Status
 from baluarte.interrupts import Interrupted, exit_code, handling
 from baluarte.inventory import DeviceRef
+from baluarte.operator import current_operator
 from baluarte.run import RunRecord
 
 __all__ = ["register"]
@@ -84,6 +85,7 @@ def check_command(
         restore_test=restore_test,
         artifacts=artifacts,
         scope=scope_of(client, site, device, policy, tag_list),
+        operator_identity=current_operator(),
     )
     from baluarte.history import earlier_runs
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
@@ -124,9 +126,11 @@ def check_command(
     finally:
         store.close()
     if output is Format.JSON:
+        from baluarte.timezones import run_zone
         from reports.json_report import report_dict
 
-        typer.echo(json.dumps(report_dict(run, history=history), indent=2, ensure_ascii=False))
+        doc = report_dict(run, history=history, timezone=run_zone(run))
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         print_summary(Console(), run)
     raise typer.Exit(exit_status(run))

@@ -13,6 +13,7 @@ from rich.text import Text
 from baluarte.cli.options import DbOpt, Format, FormatOpt
 from baluarte.cli.render import plain
 from baluarte.history import ControlState, Drift
+from baluarte.timezones import local_text
 
 __all__ = ["print_drift", "register"]
 
@@ -26,6 +27,7 @@ def diff_command(
     """Controls newly failing, newly passing and still failing from RUN_A to RUN_B."""
     from baluarte.history import drift
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
+    from baluarte.timezones import run_zone
     from reports.json_report import drift_dict
 
     with Store.open(db) as store:
@@ -34,10 +36,11 @@ def diff_command(
     if output is Format.JSON:
         typer.echo(json.dumps(drift_dict(changes), indent=2, ensure_ascii=False))
         return
-    print_drift(Console(), changes)
+    print_drift(Console(), changes, run_zone(b).name)
 
 
-def print_drift(console: Console, d: Drift) -> None:
+def print_drift(console: Console, d: Drift, tz: str) -> None:
+    """``tz``: the zone times are shown in (the later run's client's)."""
     console.print(f"Run {d.from_run} → run {d.to_run}")
     for title, states in (
         ("Newly failing", d.newly_failing),
@@ -51,18 +54,18 @@ def print_drift(console: Console, d: Drift) -> None:
         for col in ("device", "control", "now", "before", "failing since", "time to fix"):
             table.add_column(col)
         for s in states:
-            table.add_row(*_row(s))
+            table.add_row(*_row(s, tz))
         console.print(table)
 
 
-def _row(s: ControlState) -> list[str | Text]:
+def _row(s: ControlState, tz: str) -> list[str | Text]:
     ttr = s.time_to_remediate
     return [
         plain(f"{s.client}/{s.site}/{s.device}"),
         plain(s.control),
         str(s.status),
         str(s.previous) if s.previous else "not checked",
-        f"{s.failing_since:%Y-%m-%d %H:%M}" if s.failing_since else "-",
+        local_text(s.failing_since, tz),
         f"{ttr.total_seconds() / 3600:.1f} h" if ttr is not None else "-",
     ]
 

@@ -26,14 +26,17 @@ def write_report(
     out: Path | None,
     history: Sequence[RunRecord] = (),
 ) -> str:
-    """``history``: the earlier runs the drift and trend are drawn from (``earlier_runs``)."""
+    """``history``: the earlier runs the drift and trend are drawn from (``earlier_runs``).
+    Times are shown in the zone the run's client named in the inventory the run read."""
+    from baluarte.timezones import run_zone
     from reports.html_report import render_html
     from reports.json_report import render_json
 
+    zone = run_zone(run)
     if fmt is ReportFormat.JSON:
-        text = render_json(run, history=history)
+        text = render_json(run, history=history, timezone=zone)
     else:
-        text = render_html(run, history=history)
+        text = render_html(run, history=history, timezone=zone)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")

@@ -69,24 +69,29 @@ def runs_command(
         if result.problems:
             raise typer.Exit(ExitCode.DRIFT)
         return
+    from baluarte.timezones import client_zone, local_text
+
     store = Store.open(db)
     try:
         runs = store.list_runs(limit=limit, client=client)
+        # one client's runs in its zone; runs of every client in UTC, the store's own
+        tz = client_zone(store, client).name if client else "UTC"
     finally:
         store.close()
     if output is Format.JSON:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in runs], indent=2))
         return
-    table = Table(title="Runs")
+    table = Table(title=f"Runs (times in {tz})")
     for col in ("id", "kind", "state", "started", "ended", "operator", "devices", "scope"):
-        table.add_column(col)
+        # a date whole on its line; the time and offset wrap below it
+        table.add_column(col, min_width=10 if col in ("started", "ended") else None)
     for r in runs:
         table.add_row(
             str(r.id),
             str(r.kind),
             "incomplete" if r.incomplete else "complete",
-            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
-            f"{r.ended_at:%Y-%m-%d %H:%M:%S}" if r.ended_at else "-",
+            local_text(r.started_at, tz, seconds=True),
+            local_text(r.ended_at, tz, seconds=True),
             plain(r.operator),
             str(r.devices_total),
             plain(" ".join(f"{k}={v}" for k, v in r.scope.items()) or "all"),
@@ -157,13 +162,24 @@ def show_command(
         run = store.get_run(run_id)
     finally:
         store.close()
+    from baluarte.timezones import local_text, run_zone
+
+    tz = run_zone(run)
     if output is Format.JSON:
         from reports.json_report import report_dict
 
-        typer.echo(json.dumps(report_dict(run), indent=2, ensure_ascii=False))
+        doc = report_dict(run, timezone=tz)
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     console = Console()
     print_summary(console, run)
+    ended = local_text(run.info.ended_at, tz.name) if run.info.ended_at else "-"
+    console.print(
+        f"  started: {local_text(run.info.started_at, tz.name)}   ended: {ended}"
+        f"   time zone: {tz.name}",
+        soft_wrap=True,
+        highlight=False,
+    )
     if all_findings:
         print_findings(console, list(run.findings), title="All findings")
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -24,15 +24,19 @@ from baluarte.evidence.personal import personal_values
 from baluarte.evidence.record import Part, Sealed
 from baluarte.evidence.redact import Redactor, mask_config
 from baluarte.evidence.seal import TrustedKeys
-from baluarte.history import client_runs, drift, trend
+from baluarte.history import client_runs
+from baluarte.posture import DeviceKey, posture_at, posture_trend
+from baluarte.posture_drift import posture_drift
 from baluarte.run import InputFile, RunRecord
 from baluarte.store import Store
 from baluarte.store._chain import BrokenChain, ChainCheck, unsigned_after_signed
 from baluarte.store.store import RecordSeal
+from baluarte.timezones import DEFAULT_TIMEZONE, client_zone, day_bounds, zone
 
-__all__ = ["Backup", "Gathered", "gather"]
+__all__ = ["STEP_GATHER", "Backup", "Gathered", "gather"]
 
 BACKUP_CONTROL = "backup.config_saved"
+STEP_GATHER = "gathering runs"  # told to ``on_step`` once the chain is checked
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Backup:
     recorded_path: str
     text: str | None  # masked (and redacted) content; None when not included
     status: str  # "included" | "missing" | "changed" | "no artifacts folder"
+    note: str | None = None  # where it was looked for, when it is missing or changed
 
 
 @dataclass(frozen=True)
@@ -74,21 +79,29 @@ def gather(
     artifacts: Path | None = None,
     keys: TrustedKeys | None = None,
     require_signed: bool = False,
+    on_step: Callable[[str], None] | None = None,
 ) -> Gathered:
-    """Everything a pack of ``client`` over ``[start, end]`` (whole days, UTC) holds.
+    """Everything a pack of ``client`` over ``[start, end]`` (whole days in the client's zone)
+    holds.
 
     The store's whole chain is checked first (signatures against ``keys``, the trusted public
     keys): BrokenChain when history was changed, so a pack never signs an edited run;
     ``require_signed``: an unsigned run after a signed one is a broken link too.
+    ``on_step`` is told when the chain is checked and the runs are being gathered (progress).
     """
     if start is not None and end is not None and start > end:
         raise InputError(f"--from {start} is after --to {end}", code="wrong_value")
-    check = store.check_chain(keys)
+    checked: dict[int, Sealed | None] = {}
+    check = store.check_chain(keys, checked=checked)
     if require_signed:
         check.problems += unsigned_after_signed(check)
     if check.problems:
         raise BrokenChain(check.problems)
-    runs = client_runs(store, client, start=start, end=end)
+    if on_step is not None:
+        on_step(STEP_GATHER)
+    # the period's days are the client's: its zone as its newest run read it
+    since, until = day_bounds(start, end, client_zone(store, client).name)
+    runs = client_runs(store, client, start=since, end=until)
     if not runs:
         raise InputError(
             f"no complete run of client {client!r} in the period", code="wrong_value", key="client"
@@ -96,15 +109,10 @@ def gather(
     inv_doc, devices, legal_name, addresses = _scope(client, runs[-1])
     files = _files(runs)
     backups = _backups(runs, artifacts)
-    links = store.chain(
-        datetime.combine(start, time(), UTC) if start else None,
-        datetime.combine(end + timedelta(days=1), time(), UTC) - timedelta(microseconds=1)
-        if end
-        else None,
-    )
+    links = store.chain(since, until)
     seals = store.seals([link.run_id for link in links])
     sealed = {
-        link.run_id: store.sealed(link.run_id)
+        link.run_id: checked[link.run_id] if link.run_id in checked else store.sealed(link.run_id)
         for link in links
         if link.run_id in seals and seals[link.run_id].format == 2
     }
@@ -119,7 +127,7 @@ def gather(
             continue
         if pseudonym_key is not None:
             notes[link.run_id] = "redacted pack: the (format 1) record holds personal data"
-        elif link.run_id not in alone:
+        elif link.run_id not in alone and not _only_of(store, link.run_id, client):
             notes[link.run_id] = (
                 "not a run of this client alone in the period (its format 1 record holds "
                 "other data)"
@@ -151,10 +159,18 @@ def gather(
                 redactor.text(b.recorded_path),
                 None if b.text is None else redactor.text(b.text),
                 b.status,
+                None if b.note is None else redactor.text(b.note),
             )
             for b in backups
         ]
         operator = redactor.text(operator)
+    # In scope: the devices the newest run's inventory lists (when its files are unchanged);
+    # without a verified inventory, every device the period observed.
+    in_scope: dict[DeviceKey, str] | None = None
+    # the client's zone as its newest run's inventory names it (unchanged files), else default
+    tz: str = inv_doc.get("timezone") or DEFAULT_TIMEZONE
+    if inv_doc["verified"]:
+        in_scope = {(d["client"], d["site"], d["device"]): d["platform"] for d in devices}
     data = EvidenceData(
         client=client,
         legal_name=legal_name,
@@ -167,10 +183,14 @@ def gather(
         runs=tuple(runs),
         devices_in_scope=tuple(devices),
         files=tuple(files),
-        drift=drift(runs[:-1], runs[-1]),
-        trend=tuple(trend(runs)),
+        drift=posture_drift(runs, in_scope),
+        trend=tuple(posture_trend(runs, *_trend_days(runs, start, end, tz), in_scope, zone(tz))),
         chain=tuple(links),
         redacted=pseudonym_key is not None,
+        declared_devices=inv_doc.get("declared_devices"),
+        inventory_attestation=inv_doc.get("inventory_attestation"),
+        timezone=tz,
+        posture=posture_at(runs, None, in_scope),
     )
     ours = {r.info.id for r in runs}
     parts = {
@@ -189,6 +209,17 @@ def gather(
         check=check,
         redact=redactor,
     )
+
+
+def _trend_days(
+    runs: Sequence[RunRecord], start: date | None, end: date | None, tz: str
+) -> tuple[date, date]:
+    """The trend's first and last day: the period asked, else the days its runs span (in the
+    client's zone); never past today."""
+    here = zone(tz)
+    first = start or runs[0].info.started_at.astimezone(here).date()
+    last = min(end or runs[-1].info.started_at.astimezone(here).date(), datetime.now(here).date())
+    return first, max(first, last)
 
 
 def _disclosed(sealed: Sealed, client: str, redactor: Redactor | None) -> list[dict[str, Any]]:
@@ -215,6 +246,14 @@ def _leaves(part: Part, redactor: Redactor | None) -> dict[str, dict[str, Any]]:
                 continue
         leaves[name] = {"salt": leaf.salt, "value": leaf.value}
     return leaves
+
+
+def _only_of(store: Store, run_id: int, client: str) -> bool:
+    """Whether a run holds findings and changes of ``client`` alone: a run scoped with
+    --device, --site or --tags to its devices, whose (format 1) record a pack of it may hold."""
+    run = store.get_run(run_id)
+    clients = {f.client for f in run.findings} | {r.client for r in run.remediations}
+    return clients == {client}
 
 
 def _tool_version() -> str:
@@ -275,11 +314,20 @@ def _scope(
             "device": d.name,
             "platform": str(d.platform),
             "tags": list(d.tags),
+            # how it is reached: the method text names the transports actually used
+            "local": d.is_local,
         }
         for site in found[0].sites
         for d in site.devices
     ]
-    doc.update(verified=True, legal_name=found[0].legal_name, devices=devices)
+    doc.update(
+        verified=True,
+        legal_name=found[0].legal_name,
+        devices=devices,
+        declared_devices=found[0].declared_devices,
+        inventory_attestation=found[0].inventory_attestation,
+        timezone=found[0].timezone,
+    )
     addresses = {d.name: d.address for site in found[0].sites for d in site.devices}
     return doc, devices, found[0].legal_name, addresses
 
@@ -314,19 +362,25 @@ def _backups(runs: Sequence[RunRecord], artifacts: Path | None) -> list[Backup]:
             if "sha256" not in fields or "path" not in fields:
                 continue
             digest, recorded = fields["sha256"], fields["path"]
-            text, status = None, "no artifacts folder"
-            if artifacts is not None:
-                text, status = _backup_text(artifacts, f.client, f.site, f.device, recorded, digest)
-            out.append(Backup(run.info.id, f.device, digest, recorded, text, status))
+            if artifacts is None:
+                out.append(
+                    Backup(run.info.id, f.device, digest, recorded, None, "no artifacts folder")
+                )
+                continue
+            # The collector keeps backups at <artifacts>/fortigate/<client>/<site>/<device>/; the
+            # recorded path is absolute on the machine that ran the check, so look there by name.
+            path = artifacts / "fortigate" / f.client / f.site / f.device / Path(recorded).name
+            text, status = _backup_text(path, digest)
+            note = None
+            if status == "missing":
+                note = f"not found at {path}"
+            elif status == "changed":
+                note = f"{path} differs from the recorded sha256"
+            out.append(Backup(run.info.id, f.device, digest, recorded, text, status, note))
     return out
 
 
-def _backup_text(
-    artifacts: Path, client: str, site: str, device: str, recorded: str, digest: str
-) -> tuple[str | None, str]:
-    # The collector keeps backups at <artifacts>/fortigate/<client>/<site>/<device>/<file>;
-    # the recorded path is absolute on the machine that ran the check, so look there by name.
-    path = artifacts / "fortigate" / client / site / device / Path(recorded).name
+def _backup_text(path: Path, digest: str) -> tuple[str | None, str]:
     try:
         data = path.read_bytes()
     except OSError:

@@ -2,16 +2,21 @@
 
 Layout (docs/evidence.md): report.pdf, report.html, results.json,
 oscal-assessment-results.json, findings.csv, junit.xml, inventory.json, policies/ (+ index.json),
-backups/ (+ index.json), chain.json, runs/NNN.json (+ .json.sig, .parts.json), MANIFEST.sha256,
+backups/ (+ index.json), chain.json, runs/NNN.json (+ .json.sig, .parts.json),
+remediations/NNN-MM.txt, MANIFEST.sha256,
 MANIFEST.sha256.sig, signing-key.pub.pem, VERIFY.txt. A folder, or a zip when the output ends
 in ``.zip``.
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
+import pickle
 import shutil
+import subprocess
+import sys
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -23,8 +28,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from baluarte.errors import InputError
 from baluarte.evidence.data import EvidenceData
-from baluarte.evidence.gather import Gathered
+from baluarte.evidence.gather import STEP_GATHER, Gathered
 from baluarte.evidence.keys import fingerprint, public_pem
+from baluarte.evidence.remediation_files import remediation_files
 from baluarte.evidence.tables import findings_csv, junit_xml
 from baluarte.evidence.verify_text import verify_txt
 
@@ -32,6 +38,7 @@ __all__ = [
     "MANIFEST",
     "PUBLIC_KEY",
     "SIGNATURE",
+    "STEPS",
     "Renderers",
     "default_renderers",
     "manifest_bytes",
@@ -44,6 +51,12 @@ __all__ = [
 MANIFEST = "MANIFEST.sha256"
 SIGNATURE = "MANIFEST.sha256.sig"
 PUBLIC_KEY = "signing-key.pub.pem"
+STEP_CHAIN = "verifying chain"
+STEP_HTML = "rendering report"
+STEP_PDF = "rendering PDF"
+STEP_WRITE = "writing files"
+# What an export does, in order (progress display): the chain and the runs are gather's.
+STEPS = (STEP_CHAIN, STEP_GATHER, STEP_HTML, STEP_PDF, STEP_WRITE)
 
 
 @dataclass(frozen=True)
@@ -55,7 +68,7 @@ class Renderers:
     """
 
     html: Callable[[EvidenceData], str] | None
-    pdf: Callable[[str], bytes] | None
+    pdf: Callable[[str, dict[str, bytes]], bytes] | None  # (HTML, files to embed) → PDF
     oscal: Callable[[EvidenceData], dict[str, Any]] | None
 
 
@@ -70,13 +83,25 @@ def default_renderers() -> Renderers:
     return Renderers(html=render_html, pdf=render_pdf, oscal=assessment_results)
 
 
-def write_pack(gathered: Gathered, out: Path, key: Ed25519PrivateKey, renderers: Renderers) -> str:
-    """Write the pack to ``out`` (a new folder, or ``*.zip``); returns the key's fingerprint."""
+def write_pack(
+    gathered: Gathered,
+    out: Path,
+    key: Ed25519PrivateKey,
+    renderers: Renderers,
+    on_step: Callable[[str], None] | None = None,
+) -> str:
+    """Write the pack to ``out`` (a new folder, or ``*.zip``); returns the key's fingerprint.
+
+    ``on_step`` is told each step as it starts (``STEPS``' names after the first two), for a
+    progress display.
+    """
     if out.exists() and (out.suffix == ".zip" or any(out.iterdir())):
         raise InputError(f"{out} already exists: a pack is never rewritten", code="usage")
+    step = on_step or (lambda _: None)
     with tempfile.TemporaryDirectory(prefix="baluarte-pack-") as tmp:
         folder = Path(tmp) / "pack"
-        files = _contents(gathered, renderers)
+        files = _contents(gathered, renderers, step)
+        step(STEP_WRITE)
         files[PUBLIC_KEY] = public_pem(key.public_key())
         name = gathered.redact.text(out.name) if gathered.redact is not None else out.name
         files["VERIFY.txt"] = verify_txt(
@@ -114,31 +139,53 @@ def _json(value: Any) -> bytes:
     return (json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
 
 
-def _contents(g: Gathered, renderers: Renderers) -> dict[str, bytes]:
-    from reports.json_report import report_dict
+def _data_json(value: Any) -> bytes:
+    """A file of per-finding data (results, OSCAL, record parts): one line, by the json
+    module's C encoder, which ``indent`` turns off — tens of megabytes for a quarter of nightly
+    runs, several times faster. Any JSON viewer indents it; the small index files stay indented."""
+    return (json.dumps(value, ensure_ascii=False) + "\n").encode()
+
+
+def _contents(g: Gathered, renderers: Renderers, step: Callable[[str], None]) -> dict[str, bytes]:
+    from baluarte.history import drifts, trend
+    from baluarte.timezones import RunZone
+    from reports.json_report import posture_dict, report_dict
 
     data = g.data
+    zone = RunZone(data.timezone, "inventory" if g.inventory.get("verified") else "default")
     files: dict[str, bytes] = {}
+    html = None
     if renderers.html is not None:
+        step(STEP_HTML)
         html = renderers.html(data)
         files["report.html"] = html.encode()
-        if renderers.pdf is not None:
-            files["report.pdf"] = renderers.pdf(html)
+    points = trend(data.runs)
+    files["results.json"] = _data_json(
+        {
+            "client": data.client,
+            "period": {
+                "from": data.period_from.isoformat() if data.period_from else None,
+                "to": data.period_to.isoformat() if data.period_to else None,
+            },
+            "redacted": data.redacted,
+            # the zone the report shows times in; the timestamps here stay UTC
+            "timezone": data.timezone,
+            # the client at the period's end: each control as last observed, from any run
+            "posture": None if data.posture is None else posture_dict(data.posture, data.trend),
+            # Drift and trend of each run are drawn from the period's earlier runs, in one pass
+            "runs": [
+                report_dict(r, timezone=zone, past=(d, points[: i + 1]))
+                for i, (r, d) in enumerate(zip(data.runs, drifts(data.runs), strict=True))
+            ],
+        }
+    )
+    pdf: Callable[[], bytes] | None = None
+    if html is not None and renderers.pdf is not None:
+        step(STEP_PDF)  # the PDF carries results.json, so a PDF filed alone keeps its data
+        pdf = _in_background(renderers.pdf, html, {"results.json": files["results.json"]})
     if renderers.oscal is not None:
-        files["oscal-assessment-results.json"] = _json(renderers.oscal(data))
+        files["oscal-assessment-results.json"] = _data_json(renderers.oscal(data))
     files |= {
-        "results.json": _json(
-            {
-                "client": data.client,
-                "period": {
-                    "from": data.period_from.isoformat() if data.period_from else None,
-                    "to": data.period_to.isoformat() if data.period_to else None,
-                },
-                "redacted": data.redacted,
-                # Drift and trend of each run are drawn from the period's earlier runs.
-                "runs": [report_dict(r, history=data.runs[:i]) for i, r in enumerate(data.runs)],
-            }
-        ),
         "findings.csv": findings_csv(data).encode(),
         "junit.xml": junit_xml(data).encode(),
         "inventory.json": _json(g.inventory),
@@ -146,7 +193,58 @@ def _contents(g: Gathered, renderers: Renderers) -> dict[str, bytes]:
     files.update(_policies(data))
     files.update(_backups(g))
     files.update(_chain(g))
+    # each change whole, commands included: the report's remediation log cites these files
+    files.update({f.path: f.content for f in remediation_files(data)})
+    if pdf is not None:
+        files["report.pdf"] = pdf()
     return files
+
+
+def _in_background(render: Callable[..., bytes], *args: Any) -> Callable[[], bytes]:
+    """``render(*args)`` started in a process of its own; call what this returns for the bytes.
+
+    Laying out the PDF is the export's longest step and needs none of the pack's other files
+    but results.json, so it runs beside them. A new interpreter (not a fork of this one, whose
+    threads a fork would copy mid-way, nor multiprocessing, which would re-run the caller's
+    script) gets the renderer by name; one that cannot be named (a test's closure) runs here.
+    The process is ended at exit if the export stops before it asks for the bytes.
+    """
+    try:
+        job = pickle.dumps((render, args))
+    except (pickle.PicklingError, AttributeError, TypeError):
+        done = render(*args)
+        return lambda: done
+    worker = subprocess.Popen(
+        [sys.executable, "-c", _WORKER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    atexit.register(worker.kill)
+
+    def result() -> bytes:
+        out, err = worker.communicate()
+        atexit.unregister(worker.kill)
+        if worker.returncode != 0:
+            why = err.decode("utf-8", "replace").strip().splitlines() or [str(worker.returncode)]
+            raise RuntimeError(f"rendering the PDF failed: {why[-1]}")
+        data: bytes = pickle.loads(out)  # our own worker's answer, over a pipe of our own
+        return data
+
+    assert worker.stdin is not None
+    with worker.stdin:
+        worker.stdin.write(job)
+    worker.stdin = None  # written and closed: communicate() must not flush it again
+    return result
+
+
+# Runs (renderer, arguments) read from standard input; writes the pickled result. Without the
+# cycle collector: the layout's boxes live until the PDF is written, and its passes over them
+# freed nothing but were a fifth of the layout time (same peak memory, bench/export.py).
+_WORKER = (
+    "import gc, pickle, sys; gc.disable(); render, args = pickle.load(sys.stdin.buffer); "
+    "sys.stdout.buffer.write(pickle.dumps(render(*args)))"
+)
 
 
 def _policies(data: EvidenceData) -> dict[str, bytes]:
@@ -185,6 +283,8 @@ def _backups(g: Gathered) -> dict[str, bytes]:
             rel = f"backups/{b.device}/{PurePosixPath(b.recorded_path).name}"
             out[rel] = b.text.encode()
             entry.update(file=rel, note="secrets masked: its hash differs from the recorded one")
+        elif b.note is not None:
+            entry["note"] = b.note
         index.append(entry)
     out["backups/index.json"] = _json(index)
     return out
@@ -231,7 +331,7 @@ def _chain(g: Gathered) -> dict[str, bytes]:
         parts = g.parts.get(link.run_id)
         if parts is not None:
             entry["parts"] = parts_file(link.run_id)
-            out[parts_file(link.run_id)] = _json(
+            out[parts_file(link.run_id)] = _data_json(
                 {"run_id": link.run_id, "record": run_file(link.run_id), "parts": parts}
             )
         links.append(entry)

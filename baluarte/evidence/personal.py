@@ -96,6 +96,14 @@ def personal_values(
         found.users.append(user)
         if host:
             found.hosts.append(host)
+    for run in runs:  # the people named: the operator responsible, each change's approver
+        identity = run.info.operator_identity
+        if identity is not None:  # not the role: a job title names no one
+            email = f" <{identity.email}>" if identity.email else ""
+            found.users += person_names(identity.name + email)
+        found.users += [
+            n for r in run.remediations if r.approved_by for n in person_names(r.approved_by)
+        ]
     if inventory_verified:
         personal = {str(d["device"]) for d in devices if PERSONAL_TAGS & set(d.get("tags", ()))}
     else:  # which devices are personal cannot be told: treat every one as personal

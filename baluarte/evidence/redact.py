@@ -1,4 +1,5 @@
-"""Data minimisation for evidence packs: keyed pseudonyms and masked configuration secrets.
+"""Data minimisation for evidence packs: keyed pseudonyms and masked configuration secrets
+(``mask_config``, from ``fortios_secrets``).
 
 Which values are personal is ``personal.personal_values``' job; a ``Redactor`` replaces each of
 them, as a whole word and whatever its case or accents (``María`` also as ``maria``), in every
@@ -19,6 +20,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from baluarte.evidence.fortios_secrets import mask_config
 from baluarte.findings import Finding
 from baluarte.run import RunRecord
 
@@ -158,19 +160,3 @@ def account_names(finding: Finding) -> list[str]:
 
 def personal_hosts(devices: Iterable[Mapping[str, Any]]) -> list[str]:
     return [str(d["device"]) for d in devices if PERSONAL_TAGS & set(d.get("tags", ()))]
-
-
-# FortiOS keys whose value is a secret (FortiOS also shows most of them as ENC …).
-_SECRET_KEY = r"[\w-]*(?:password|passwd|psksecret|psk|secret|passphrase|private-key|pwd)[\w-]*"
-_SECRET_SET = re.compile(
-    r"^(\s*set\s+" + _SECRET_KEY + r'\s+)("(?:[^"\\]|\\.)*"|[^\n]*)',
-    re.MULTILINE | re.IGNORECASE,
-)
-_ENC = re.compile(r"\bENC\s+[^\s\"]+")
-MASK = "********"
-
-
-def mask_config(text: str) -> str:
-    """A FortiGate configuration with every secret value replaced by ``********``."""
-    text = _SECRET_SET.sub(lambda m: m.group(1) + MASK, text)
-    return _ENC.sub("ENC " + MASK, text)

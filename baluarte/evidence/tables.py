@@ -15,11 +15,14 @@ import io
 import xml.etree.ElementTree as ET
 from collections import Counter
 
-from baluarte.evidence.data import EvidenceData
+from baluarte.evidence.data import EvidenceData, Lang
 from baluarte.findings import Finding, Status
 from baluarte.text import inert, shorten
 
-__all__ = ["CSV_CELL_MAX_CHARS", "CSV_COLUMNS", "findings_csv", "junit_xml"]
+__all__ = ["BOM", "CSV_CELL_MAX_CHARS", "CSV_COLUMNS", "CSV_DELIMITER", "findings_csv", "junit_xml"]
+
+BOM = "\ufeff"
+CSV_DELIMITER: dict[Lang, str] = {"es": ";", "en": ","}
 
 CSV_COLUMNS = (
     "run_id",
@@ -44,9 +47,15 @@ CSV_COLUMNS = (
 
 
 def findings_csv(data: EvidenceData) -> str:
-    """One row per finding, oldest run first (RFC 4180, UTF-8, header row)."""
+    """One row per finding, oldest run first (RFC 4180, header row).
+
+    Written for spreadsheets as they are set up in the pack's language: a byte order mark
+    first, so Excel reads UTF-8 rather than the system code page, and ``;`` between cells in a
+    Spanish pack, where ``,`` is the decimal comma (``CSV_DELIMITER``; VERIFY.txt says which).
+    """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    out.write(BOM)
+    writer = csv.writer(out, delimiter=CSV_DELIMITER[data.lang], lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for run in data.runs:
         for f in run.findings:

@@ -48,6 +48,10 @@ Desde esta carpeta (descomprimida), solo con herramientas estándar:
    los pasos 1 a 3 con la clave publicada por el proveedor:
 
    baluarte evidence verify {pack} --key CLAVE-PUBLICADA-DEL-PROVEEDOR.pub.pem
+
+findings.csv: texto UTF-8 con marca de orden de bytes (BOM), celdas separadas por punto y
+coma (;), como lo espera Excel configurado en español: se abre con doble clic, con los
+acentos intactos. En otra hoja de cálculo, impórtelo como UTF-8 con separador «;».
 """
 
 _EN = """\
@@ -81,6 +85,10 @@ From this (unzipped) folder, with standard tools only:
    the key the provider published:
 
    baluarte evidence verify {pack} --key PROVIDER-PUBLISHED-KEY.pub.pem
+
+findings.csv: UTF-8 text with a byte order mark (BOM), cells separated by commas (,), as
+Excel set up in English expects: it opens with a double click, accents intact. In another
+spreadsheet, import it as UTF-8 with "," as the separator.
 """
 
 

@@ -313,7 +313,8 @@ def no_any_any_accept(facts: FirewallFacts, params: Required, ctx: EvalContext) 
             f"{', '.join(p.dstaddr)}, service {', '.join(p.service)} (any to any, {families})"
         )
     lines = [
-        f"{p.label()}: srcaddr {p.srcaddr} dstaddr {p.dstaddr} service {p.service}"
+        f"{p.label()}: srcaddr {', '.join(p.srcaddr)} dstaddr {', '.join(p.dstaddr)} "
+        f"service {', '.join(p.service)}"
         for p in accepting
     ]
     good = f"{len(accepting)} enabled accept policies, none from any to any with every service"

@@ -6,6 +6,7 @@ import hashlib
 
 from baluarte.evidence.data import EvidenceData
 from baluarte.findings import Finding, Severity, Status
+from baluarte.posture import Posture, posture_at
 from baluarte.run import RunRecord
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "evidence_sha256",
     "finding_sort_key",
     "latest_run",
+    "posture_of",
 ]
 
 # failures first: what a reader has to act on comes before what is fine
@@ -46,3 +48,12 @@ def finding_sort_key(f: Finding) -> tuple[int, int, str]:
 def latest_run(data: EvidenceData) -> RunRecord | None:
     """The period's last run: the state the report's results describe."""
     return data.runs[-1] if data.runs else None
+
+
+def posture_of(data: EvidenceData) -> Posture:
+    """The client's posture at the period's end: as gathered, else drawn from the runs and the
+    devices in scope (every device observed when none is listed)."""
+    if data.posture is not None:
+        return data.posture
+    scope = {(d["client"], d["site"], d["device"]): d["platform"] for d in data.devices_in_scope}
+    return posture_at(data.runs, None, scope or None)

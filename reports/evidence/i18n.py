@@ -16,21 +16,20 @@ from functools import cache
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, get_timezone
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
 from baluarte.evidence.data import Lang
+from baluarte.timezones import DEFAULT_TIMEZONE, zone
 
 __all__ = ["DOMAIN", "LOCALES", "LOCALE_DIR", "Formats", "catalogue_path", "translations"]
 
 DOMAIN = "baluarte"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locales"
 LOCALES: dict[str, str] = {"es": "es_ES", "en": "en_GB"}
-# Reports are read in Madrid: times are shown there, with their UTC offset.
-REPORT_TZ = "Europe/Madrid"
 
 
 def catalogue_path(lang: Lang) -> Path:
@@ -51,9 +50,10 @@ def translations(lang: Lang) -> Translations:
 
 @dataclass(frozen=True)
 class Formats:
-    """Dates, times and numbers as the report's locale writes them."""
+    """Dates, times and numbers as the report's locale writes them, times in the client's zone."""
 
     lang: Lang
+    timezone: str = DEFAULT_TIMEZONE  # an IANA name (the inventory's ``timezone:``)
 
     @property
     def locale(self) -> str:
@@ -61,7 +61,7 @@ class Formats:
 
     @property
     def tz(self) -> tzinfo:
-        return get_timezone(REPORT_TZ)
+        return zone(self.timezone)
 
     def date(self, value: Date | DateTime | None) -> str:
         if value is None:
@@ -78,7 +78,7 @@ class Formats:
         return format_date(value, "short", locale=self.locale)
 
     def datetime(self, value: DateTime | None) -> str:
-        """Local date and time in Madrid with the UTC offset, e.g. ``27/11/2026 02:00 (+01:00)``."""
+        """Local date and time in the zone with its UTC offset: ``27/11/2026 02:00 (+01:00)``."""
         if value is None:
             return "—"
         if value.tzinfo is None:  # stored without an offset: shown as stored, never guessed

@@ -12,6 +12,7 @@ OSCAL allowed-values rules require for names they do not define.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -325,7 +326,13 @@ def _prop(name: str, value: str) -> dict[str, str]:
 
 
 def _uid(*parts: str) -> str:
-    return str(uuid.uuid5(_ROOT, "\x1f".join(parts)))
+    """``str(uuid.uuid5(_ROOT, "\\x1f".join(parts)))``, spelled out (RFC 4122 §4.3): a pack
+    names two UUIDs per finding, and building each UUID object was a tenth of the export."""
+    h = bytearray(hashlib.sha1(_ROOT.bytes + "\x1f".join(parts).encode()).digest()[:16])
+    h[6] = h[6] & 0x0F | 0x50  # version 5
+    h[8] = h[8] & 0x3F | 0x80  # RFC 4122 variant
+    x = h.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def _ts(moment: datetime) -> str:

@@ -12,7 +12,7 @@ from baluarte.controls import FRAMEWORKS
 from baluarte.evidence.data import EvidenceData, Lang
 from baluarte.text import inert
 from reports.evidence import view, view_history
-from reports.evidence._common import latest_run
+from reports.evidence._common import posture_of
 from reports.evidence.i18n import Formats, translations
 from reports.html_text import VALUE_MAX_CHARS, clip, finalize
 from reports.json_report import load_controls
@@ -24,9 +24,9 @@ _TEMPLATES = Path(__file__).parent / "templates"
 
 def render_html(data: EvidenceData) -> str:
     """The evidence report for ``data``, in ``data.lang``: one HTML document, no external files."""
-    fmt = Formats(data.lang)
+    fmt = Formats(data.lang, data.timezone)
     controls = load_controls()
-    run = latest_run(data)
+    posture = posture_of(data)
     start, end = view_history.period(data)
     return (
         _environment(data.lang)
@@ -41,14 +41,17 @@ def render_html(data: EvidenceData) -> str:
             summary=view.summary(data, fmt),
             scope=view.scope(data, fmt),
             method=view.method(data, fmt),
-            by_control=view.results_by_control(run, controls, fmt),
-            by_device=view.results_by_device(run, fmt),
+            by_control=view.results_by_control(posture, controls, fmt),
+            by_device=view.results_by_device(posture, fmt),
             drift=view_history.drift(data, fmt),
             trend=view_history.trend_chart(data.trend, fmt),
             remediations=view_history.remediations(data, fmt),
             waivers=view_history.waivers(data, fmt),
             mapping=view_history.mapping(data, controls),
             frameworks=list(FRAMEWORKS),
+            # the catalogue's English text: the template translates it (control_text.py)
+            titles={cid: c.title for cid, c in controls.items()},
+            rationales={cid: c.rationale for cid, c in controls.items()},
             chain=view_history.chain(data.chain, fmt),
             value_max_chars=fmt.number(VALUE_MAX_CHARS),
         )

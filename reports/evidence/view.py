@@ -14,41 +14,52 @@ import yaml
 from baluarte.controls import Control
 from baluarte.evidence.data import EvidenceData, PackFile
 from baluarte.findings import Finding, Status
-from baluarte.run import RunRecord
+from baluarte.posture import Observation, Posture, compliance_percent, counts
+from reports.evidence import view_method
 from reports.evidence._common import (
     SEVERITY_ORDER,
     STATUS_ORDER,
     evidence_sha256,
     finding_sort_key,
     latest_run,
+    posture_of,
 )
 from reports.evidence.i18n import Formats
-from reports.json_report import compliance_percent, counts, device_rows
+from reports.evidence.phrases import phrase
+from reports.json_report import device_rows
 
 __all__ = ["KEY_RISKS", "method", "results_by_control", "results_by_device", "scope", "summary"]
 
 KEY_RISKS = 5  # the executive summary names the worst few; the results list them all
 
 DeviceKey = tuple[str, str, str]
+# a device's posture as the scope table shows it (the states the template names)
+_STATE = {"verified": "complete", "partial": "partial", "not_verified": "none"}
+_NOT_VERIFIED = ("none", "not_checked")
 
 
 def summary(data: EvidenceData, fmt: Formats) -> dict[str, Any]:
-    """Overall compliance of the latest run, its change over the period, and the key risks."""
+    """The client's posture at the period's end, its change since the period's start, and the
+    key risks: failures as last observed, critical first, whichever run observed them."""
     run = latest_run(data)
-    findings = run.findings if run else ()
-    judged = [p.compliance_percent for p in data.trend if p.compliance_percent is not None]
-    current = compliance_percent(findings)
-    first = judged[0] if len(judged) > 1 else None
-    previous = judged[-2] if len(judged) > 1 else None
-    fails = sorted((f for f in findings if f.status is Status.FAIL), key=finding_sort_key)
+    now = posture_of(data)
+    current = now.compliance_percent
+    # the period's start: the first day (or week) of the trend with anything observed
+    first = next((p for p in data.trend if p.compliance_percent is not None), None)
+    # nothing to compare when the period's first observations are also its last day's
+    start = None if first is None or first is data.trend[-1] else first.compliance_percent
+    fails = sorted(
+        (o for o in now.observations if o.finding.status is Status.FAIL),
+        key=lambda o: (finding_sort_key(o.finding), o.finding.device),
+    )
     return {
         "compliance": fmt.percent(current),
         "has_compliance": current is not None,
-        "counts": counts(findings),
-        "findings": len(findings),
-        "since_previous": None if previous is None or current is None else current - previous,
-        "since_first": None if first is None or current is None else current - first,
-        "key_risks": [_row(f, fmt) for f in fails[:KEY_RISKS]],
+        "counts": now.counts,
+        "findings": len(now.observations),
+        "since_start": None if start is None or current is None else round(current - start, 1),
+        "start_day": fmt.date(first.day) if first else "—",
+        "key_risks": [_observed_row(o, fmt) for o in fails[:KEY_RISKS]],
         "more_risks": max(0, len(fails) - KEY_RISKS),
         "runs": len(data.runs),
         "latest_id": run.info.id if run else None,
@@ -57,41 +68,44 @@ def summary(data: EvidenceData, fmt: Formats) -> dict[str, Any]:
 
 
 def scope(data: EvidenceData, fmt: Formats) -> dict[str, Any]:
-    """Devices in scope against devices checked in the latest run; unreachable ones named."""
-    run = latest_run(data)
-    findings = run.findings if run else ()
-    rows = {(r["client"], r["site"], r["device"]): r for r in device_rows(findings)}
-    reasons = _error_reasons(findings)
-    keys: dict[DeviceKey, dict[str, Any]] = {
-        (d["client"], d["site"], d["device"]): d for d in data.devices_in_scope
-    }
-    in_inventory = set(keys)
-    for key, checked_row in rows.items():  # checked, no longer in the inventory: shown
-        keys.setdefault(key, {"platform": checked_row["platform"], "tags": []})
+    """Devices in scope against devices verified in the period, each with when it was last
+    observed; the ones never verified named with the reason."""
+    now = posture_of(data)
+    tags = {(d["client"], d["site"], d["device"]): d.get("tags") for d in data.devices_in_scope}
+    unsettled = _error_reasons(now.findings)  # controls of a read device that errored
     devices = []
-    for key in sorted(keys):
-        row = rows.get(key)
-        state = "not_checked" if row is None else row["check_coverage"]
+    for d in now.devices:
+        key = (d.client, d.site, d.device)
+        state = _STATE[d.state]
+        if d.reason == "never_checked":
+            state = "not_checked"
         devices.append(
             {
-                "client": key[0],
-                "site": key[1],
-                "device": key[2],
-                "platform": keys[key].get("platform") or (row or {}).get("platform", ""),
-                "tags": list(keys[key].get("tags") or ()),
-                "state": state,  # complete | partial | none (unreachable) | not_checked
-                "in_scope": key in in_inventory,
-                "reasons": reasons.get(key, [])[:3],
+                "client": d.client,
+                "site": d.site,
+                "device": d.device,
+                "platform": d.platform,
+                "tags": list(tags.get(key) or ()),
+                "state": state,  # complete | partial | none (unreadable) | not_checked
+                "in_scope": d.in_scope,
+                "observed": fmt.datetime(d.observed_at) if d.observed_at else None,
+                "runs": list(d.runs),
+                # the last attempt that could not read it (none observed it after)
+                "failed": fmt.datetime(d.failed_at) if d.failed_at else None,
+                "failed_run": d.failed_run,
+                "reasons": [
+                    phrase(r, fmt.lang) for r in list(d.errors or unsettled.get(key, ()))[:3]
+                ],
             }
         )
-    in_scope = len(data.devices_in_scope)
-    checked = sum(1 for d in devices if d["in_scope"] and d["state"] in ("complete", "partial"))
+    in_scope = now.in_scope
+    checked = now.verified
     return {
         "devices": devices,
         "in_scope": in_scope,
         "checked": checked,
         "coverage": fmt.percent(None if in_scope == 0 else round(100 * checked / in_scope, 1)),
-        "unreachable": [d for d in devices if d["state"] in ("none", "not_checked")],
+        "unreachable": [d for d in devices if d["in_scope"] and d["state"] in _NOT_VERIFIED],
         "partial": [d for d in devices if d["state"] == "partial"],
     }
 
@@ -106,30 +120,30 @@ def method(data: EvidenceData, fmt: Formats) -> dict[str, Any]:
             "started": fmt.datetime(r.info.started_at),
             "ended": fmt.datetime(r.info.ended_at),
             "operator": r.info.operator,
+            "person": None if r.info.operator_identity is None else str(r.info.operator_identity),
             "tool_version": r.info.tool_version,
             "findings": len(r.findings),
         }
         for r in data.runs
     ]
-    platforms = sorted(
-        {f.platform for r in data.runs for f in r.findings}
-        | {str(d.get("platform")) for d in data.devices_in_scope if d.get("platform")}
-    )
     return {
         "runs": runs,
         "operators": sorted({r.info.operator for r in data.runs}),
         "tool_versions": sorted({r.info.tool_version for r in data.runs}),
         "files": [_file(f) for f in data.files],
-        "platforms": platforms,
+        # what actually happened: the transports read over, and the runs that wrote
+        "reads": view_method.reads(data),
+        "writes": view_method.writes(data, fmt),
     }
 
 
 def results_by_control(
-    run: RunRecord | None, controls: Mapping[str, Control], fmt: Formats
+    posture: Posture, controls: Mapping[str, Control], fmt: Formats
 ) -> list[dict[str, Any]]:
-    """One row per control of the latest run: its findings per status, failing controls first."""
+    """One row per control, each device as last observed: its findings per status, failing
+    controls first."""
     groups: dict[str, list[Finding]] = {}
-    for f in run.findings if run else ():
+    for f in posture.findings:
         groups.setdefault(f.control, []).append(f)
     position = {cid: i for i, cid in enumerate(controls)}
     rows: list[dict[str, Any]] = []
@@ -163,20 +177,40 @@ def results_by_control(
     return rows
 
 
-def results_by_device(run: RunRecord | None, fmt: Formats) -> list[dict[str, Any]]:
-    """One block per device of the latest run, its findings failures first."""
-    findings = run.findings if run else ()
-    by_device: dict[DeviceKey, list[Finding]] = {}
-    for f in findings:
-        by_device.setdefault((f.client, f.site, f.device), []).append(f)
+def results_by_device(posture: Posture, fmt: Formats) -> list[dict[str, Any]]:
+    """One block per device observed in the period, its controls as last observed (each with
+    its run and date), failures first.
+
+    ``rows``: every control that did not pass, in full. ``passed``: the passing ones, only
+    their control ids (each still citing its evidence and run): a quarter of nightly runs
+    over fifty devices would otherwise fill a hundred pages with "pass" rows, and
+    results.json and findings.csv hold each one whole."""
+    by_device: dict[DeviceKey, list[Observation]] = {}
+    for o in posture.observations:
+        f = o.finding
+        by_device.setdefault((f.client, f.site, f.device), []).append(o)
     out = []
-    for row in device_rows(findings):
-        own = sorted(by_device[(row["client"], row["site"], row["device"])], key=finding_sort_key)
+    for row in device_rows(posture.findings):
+        own = sorted(
+            by_device[(row["client"], row["site"], row["device"])],
+            key=lambda o: finding_sort_key(o.finding),
+        )
         out.append(
             {
                 **row,
                 "compliance": fmt.percent(row["compliance_percent"]),
-                "rows": [_row(f, fmt) for f in own],
+                "observed": fmt.datetime(max(o.observed_at for o in own)),
+                "runs": sorted({o.run_id for o in own}),
+                "rows": [_observed_row(o, fmt) for o in own if o.finding.status != Status.PASS],
+                "passed": [
+                    {
+                        "control": o.finding.control,
+                        "evidence_sha256": evidence_sha256(o.finding),
+                        "run_id": o.run_id,
+                    }
+                    for o in own
+                    if o.finding.status == Status.PASS
+                ],
             }
         )
     # devices with failures or errors first, then by name
@@ -191,6 +225,11 @@ def results_by_device(run: RunRecord | None, fmt: Formats) -> list[dict[str, Any
     return out
 
 
+def _observed_row(o: Observation, fmt: Formats) -> dict[str, Any]:
+    """A finding as last observed, with the run it came from and when."""
+    return {**_row(o.finding, fmt), "run_id": o.run_id, "observed_at": fmt.datetime(o.observed_at)}
+
+
 def _row(f: Finding, fmt: Formats) -> dict[str, Any]:
     digest = evidence_sha256(f)
     return {
@@ -202,9 +241,10 @@ def _row(f: Finding, fmt: Formats) -> dict[str, Any]:
         "policy": f.policy,
         "status": str(f.status),
         "severity": str(f.severity),
-        "expected": f.expected,
-        "observed": f.observed,
-        "reason": f.reason,
+        # stored English; a catalogued phrase or template shows in the report's language
+        "expected": f.expected and phrase(f.expected, fmt.lang),
+        "observed": f.observed and phrase(f.observed, fmt.lang),
+        "reason": f.reason and phrase(f.reason, fmt.lang),
         "evidence_sha256": digest,
         "waiver": None
         if f.waiver is None

@@ -10,15 +10,23 @@ from typing import Any
 
 from baluarte.controls import FRAMEWORKS, Control
 from baluarte.evidence.data import EvidenceData
+from baluarte.evidence.remediation_files import remediation_files
 from baluarte.findings import Finding, WaiverRef
-from baluarte.history import ChainLink, ControlState, TrendPoint
+from baluarte.history import ChainLink, ControlState
+from baluarte.posture import PosturePoint
+from baluarte.remediation import RemediationResult
+from baluarte.run import RunInfo
+from baluarte.timezones import zone
 from reports.evidence.i18n import Formats
+from reports.evidence.phrases import phrase, phrase_lines
 
 __all__ = ["chain", "drift", "mapping", "remediations", "trend_chart", "waivers"]
 
 # trend chart geometry (SVG user units; the chart scales to the page width)
 WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 48, 34, 12, 34
+DATE_LABELS = 7  # dates under the axis, evenly spread: about 80 units apart, never touching
+DOTS_UP_TO = 31  # a dot per point up to a month of days; past that, the line alone
 
 
 def drift(data: EvidenceData, fmt: Formats) -> dict[str, Any] | None:
@@ -50,18 +58,14 @@ def drift(data: EvidenceData, fmt: Formats) -> dict[str, Any] | None:
     }
 
 
-def trend_chart(points: Sequence[TrendPoint], fmt: Formats) -> dict[str, Any]:
-    """The compliance-per-run line chart: coordinates, axis ticks, and a table of the points."""
+def trend_chart(points: Sequence[PosturePoint], fmt: Formats) -> dict[str, Any]:
+    """The posture-per-day (or week) line chart: coordinates, axis ticks, and a table of the
+    days a run changed it. Days are evenly spaced; at most ``DATE_LABELS`` dates are written
+    under the axis, so they never overlap."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    times = [p.started_at.timestamp() for p in points]
-    span = (max(times) - min(times)) if len(times) > 1 else 0.0
 
     def x(i: int) -> float:
-        if len(points) == 1:
-            return LEFT + plot_w / 2
-        if span == 0:
-            return LEFT + plot_w * i / (len(points) - 1)
-        return LEFT + plot_w * (times[i] - times[0]) / span
+        return LEFT + (plot_w / 2 if len(points) == 1 else plot_w * i / (len(points) - 1))
 
     def y(value: float) -> float:
         return TOP + plot_h * (1 - value / 100)
@@ -75,14 +79,17 @@ def trend_chart(points: Sequence[TrendPoint], fmt: Formats) -> dict[str, Any]:
             "x": round(x(i), 1),
             "y": round(y(v), 1) if v is not None else round(y(0), 1),
             "judged": v is not None,
-            "run_id": p.run_id,
+            "runs": list(p.runs),
+            "weekly": p.weekly,
             "label": fmt.percent(v),
-            "date": fmt.short_date(p.started_at),
-            "when": fmt.datetime(p.started_at),
+            "date": fmt.short_date(p.day),
+            "when": fmt.date(p.day),
             "counts": p.counts,
+            "verified": fmt.number(p.verified),
+            "in_scope": fmt.number(p.in_scope),
         }
         marks.append(mark)
-        if v is None:  # nothing judged: the line breaks rather than inventing a value
+        if v is None:  # nothing observed yet: no line rather than an invented value
             if current:
                 segments.append(current)
             current = []
@@ -90,9 +97,11 @@ def trend_chart(points: Sequence[TrendPoint], fmt: Formats) -> dict[str, Any]:
             current.append(f"{mark['x']},{mark['y']}")
     if current:
         segments.append(current)
-    # at most ~8 date labels under the axis, always the first and last
-    step = max(1, -(-len(marks) // 8))
-    labelled = {i for i in range(0, len(marks), step)} | ({len(marks) - 1} if marks else set())
+    step = max(1, -(-len(marks) // DATE_LABELS))
+    labelled = set(range(0, len(marks), step))
+    if marks and (len(marks) - 1) % step:  # the last day too, unless it would crowd its left
+        labelled.discard(max(labelled))
+        labelled.add(len(marks) - 1)
     return {
         "width": WIDTH,
         "height": HEIGHT,
@@ -103,20 +112,75 @@ def trend_chart(points: Sequence[TrendPoint], fmt: Formats) -> dict[str, Any]:
         "ticks": [{"y": round(y(v), 1), "label": fmt.percent(v)} for v in (0, 25, 50, 75, 100)],
         "segments": [" ".join(s) for s in segments],
         "marks": marks,
+        "dots": len(marks) <= DOTS_UP_TO,
         "labelled": sorted(labelled),
+        "weekly": any(p.weekly for p in points),
+        "rows": [m for m in marks if m["runs"]],
     }
 
 
 def remediations(data: EvidenceData, fmt: Formats) -> list[dict[str, Any]]:
-    """Every remediation record of the period, oldest run first."""
+    """Every remediation record of the period, oldest run first, as a block for paper.
+
+    The planned steps' commands and what ran are left to the record's file in the pack (cited
+    by path and SHA-256): a block keeps the change's summary lines and, when it did not apply,
+    why — the lines of ``detail`` that are not a command transcript.
+    """
+    files = {(f.run_id, f.index): f for f in remediation_files(data)}
+    out = []
+    for run in data.runs:
+        for n, rec in enumerate(run.remediations, 1):
+            record = rec.model_dump(mode="json")
+            file = files[(run.info.id, n)]
+            note = ""
+            if rec.result is not RemediationResult.APPLIED and rec.detail != rec.action:
+                note = "\n".join(phrase(line, fmt.lang) for line in _prose(rec.detail))
+            out.append(
+                {
+                    **{k: record[k] for k in _SHOWN},
+                    # stored English: catalogued phrases shown in the report's language
+                    "before": phrase_lines(rec.before, fmt.lang),
+                    "after": phrase_lines(rec.after, fmt.lang),
+                    # recorded by apply since it asked for them; older records have neither
+                    "ticket": record.get("ticket"),
+                    "approved_by": record.get("approved_by"),
+                    "run_id": run.info.id,
+                    "n": n,
+                    "when": fmt.datetime(run.info.started_at),
+                    "operator": run.info.operator,
+                    "who": _who(run.info),
+                    # "summary · step · step": one line of paper for what the change did
+                    "summary": " · ".join(
+                        phrase(line.removeprefix("- "), fmt.lang) for line in _prose(rec.action)
+                    ),
+                    "note": note,
+                    "file": file.path,
+                    "sha256": file.sha256,
+                }
+            )
+    return out
+
+
+# the record's own fields a block shows; action and detail stay in the record's file
+_SHOWN = ("client", "site", "device", "platform", "control", "result", "before", "after",
+          "verification")  # fmt: skip
+
+
+def _who(info: RunInfo) -> str | None:
+    """The person responsible for a run, when it recorded one: "name (role)"."""
+    person = getattr(info, "operator_identity", None)  # runs recorded before it was asked for
+    if person is None:
+        return None
+    return f"{person.name} ({person.role})" if person.role else str(person.name)
+
+
+def _prose(text: str) -> list[str]:
+    """The lines of an action or detail that are not commands: apply writes each command as
+    ``$ …`` with its further lines indented, and a plan's commands indented under their step."""
     return [
-        {
-            **rec.model_dump(mode="json"),
-            "run_id": run.info.id,
-            "when": fmt.datetime(run.info.started_at),
-        }
-        for run in data.runs
-        for rec in run.remediations
+        line
+        for line in text.splitlines()
+        if line.strip() and not line.startswith((" ", "\t", "$ "))
     ]
 
 
@@ -130,7 +194,7 @@ def waivers(data: EvidenceData, fmt: Formats) -> list[dict[str, Any]]:
         for f in run.findings:
             if f.waiver is not None:
                 groups.setdefault(f.waiver.model_copy(update={"expired": False}), []).append(f)
-    today = data.generated_at.date()
+    today = data.generated_at.astimezone(zone(data.timezone)).date()
     rows: list[dict[str, Any]] = []
     for w, own in groups.items():
         expired = any(f.waiver is not None and f.waiver.expired for f in own) or w.expires < today
@@ -139,6 +203,8 @@ def waivers(data: EvidenceData, fmt: Formats) -> list[dict[str, Any]]:
                 "reason": w.reason,
                 "approved_by": w.approved_by,
                 "ticket": w.ticket,
+                "approved_on": fmt.date(w.approved_on) if w.approved_on else None,
+                "compensating_control": w.compensating_control,
                 "expires": fmt.date(w.expires),
                 "expires_iso": w.expires.isoformat(),
                 "expired": expired,
@@ -193,9 +259,12 @@ def chain(links: Sequence[ChainLink], fmt: Formats) -> dict[str, Any]:
 
 
 def period(data: EvidenceData) -> tuple[date | None, date | None]:
-    """The period as asked, else as the runs span it."""
-    start = data.period_from or (data.runs[0].info.started_at.date() if data.runs else None)
-    end = data.period_to or (data.runs[-1].info.started_at.date() if data.runs else None)
+    """The period as asked, else as the runs span it (days in the client's zone)."""
+    here = zone(data.timezone)
+    first = data.runs[0].info.started_at.astimezone(here).date() if data.runs else None
+    last = data.runs[-1].info.started_at.astimezone(here).date() if data.runs else None
+    start = data.period_from or first
+    end = data.period_to or last
     return start, end
 
 

@@ -378,10 +378,10 @@ def test_pack_pdf(pack: tuple[Path, float]) -> None:
 
 
 def test_pack_csv(pack: tuple[Path, float]) -> None:
-    text = (pack[0] / "findings.csv").read_text(encoding="utf-8")
+    text = (pack[0] / "findings.csv").read_text(encoding="utf-8-sig")  # a Spanish pack: ";"
     assert not RAW_CONTROL.search(text.replace("\r\n", ""))
-    rows = list(csv.DictReader(io.StringIO(text, newline="")))
-    header = text.splitlines()[0].split(",")
+    rows = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"))
+    header = text.splitlines()[0].split(";")
     assert rows and all(len(r) == len(header) and None not in r for r in rows)
     cells = {c for r in rows for c in r.values()}
     for platform in PLATFORMS:

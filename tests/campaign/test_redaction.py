@@ -218,7 +218,9 @@ def texts(pack: Path) -> Iterator[tuple[str, str]]:
         if path.suffix == ".json":
             yield name, json.dumps(json.loads(text), ensure_ascii=False)
         elif path.suffix == ".csv":
-            yield name, "\n".join("\t".join(row) for row in csv.reader(io.StringIO(text)))
+            sep = ";" if text.lstrip("\ufeff").startswith("run_id;") else ","  # a Spanish pack
+            rows = csv.reader(io.StringIO(text), delimiter=sep)
+            yield name, "\n".join("\t".join(row) for row in rows)
         elif path.suffix == ".xml":
             root = ET.fromstring(data)
             yield (

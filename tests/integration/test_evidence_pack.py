@@ -358,10 +358,10 @@ def test_contents_follow_the_store_and_inputs(world: World) -> None:
     backups = json.loads((pack / "backups/index.json").read_text())
     assert {b["status"] for b in backups} == {"included"}
     text = (pack / backups[0]["file"]).read_text()
-    assert SECRET not in text and "set password ********" in text
-    assert "set psksecret ********" in text
+    assert SECRET not in text and "set password ENC ********" in text
+    assert "set psksecret ENC ********" in text
     csv = (pack / "findings.csv").read_text()
-    assert csv.count("firewall.enabled") == 2 and ",fail," in csv and ",waived," in csv
+    assert csv.count("firewall.enabled") == 2 and ";fail;" in csv and ";waived;" in csv
     junit = (pack / "junit.xml").read_text()
     assert "<failure" in junit and "<error" in junit and "<skipped" in junit
 
@@ -452,7 +452,7 @@ def test_a_finding_edited_in_the_pack_is_found_even_when_resigned(world: World, 
     run_id = world.run_ids[0]
     edit_parts(copy, run_id, "findings/1", "status", '"pass"')  # access.admin_accounts
     csv_path = copy / "findings.csv"
-    csv_path.write_text(csv_path.read_text().replace(",fail,high,", ",pass,high,", 1))
+    csv_path.write_text(csv_path.read_text().replace(";fail;high;", ";pass;high;", 1))
     resign(copy, load_private_key(world.key))
     assert stock_tools(copy) == (True, True)  # the manifest holds
     assert verify_pack(copy).problems == [
@@ -463,7 +463,7 @@ def test_a_finding_edited_in_the_pack_is_found_even_when_resigned(world: World, 
 
 def test_a_report_that_says_otherwise_than_the_records_is_found(world: World, copy: Path) -> None:
     csv_path = copy / "findings.csv"
-    csv_path.write_text(csv_path.read_text().replace(",fail,high,", ",pass,high,", 1))
+    csv_path.write_text(csv_path.read_text().replace(";fail;high;", ";pass;high;", 1))
     resign(copy, load_private_key(world.key))
     assert verify_pack(copy).problems == [
         f"run {world.run_ids[0]}: finding 2 in findings.csv says status 'pass', its record "

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from datetime import UTC, datetime
 
-from baluarte.evidence.record import FORMAT, leaf_sha256, part_digest, part_sha256, seal
+from baluarte.evidence.record import (
+    FORMAT,
+    LeafSalts,
+    leaf_sha256,
+    part_digest,
+    part_sha256,
+    seal,
+)
 from baluarte.findings import Finding, Severity, Status
 from baluarte.run import RunInfo, RunKind, RunRecord, RunState
 
@@ -57,3 +65,23 @@ def test_a_leaf_hash_is_what_sha256sum_prints() -> None:
         leaf_sha256("00" * 16, '"pass"')
         == hashlib.sha256(b'00000000000000000000000000000000\n"pass"').hexdigest()
     )
+
+
+def test_leaf_salts_are_the_documented_hmac_for_any_salt_length() -> None:
+    for salt in (b"", SALT, b"x" * 64, b"y" * 65, b"z" * 200):  # below, at and above a block
+        want = hmac.digest(salt, b"findings/3\nwaiver.approved_by", "sha256")[:16].hex()
+        assert LeafSalts(salt)("findings/3", "waiver.approved_by") == want
+        sealed = seal(record(), salt=salt, previous=None, running=[])
+        for part in sealed.parts:
+            for name, leaf in part.leaves.items():
+                key = f"{part.name}\n{name}".encode()
+                assert leaf.salt == hmac.digest(salt, key, "sha256")[:16].hex()
+
+
+def test_a_sealed_record_is_byte_for_byte_what_it_was() -> None:
+    """Records already in stores and packs must still check: pinned from before the sealing
+    was made faster."""
+    sealed = seal(record(), salt=SALT, previous="a" * 64, running=[9, 3])
+    assert sealed.sha256 == "be03bb83b59992935c5ba20645d0b2dc5e08afd54a65c2abcf0d48995be8c701"
+    passing = seal(record(Status.PASS), salt=b"y" * 65, previous="a" * 64, running=[9, 3])
+    assert passing.sha256 == "dc941ba66e5d36e010d0a2d7f28be013b81b0308da6f5a352d263033f8a8221d"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from baluarte.evidence.data import EvidenceData
@@ -53,11 +55,29 @@ def data() -> EvidenceData:
 
 
 def test_csv_has_one_row_per_finding_with_waiver_columns() -> None:
-    rows = list(csv.DictReader(io.StringIO(findings_csv(data()))))
+    text = findings_csv(data()).removeprefix("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
     assert tuple(rows[0]) == CSV_COLUMNS
     assert [r["status"] for r in rows] == ["pass", "fail", "error", "waived"]
     assert rows[1]["observed"] == "off, really" and rows[1]["waiver_expired"] == "yes"
     assert rows[3]["waiver_expired"] == "no" and rows[0]["waiver_expires"] == ""
+
+
+def test_csv_opens_in_the_packs_language_as_verify_txt_says() -> None:
+    accented = f("a.fail", Status.FAIL, observed="contraseña débil; ñandú", reason="configuración")
+    for lang, sep in (("es", ";"), ("en", ",")):
+        base = data()
+        run = base.runs[0].model_copy(update={"findings": (accented,)})
+        pack_bytes = findings_csv(replace(base, lang=lang, runs=(run,))).encode()
+        assert pack_bytes.startswith(b"\xef\xbb\xbf")  # UTF-8 byte order mark: Excel reads UTF-8
+        said = verify_txt(lang, "SHA256:ab", "pack.zip")  # type: ignore[arg-type]
+        declared = re.search(r"findings\.csv:.*?\((.)\)", said, re.DOTALL)
+        assert declared is not None and declared.group(1) == sep
+        text = pack_bytes.decode("utf-8-sig")
+        assert text.splitlines()[0] == sep.join(CSV_COLUMNS)
+        [row] = list(csv.DictReader(io.StringIO(text), delimiter=declared.group(1)))
+        assert row["observed"] == "contraseña débil; ñandú" and row["reason"] == "configuración"
+        assert row["control"] == "a.fail"
 
 
 def test_junit_maps_statuses() -> None:

@@ -8,15 +8,16 @@ from datetime import UTC, date, datetime, timedelta
 
 from baluarte.evidence.data import EvidenceData, Lang, PackFile
 from baluarte.findings import Finding, Severity, Status, WaiverRef
-from baluarte.history import ChainLink, ControlState, Drift, TrendPoint
+from baluarte.history import ChainLink, ControlState, Drift
+from baluarte.posture import posture_trend
 from baluarte.remediation import RemediationRecord, RemediationResult
 from baluarte.run import InputFile, RunInfo, RunKind, RunRecord, RunState
-from reports.json_report import compliance_percent, counts
 
 CLIENT, SITE = "acme", "madrid-hq"
 DEVICES = ("srv-files", "pc-recepcion", "fw-hq", "srv-backup", "pc-mgarcia")
 UNREACHABLE = "srv-backup"  # every control an error in the latest run
 NOT_CHECKED = "pc-mgarcia"  # in scope, no finding at all
+PLATFORMS = ("linux", "windows", "fortigate", "linux", "windows")
 EVIDENCE = "Inst openssl [3.0.15-1~deb12u1] (3.0.15-1~deb12u2 Debian-Security:12/stable-security)"
 
 ACTIVE_WAIVER = WaiverRef(
@@ -230,8 +231,9 @@ def _state(
 
 
 def drift() -> Drift:
+    # posture_drift of runs(): the period's first run against its end
     return Drift(
-        from_run=41,
+        from_run=40,
         to_run=42,
         newly_failing=(
             _state(
@@ -290,6 +292,7 @@ def chain(rs: tuple[RunRecord, ...]) -> tuple[ChainLink, ...]:
 
 def evidence_data(lang: Lang = "es", *, redacted: bool = False) -> EvidenceData:
     rs = runs()
+    scope = {(CLIENT, SITE, d): p for d, p in zip(DEVICES, PLATFORMS, strict=True)}
     return EvidenceData(
         client=CLIENT,
         legal_name="ACME Asesores S.L.",
@@ -302,9 +305,7 @@ def evidence_data(lang: Lang = "es", *, redacted: bool = False) -> EvidenceData:
         runs=rs,
         devices_in_scope=tuple(
             {"client": CLIENT, "site": SITE, "device": d, "platform": p, "tags": ["madrid"]}
-            for d, p in zip(
-                DEVICES, ("linux", "windows", "fortigate", "linux", "windows"), strict=True
-            )
+            for d, p in zip(DEVICES, PLATFORMS, strict=True)
         ),
         files=(
             PackFile(
@@ -316,15 +317,7 @@ def evidence_data(lang: Lang = "es", *, redacted: bool = False) -> EvidenceData:
             PackFile(role="waivers", path="policies/waivers.yaml", sha256="c" * 64, text=None),
         ),
         drift=drift(),
-        trend=tuple(
-            TrendPoint(
-                run_id=r.info.id,
-                started_at=r.info.started_at,
-                compliance_percent=compliance_percent(r.findings),
-                counts=counts(r.findings),
-            )
-            for r in rs
-        ),
+        trend=tuple(posture_trend(rs, date(2026, 11, 1), date(2026, 11, 28), scope)),
         chain=chain(rs),
         redacted=redacted,
     )

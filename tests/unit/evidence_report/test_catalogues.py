@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_file
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 from jinja2.ext import babel_extract
 
 from baluarte.controls import catalogue
+from reports.evidence import control_text
+from reports.evidence.control_text import control_messages, messages, missing
 from reports.evidence.i18n import LOCALES, catalogue_path
 
 TEMPLATE = Path("reports/evidence/templates/report.html.j2")
@@ -41,12 +43,26 @@ def test_every_template_msgid_is_translated(lang):
 
 
 @pytest.mark.parametrize("lang", sorted(LOCALES))
-def test_every_control_title_is_translated(lang):
-    with catalogue_path(lang).open("rb") as fh:
-        cat = read_po(fh, locale=LOCALES[lang])
-    for ctl in catalogue().values():
-        message = cat.get(ctl.title)
-        assert message is not None and message.string, f"{lang}: {ctl.id} title"
+def test_every_control_title_and_rationale_is_translated(lang):
+    assert len(control_messages()) == 2 * len(catalogue())
+    left = [f"{m.control} {m.part}" for m in missing(lang)]
+    assert not left, f"{lang}: untranslated (python -m reports.evidence.control_text): {left}"
+
+
+def test_a_control_text_missing_from_a_catalogue_is_named(tmp_path, monkeypatch):
+    with catalogue_path("es").open("rb") as fh:
+        cat = read_po(fh, locale="es_ES")
+    rationale = catalogue()["backup.encrypted"].rationale
+    del cat[rationale]
+    po = tmp_path / "baluarte.po"
+    with po.open("wb") as fh:
+        write_po(fh, cat)
+    monkeypatch.setattr(control_text, "catalogue_path", lambda lang: po)
+    assert [(m.control, m.part) for m in control_text.missing("es")] == [
+        ("backup.encrypted", "rationale")
+    ]
+    assert control_text.append_missing("es") == 1  # appended, untranslated
+    assert [m.control for m in control_text.missing("es")] == ["backup.encrypted"]
 
 
 @pytest.mark.parametrize("lang", sorted(LOCALES))
@@ -54,7 +70,7 @@ def test_catalogue_has_no_stale_entries(lang):
     with catalogue_path(lang).open("rb") as fh:
         cat = read_po(fh, locale=LOCALES[lang])
     used = {m[0] if isinstance(m, tuple) else m for m in _used()}
-    used |= {c.title for c in catalogue().values()}
+    used |= {m.text for m in messages()}  # controls' text, remediation texts, phrases
     stale = {m.id if isinstance(m.id, str) else m.id[0] for m in cat if m.id} - used
     assert not stale
 

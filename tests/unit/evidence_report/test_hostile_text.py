@@ -19,7 +19,13 @@ from tinyhtml5.parser import HTMLParser
 from trestle.oscal.assessment_results import Model
 
 from baluarte.evidence.data import EvidenceData
-from baluarte.evidence.tables import CSV_CELL_MAX_CHARS, CSV_COLUMNS, findings_csv, junit_xml
+from baluarte.evidence.tables import (
+    CSV_CELL_MAX_CHARS,
+    CSV_COLUMNS,
+    CSV_DELIMITER,
+    findings_csv,
+    junit_xml,
+)
 from baluarte.findings import Finding, Status
 from baluarte.remediation import RemediationRecord, RemediationResult
 from reports.evidence import render_html, render_pdf
@@ -51,7 +57,7 @@ def _hostile(f: Finding, text: str) -> Finding:
         return f.model_copy(update={"observed": text, "reason": FORMULA, "expected": text})
     if f.status is Status.ERROR:
         return f.model_copy(update={"reason": text})
-    if f.status is Status.PASS and f.device == "fw-hq":
+    if f.status is Status.FAIL and f.device == "fw-hq":  # shown in full: it did not pass
         return f.model_copy(update={"observed": MEGABYTE})
     return f
 
@@ -132,10 +138,11 @@ def test_oscal_validates_with_trestle() -> None:
 
 
 def test_csv_parses_shows_text_and_defuses_formulas() -> None:
-    text = findings_csv(hostile_data())
+    data = hostile_data()
+    text = findings_csv(data).removeprefix("\ufeff")  # the byte order mark is for Excel
     text.encode("utf-8")
     assert not RAW_CONTROL.search(text.replace("\r\n", "\n"))
-    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    rows = list(csv.DictReader(io.StringIO(text, newline=""), delimiter=CSV_DELIMITER[data.lang]))
     assert all(len(r) == len(CSV_COLUMNS) and None not in r for r in rows)
     hostile = [r for r in rows if r["observed"] == VISIBLE]
     assert hostile and all(r["expected"] == VISIBLE for r in hostile)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import pytest
 
 from reports.evidence import render_html
+from reports.evidence._common import posture_of
 
 from ._sample import DEVICES, EXPIRED_WAIVER, NOT_CHECKED, UNREACHABLE, evidence_data
 
@@ -72,7 +74,8 @@ def test_dates_are_formatted_for_the_locale(html):
 
 
 def test_numbers_are_formatted_for_the_locale(html):
-    # latest run: 4 pass of 9 judged = 44.4 %
+    # posture: 4 pass of 9 judged = 44.4 % — srv-backup's last attempt (run 42) could not read
+    # it, so its controls are errors now, not the passes run 41 saw (they would be stale)
     assert "44,4\u00a0%" in _section(html["es"], "summary")
     assert "44.4%" in _section(html["en"], "summary")
 
@@ -81,10 +84,16 @@ def test_scope_names_unreachable_and_unchecked_devices(html):
     scope = _section(html["es"], "scope")
     for d in DEVICES:
         assert d in scope
-    assert "Inaccesible" in scope and "No verificado" in scope
+    assert "No verificado" in scope and "no se verificó en el periodo" in scope
+    # observed by run 41, unreadable in run 42: not verified now, when it was last read given
+    row = scope[scope.index(UNREACHABLE) :]
+    row = row[: row.index("</tr>")]
+    assert "Inaccesible" in row and "14/11/2026 10:30 (+01:00)" in row
+    assert "el intento del 28/11/2026 02:00 (+01:00) (ejecución 42) no pudo leerlo" in row
+    assert "connection timed out" in row
     summary = _section(html["es"], "summary")
-    assert UNREACHABLE in summary and NOT_CHECKED in summary
-    # 3 of 5 devices were checked
+    assert NOT_CHECKED in summary and UNREACHABLE in summary
+    # 3 of 5 devices are verified at the period's end
     assert "3 de 5 en el alcance (60,0\u00a0%)" in summary
 
 
@@ -105,22 +114,38 @@ def test_results_by_device_show_expected_and_observed(html):
 
 def test_drift_shows_failing_since_and_time_to_remediate(html):
     drift = _section(html["en"], "drift")
-    assert "From run 41 to run 42." in drift
+    assert "(up to run 42)" in drift and "(from run 40)" in drift
     assert "12.4 days" in drift  # 2 Nov 01:00 → 14 Nov 09:30
     assert "02/11/2026 02:00 (+01:00)" in drift  # still failing since run 40
 
 
-def test_trend_is_an_inline_svg_with_one_mark_per_run(html):
+def test_trend_is_posture_per_day_with_labels_apart(html):
     trend = _section(html["es"], "trend")
     svg = trend[trend.index("<svg") : trend.index("</svg>")]
-    assert svg.count("<circle") == 3
-    assert "75,0\u00a0%" in trend and "87,5\u00a0%" in trend
+    # 1–28 November: a point a day from the first run (2 Nov), the run days drawn bigger
+    assert svg.count("<circle") == 27 and svg.count('r="3.5"') == 3
+    labels = [float(x) for x in re.findall(r'<text x="([\d.]+)" y="202"', svg)]
+    assert 2 <= len(labels) <= 7
+    assert min(b - a for a, b in pairwise(labels)) >= 60  # never overlap
+    # the table: the days with a run, each the posture at the day's end
+    rows = re.findall(r"<tr><td>(\d+ de noviembre de 2026)</td><td>(\d+)</td>", trend)
+    assert rows == [("2 de noviembre de 2026", "40"), ("14 de noviembre de 2026", "41"),
+                    ("28 de noviembre de 2026", "42")]  # fmt: skip
+    assert "75,0\u00a0%" in trend and "87,5\u00a0%" in trend and "44,4\u00a0%" in trend
 
 
 def test_remediation_log_has_before_action_after_and_verification(html):
     log = _section(html["en"], "remediation")
-    for text in ("PasswordAuthentication yes", "sshd -t", "Applied", "Manual", "not re-checked"):
+    for text in (
+        "PasswordAuthentication yes",
+        "sshd drop-in",
+        "Applied",
+        "Manual",
+        "not re-checked",
+    ):
         assert text in log
+    # the commands are in the record's file, which the block cites
+    assert "sshd -t" not in log and "remediations/041-01.txt" in log
 
 
 def test_waiver_register_flags_the_expired_waiver(html):
@@ -176,3 +201,17 @@ def test_data_is_escaped():
     data = evidence_data("en")
     page = render_html(data.__class__(**{**data.__dict__, "legal_name": "<script>x</script>"}))
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_results_by_device_show_what_did_not_pass_and_list_what_passed(html, lang):
+    """Only non-passing controls take a table row; passing ones are listed by id, each still
+    citing its evidence, and the report points to the files that hold them whole."""
+    posture = posture_of(evidence_data(lang))
+    by_device = _section(html[lang], "results-device")
+    passed = [o for o in posture.observations if o.finding.status.value == "pass"]
+    assert passed and 'class="st-pass"' not in by_device
+    listed = {"es": "controles cumplidos:", "en": "controls passed:"}[lang]
+    assert listed in by_device and "findings.csv" in by_device
+    cited = re.findall(r'data-evidence="([0-9a-f]{64})" data-run="(\d+)"', by_device)
+    assert len(cited) == sum(1 for o in posture.observations if o.finding.evidence is not None)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 
 import pytest
 from trestle.oscal.assessment_results import Model
 
 from baluarte.findings import Status
-from reports.evidence.oscal import assessment_results
+from reports.evidence.oscal import NS, assessment_results
 
 from ._sample import ACTIVE_WAIVER, EVIDENCE, evidence_data
 
@@ -97,3 +98,14 @@ def test_import_ap_is_a_urn_and_explained(doc):
 
 def test_document_is_reproducible(doc):
     assert assessment_results(evidence_data()) == doc
+
+
+def test_every_uuid_is_the_name_based_uuid5_of_its_name(doc):
+    """The UUIDs are spelled out rather than built as UUID objects: still uuid5 (same UUIDs in
+    every pack made from the same runs)."""
+    root = uuid.uuid5(uuid.NAMESPACE_URL, NS)
+    result = doc["assessment-results"]["results"][0]
+    run_id = result["props"][0]["value"]
+    assert result["uuid"] == str(uuid.uuid5(root, f"result\x1f{run_id}"))
+    first = result["observations"][0]["uuid"]
+    assert first == str(uuid.uuid5(root, f"obs\x1f{run_id}\x1f0"))

@@ -258,6 +258,8 @@ def sample_remediations() -> tuple[RemediationRecord, ...]:
             after="password logins off",
             detail="$ sshd -t",
             verification=Status.PASS,
+            ticket="CHG-2211",
+            approved_by="María López",
         ),
         RemediationRecord(
             **common,

@@ -163,7 +163,7 @@ def test_header_names_run_and_input_hashes():
     for h in ("a" * 64, "b" * 64, "c" * 64):
         assert h in run
     assert "ana.garcia" in run and "0.1.0" in run
-    assert "2026-11-27 02:00:13 UTC+01:00" in run
+    assert "2026-11-27 02:00:13 (+01:00)" in run and "Europe/Madrid (UTC+01:00)" in run
 
 
 def test_control_missing_from_catalogue_is_shown_by_id():

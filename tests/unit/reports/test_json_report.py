@@ -7,9 +7,11 @@ from collections import Counter
 from typing import Any
 
 from baluarte.findings import Finding, Severity, Status
+from baluarte.history import drifts, trend
 from baluarte.run import RunRecord, RunState
 from reports.json_report import SCHEMA_VERSION, render_json, report_dict
 
+from ..test_history import _history
 from ._sample import (
     ACTIVE_WAIVER,
     EXPIRED_WAIVER,
@@ -40,7 +42,7 @@ def _finding(device: str, control: str, status: Status, client: str = "acme") ->
 
 def test_json_round_trips_with_schema_version_and_run_metadata():
     doc = _load()
-    assert doc["schema_version"] == SCHEMA_VERSION == "1.3"
+    assert doc["schema_version"] == SCHEMA_VERSION == "1.4"
     run = doc["run"]
     assert run["id"] == 42
     assert run["kind"] == "check"
@@ -184,3 +186,16 @@ def test_empty_run_renders_with_zero_counts():
     assert doc["summary"]["counts"] == dict.fromkeys(Status, 0)
     assert doc["summary"]["compliance_percent"] is None
     assert doc["findings"] == [] and doc["devices"] == [] and doc["waivers"] == []
+
+
+def test_a_run_reported_with_its_drift_and_trend_drawn_at_once_is_the_same_document():
+    runs = _history(7)
+    points = trend(runs)
+    slow = [report_dict(r, history=runs[:i]) for i, r in enumerate(runs)]
+    fast = [
+        report_dict(r, past=(d, points[: i + 1]))
+        for i, (r, d) in enumerate(zip(runs, drifts(runs), strict=True))
+    ]
+    assert json.dumps(fast) == json.dumps(slow)
+    assert any(doc["drift"]["still_failing"] for doc in slow)
+    assert any(doc["drift"]["newly_passing"] for doc in slow)

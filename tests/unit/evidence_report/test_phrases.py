@@ -1,0 +1,272 @@
+"""Stored English phrases in the reader's language (issue 13, item 5): remediation texts and
+fixed evaluator phrases are catalogued, and the Spanish pack shows them in Spanish while the
+records keep them as stored."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import functools
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from baluarte.evidence.data import EvidenceData
+from baluarte.findings import Finding, Severity, Status
+from baluarte.remediation import RemediationRecord, RemediationResult
+from reports.evidence import render_html, render_pdf
+from reports.evidence.control_text import missing
+from reports.evidence.i18n import LOCALES, translations
+from reports.evidence.phrases import EVALUATOR_PHRASES, TEMPLATES, phrase
+from reports.evidence.remedy_text import remedy_texts, sources
+
+from ._sample import CLIENT, SITE, evidence_data
+
+ROOT = Path(__file__).parents[3]
+
+
+def _texts() -> set[str]:
+    return {t.text for t in remedy_texts() if t.text}
+
+
+def test_the_declared_remediation_texts_are_extracted():
+    texts = _texts()
+    assert len(texts) >= 80
+    # a MANUAL table, a module constant, a summary passed by position to an imported helper,
+    # a step's name, apply's own note
+    for expected in (
+        "move the backups to an encrypted repository: `restic init` (always encrypted) or "
+        "`borg init --encryption=repokey`, keep the key safe, then retire the old one.",
+        "install Sophos Protection for Linux with SophosSetup.sh from Sophos Central; check "
+        "`systemctl status sophos-spl`",
+        "FortiGuard scheduled updates on",
+        "PasswordAuthentication no, KbdInteractiveAuthentication no (sshd drop-in)",
+        "install nftables",
+        "not run: the apply was interrupted before it started",
+    ):
+        assert expected in texts, expected
+    # a helper's ``what`` (a noun: "system/global") is not prose
+    assert "system/global" not in texts and "security " not in texts
+
+
+@pytest.mark.parametrize("lang", sorted(LOCALES))
+def test_every_remediation_text_and_phrase_is_translated(lang):
+    parts = ("remedy", "phrase", "template")
+    left = [f"{m.control}: {m.text[:60]}" for m in missing(lang) if m.part in parts]
+    assert not left, f"{lang}: untranslated (python -m reports.evidence.control_text): {left}"
+
+
+def test_a_new_remedy_text_is_found_and_a_built_one_counted(tmp_path, monkeypatch):
+    module = tmp_path / "newdeploy.py"
+    module.write_text(
+        "def _helper(ctx, summary):\n"
+        "    return Remedy(summary=summary, before='', after='')\n"
+        "def fix(facts, params, ctx):\n"
+        "    if facts:\n"
+        "        return Manual(text='call the vendor before the warranty ends')\n"
+        "    if params:\n"
+        "        return Remedy(summary=f'set {params} on', before='', after='')\n"
+        "    return _helper(ctx, 'turn the widget off')\n"
+    )
+    from reports.evidence import remedy_text
+
+    monkeypatch.setattr(remedy_text, "sources", lambda: [module])
+    found = remedy_text.remedy_texts()
+    assert {t.text for t in found if t.text} == {
+        "call the vendor before the warranty ends",
+        "turn the widget off",
+    }
+    assert [t.where for t in found if t.built] == ["newdeploy.py:7"]
+    assert sources()[-1].name == "apply.py"
+
+
+def _literals() -> list[str]:
+    """Every string literal of checks/ and deploys/, and the fixed parts of f-strings."""
+    out: list[str] = []
+    for folder in ("checks", "deploys"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    out.append(node.value)
+    return out
+
+
+def _built_from(text: str, literals: list[str]) -> bool:
+    """``text`` is literals written one after another (``+=``, an f-string's parts), the last
+    one perhaps in part (a template's frame ends where a value starts)."""
+    pieces = {lit for lit in literals if lit}
+
+    @functools.cache
+    def rest(i: int) -> bool:
+        tail = text[i:]
+        return any(p.startswith(tail) for p in pieces) or any(
+            tail.startswith(p) and rest(i + len(p)) for p in pieces if len(p) < len(tail)
+        )
+
+    return rest(0)
+
+
+def test_the_phrase_table_is_what_the_checks_and_deploys_write():
+    """Each fixed phrase, and each template's fixed parts, is still in the source it comes
+    from: an edited English phrase no longer matches its entry, and this names it."""
+    literals = _literals()
+    for text in EVALUATOR_PHRASES:
+        assert _built_from(text, literals), text
+    for template in TEMPLATES:
+        for part in re.split(r"%\(\w+\)s", template):
+            fixed = part.strip(" :")
+            found = any(fixed in lit for lit in literals) or _built_from(fixed, literals)
+            assert found, f"{template!r}: {part!r}"
+
+
+@pytest.mark.parametrize(
+    ("stored", "spanish"),
+    [
+        ("not run", "no ejecutado"),
+        (
+            "unexpected privileged accounts: soporte (accprofile super_admin)",
+            "cuentas privilegiadas no previstas: soporte (accprofile super_admin)",
+        ),
+        (
+            "at most 0 pending security updates",
+            "como máximo 0 actualizaciones de seguridad pendientes",
+        ),
+        ("ClamAV not found", "ClamAV no encontrado"),
+        (
+            "any supported anti-malware product installed",
+            "cualquier producto antimalware compatible instalado",
+        ),
+        (
+            "run fix defender-realtime: Microsoft Defender real-time protection on "
+            "(Set-MpPreference)",
+            "ejecutar la corrección defender-realtime: protección en tiempo real de Microsoft "
+            "Defender activada (Set-MpPreference)",
+        ),
+        ("update system/global", "actualizar system/global"),
+        # not a phrase: shown as stored
+        ("the job's service backup.service is not installed", None),
+        ("<script>unexpected privileged accounts</script>", None),
+        ("Changes", None),  # a device's text that reads like one of the report's labels
+    ],
+)
+def test_a_stored_phrase_in_spanish_and_as_stored_in_english(stored, spanish):
+    assert phrase(stored, "es") == (spanish or stored)
+    assert phrase(stored, "en") == stored
+
+
+# a remediation log and key risks written as apply and the evaluators write them
+SUMMARY = "default-deny inbound firewall with only the policy's services open"
+STEPS = ("install nftables", "enable nftables at boot")
+MANUAL_TEXT = (
+    "move the backups to an encrypted repository: `restic init` (always encrypted) or "
+    "`borg init --encryption=repokey`, keep the key safe, then retire the old one."
+)
+NOT_RUN = "not run: the apply was interrupted before it started"
+RISK = "unexpected privileged accounts: soporte (accprofile super_admin)"
+
+
+def _data(lang: str) -> EvidenceData:
+    data = evidence_data(lang)  # type: ignore[arg-type]
+    common = {"client": CLIENT, "site": SITE, "device": "srv-files", "platform": "linux"}
+    action = "\n".join([SUMMARY, *(f"- {s}\n    $ systemctl enable nftables" for s in STEPS)])
+    records = (
+        RemediationRecord(
+            **common,
+            control="firewall.default_inbound_deny",
+            result=RemediationResult.APPLIED,
+            action=action,
+            detail="$ systemctl enable nftables",
+            after="no inbound service open",
+            verification=Status.PASS,
+        ),
+        RemediationRecord(
+            **common,
+            control="backup.encrypted",
+            result=RemediationResult.MANUAL,
+            action=MANUAL_TEXT,
+            detail=MANUAL_TEXT,
+        ),
+        RemediationRecord(
+            **common,
+            control="patching.automatic_updates",
+            result=RemediationResult.NOT_RUN,
+            action="automatic security updates with unattended-upgrades\n"
+            "- install unattended-upgrades\n    $ apt-get install unattended-upgrades",
+            detail=NOT_RUN,
+        ),
+    )
+    risk = Finding(
+        **common,
+        control="access.admin_accounts",
+        status=Status.FAIL,
+        severity=Severity.CRITICAL,
+        policy="linux-baseline",
+        expected="privileged accounts only among: admin",
+        observed=RISK,
+    )
+    last = data.runs[-1].info.id
+    runs = tuple(
+        r.model_copy(update={"remediations": records})
+        if r.remediations
+        else r.model_copy(update={"findings": (*r.findings, risk)})
+        if r.info.id == last
+        else r
+        for r in data.runs
+    )
+    return dataclasses.replace(data, runs=runs)
+
+
+@pytest.fixture(scope="module")
+def pdf_text(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    out = {}
+    for lang in ("es", "en"):
+        pdf = tmp_path_factory.mktemp(lang) / "report.pdf"
+        pdf.write_bytes(render_pdf(render_html(_data(lang))))
+        text = subprocess.run(
+            ["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True
+        ).stdout
+        out[lang] = " ".join(text.split())
+    return out
+
+
+ENGLISH = (SUMMARY, *STEPS, MANUAL_TEXT, NOT_RUN, RISK, "no inbound service open")
+
+
+def test_the_spanish_remediation_log_and_key_risks_have_no_english_phrase(pdf_text):
+    text = pdf_text["es"]
+    for english in ENGLISH:
+        assert english not in text, english
+    cat = translations("es")
+    for english in (SUMMARY, *STEPS):
+        assert cat.gettext(english) in text, english
+    assert "ningún servicio de entrada" in text  # after the change (a column: the line wraps)
+    assert "cuentas privilegiadas no previstas: soporte (accprofile super_admin)" in text
+    assert "no ejecutado: la aplicación se interrumpió antes de empezar" in text
+    assert "traslade las copias a un repositorio cifrado" in text
+
+
+def test_the_english_pack_shows_the_phrases_as_stored(pdf_text):
+    text = pdf_text["en"]
+    for english in (SUMMARY, *STEPS, RISK, NOT_RUN):
+        assert english in text, english
+    assert "traslade" not in text and "cuentas privilegiadas" not in text
+
+
+def test_a_remedy_text_missing_from_a_catalogue_is_named(tmp_path, monkeypatch):
+    from babel.messages.pofile import read_po, write_po
+
+    from reports.evidence import control_text
+    from reports.evidence.i18n import catalogue_path
+
+    with catalogue_path("es").open("rb") as fh:
+        cat = read_po(fh, locale="es_ES")
+    del cat["install nftables"]
+    po = tmp_path / "baluarte.po"
+    with po.open("wb") as fh:
+        write_po(fh, cat)
+    monkeypatch.setattr(control_text, "catalogue_path", lambda lang: po)
+    (left,) = control_text.missing("es")
+    assert (left.text, left.part) == ("install nftables", "remedy")
+    assert left.control.startswith("deploys/linux/firewall.py:")  # where it is written
