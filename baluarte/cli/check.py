@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from baluarte.cli.options import (
     ArtifactsOpt,
@@ -27,7 +26,7 @@ from baluarte.cli.options import (
     scope_of,
     split_tags,
 )
-from baluarte.cli.render import print_summary
+from baluarte.cli.render import print_summary, progress_bar
 from baluarte.engine import CheckOptions, check, exit_status, load_inputs
 from baluarte.findings import Finding, Status
 from baluarte.interrupts import Interrupted, exit_code, handling
@@ -99,15 +98,7 @@ def check_command(
                 run = check(inputs, store, options)
                 history = earlier_runs(store, run)
             else:
-                with Progress(
-                    TextColumn("[bold]checking"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TextColumn("{task.description}"),
-                    TimeElapsedColumn(),
-                    console=err,
-                    transient=True,
-                ) as progress:
+                with progress_bar("checking", err) as progress:
                     task = progress.add_task("", total=None)
 
                     def started(total: int) -> None:

@@ -12,7 +12,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from baluarte.cli.keys import KeyOpt, PassphraseOpt, parse_passphrase
 from baluarte.cli.options import ArtifactsOpt, DbOpt
@@ -169,19 +168,11 @@ def verify_command(
 @contextmanager
 def _progress() -> Iterator[Callable[[str], None]]:
     """A progress bar of the export's steps on standard error, only when it is a terminal."""
+    from baluarte.cli.render import progress_bar
     from baluarte.evidence.pack import STEPS
 
     err = Console(stderr=True)
-    with Progress(
-        TextColumn("[bold]exporting"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as progress:
+    with progress_bar("exporting", err, disable=not err.is_terminal) as progress:
         task = progress.add_task(STEPS[0], total=len(STEPS))
 
         def step(name: str) -> None:

@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from rich.console import Console
 from rich.markup import escape as _escape_markup
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -18,7 +19,14 @@ from baluarte.findings import Finding, Status
 from baluarte.run import RunRecord
 from baluarte.text import inert, shorten
 
-__all__ = ["STATUS_STYLE", "escape", "plain", "print_findings", "print_summary"]
+__all__ = [
+    "STATUS_STYLE",
+    "escape",
+    "plain",
+    "print_findings",
+    "print_summary",
+    "progress_bar",
+]
 
 STATUS_STYLE = {
     Status.PASS: "green",
@@ -91,3 +99,18 @@ def print_findings(console: Console, findings: list[Finding], *, title: str | No
             plain(detail),
         )
     console.print(table)
+
+
+def progress_bar(verb: str, console: Console, *, disable: bool = False) -> Progress:
+    """The one progress bar of long commands: "VERB ━━━ 3/10 what is being done 0:00:04",
+    gone when done (transient), on ``console`` (standard error)."""
+    return Progress(
+        TextColumn(f"[bold]{verb}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=disable,
+    )

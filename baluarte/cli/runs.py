@@ -83,8 +83,9 @@ def runs_command(
         return
     table = Table(title=f"Runs (times in {tz})")
     for col in ("id", "kind", "state", "started", "ended", "operator", "devices", "scope"):
-        # a date whole on its line; the time and offset wrap below it
-        table.add_column(col, min_width=10 if col in ("started", "ended") else None)
+        # a state is never split ("incomplete" is what a reader looks for); a narrow cell folds,
+        # it never loses characters to an ellipsis
+        table.add_column(col, no_wrap=col == "state", overflow="fold")
     for r in runs:
         table.add_row(
             str(r.id),
