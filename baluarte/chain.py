@@ -54,6 +54,16 @@ def record_sha256(record: bytes) -> str:
     return hashlib.sha256(record).hexdigest()
 
 
+def record_problem(run_id: int, record: bytes | None, expected: str | None) -> str | None:
+    """What is wrong with a run's record as stored now against the hash the chain holds."""
+    if record is None:
+        return f"run {run_id}: its record is missing (run deleted?)"
+    actual = record_sha256(record)
+    if actual != expected:
+        return f"run {run_id}: record edited (sha256 {actual}, expected {expected})"
+    return None
+
+
 def short(digest: str | None) -> str:
     """A hash as messages show it: enough hex digits to tell two apart."""
     return "none" if digest is None else f"{digest[:12]}…"
@@ -67,16 +77,8 @@ def verify_chain(links: Sequence[ChainLink], records: Mapping[int, bytes]) -> li
     """
     problems: list[str] = []
     for i, link in enumerate(links):
-        record = records.get(link.run_id)
-        if record is None:
-            problems.append(f"run {link.run_id}: its record is missing (run deleted?)")
-        else:
-            actual = record_sha256(record)
-            if actual != link.record_sha256:
-                problems.append(
-                    f"run {link.run_id}: record edited (sha256 {actual}, "
-                    f"expected {link.record_sha256})"
-                )
+        if problem := record_problem(link.run_id, records.get(link.run_id), link.record_sha256):
+            problems.append(problem)
         if i == 0:
             continue
         before = links[i - 1]

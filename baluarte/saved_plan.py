@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +27,7 @@ from yaml.nodes import Node
 
 from baluarte import __version__
 from baluarte.errors import InputError
+from baluarte.files import write_private
 from baluarte.remediation import Change, ChangeKind, PlannedChange, Step
 from baluarte.run import InputFile
 from baluarte.validation import error_at, validate_doc
@@ -157,21 +156,9 @@ def save_plan(plan: SavedPlan, path: Path) -> str:
     """Write ``plan`` to ``path`` (mode 0600, replaced whole); the SHA-256 of the bytes written."""
     text = json.dumps(plan.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
     data = text.encode()
-    folder = path.parent if str(path.parent) else Path(".")
     try:
-        # mkstemp creates the file 0600: the plan is never readable by others, not even briefly.
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        write_private(path, data)
     except OSError as exc:
-        raise InputError(f"cannot write the plan: {exc.strerror or exc}", code="usage",
-                         file=path, key="--out") from exc  # fmt: skip
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise InputError(f"cannot write the plan: {exc.strerror or exc}", code="usage",
                          file=path, key="--out") from exc  # fmt: skip
     return hashlib.sha256(data).hexdigest()

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
+from baluarte.chain import record_sha256
 from baluarte.run import RunRecord
 
 __all__ = [
@@ -111,7 +112,7 @@ class Sealed:
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.record).hexdigest()
+        return record_sha256(self.record)
 
 
 def seal(run: RunRecord, *, salt: bytes, previous: str | None, running: Sequence[int]) -> Sealed:

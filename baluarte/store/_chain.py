@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from baluarte.chain import record_sha256, short
+from baluarte.chain import record_problem, short
 from baluarte.errors import StoreError
 from baluarte.evidence.seal import TrustedKeys, signature_problem
 
@@ -117,15 +117,9 @@ def check(
                 "(its state was changed after it finished)"
             )
         data = record(row.run_id)
-        if data is None:
-            problems.append(f"run {row.run_id}: its record is missing (run deleted?)")
-        else:
-            actual = record_sha256(data)
-            if actual != row.record_sha256:
-                problems.append(
-                    f"run {row.run_id}: record edited (sha256 {actual}, "
-                    f"expected {row.record_sha256})"
-                )
+        if problem := record_problem(row.run_id, data, row.record_sha256):
+            problems.append(problem)
+        if data is not None:
             _signature(row, data, keys, result)
         for named in row.running:
             if named not in states:

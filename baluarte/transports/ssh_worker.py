@@ -187,15 +187,21 @@ def _run_scripts(job: dict[str, Any], emit: Emit) -> None:  # pragma: no cover -
     ctx_state.set(state)
     pool = gevent.pool.Pool(int(job["parallel"]))
 
-    def interrupted(target: Any, started: float, commands: int = 0) -> HostAnswer:
+    def failed(
+        target: Any, started: float, failure: FailureKind, reason: str, commands: int = 0
+    ) -> HostAnswer:
         return HostAnswer(
             id=target.id,
             ok=False,
-            failure="interrupted",
-            reason="interrupted: the run was stopped before this host answered",
+            failure=failure,
+            reason=reason,
             commands=commands,
             seconds=time.monotonic() - started,
         )
+
+    def interrupted(target: Any, started: float, commands: int = 0) -> HostAnswer:
+        reason = "interrupted: the run was stopped before this host answered"
+        return failed(target, started, "interrupted", reason, commands)
 
     def attempt(host: Any, host_job: HostJob, started: float) -> HostAnswer:
         target = host_job.target
@@ -237,43 +243,16 @@ def _run_scripts(job: dict[str, Any], emit: Emit) -> None:  # pragma: no cover -
             )
         except ConnectError as exc:
             message = str(exc.args[0]) if exc.args else str(exc)
-            return HostAnswer(
-                id=target.id,
-                ok=False,
-                failure=classify(message),
-                reason=message,
-                commands=commands,
-                seconds=time.monotonic() - started,
-            )
+            return failed(target, started, classify(message), message, commands)
         except (TimeoutError, gevent.Timeout) as exc:
-            return HostAnswer(
-                id=target.id,
-                ok=False,
-                failure="timeout",
-                reason=str(exc) or "timed out",
-                commands=commands,
-                seconds=time.monotonic() - started,
-            )
+            return failed(target, started, "timeout", str(exc) or "timed out", commands)
         except EOFError:
-            return HostAnswer(
-                id=target.id,
-                ok=False,
-                failure="auth",
-                reason="sudo asked for a password and none is configured",
-                commands=commands,
-                seconds=time.monotonic() - started,
-            )
+            reason = "sudo asked for a password and none is configured"
+            return failed(target, started, "auth", reason, commands)
         except Exception as exc:  # a host's fault must never stop the others
             if STOP.aborted:
                 return interrupted(target, started, commands)
-            return HostAnswer(
-                id=target.id,
-                ok=False,
-                failure="failed",
-                reason=f"{type(exc).__name__}: {exc}",
-                commands=commands,
-                seconds=time.monotonic() - started,
-            )
+            return failed(target, started, "failed", f"{type(exc).__name__}: {exc}", commands)
 
     def work(host: Any) -> None:
         host_job = by_name[host.name]

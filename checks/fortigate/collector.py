@@ -18,7 +18,6 @@ import asyncio
 import hashlib
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from typing import Any
 from baluarte.aio import stream
 from baluarte.collected import Collected, CollectOptions
 from baluarte.errors import BadAnswer, DeviceError, InputError, TimedOut, Unreachable
+from baluarte.files import write_private
 from baluarte.inventory import Device, DeviceRef
 from baluarte.masking import Masker
 from baluarte.plan import DevicePlan
@@ -271,16 +271,5 @@ def _write_private(folder: Path, name: str, data: bytes) -> Path:
     for part in (folder, *list(folder.parents)[:3]):
         os.chmod(part, 0o700)
     path = (folder / name).absolute()
-    # All or nothing: a temporary file beside it (mkstemp: 0600 from the start), synced, then
-    # renamed over the name; a write that fails (disk full, quota) leaves no file at all.
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_private(path, data)  # all or nothing: a failed write leaves no file
     return path
