@@ -91,6 +91,36 @@ def gather(
     """
     if start is not None and end is not None and start > end:
         raise InputError(f"--from {start} is after --to {end}", code="wrong_value")
+    with store.remembering():  # the runs checked are the runs packed, read once
+        return _gather(
+            store,
+            client,
+            start=start,
+            end=end,
+            lang=lang,
+            operator=operator,
+            pseudonym_key=pseudonym_key,
+            artifacts=artifacts,
+            keys=keys,
+            require_signed=require_signed,
+            on_step=on_step,
+        )
+
+
+def _gather(
+    store: Store,
+    client: str,
+    *,
+    start: date | None,
+    end: date | None,
+    lang: Lang,
+    operator: str,
+    pseudonym_key: bytes | None,
+    artifacts: Path | None,
+    keys: TrustedKeys | None,
+    require_signed: bool,
+    on_step: Callable[[str], None] | None,
+) -> Gathered:
     checked: dict[int, Sealed | None] = {}
     check = store.check_chain(keys, checked=checked)
     if require_signed:

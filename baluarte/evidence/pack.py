@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
+import os
 import pickle
 import shutil
 import subprocess
@@ -69,18 +70,18 @@ class Renderers:
 
     html: Callable[[EvidenceData], str] | None
     pdf: Callable[[str, dict[str, bytes]], bytes] | None  # (HTML, files to embed) → PDF
-    oscal: Callable[[EvidenceData], dict[str, Any]] | None
+    oscal: Callable[[EvidenceData], bytes] | None  # the OSCAL file's bytes
 
 
 def default_renderers() -> Renderers:
     try:
         from reports.evidence import render_html, render_pdf
-        from reports.evidence.oscal import assessment_results
+        from reports.evidence.oscal import assessment_results_json
     except ImportError as exc:
         raise InputError(
             f"the evidence report renderers are not available: {exc}", code="usage"
         ) from exc
-    return Renderers(html=render_html, pdf=render_pdf, oscal=assessment_results)
+    return Renderers(html=render_html, pdf=render_pdf, oscal=assessment_results_json)
 
 
 def write_pack(
@@ -98,31 +99,50 @@ def write_pack(
     if out.exists() and (out.suffix == ".zip" or any(out.iterdir())):
         raise InputError(f"{out} already exists: a pack is never rewritten", code="usage")
     step = on_step or (lambda _: None)
-    with tempfile.TemporaryDirectory(prefix="baluarte-pack-") as tmp:
-        folder = Path(tmp) / "pack"
-        files = _contents(gathered, renderers, step)
-        step(STEP_WRITE)
-        files[PUBLIC_KEY] = public_pem(key.public_key())
-        name = gathered.redact.text(out.name) if gathered.redact is not None else out.name
-        files["VERIFY.txt"] = verify_txt(
-            gathered.data.lang, fingerprint(key.public_key()), name
-        ).encode()
-        manifest = manifest_bytes(files)
-        files[MANIFEST] = manifest
-        files[SIGNATURE] = key.sign(manifest)
+    files = _contents(gathered, renderers, step)
+    step(STEP_WRITE)
+    files[PUBLIC_KEY] = public_pem(key.public_key())
+    name = gathered.redact.text(out.name) if gathered.redact is not None else out.name
+    files["VERIFY.txt"] = verify_txt(
+        gathered.data.lang, fingerprint(key.public_key()), name
+    ).encode()
+    manifest = manifest_bytes(files)
+    files[MANIFEST] = manifest
+    files[SIGNATURE] = key.sign(manifest)
+    _write(files, out)
+    return fingerprint(key.public_key())
+
+
+def _write(files: dict[str, bytes], out: Path) -> None:
+    """The pack at ``out``, whole or not at all: written beside it under a temporary name (same
+    file system, no second copy of a pack of hundreds of megabytes), then renamed into place."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".zip":
+        fd, partial = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+        try:
+            with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
+                for name in sorted(files):
+                    zf.writestr(name, files[name])
+            if out.exists():  # appeared while the pack was made
+                raise InputError(f"{out} already exists: a pack is never rewritten", code="usage")
+            os.replace(partial, out)
+        finally:
+            Path(partial).unlink(missing_ok=True)
+        return
+    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
         for name, data in files.items():
             path = folder / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        if out.suffix == ".zip":
-            out.parent.mkdir(parents=True, exist_ok=True)
-            with zipfile.ZipFile(out, "x", zipfile.ZIP_DEFLATED) as zf:
-                for name in sorted(files):
-                    zf.write(folder / name, name)
-        else:
-            out.mkdir(parents=True, exist_ok=True)
-            shutil.copytree(folder, out, dirs_exist_ok=True)
-    return fingerprint(key.public_key())
+        umask = os.umask(0o022)
+        os.umask(umask)
+        folder.chmod(0o777 & ~umask)  # as a folder made by mkdir: mkdtemp's is the owner's only
+        if out.is_dir():
+            out.rmdir()  # an empty folder named on purpose (a full one was refused before)
+        folder.rename(out)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def manifest_bytes(files: dict[str, bytes]) -> bytes:
@@ -147,6 +167,20 @@ def _data_json(value: Any) -> bytes:
 
 
 def _contents(g: Gathered, renderers: Renderers, step: Callable[[str], None]) -> dict[str, bytes]:
+    # the PDF's process starts now and imports WeasyPrint while the report is made
+    worker = None
+    if renderers.html is not None and renderers.pdf is not None:
+        worker = _Background(getattr(renderers.pdf, "__module__", ""), "weasyprint")
+    try:
+        return _made(g, renderers, step, worker)
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+def _made(
+    g: Gathered, renderers: Renderers, step: Callable[[str], None], worker: _Background | None
+) -> dict[str, bytes]:
     from baluarte.history import drifts, trend
     from baluarte.timezones import RunZone
     from reports.json_report import posture_dict, report_dict
@@ -180,11 +214,11 @@ def _contents(g: Gathered, renderers: Renderers, step: Callable[[str], None]) ->
         }
     )
     pdf: Callable[[], bytes] | None = None
-    if html is not None and renderers.pdf is not None:
+    if html is not None and renderers.pdf is not None and worker is not None:
         step(STEP_PDF)  # the PDF carries results.json, so a PDF filed alone keeps its data
-        pdf = _in_background(renderers.pdf, html, {"results.json": files["results.json"]})
+        pdf = worker.submit(renderers.pdf, html, {"results.json": files["results.json"]})
     if renderers.oscal is not None:
-        files["oscal-assessment-results.json"] = _data_json(renderers.oscal(data))
+        files["oscal-assessment-results.json"] = renderers.oscal(data)
     files |= {
         "findings.csv": findings_csv(data).encode(),
         "junit.xml": junit_xml(data).encode(),
@@ -200,50 +234,74 @@ def _contents(g: Gathered, renderers: Renderers, step: Callable[[str], None]) ->
     return files
 
 
-def _in_background(render: Callable[..., bytes], *args: Any) -> Callable[[], bytes]:
-    """``render(*args)`` started in a process of its own; call what this returns for the bytes.
+class _Background:
+    """A renderer run in a process of its own, beside the rest of the pack.
 
     Laying out the PDF is the export's longest step and needs none of the pack's other files
-    but results.json, so it runs beside them. A new interpreter (not a fork of this one, whose
-    threads a fork would copy mid-way, nor multiprocessing, which would re-run the caller's
-    script) gets the renderer by name; one that cannot be named (a test's closure) runs here.
-    The process is ended at exit if the export stops before it asks for the bytes.
+    but results.json, so it runs beside them. The process starts when the pack does and imports
+    the renderer's modules (``warm``: half a second for WeasyPrint) while the report is made;
+    ``submit`` then hands it the job. A new interpreter (not a fork of this one, whose threads a
+    fork would copy mid-way, nor multiprocessing, which would re-run the caller's script) gets
+    the renderer by name; one that cannot be named (a test's closure) runs here. The process is
+    ended at exit if the export stops before it asks for the bytes.
     """
-    try:
-        job = pickle.dumps((render, args))
-    except (pickle.PicklingError, AttributeError, TypeError):
-        done = render(*args)
-        return lambda: done
-    worker = subprocess.Popen(
-        [sys.executable, "-c", _WORKER],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    atexit.register(worker.kill)
 
-    def result() -> bytes:
-        out, err = worker.communicate()
+    def __init__(self, *warm: str) -> None:
+        self._worker = subprocess.Popen(
+            [sys.executable, "-c", _WORKER, *warm],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        atexit.register(self._worker.kill)
+
+    def close(self) -> None:
+        """End the process (a pack given up, or a job run here instead)."""
+        worker = self._worker
+        if worker.returncode is None:
+            worker.kill()
+            worker.communicate()
         atexit.unregister(worker.kill)
-        if worker.returncode != 0:
-            why = err.decode("utf-8", "replace").strip().splitlines() or [str(worker.returncode)]
-            raise RuntimeError(f"rendering the PDF failed: {why[-1]}")
-        data: bytes = pickle.loads(out)  # our own worker's answer, over a pipe of our own
-        return data
 
-    assert worker.stdin is not None
-    with worker.stdin:
-        worker.stdin.write(job)
-    worker.stdin = None  # written and closed: communicate() must not flush it again
-    return result
+    def submit(self, render: Callable[..., bytes], *args: Any) -> Callable[[], bytes]:
+        """``render(*args)`` in the process; call what this returns for the bytes."""
+        try:
+            job = pickle.dumps((render, args))
+        except (pickle.PicklingError, AttributeError, TypeError):
+            self.close()
+            done = render(*args)
+            return lambda: done
+        worker = self._worker
+
+        def result() -> bytes:
+            out, err = worker.communicate()
+            atexit.unregister(worker.kill)
+            if worker.returncode != 0:
+                why = err.decode("utf-8", "replace").strip().splitlines() or [
+                    f"exit {worker.returncode}"
+                ]
+                raise RuntimeError(f"rendering the PDF failed: {why[-1]}")
+            data: bytes = pickle.loads(out)  # our own worker's answer, over a pipe of our own
+            return data
+
+        assert worker.stdin is not None
+        with worker.stdin:
+            worker.stdin.write(job)
+        worker.stdin = None  # written and closed: communicate() must not flush it again
+        return result
 
 
-# Runs (renderer, arguments) read from standard input; writes the pickled result. Without the
-# cycle collector: the layout's boxes live until the PDF is written, and its passes over them
-# freed nothing but were a fifth of the layout time (same peak memory, bench/export.py).
+# Imports the modules named in its arguments (absent ones skipped), then runs (renderer,
+# arguments) read from standard input and writes the pickled result. Without the cycle
+# collector: the layout's boxes live until the PDF is written, and its passes over them freed
+# nothing but were a fifth of the layout time (same peak memory, bench/export.py).
 _WORKER = (
-    "import gc, pickle, sys; gc.disable(); render, args = pickle.load(sys.stdin.buffer); "
-    "sys.stdout.buffer.write(pickle.dumps(render(*args)))"
+    "import gc, importlib, pickle, sys; gc.disable()\n"
+    "for name in sys.argv[1:]:\n"
+    "    try: importlib.import_module(name)\n"
+    "    except ImportError: pass\n"
+    "render, args = pickle.load(sys.stdin.buffer)\n"
+    "sys.stdout.buffer.write(pickle.dumps(render(*args)))\n"
 )
 
 

@@ -21,10 +21,10 @@ from typing import Any
 from baluarte.evidence.data import EvidenceData
 from baluarte.findings import Finding, Status
 from baluarte.run import RunRecord
-from baluarte.text import inert_tree
+from baluarte.text import inert_json, inert_tree
 from reports.evidence._common import evidence_sha256
 
-__all__ = ["NS", "OSCAL_VERSION", "assessment_results"]
+__all__ = ["NS", "OSCAL_VERSION", "assessment_results", "assessment_results_json"]
 
 OSCAL_VERSION = "1.2.1"  # what compliance-trestle's models validate
 NS = "https://baluarte.example/ns/oscal"
@@ -35,6 +35,16 @@ JUDGED = (Status.PASS, Status.FAIL, Status.ERROR, Status.WAIVED)
 
 def assessment_results(data: EvidenceData) -> dict[str, Any]:
     """The period's runs as an OSCAL ``assessment-results`` document (JSON-ready dict)."""
+    # device and file text (observed values, reasons, waiver texts): control characters shown
+    return {"assessment-results": inert_tree(_document(data))}
+
+
+def assessment_results_json(data: EvidenceData) -> bytes:
+    """``assessment_results`` as the pack's file: JSON on one line, written in one pass."""
+    return (inert_json({"assessment-results": _document(data)}) + "\n").encode()
+
+
+def _document(data: EvidenceData) -> dict[str, Any]:
     tool = _uid("tool", data.tool_version)
     parties = _parties(data)
     resources: dict[str, dict[str, Any]] = {}
@@ -77,8 +87,7 @@ def assessment_results(data: EvidenceData) -> dict[str, Any]:
     }
     if resources:
         doc["back-matter"] = {"resources": list(resources.values())}
-    # device and file text (observed values, reasons, waiver texts): control characters shown
-    return {"assessment-results": inert_tree(doc)}
+    return doc
 
 
 def _result(

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict
 
-from baluarte.text import inert, inert_facts, inert_model, inert_tree, shorten
+from baluarte.text import inert, inert_facts, inert_json, inert_model, inert_tree, shorten
 
 
 @pytest.mark.parametrize(
@@ -63,6 +63,21 @@ def test_tree_taken_whole_only_when_nothing_in_it_would_change(text: str) -> Non
         "runs": [{"observed": inert(text), inert(text): [1, None]}],
         "n": 2,
     }
+
+
+@given(st.text(alphabet=st.characters(codec=None, max_codepoint=0x2100), max_size=12))
+def test_json_text_is_the_inert_tree_written_out(text: str) -> None:
+    # one encoding when nothing changes, never a string left as the device wrote it
+    tree = {"runs": [{"observed": text, text: [1, None]}], "n": 2}
+    written = inert_json(tree)
+    assert written == json.dumps(inert_tree(tree), ensure_ascii=False)
+    written.encode("utf-8")  # a lone surrogate would fail here
+
+
+@pytest.mark.parametrize("raw", ["\x1b[2J", "\x85", "\x7f", "\u202e", "\u2028", "\ud800", "a\rb"])
+def test_json_text_shows_each_unsafe_character_as_an_escape(raw: str) -> None:
+    assert json.loads(inert_json({"k": raw})) == {"k": inert(raw)}
+    assert raw not in inert_json({"k": raw})
 
 
 def test_model_rebuilt_only_when_something_changes() -> None:
