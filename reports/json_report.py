@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 # MAJOR.MINOR: a minor bump only adds fields; a major bump renames, removes or changes meaning.
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 
 DeviceKey = tuple[str, str, str]  # client, site, device
 
@@ -271,6 +271,9 @@ def _run(info: RunInfo) -> dict[str, Any]:
         "ended_at": None if info.ended_at is None else info.ended_at.isoformat(),
         "duration_seconds": duration,
         "operator": info.operator,
+        "operator_identity": None
+        if info.operator_identity is None
+        else info.operator_identity.model_dump(mode="json"),
         "tool_version": info.tool_version,
         "inventory_sha256": info.inventory_sha256,
         "scope": dict(info.scope),

@@ -91,6 +91,7 @@ def demo_command(
     from baluarte.lab.fortigate.shipped import shipped_state as fortigate_state
     from baluarte.lab.windows import WindowsLab
     from baluarte.lab.windows.shipped import shipped_state as windows_state
+    from baluarte.operator import current_operator
     from baluarte.transports.ssh import prestart
 
     if not EXAMPLE_INVENTORY.is_file() or not Path("policies").is_dir():
@@ -132,7 +133,12 @@ def demo_command(
 
         store = Store.open(db)
         try:
-            options = CheckOptions(client="demo", scope={"client": "demo"}, artifacts=lab)
+            options = CheckOptions(
+                client="demo",
+                scope={"client": "demo"},
+                artifacts=lab,
+                operator_identity=current_operator(),  # the person responsible, when named
+            )
             run = check(inputs, store, options)
             history = earlier_runs(store, run)
         finally:

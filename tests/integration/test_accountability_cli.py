@@ -3,6 +3,8 @@ runs: exit 2, the variable, option or file:line:column named, no traceback, no r
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +70,20 @@ def test_a_ticket_must_be_one_line(tmp_path: Path) -> None:
     result = run(tmp_path, "apply", "--all", "--yes", "--ticket", "CHG\n1", "--approved-by", "L")
     assert result.returncode == 2 and "--ticket" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and no_run_stored(tmp_path)
+
+
+def test_the_demo_records_the_person_responsible(tmp_path):
+    # the demo is the first run a technician makes: it names them as every check does
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "baluarte"), "demo", "-o", str(tmp_path / "out"),
+         "--db", str(tmp_path / "demo.db")],
+        cwd=root, capture_output=True, text=True, timeout=300, check=False,
+        env=os.environ | {"BALUARTE_OPERATOR": "Ana García <ana@proveedor.es>, técnica"},
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    (report,) = (tmp_path / "out").glob("run-*.json")
+    doc = json.loads(report.read_text(encoding="utf-8"))
+    assert doc["run"]["operator_identity"] == {
+        "name": "Ana García", "email": "ana@proveedor.es", "role": "técnica"
+    }  # fmt: skip

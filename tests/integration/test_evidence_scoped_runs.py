@@ -174,6 +174,10 @@ def test_operator_waiver_approval_and_completeness_reach_records_and_report(
         assert (info["operator_identity.name"], info["operator_identity.email"],
                 info["operator_identity.role"]) == (
             "Ana García", "ana.garcia@proveedor.es", "técnica de sistemas")  # fmt: skip
+    results = json.loads((scenario.pack / "results.json").read_text(encoding="utf-8"))
+    assert [r["run"]["operator_identity"] for r in results["runs"]] == [
+        {"name": "Ana García", "email": "ana.garcia@proveedor.es", "role": "técnica de sistemas"}
+    ] * len(results["runs"])
     waived = [p for p in parts(scenario.pack, 1).values() if p.get("waiver.approved_on")]
     assert {(p["waiver.approved_on"], p["waiver.compensating_control"]) for p in waived} == {
         ("2026-11-02", COMPENSATING)

@@ -147,7 +147,7 @@ def test_report_has_drift_and_trend_from_the_clients_earlier_runs(
     result = baluarte(path, "report", str(ids[3]), "--format", "json", "-o", str(out))
     assert result.returncode == 0, result.stderr
     doc = json.loads(out.read_text())
-    assert doc["schema_version"] == "1.4"
+    assert doc["schema_version"] == "1.5"
     assert doc["drift"]["from_run"] == ids[2]
     (fixed,) = doc["drift"]["newly_passing"]
     assert fixed["failing_since"] == "2026-11-02T09:00:00+00:00"  # the streak began on day 0

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from baluarte.controls import Control, Domain
 from baluarte.findings import Finding, Severity, Status, WaiverRef
+from baluarte.operator import Operator
 from baluarte.remediation import RemediationRecord, RemediationResult
 from baluarte.run import InputFile, RunInfo, RunKind, RunRecord, RunState
 
@@ -292,6 +293,9 @@ def sample_run(
         started_at=started,
         ended_at=started + timedelta(minutes=3, seconds=7) if state is RunState.COMPLETE else None,
         operator="ana.garcia",
+        operator_identity=Operator(
+            name="Ana García", email="ana.garcia@proveedor.es", role="técnica de sistemas"
+        ),
         tool_version="0.1.0",
         inventory_sha256="9f2c" + "0" * 56 + "abcd",
         scope={"client": "acme,bodega-lopez,clinica-sur"},
