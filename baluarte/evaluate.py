@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from baluarte.collected import Collected
 from baluarte.controls import EvalContext
@@ -19,6 +19,7 @@ from baluarte.errors import DeviceError
 from baluarte.findings import Finding, Outcome, Status
 from baluarte.plan import DevicePlan, PlannedControl
 from baluarte.text import inert_model
+from baluarte.timezones import zone
 from baluarte.waivers import WaiverSet
 
 __all__ = ["describe_device_error", "evaluate_device"]
@@ -90,7 +91,9 @@ def evaluate_device(
 ) -> list[Finding]:
     ref = device_plan.ref
     ctx = EvalContext(now=now)
-    today = now.astimezone(UTC).date()  # waivers expire on the run's UTC date, as reports show
+    # a waiver applies through its expires day where the client is (its inventory time zone),
+    # whatever the zone of the machine that runs the check
+    today = now.astimezone(zone(ref.client.timezone)).date()
     findings: list[Finding] = []
     for planned in device_plan.controls:
         mine = replace(ctx, policy=planned.policy)

@@ -140,8 +140,9 @@ class WaiverSet:
     def match(self, control_id: str, ref: DeviceRef, on: date) -> Waiver | None:
         """The waiver for ``control_id`` on ``ref``: an unexpired one first, else an expired one.
 
-        ``on`` is the run's date in UTC, the zone every stored time and report uses: a waiver
-        expires at the same instant whatever the zone of the machine that runs the check.
+        ``on`` is the run's date in the client's time zone (the inventory's ``timezone:``): a
+        waiver expires at the end of its day where the client is, whatever the zone of the
+        machine that runs the check.
         Of several expired ones, the latest to expire (the one the finding should name).
         """
         hits = [w for w in self.waivers if w.control == control_id and w.covers(ref)]

@@ -178,28 +178,31 @@ def test_a_waiver_never_covers_a_device_that_could_not_be_checked(setup):
     assert exit_status(run_like) == 3
 
 
-def test_waivers_expire_on_the_runs_utc_date_whatever_the_local_zone(setup, monkeypatch):
+def test_waivers_expire_at_the_end_of_their_day_where_the_client_is(setup, monkeypatch):
     inventory, policies, waivers = setup
     srv = next(p for p in plan(inventory, policies, device="srv1") if p.ref.name == "srv1")
+    assert srv.ref.client.timezone == "Europe/Madrid"  # the default zone of a client
     result = Collected(identity=HostIdentity(), facts={"patching": facts()})
-    # 2027-01-01 23:30 UTC is already 2027-01-02 in Madrid and still 2027-01-01 in New York:
-    # the waiver (expires 2027-01-01) still applies, wherever the check runs
-    last_evening = datetime(2027, 1, 1, 23, 30, tzinfo=UTC)
-    for zone in ("Europe/Madrid", "America/New_York", "Asia/Tokyo"):
-        monkeypatch.setenv("TZ", zone)
+    # the waiver expires 2027-01-01: 22:30 UTC is 23:30 that day in Madrid (still waived),
+    # 23:30 UTC is already 2027-01-02 there (lapsed) though still 2027-01-01 in UTC; the same
+    # whatever zone the machine that runs the check is in
+    last_evening = datetime(2027, 1, 1, 22, 30, tzinfo=UTC)
+    after_midnight = datetime(2027, 1, 1, 23, 30, tzinfo=UTC)
+    for machine in ("Europe/Madrid", "America/New_York", "Asia/Tokyo", "UTC"):
+        monkeypatch.setenv("TZ", machine)
         time.tzset()
-        for now in (last_evening, last_evening.astimezone(ZoneInfo(zone))):
+        for now in (last_evening, last_evening.astimezone(ZoneInfo(machine))):
             got = evaluate_device(
                 srv, result, collected_domains={"patching"}, waivers=waivers, now=now
             )
             auto = next(f for f in got if f.control == "patching.automatic_updates")
-            assert auto.status is Status.WAIVED, (zone, now)
+            assert auto.status is Status.WAIVED, (machine, now)
         next_day = evaluate_device(
             srv,
             result,
             collected_domains={"patching"},
             waivers=waivers,
-            now=datetime(2027, 1, 2, 0, 30, tzinfo=UTC).astimezone(ZoneInfo(zone)),
+            now=after_midnight.astimezone(ZoneInfo(machine)),
         )
         lapsed = next(f for f in next_day if f.control == "patching.automatic_updates")
         assert lapsed.status is Status.FAIL and lapsed.waiver is not None and lapsed.waiver.expired
