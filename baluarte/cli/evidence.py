@@ -5,8 +5,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,30 +12,12 @@ import typer
 from rich.console import Console
 
 from baluarte.cli.keys import KeyOpt, PassphraseOpt, parse_passphrase
-from baluarte.cli.options import ArtifactsOpt, DbOpt
+from baluarte.cli.options import ArtifactsOpt, DbOpt, Language, parse_day, print_broken
 from baluarte.exitcodes import ExitCode
 
 __all__ = ["register"]
 
 evidence_app = typer.Typer(help="Signed evidence packs for audits.", no_args_is_help=True)
-
-
-class Language(StrEnum):
-    ES = "es"
-    EN = "en"
-
-
-def _day(text: str | None, option: str) -> date | None:
-    from baluarte.errors import InputError
-
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            f"{text!r} is not a date", code="wrong_value", key=option, allowed="YYYY-MM-DD"
-        ) from None
 
 
 @evidence_app.command("export")
@@ -99,8 +79,8 @@ def export_command(
                 gathered = gather(
                     store,
                     client,
-                    start=_day(start, "--from"),
-                    end=_day(end, "--to"),
+                    start=parse_day(start, "--from"),
+                    end=parse_day(end, "--to"),
                     lang=lang.value,
                     operator=operator_name(),
                     pseudonym_key=pseudonyms,
@@ -110,7 +90,7 @@ def export_command(
                     on_step=step,
                 )
         except BrokenChain as exc:
-            _print_broken(exc.problems, "no pack written")
+            print_broken(exc.problems, "no pack written")
             raise typer.Exit(ExitCode.DRIFT) from None
         fp = write_pack(gathered, out, signing, renderers, on_step=step)
     for b in gathered.backups:
@@ -193,16 +173,6 @@ def _no_cycle_collection() -> Iterator[None]:
         yield
     finally:
         gc.enable()
-
-
-def _print_broken(problems: list[str], consequence: str) -> None:
-    """A broken chain on standard error: the first broken link first, then every problem."""
-    from baluarte.cli.render import plain
-
-    err = Console(stderr=True)
-    err.print(plain(f"chain broken at {problems[0]} ({consequence})"), soft_wrap=True)
-    for problem in problems[1:]:
-        err.print(plain(f"also: {problem}"), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,21 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from baluarte.cli.options import DbOpt, Format, FormatOpt
+from baluarte.cli.options import DbOpt, Format, FormatOpt, parse_day
 from baluarte.errors import InputError
 
 __all__ = ["register"]
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(
-            f"{value!r} is not a date: expected YYYY-MM-DD", code="wrong_value", key=option
-        ) from None
 
 
 def history_command(
@@ -59,7 +48,7 @@ def history_command(
     output: FormatOpt = Format.TEXT,
 ) -> None:
     """Compliance over time: complete runs only, oldest first."""
-    first, last = _date(start, "--from"), _date(end, "--to")
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
     if first is not None and last is not None and first > last:
         raise InputError(f"--from {first} is after --to {last}", code="usage")
     if posture:

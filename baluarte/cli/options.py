@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -99,3 +100,36 @@ def scope_of(
     given = {"client": client, "site": site, "device": device, "policy": policy,
              "tags": ",".join(tags) if tags else None}  # fmt: skip
     return {k: v for k, v in given.items() if v}
+
+
+class Language(StrEnum):
+    """A human report's language."""
+
+    ES = "es"
+    EN = "en"
+
+
+def parse_day(text: str | None, option: str) -> date | None:
+    """A ``--from``/``--to`` day as given (YYYY-MM-DD), or a usage error naming the option."""
+    from baluarte.errors import InputError
+
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"{text!r} is not a date", code="wrong_value", key=option, allowed="YYYY-MM-DD"
+        ) from None
+
+
+def print_broken(problems: list[str], consequence: str) -> None:
+    """A broken chain on standard error: the first broken link first, then every problem."""
+    from rich.console import Console
+
+    from baluarte.cli.render import plain
+
+    err = Console(stderr=True)
+    err.print(plain(f"chain broken at {problems[0]} ({consequence})"), soft_wrap=True)
+    for problem in problems[1:]:
+        err.print(plain(f"also: {problem}"), soft_wrap=True)

@@ -1,15 +1,19 @@
-"""``baluarte report RUN``: render a stored run as JSON or self-contained HTML."""
+"""``baluarte report RUN`` renders a stored run, ``baluarte report --client C`` a client's
+posture over a period (as the evidence pack's report, unsigned): JSON or self-contained HTML."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from baluarte.cli.options import DbOpt
+from baluarte.cli.options import DbOpt, Language, parse_day, print_broken
+from baluarte.exitcodes import ExitCode
 from baluarte.run import RunRecord
 
 __all__ = ["register", "write_report"]
@@ -44,23 +48,110 @@ def write_report(
 
 
 def report_command(
-    run_id: Annotated[int, typer.Argument(metavar="RUN", help="Run id (see 'baluarte runs').")],
+    run_id: Annotated[
+        int | None,
+        typer.Argument(metavar="[RUN]", help="Run id (see 'baluarte runs'); or --client."),
+    ] = None,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.HTML,
     out: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
+    client: Annotated[
+        str | None,
+        typer.Option(
+            "--client",
+            help="A client's posture instead of one run: each device and control as last "
+            "observed by any run of the period.",
+        ),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="With --client: first day (YYYY-MM-DD).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="With --client: last day (YYYY-MM-DD).")
+    ] = None,
+    lang: Annotated[
+        Language, typer.Option("--lang", help="With --client: the HTML report's language.")
+    ] = Language.ES,
     db: DbOpt = None,
 ) -> None:
-    """Write a report of a stored run (to stdout without -o)."""
+    """Write a report of a stored run, or of a client over a period (to stdout without -o)."""
+    from baluarte.errors import InputError
     from baluarte.history import earlier_runs
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
 
-    with Store.open(db) as store:
-        run = store.get_run(run_id)
-        history = earlier_runs(store, run)
-    text = write_report(run, fmt, out, history)
+    if run_id is not None and client is not None:
+        raise InputError("give a RUN id or --client, not both", code="usage")
+    if run_id is None and client is None:
+        raise InputError("give a RUN id (see 'baluarte runs') or --client C", code="usage")
+    if run_id is None and client is not None:
+        period = (parse_day(start, "--from"), parse_day(end, "--to"))
+        text = _client_report(client, *period, lang, fmt, db)
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+    else:
+        if start is not None or end is not None:
+            raise InputError("--from and --to go with --client", code="usage")
+        assert run_id is not None
+        with Store.open(db) as store:
+            run = store.get_run(run_id)
+            history = earlier_runs(store, run)
+        text = write_report(run, fmt, out, history)
     if out is None:
         typer.echo(text)
     else:
         typer.echo(f"wrote {out}", err=True)
+
+
+def _client_report(
+    client: str,
+    start: date | None,
+    end: date | None,
+    lang: Language,
+    fmt: ReportFormat,
+    db: str | None,
+) -> str:
+    """The client's posture over the period: the evidence pack's report.html (its runs and
+    chain checked first, signatures by the provider's keys when they are here), or its
+    ``posture`` as JSON (docs/evidence.md)."""
+    from baluarte.engine import operator_name
+    from baluarte.evidence.gather import gather
+    from baluarte.evidence.keys import default_key_path
+    from baluarte.evidence.seal import trusted_keys
+    from baluarte.store import Store
+    from baluarte.store._chain import BrokenChain
+    from reports.json_report import SCHEMA_VERSION, posture_dict
+
+    try:
+        with Store.open(db) as store:
+            gathered = gather(
+                store,
+                client,
+                start=start,
+                end=end,
+                lang=lang.value,
+                operator=operator_name(),
+                keys=trusted_keys(folder=default_key_path().parent),
+            )
+    except BrokenChain as exc:
+        print_broken(exc.problems, "no report written")
+        raise typer.Exit(ExitCode.DRIFT) from None
+    data = gathered.data
+    if fmt is ReportFormat.HTML:
+        from reports.evidence import render_html
+
+        return render_html(data)
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "client": data.client,
+        "period": {
+            "from": data.period_from.isoformat() if data.period_from else None,
+            "to": data.period_to.isoformat() if data.period_to else None,
+        },
+        "timezone": data.timezone,
+        "runs": [r.info.id for r in data.runs],
+        "posture": None if data.posture is None else posture_dict(data.posture, data.trend),
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False)
 
 
 def register(app: typer.Typer) -> None:

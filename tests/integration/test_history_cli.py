@@ -136,7 +136,7 @@ def test_history_posture_is_per_day_each_control_as_last_observed(
 def test_a_bad_date_exits_2_and_says_why(db: tuple[str, list[int]], bad: str) -> None:
     result = baluarte(db[0], "history", "--from", bad)
     assert result.returncode == 2
-    assert "expected YYYY-MM-DD" in result.stderr
+    assert "is not a date (allowed: YYYY-MM-DD)" in result.stderr
 
 
 def test_report_has_drift_and_trend_from_the_clients_earlier_runs(
