@@ -42,7 +42,7 @@ def _finding(device: str, control: str, status: Status, client: str = "acme") ->
 
 def test_json_round_trips_with_schema_version_and_run_metadata():
     doc = _load()
-    assert doc["schema_version"] == SCHEMA_VERSION == "1.4"
+    assert doc["schema_version"] == SCHEMA_VERSION == "1.5"
     run = doc["run"]
     assert run["id"] == 42
     assert run["kind"] == "check"
