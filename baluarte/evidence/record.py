@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii
-from typing import Any
+from typing import Any, NamedTuple
 
 from baluarte.chain import record_sha256
 from baluarte.run import RunRecord
@@ -81,8 +81,8 @@ def part_sha256(leaves: Mapping[str, str]) -> str:
     return hashlib.sha256(listing.encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class Leaf:
+class Leaf(NamedTuple):
+    # a tuple, not a dataclass: a quarter's chain is a million leaves, each built on every export
     salt: str  # 32 hex digits
     value: str  # value_json of the field
     sha256: str  # leaf_sha256(salt, value)
@@ -205,34 +205,44 @@ _BLOCK = 64  # SHA-256's block size, in bytes
 def _part(salts: LeafSalts, name: str, data: Mapping[str, Any]) -> Part:
     flat: dict[str, Any] = {}
     _flatten(data, "", flat)
-    # the leaf salt, value_json and leaf_sha256 inlined: a quarter's chain is a million
-    # leaves, re-sealed on every export, and the calls were much of the time
+    # the leaf salt, value_json, leaf_sha256 and part_sha256 inlined: a quarter's chain is a
+    # million leaves, re-sealed on every export, and the calls were much of the time
     prefix = f"{name}\n".encode()
-    inner, outer = salts._inner, salts._outer  # LeafSalts.__call__, inlined
-    sha256, scalar = hashlib.sha256, _SCALAR.get
-    leaves = {}
+    inner, outer = salts._inner.copy, salts._outer.copy  # LeafSalts.__call__, inlined
+    sha256, scalar, encode, new = hashlib.sha256, _SCALAR.get, _ENCODE, tuple.__new__
+    leaves: dict[str, Leaf] = {}
     for leaf, v in flat.items():
-        mac = inner.copy()
+        mac = inner()
         mac.update(prefix + leaf.encode())
-        keyed = outer.copy()
+        keyed = outer()
         keyed.update(mac.digest())
         leaf_salt = keyed.digest()[:16].hex()
-        value = scalar(type(v), _ENCODE)(v)
-        leaves[leaf] = Leaf(leaf_salt, value, sha256(f"{leaf_salt}\n{value}".encode()).hexdigest())
-    return Part.of(name, leaves)
+        value = scalar(type(v), encode)(v)
+        digest = sha256(f"{leaf_salt}\n{value}".encode()).hexdigest()
+        leaves[leaf] = new(Leaf, (leaf_salt, value, digest))
+    listing = "".join([f"{leaves[n][2]}  {n}\n" for n in sorted(leaves)])
+    return Part(name, leaves, sha256(listing.encode("utf-8")).hexdigest())
 
 
 def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
     if isinstance(value, Mapping) and value:
         for key, item in value.items():
-            if "\n" in str(key) or "  " in str(key):
+            key = str(key)
+            if "\n" in key or "  " in key:
                 raise ValueError(f"a record field name cannot hold a newline: {key!r}")
-            _flatten(item, f"{prefix}.{key}" if prefix else str(key), out)
+            path = f"{prefix}.{key}" if prefix else key
+            if item.__class__ in _LEAF_TYPES:  # most fields: no call, no isinstance
+                out[path] = item
+            else:
+                _flatten(item, path, out)
     elif isinstance(value, list | tuple) and value:
         for i, item in enumerate(value):
             _flatten(item, f"{prefix}.{i}", out)
     else:
         out[prefix] = value
+
+
+_LEAF_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 def _iso(moment: datetime) -> str:
