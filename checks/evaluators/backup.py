@@ -255,9 +255,11 @@ def _age_systemd(job: SystemdJob, params: LastSuccessAge, expected: str, now: da
             )
         return Outcome.error(f"{job.service} has no finished run on record{running}", expected)
     if job.result != "success" or job.exit_status not in (0, None):
+        # words, not Python's None, for what systemd did not say
+        code = "unknown" if job.exit_status is None else job.exit_status
         observed = (
             f"the last run of {job.service} ended {_when(job.last_exit)} and failed "
-            f"(Result={job.result}, exit status {job.exit_status})"
+            f"(Result={job.result or 'unknown'}, exit status {code})"
         )
         return Outcome.failed(expected, observed, evidence=evidence)
     outcome = _age(

@@ -182,6 +182,12 @@ def test_systemd_success_age_failed_run_and_runs_forgotten_at_boot():
     failed = sd_job(result="exit-code", exit_status=2, active_state="failed")
     out = ev.last_success_age(BackupFacts(tool="systemd", systemd=failed), params, CTX)
     assert out.status is Status.FAIL and "Result=exit-code, exit status 2" in out.observed
+    # killed by a signal: systemd gives no exit status, said in words, not as Python's None
+    killed = sd_job(result="signal", exit_status=None, active_state="failed")
+    out = ev.last_success_age(BackupFacts(tool="systemd", systemd=killed), params, CTX)
+    observed = out.observed or ""
+    assert out.status is Status.FAIL and "Result=signal, exit status unknown)" in observed
+    assert "None" not in observed
     # not run since systemd started 100 h ago: certainly no success in the last 26 h
     never = BackupFacts(tool="systemd", systemd=sd_job(last_exit=None))
     assert status(ev.last_success_age(never, params, CTX)) == "fail"

@@ -94,9 +94,11 @@ def _literals() -> list[str]:
 
 
 def _built_from(text: str, literals: list[str]) -> bool:
-    """``text`` is literals written one after another (``+=``, an f-string's parts), the last
-    one perhaps in part (a template's frame ends where a value starts)."""
+    """``text`` is literals written one after another (``+=``, an f-string's parts), the first
+    and the last perhaps in part (a phrase inside a longer literal; a template's frame starts
+    or ends where a value does)."""
     pieces = {lit for lit in literals if lit}
+    ends = _ends(frozenset(pieces), len(text))
 
     @functools.cache
     def rest(i: int) -> bool:
@@ -105,7 +107,15 @@ def _built_from(text: str, literals: list[str]) -> bool:
             tail.startswith(p) and rest(i + len(p)) for p in pieces if len(p) < len(tail)
         )
 
-    return rest(0)
+    return any(text in p for p in pieces) or any(
+        text[:k] in ends and rest(k) for k in range(1, len(text))
+    )
+
+
+@functools.cache
+def _ends(pieces: frozenset[str], longest: int) -> frozenset[str]:
+    """The literals' endings up to ``longest`` characters."""
+    return frozenset(p[-k:] for p in pieces for k in range(1, min(len(p), longest) + 1))
 
 
 def test_the_phrase_table_is_what_the_checks_and_deploys_write():
@@ -145,8 +155,34 @@ def test_the_phrase_table_is_what_the_checks_and_deploys_write():
             "Defender activada (Set-MpPreference)",
         ),
         ("update system/global", "actualizar system/global"),
+        (
+            "the job's service backup.service is not installed",
+            "el servicio de la tarea, backup.service, no está instalado",
+        ),
+        # parts joined with "; " (not inside parentheses), each translated, values as stored
+        (
+            "no inbound filtering loaded (default inbound: ipv4 accept (policy accept); ipv6 "
+            "accept (policy accept)); nftables is set to start at boot but its rules are not "
+            "loaded",
+            "ningún filtrado de entrada cargado (entrada por defecto: ipv4 accept (policy "
+            "accept); ipv6 accept (policy accept)); nftables está configurado para iniciarse en "
+            "el arranque, pero sus reglas no están cargadas",
+        ),
+        (
+            "ClamAV: LibClamAV Warning: daily.cld is older than 7 days; Sophos Protection for "
+            "Linux: SAV returned 0x2",
+            None,  # the products' own words: as stored
+        ),
+        # a list joined with ", ": only when every item is a phrase
+        (
+            "minimum length ≥ 12, ≥ 3 character classes, password age ≤ 90 days",
+            "longitud mínima ≥ 12, ≥ 3 clases de caracteres, antigüedad de la contraseña ≤ 90 días",
+        ),
+        ("antivirus, IPS, web filter", "antivirus, IPS, filtro web"),
+        ("web filter, tcp-22", None),
         # not a phrase: shown as stored
-        ("the job's service backup.service is not installed", None),
+        ("backup.service: Main process exited, code=exited, status=1/FAILURE", None),
+        ("minimum length ≥ 12; rm -rf /", "longitud mínima ≥ 12; rm -rf /"),
         ("<script>unexpected privileged accounts</script>", None),
         ("Changes", None),  # a device's text that reads like one of the report's labels
     ],
@@ -154,6 +190,21 @@ def test_the_phrase_table_is_what_the_checks_and_deploys_write():
 def test_a_stored_phrase_in_spanish_and_as_stored_in_english(stored, spanish):
     assert phrase(stored, "es") == (spanish or stored)
     assert phrase(stored, "en") == stored
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "x: " * 1300,  # a name and a phrase, nested as deep as a device cares to
+        "(" * 3000 + ")" * 3000,
+        "no backup found; " * 5000,  # longer than a template is matched against
+        "a via " * 700,
+    ],
+)
+def test_a_hostile_text_is_shown_without_failing(hostile):
+    """Phrases are looked up inside phrases only so deep: no recursion error, no blow-up."""
+    assert 0 < len(phrase(hostile, "es")) < 3 * len(hostile)
+    assert phrase(hostile, "en") == hostile
 
 
 # a remediation log and key risks written as apply and the evaluators write them
