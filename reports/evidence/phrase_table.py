@@ -8,12 +8,19 @@ slots; ``KINDS`` says what a slot may hold (a slot not named there holds a value
 ``"; "``, ``" | "`` or ``": "`` and whose parentheses are whole), a slot named in ``LOOKED_UP``
 is itself a phrase, looked up in turn (``text``: one phrase; ``items``: phrases joined with
 ``"; "``; the others: a phrase of a known shape), and one in ``LISTS`` a ``", "`` list whose
-items are. The collectors' part of the table is ``phrase_table_collectors.py``.
+items are. The collectors' part of the table is ``phrase_table_collectors.py``; the engine's
+(why a device could not be checked, waivers, apply's notes) ``phrase_table_engine.py``.
 """
 
 from __future__ import annotations
 
 from reports.evidence.phrase_table_collectors import COLLECTOR_PHRASES, COLLECTOR_TEMPLATES
+from reports.evidence.phrase_table_engine import (
+    ENGINE_KINDS,
+    ENGINE_LOOKED_UP,
+    ENGINE_PHRASES,
+    ENGINE_TEMPLATES,
+)
 
 __all__ = ["EVALUATOR_PHRASES", "KINDS", "LISTS", "LOOKED_UP", "TEMPLATES"]
 
@@ -187,6 +194,7 @@ EVALUATOR_PHRASES: tuple[str, ...] = (
     "the policy lists no package minimums for this platform",
     "the policy sets no Windows minimum build (minimum_versions.os_build)",
     *COLLECTOR_PHRASES,
+    *ENGINE_PHRASES,
 )
 
 # A fixed frame around stored values (see ``KINDS``). The most specific frame is tried first
@@ -535,6 +543,7 @@ TEMPLATES: tuple[str, ...] = (
     "include %(file)s from %(conf)s (kept across reboots)",
     "restart %(service)s (start and enable it)",
     "enable and start %(service)s",
+    *ENGINE_TEMPLATES,
 )
 
 _TOKEN = r"[\w.@+-]+"  # one word: a package, a service, a setting's value
@@ -627,6 +636,8 @@ KINDS: dict[str, str] = {
     "path": r"[a-z][\w.-]*/[\w.-]+(?: \S+)?",  # a FortiOS cmdb path, and a row
     "file": r"/[\w./@-]+",
     "conf": r"/[\w./@-]+",
+    "reason": _NESTED,  # why the unit refused: a reason_for text ("403 Forbidden: …")
+    **ENGINE_KINDS,
 }
 
 # Slots holding a list joined with ", " whose items are each translated in turn when they are
@@ -634,7 +645,7 @@ KINDS: dict[str, str] = {
 LISTS = frozenset({"packages", "reasons"})
 
 # Slots holding a phrase of their own, translated in turn (else shown as stored).
-LOOKED_UP = frozenset(
+LOOKED_UP = ENGINE_LOOKED_UP.union(
     {
         "text",
         "text2",
@@ -657,5 +668,6 @@ LOOKED_UP = frozenset(
         "source",
         "escape",
         "problems",
+        "reason",
     }
 )

@@ -6,7 +6,8 @@ shows a phrase in the report's language when the stored text is exactly a catalo
 a remedy summary, a manual instruction, a step name (``remedy_text.py``), a fixed evaluator
 phrase (``EVALUATOR_PHRASES``) — or matches one of the ``TEMPLATES``: a fixed English frame
 around values the device or the policy gave (account names, numbers, paths). The frame is
-translated; the values stay as stored, inert. The tables are in ``phrase_table.py``.
+translated; the values stay as stored, inert. Of the templates a text fits, the most specific
+one that changes something is used. The tables are in ``phrase_table.py``.
 
 A text the evaluators joined from parts (``"a; b"``, ``"a | b"``, outside parentheses) that
 matches nothing whole is translated part by part; a list joined with ``", "`` only when every
@@ -68,7 +69,11 @@ def _translated(text: str, lang: Lang, depth: int) -> str | None:
         if match is None:
             continue
         values = {k: _slot(k, v, looked_up, lang, depth) for k, v in match.groupdict().items()}
-        return cat.gettext(msgid) % values
+        framed = cat.gettext(msgid) % values
+        # a frame of punctuation only ("%(text)s (%(scope)s)") may fit where a more telling one
+        # ("%(http)s: %(text)s") does too: the first that changes something is the one meant
+        if framed != text:
+            return framed
     for sep in _JOINS:
         parts = _split(text, sep)
         if len(parts) > 1:

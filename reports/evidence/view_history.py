@@ -27,6 +27,8 @@ WIDTH, HEIGHT = 640, 220
 LEFT, RIGHT, TOP, BOTTOM = 48, 34, 12, 34
 DATE_LABELS = 7  # dates under the axis, evenly spread: about 80 units apart, never touching
 DOTS_UP_TO = 31  # a dot per point up to a month of days; past that, the line alone
+# on paper, more controls newly passing than this (about a page) are grouped by control
+FIXES_PER_DEVICE_UP_TO = 20
 
 
 def drift(data: EvidenceData, fmt: Formats) -> dict[str, Any] | None:
@@ -54,8 +56,36 @@ def drift(data: EvidenceData, fmt: Formats) -> dict[str, Any] | None:
         "to_run": d.to_run,
         "newly_failing": rows(d.newly_failing),
         "newly_passing": rows(d.newly_passing),
+        # None: few enough for paper to list them device by device too
+        "passing_by_control": _by_control(d.newly_passing, fmt)
+        if len(d.newly_passing) > FIXES_PER_DEVICE_UP_TO
+        else None,
         "still_failing": rows(d.still_failing),
     }
+
+
+def _by_control(states: Sequence[ControlState], fmt: Formats) -> list[dict[str, Any]]:
+    """The controls newly passing, each with its devices (and each one's time to remediate)
+    and the longest of those times: what paper shows of a fleet's fixes, a row per control
+    instead of a row per device."""
+    groups: dict[str, list[ControlState]] = {}
+    for s in states:
+        groups.setdefault(s.control, []).append(s)
+    out = []
+    for control in sorted(groups):
+        own = sorted(groups[control], key=lambda s: (s.client, s.site, s.device))
+        times = [s.time_to_remediate for s in own if s.time_to_remediate is not None]
+        out.append(
+            {
+                "control": control,
+                "devices": [
+                    {"device": s.device, "time_to_remediate": _duration(s.time_to_remediate, fmt)}
+                    for s in own
+                ],
+                "longest": _duration(max(times), fmt) if times else None,
+            }
+        )
+    return out
 
 
 def trend_chart(points: Sequence[PosturePoint], fmt: Formats) -> dict[str, Any]:
@@ -80,6 +110,7 @@ def trend_chart(points: Sequence[PosturePoint], fmt: Formats) -> dict[str, Any]:
             "y": round(y(v), 1) if v is not None else round(y(0), 1),
             "judged": v is not None,
             "runs": list(p.runs),
+            "run_ranges": _ranges(p.runs),
             "weekly": p.weekly,
             "label": fmt.percent(v),
             "date": fmt.short_date(p.day),
@@ -266,6 +297,17 @@ def period(data: EvidenceData) -> tuple[date | None, date | None]:
     start = data.period_from or first
     end = data.period_to or last
     return start, end
+
+
+def _ranges(ids: Sequence[int]) -> str:
+    """Run ids as a reader writes them, consecutive ones as a range: "1–6, 9"."""
+    spans: list[list[int]] = []
+    for i in sorted(ids):
+        if spans and i == spans[-1][1] + 1:
+            spans[-1][1] = i
+        else:
+            spans.append([i, i])
+    return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in spans)
 
 
 def _duration(value: timedelta | None, fmt: Formats) -> dict[str, str] | None:

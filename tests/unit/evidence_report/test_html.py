@@ -8,7 +8,7 @@ from itertools import pairwise
 import pytest
 
 from reports.evidence import render_html
-from reports.evidence._common import posture_of
+from reports.evidence._common import evidence_sha256, posture_of
 
 from ._sample import DEVICES, EXPIRED_WAIVER, NOT_CHECKED, UNREACHABLE, evidence_data
 
@@ -206,12 +206,17 @@ def test_data_is_escaped():
 @pytest.mark.parametrize("lang", ["es", "en"])
 def test_results_by_device_show_what_did_not_pass_and_list_what_passed(html, lang):
     """Only non-passing controls take a table row; passing ones are listed by id, each still
-    citing its evidence, and the report points to the files that hold them whole."""
+    citing its evidence (those resting on one evidence share the citation), and the report
+    points to the files that hold them whole."""
     posture = posture_of(evidence_data(lang))
     by_device = _section(html[lang], "results-device")
     passed = [o for o in posture.observations if o.finding.status.value == "pass"]
     assert passed and 'class="st-pass"' not in by_device
     listed = {"es": "controles cumplidos:", "en": "controls passed:"}[lang]
     assert listed in by_device and "findings.csv" in by_device
-    cited = re.findall(r'data-evidence="([0-9a-f]{64})" data-run="(\d+)"', by_device)
-    assert len(cited) == sum(1 for o in posture.observations if o.finding.evidence is not None)
+    cited = set(re.findall(r'data-evidence="([0-9a-f]{64})" data-run="(\d+)"', by_device))
+    assert cited == {
+        (evidence_sha256(o.finding), str(o.run_id))
+        for o in posture.observations
+        if o.finding.evidence is not None
+    }

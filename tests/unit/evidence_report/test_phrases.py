@@ -5,6 +5,7 @@ records keep them as stored."""
 from __future__ import annotations
 
 import ast
+import bisect
 import dataclasses
 import functools
 import re
@@ -83,9 +84,10 @@ def test_a_new_remedy_text_is_found_and_a_built_one_counted(tmp_path, monkeypatc
 
 
 def _literals() -> list[str]:
-    """Every string literal of checks/ and deploys/, and the fixed parts of f-strings."""
+    """Every string literal of checks/, deploys/ and the engine (baluarte/: its reasons,
+    transports and apply), and the fixed parts of f-strings."""
     out: list[str] = []
-    for folder in ("checks", "deploys"):
+    for folder in ("checks", "deploys", "baluarte"):
         for path in sorted((ROOT / folder).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -97,28 +99,47 @@ def _built_from(text: str, literals: list[str]) -> bool:
     """``text`` is literals written one after another (``+=``, an f-string's parts), the first
     and the last perhaps in part (a phrase inside a longer literal; a template's frame starts
     or ends where a value does)."""
-    pieces = {lit for lit in literals if lit}
-    ends = _ends(frozenset(pieces), len(text))
+    pieces = _Pieces.of(frozenset(lit for lit in literals if lit))
 
     @functools.cache
     def rest(i: int) -> bool:
         tail = text[i:]
-        return any(p.startswith(tail) for p in pieces) or any(
-            tail.startswith(p) and rest(i + len(p)) for p in pieces if len(p) < len(tail)
+        return pieces.starts(tail) or any(
+            tail[:k] in pieces.whole and rest(i + k) for k in range(1, len(tail))
         )
 
-    return any(text in p for p in pieces) or any(
-        text[:k] in ends and rest(k) for k in range(1, len(text))
+    return text in pieces.joined or any(
+        text[:k] in pieces.ends and rest(k) for k in range(1, len(text))
     )
 
 
-@functools.cache
-def _ends(pieces: frozenset[str], longest: int) -> frozenset[str]:
-    """The literals' endings up to ``longest`` characters."""
-    return frozenset(p[-k:] for p in pieces for k in range(1, min(len(p), longest) + 1))
+# the longest text looked for: the literals' endings are kept up to this length
+_LONGEST = max(len(t) for t in (*EVALUATOR_PHRASES, *TEMPLATES))
 
 
-def test_the_phrase_table_is_what_the_checks_and_deploys_write():
+@dataclasses.dataclass(frozen=True)
+class _Pieces:
+    """The literals, indexed once: whole, in order (a prefix is found by bisection), joined
+    (a text inside one of them), and their endings up to ``_LONGEST`` characters."""
+
+    whole: frozenset[str]
+    ordered: tuple[str, ...]
+    joined: str
+    ends: frozenset[str]
+
+    @staticmethod
+    @functools.cache
+    def of(whole: frozenset[str]) -> _Pieces:
+        ends = frozenset(p[-k:] for p in whole for k in range(1, min(len(p), _LONGEST) + 1))
+        return _Pieces(whole, tuple(sorted(whole)), "\0".join(whole), ends)
+
+    def starts(self, text: str) -> bool:
+        """Some literal starts with ``text``."""
+        i = bisect.bisect_left(self.ordered, text)
+        return i < len(self.ordered) and self.ordered[i].startswith(text)
+
+
+def test_the_phrase_table_is_what_the_checks_deploys_and_engine_write():
     """Each fixed phrase, and each template's fixed parts, is still in the source it comes
     from: an edited English phrase no longer matches its entry, and this names it."""
     literals = _literals()
@@ -216,6 +237,14 @@ MANUAL_TEXT = (
 )
 NOT_RUN = "not run: the apply was interrupted before it started"
 RISK = "unexpected privileged accounts: soporte (accprofile super_admin)"
+# the engine's own words: why a device could not be read, and why a change was not made
+UNREADABLE = "device timed out: connection timed out"
+NOT_PLANNED = "could not be planned: device timed out: the unit did not answer within 120 s"
+NO_BACKUP = (
+    "nothing applied: no configuration backup (the unit refused the configuration backup: 403 "
+    "Forbidden: the API user's profile has no write access to this object, or the CSRF token is "
+    "missing — allow the API user's profile to run backups (System > Maintenance))"
+)
 
 
 def _data(lang: str) -> EvidenceData:
@@ -247,6 +276,20 @@ def _data(lang: str) -> EvidenceData:
             "- install unattended-upgrades\n    $ apt-get install unattended-upgrades",
             detail=NOT_RUN,
         ),
+        RemediationRecord(
+            **{**common, "device": "fw-hq", "platform": "fortigate"},
+            control="access.admin_session_timeout",
+            result=RemediationResult.MANUAL,
+            action=NOT_PLANNED,
+            detail=NOT_PLANNED,
+        ),
+        RemediationRecord(
+            **{**common, "device": "fw-hq", "platform": "fortigate"},
+            control="firewall.policy_logging",
+            result=RemediationResult.FAILED,
+            action="logtraffic all on every policy\n- update firewall/policy 7",
+            detail=NO_BACKUP,
+        ),
     )
     risk = Finding(
         **common,
@@ -266,6 +309,18 @@ def _data(lang: str) -> EvidenceData:
         else r
         for r in data.runs
     )
+    # the device that could not be read gives the reason evaluate writes
+    runs = tuple(
+        r.model_copy(
+            update={
+                "findings": tuple(
+                    f.model_copy(update={"reason": UNREADABLE}) if f.status is Status.ERROR else f
+                    for f in r.findings
+                )
+            }
+        )
+        for r in runs
+    )
     return dataclasses.replace(data, runs=runs)
 
 
@@ -282,7 +337,8 @@ def pdf_text(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return out
 
 
-ENGLISH = (SUMMARY, *STEPS, MANUAL_TEXT, NOT_RUN, RISK, "no inbound service open")
+ENGLISH = (SUMMARY, *STEPS, MANUAL_TEXT, NOT_RUN, RISK, "no inbound service open", UNREADABLE)
+ENGINE_ENGLISH = ("could not be planned", "did not answer", "nothing applied", "write access")
 
 
 def test_the_spanish_remediation_log_and_key_risks_have_no_english_phrase(pdf_text):
@@ -296,11 +352,17 @@ def test_the_spanish_remediation_log_and_key_risks_have_no_english_phrase(pdf_te
     assert "cuentas privilegiadas no previstas: soporte (accprofile super_admin)" in text
     assert "no ejecutado: la aplicación se interrumpió antes de empezar" in text
     assert "traslade las copias a un repositorio cifrado" in text
+    # the engine's words: a device not read, a change not planned, one not made
+    for english in ENGINE_ENGLISH:
+        assert english not in text, english
+    assert "el dispositivo no respondió a tiempo: se agotó el tiempo de conexión" in text
+    assert "no se pudo planificar: el dispositivo no respondió a tiempo: el equipo no" in text
+    assert "no se aplicó nada: no hay copia de seguridad de la configuración" in text
 
 
 def test_the_english_pack_shows_the_phrases_as_stored(pdf_text):
     text = pdf_text["en"]
-    for english in (SUMMARY, *STEPS, RISK, NOT_RUN):
+    for english in (SUMMARY, *STEPS, RISK, NOT_RUN, UNREADABLE, NOT_PLANNED):
         assert english in text, english
     assert "traslade" not in text and "cuentas privilegiadas" not in text
 
