@@ -86,9 +86,11 @@ def _insecure(document: Mapping[str, Any]) -> tuple[InsecureService, ...]:
             effective = (policy if policy is not None else local) == 1
         if not effective:
             port = rdp.optional_number("PortNumber") or 3389
+            # a value the registry does not hold is "unset", never Python's None
+            shown = ["unset" if v is None else v for v in (local, policy)]
             how = (
                 f"RDP enabled on port {port} without Network Level Authentication "
-                f"(UserAuthentication {local}, policy {policy})"
+                f"(UserAuthentication {shown[0]}, policy {shown[1]})"
             )
             found.append(InsecureService(protocol="rdp_without_nla", how=how))
     return tuple(found)

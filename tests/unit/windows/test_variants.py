@@ -263,3 +263,17 @@ def test_a_missing_or_malformed_check_is_a_bad_answer():
     doc["checks"]["rdp.nla"] = {"ok": True}
     with pytest.raises(BadAnswer, match=r"check rdp\.nla is ok but has no data"):
         validate(json.dumps(doc))
+
+
+def test_rdp_values_the_registry_does_not_hold_read_unset_not_none():
+    # no UserAuthentication value and no Group Policy: words a reader knows, never "None"
+    out = change(
+        lambda d: data(d, "rdp.nla").update(
+            RdpEnabled=True,
+            NlaRequiredEffective=False,
+            UserAuthentication=None,
+            PolicyUserAuthentication=None,
+        )
+    )
+    observed = out["access.insecure_admin_protocols"].observed or ""
+    assert "(UserAuthentication unset, policy unset)" in observed and "None" not in observed
