@@ -1,5 +1,6 @@
-"""The control catalogue's words a reader sees — each control's title and rationale — as
-messages of the report catalogues (``reports/locales/<lang>/LC_MESSAGES/baluarte.po``).
+"""The control catalogue's words a reader sees — each control's title, rationale and benchmark
+note (the mapping table's "CIS Benchmark" column) — as messages of the report catalogues
+(``reports/locales/<lang>/LC_MESSAGES/baluarte.po``).
 
 The msgid is the English text as declared beside the evaluator (``@DOMAIN.control(title=…)``):
 the text stays where the control is written, the template translates it with ``_()`` like any
@@ -32,16 +33,21 @@ __all__ = ["ControlMessage", "append_missing", "control_messages", "messages", "
 @dataclass(frozen=True)
 class ControlMessage:
     control: str
-    part: str  # "title" | "rationale" | "remedy" | "phrase" | "template"
+    part: str  # "title" | "rationale" | "benchmark" | "remedy" | "phrase" | "template"
     text: str  # the English text: the msgid
 
 
 def control_messages() -> list[ControlMessage]:
-    """Every control's title and rationale, in catalogue order."""
+    """Every control's title, rationale and benchmark note (when it has one), in catalogue
+    order; a benchmark note several controls share is one message, named by its first."""
     out: list[ControlMessage] = []
+    notes: set[str] = set()
     for ctl in catalogue().values():
         out.append(ControlMessage(ctl.id, "title", ctl.title))
         out.append(ControlMessage(ctl.id, "rationale", ctl.rationale))
+        if ctl.benchmark and ctl.benchmark not in notes:
+            notes.add(ctl.benchmark)
+            out.append(ControlMessage(ctl.id, "benchmark", ctl.benchmark))
     return out
 
 
@@ -86,7 +92,7 @@ def append_missing(lang: Lang) -> int:
 
 
 def _comment(m: ControlMessage) -> str:
-    if m.part in ("title", "rationale"):
+    if m.part in ("title", "rationale", "benchmark"):
         return f"control {m.part} (catalogue): {m.control}"
     if m.part == "remedy":
         return f"remediation text (stored in English, translated when shown): {m.control}"

@@ -382,6 +382,7 @@ TEMPLATES: tuple[str, ...] = (
     "active: %(tools)s",
     "no inbound filtering loaded (default inbound: %(items)s)",
     "default inbound: %(items)s",
+    "%(family)s %(action)s (%(source)s)",
     "only %(items)s open",
     "%(proto)s/%(port)s from %(sources)s",
     "%(name)s %(proto)s/%(port)s from %(sources)s",
@@ -636,6 +637,8 @@ KINDS: dict[str, str] = {
     "path": r"[a-z][\w.-]*/[\w.-]+(?: \S+)?",  # a FortiOS cmdb path, and a row
     "file": r"/[\w./@-]+",
     "conf": r"/[\w./@-]+",
+    "action": r"accept|drop|reject",
+    "mount": r"[A-Za-z]:|\S+",  # a Windows volume's mount point ("C:")
     "reason": _NESTED,  # why the unit refused: a reason_for text ("403 Forbidden: …")
     **ENGINE_KINDS,
 }
@@ -669,5 +672,6 @@ LOOKED_UP = ENGINE_LOOKED_UP.union(
         "escape",
         "problems",
         "reason",
+        "container",
     }
 )

@@ -119,6 +119,8 @@ COLLECTOR_PHRASES: tuple[str, ...] = (
     "restic (every repository is encrypted, AES-256)",
     "no Veeam Agent for Microsoft Windows installed",
     "the job settings were not exported",
+    "no inbound filtering chain loaded",
+    "kernel: no inbound filtering chain loaded",
 )
 
 # Fixed frames around what a device answered (slots as in ``phrase_table.KINDS``).
@@ -222,4 +224,15 @@ COLLECTOR_TEMPLATES: tuple[str, ...] = (
     "Veeam Agent for Microsoft Windows %(version)s, service %(service)s",
     "key protectors: %(protectors)s",
     "key protectors: none",
+    "no NTP client is running (%(candidates)s; systemd is not PID 1)",
+    "%(mount)s BitLocker %(status)s, protection %(protection)s, %(num)s%% encrypted, %(cipher)s",
+    "%(mount)s BitLocker %(status)s, protection %(protection)s, %(num)s%% encrypted",
+    "Windows Firewall rule %(rule_name)s, profiles %(profiles)s: %(display)s, program "
+    "%(executable)s",
+    "Windows Firewall rule %(rule_name)s, profiles %(profiles)s: %(display)s",
+    "since: %(event)s",
+    "%(fstype)s on %(device)s: no dm-crypt layer under the root filesystem",
+    "%(fstype)s on %(device)s: dm-crypt %(mapper)s uses cipher_null (no encryption)",
+    "%(file)s present",
+    "firewall %(label)s: %(match)s",
 )

@@ -128,7 +128,7 @@ def _compiled() -> tuple[tuple[str, re.Pattern[str], frozenset[str]], ...]:
     for msgid in TEMPLATES:
         parts = _SLOT.split(msgid)  # literal, name, literal, name, …
         regex = "".join(
-            re.escape(p) if i % 2 == 0 else f"(?P<{p}>{KINDS.get(p, _VALUE)})"
+            re.escape(p.replace("%%", "%")) if i % 2 == 0 else f"(?P<{p}>{KINDS.get(p, _VALUE)})"
             for i, p in enumerate(parts)
         )
         names = frozenset(n for n in parts[1::2] if n in LOOKED_UP)

@@ -43,8 +43,10 @@ def test_every_template_msgid_is_translated(lang):
 
 
 @pytest.mark.parametrize("lang", sorted(LOCALES))
-def test_every_control_title_and_rationale_is_translated(lang):
-    assert len(control_messages()) == 2 * len(catalogue())
+def test_every_control_title_rationale_and_benchmark_note_is_translated(lang):
+    notes = {c.benchmark for c in catalogue().values() if c.benchmark}
+    assert len(control_messages()) == 2 * len(catalogue()) + len(notes)
+    assert {m.text for m in control_messages() if m.part == "benchmark"} == notes
     left = [f"{m.control} {m.part}" for m in missing(lang)]
     assert not left, f"{lang}: untranslated (python -m reports.evidence.control_text): {left}"
 
@@ -63,6 +65,21 @@ def test_a_control_text_missing_from_a_catalogue_is_named(tmp_path, monkeypatch)
     ]
     assert control_text.append_missing("es") == 1  # appended, untranslated
     assert [m.control for m in control_text.missing("es")] == ["backup.encrypted"]
+
+
+def test_a_benchmark_note_without_translation_is_named(tmp_path, monkeypatch):
+    with catalogue_path("es").open("rb") as fh:
+        cat = read_po(fh, locale="es_ES")
+    note = catalogue()["firewall.allowed_inbound"].benchmark
+    assert note and cat[note].string  # translated in the catalogue shipped
+    cat[note].string = ""
+    po = tmp_path / "baluarte.po"
+    with po.open("wb") as fh:
+        write_po(fh, cat)
+    monkeypatch.setattr(control_text, "catalogue_path", lambda lang: po)
+    assert [(m.control, m.part, m.text) for m in control_text.missing("es")] == [
+        ("firewall.allowed_inbound", "benchmark", note)
+    ]
 
 
 @pytest.mark.parametrize("lang", sorted(LOCALES))

@@ -6,9 +6,12 @@ import re
 from itertools import pairwise
 
 import pytest
+from markupsafe import escape
 
+from baluarte.controls import catalogue
 from reports.evidence import render_html
 from reports.evidence._common import evidence_sha256, posture_of
+from reports.evidence.i18n import translations
 
 from ._sample import DEVICES, EXPIRED_WAIVER, NOT_CHECKED, UNREACHABLE, evidence_data
 
@@ -163,6 +166,18 @@ def test_mapping_lists_frameworks_from_the_catalogue(html):
     assert "op.exp.4" in mapping  # ENS, patching
     assert "8.8" in mapping  # ISO 27001:2022
     assert "CIS FortiGate" in mapping  # CIS Benchmark of a FortiGate control
+
+
+def test_mapping_shows_the_benchmark_notes_in_the_language(html):
+    es = translations("es")
+    mapping = _section(html["es"], "mapping")
+    notes = {c.benchmark for c in catalogue().values() if c.benchmark}
+    shown = [n for n in notes if str(escape(n)) in _section(html["en"], "mapping")]
+    changed = [n for n in shown if es.gettext(n) != n]
+    assert changed  # the sample checks controls whose note reads differently in Spanish
+    for note in changed:
+        assert str(escape(es.gettext(note))) in mapping
+        assert str(escape(note)) not in mapping
 
 
 def test_integrity_shows_the_chain_ends(html):

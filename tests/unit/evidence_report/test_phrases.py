@@ -147,7 +147,7 @@ def test_the_phrase_table_is_what_the_checks_deploys_and_engine_write():
         assert _built_from(text, literals), text
     for template in TEMPLATES:
         for part in re.split(r"%\(\w+\)s", template):
-            fixed = part.strip(" :")
+            fixed = part.replace("%%", "%").strip(" :")
             found = any(fixed in lit for lit in literals) or _built_from(fixed, literals)
             assert found, f"{template!r}: {part!r}"
 
@@ -201,6 +201,37 @@ def test_the_phrase_table_is_what_the_checks_deploys_and_engine_write():
         ),
         ("antivirus, IPS, web filter", "antivirus, IPS, filtro web"),
         ("web filter, tcp-22", None),
+        # the collectors' own sentences copied into an observed value, the device's words kept
+        (
+            "default inbound: ipv4 accept (no inbound filtering chain loaded); ipv6 accept "
+            "(policy accept)",
+            "entrada por defecto: ipv4 accept (ninguna cadena de filtrado de entrada cargada); "
+            "ipv6 accept (policy accept)",
+        ),
+        (
+            "not synchronised: no NTP client is running (chronyd, ntpd; systemd is not PID 1)",
+            "sin sincronizar: no hay ningún cliente NTP en ejecución (chronyd, ntpd; systemd no "
+            "es el PID 1)",
+        ),
+        (
+            "C: BitLocker FullyDecrypted, protection Off, 0% encrypted, None; key protectors: none",
+            "C: BitLocker FullyDecrypted, protección Off, 0 % cifrado, None; protectores de "
+            "clave: ninguno",
+        ),
+        (
+            "tcp/445 from any source (Windows Firewall rule FPS-SMB-In-TCP, profiles Private, "
+            "Public: File and Printer Sharing (SMB-In), program System)",
+            "tcp/445 desde cualquier origen (regla FPS-SMB-In-TCP del Firewall de Windows, "
+            "perfiles Private, Public: File and Printer Sharing (SMB-In), programa System)",
+        ),
+        (
+            "? on vda: no dm-crypt layer under the root filesystem",
+            "? en vda: ninguna capa dm-crypt bajo el sistema de archivos raíz",
+        ),
+        (
+            "a container (/.dockerenv present): its kernel is the host's",
+            "un contenedor (existe /.dockerenv): su núcleo es el del anfitrión",
+        ),
         # not a phrase: shown as stored
         ("backup.service: Main process exited, code=exited, status=1/FAILURE", None),
         ("minimum length ≥ 12; rm -rf /", "longitud mínima ≥ 12; rm -rf /"),
