@@ -64,8 +64,12 @@ def _translated(text: str, lang: Lang, depth: int) -> str | None:
         return cat.gettext(text)
     if lang == "en" or len(text) > _MAX_MATCHED:
         return None
-    for msgid, pattern, looked_up in _compiled():
-        match = pattern.fullmatch(text)
+    for msgid, (head, tail, key), regex, looked_up in _compiled():
+        # what any text the frame fits must hold, checked before its pattern is even compiled:
+        # most texts fit none of the hundreds of frames
+        if not (text.startswith(head) and text.endswith(tail) and key in text):
+            continue
+        match = _pattern(regex).fullmatch(text)
         if match is None:
             continue
         values = {k: _slot(k, v, looked_up, lang, depth) for k, v in match.groupdict().items()}
@@ -122,18 +126,26 @@ def _known() -> frozenset[str]:
 
 
 @cache
-def _compiled() -> tuple[tuple[str, re.Pattern[str], frozenset[str]], ...]:
-    """Each template as a pattern, the most specific (the most fixed words) first."""
+def _compiled() -> tuple[tuple[str, tuple[str, str, str], str, frozenset[str]], ...]:
+    """Each template as (msgid, its literal head, tail and longest fixed part, its pattern's
+    source, the slots looked up in turn), the most specific (the most fixed words) first."""
     out = []
     for msgid in TEMPLATES:
         parts = _SLOT.split(msgid)  # literal, name, literal, name, …
+        literals = [p.replace("%%", "%") for p in parts[::2]]
         regex = "".join(
             re.escape(p.replace("%%", "%")) if i % 2 == 0 else f"(?P<{p}>{KINDS.get(p, _VALUE)})"
             for i, p in enumerate(parts)
         )
         names = frozenset(n for n in parts[1::2] if n in LOOKED_UP)
-        fixed = "".join(parts[::2])
+        fixed = "".join(literals)
         specific = (sum(c.isalnum() for c in fixed), len(fixed))
-        out.append((specific, msgid, re.compile(regex, re.DOTALL), names))
+        needs = (literals[0], literals[-1], max(literals, key=len))
+        out.append((specific, msgid, needs, regex, names))
     out.sort(key=lambda t: (-t[0][0], -t[0][1]))  # stable: frames of punctuation in table order
-    return tuple((msgid, pattern, names) for _, msgid, pattern, names in out)
+    return tuple((msgid, needs, regex, names) for _, msgid, needs, regex, names in out)
+
+
+@cache
+def _pattern(regex: str) -> re.Pattern[str]:
+    return re.compile(regex, re.DOTALL)
