@@ -123,13 +123,15 @@ def parse_day(text: str | None, option: str) -> date | None:
         ) from None
 
 
-def print_broken(problems: list[str], consequence: str) -> None:
-    """A broken chain on standard error: the first broken link first, then every problem."""
+def print_broken(problems: list[str], consequence: str | None = None) -> None:
+    """A broken chain on standard error: the first broken link first (and what it stopped),
+    then every problem."""
     from rich.console import Console
 
     from baluarte.cli.render import plain
 
     err = Console(stderr=True)
-    err.print(plain(f"chain broken at {problems[0]} ({consequence})"), soft_wrap=True)
+    stopped = f" ({consequence})" if consequence else ""
+    err.print(plain(f"chain broken at {problems[0]}{stopped}"), soft_wrap=True)
     for problem in problems[1:]:
         err.print(plain(f"also: {problem}"), soft_wrap=True)

@@ -41,10 +41,14 @@ def write_report(
         text = render_json(run, history=history, timezone=zone)
     else:
         text = render_html(run, history=history, timezone=zone)
+    _save(text, out)
+    return text
+
+
+def _save(text: str, out: Path | None) -> None:
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
-    return text
 
 
 def report_command(
@@ -85,9 +89,7 @@ def report_command(
     if run_id is None and client is not None:
         period = (parse_day(start, "--from"), parse_day(end, "--to"))
         text = _client_report(client, *period, lang, fmt, db)
-        if out is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(text, encoding="utf-8")
+        _save(text, out)
     else:
         if start is not None or end is not None:
             raise InputError("--from and --to go with --client", code="usage")

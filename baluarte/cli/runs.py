@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from baluarte.cli.options import DbOpt, Format, FormatOpt
+from baluarte.cli.options import DbOpt, Format, FormatOpt, print_broken
 from baluarte.cli.render import plain, print_findings, print_summary
 from baluarte.exitcodes import ExitCode
 
@@ -115,11 +115,9 @@ def _print_check(result: ChainCheck, output: Format, *, trusted: bool) -> None:
         }
         typer.echo(json.dumps(doc, indent=2))
         return
-    out, err = Console(), Console(stderr=True)
+    out = Console()
     if result.problems:
-        err.print(plain(f"chain broken at {result.problems[0]}"), soft_wrap=True)
-        for problem in result.problems[1:]:
-            err.print(plain(f"also: {problem}"), soft_wrap=True)
+        print_broken(result.problems)
         return
     out.print(f"chain intact, {result.runs} runs", soft_wrap=True)
     if result.signed:
