@@ -21,6 +21,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel
 
 __all__ = ["inert", "inert_facts", "inert_json", "inert_model", "inert_tree", "shorten"]
@@ -100,18 +101,23 @@ _UNSAFE_JSON_TEXT = re.compile(
 
 # In ASCII JSON text, the only traces an unsafe character can leave (a superset: a backslash
 # the text itself holds may match too, and then the exact pattern decides)
-_ASCII_TRACES = ("\\u00", "\\b", "\\f", "\\r", "\x7f")
+_ASCII_TRACES = (b"\\u00", b"\\b", b"\\f", b"\\r", b"\x7f")
+_JSON_OPTIONS = orjson.OPT_NON_STR_KEYS  # int keys written as strings, as the json module does
 
 
-def inert_json(value: Any) -> str:
-    """``json.dumps(inert_tree(value), ensure_ascii=False)``, in one pass of the C encoder when
-    nothing needs changing (the usual case: a quarter's OSCAL is a hundred megabytes)."""
-    text = json.dumps(value, ensure_ascii=False)
-    if text.isascii() and not any(trace in text for trace in _ASCII_TRACES):
-        return text  # substring scans: ten times faster than the pattern over 100 MB
-    if _UNSAFE_JSON_TEXT.search(text) is None:
-        return text
-    return json.dumps(inert_tree(value), ensure_ascii=False)
+def inert_json(value: Any) -> bytes:
+    """The JSON of ``inert_tree(value)``: UTF-8, on one line, in one pass when nothing needs
+    changing (the usual case: a quarter's OSCAL is a hundred megabytes). orjson, not the json
+    module: the same escapes, several times faster over a pack's hundreds of megabytes."""
+    try:
+        data = orjson.dumps(value, option=_JSON_OPTIONS)
+    except TypeError:  # a lone surrogate, which inert drops
+        return orjson.dumps(inert_tree(value), option=_JSON_OPTIONS)
+    if data.isascii() and not any(trace in data for trace in _ASCII_TRACES):
+        return data  # substring scans: ten times faster than the pattern over 100 MB
+    if _UNSAFE_JSON_TEXT.search(data.decode()) is None:
+        return data
+    return orjson.dumps(inert_tree(value), option=_JSON_OPTIONS)
 
 
 def inert_model(model: M) -> M:

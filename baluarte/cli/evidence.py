@@ -86,6 +86,7 @@ def export_command(
                     pseudonym_key=pseudonyms,
                     artifacts=artifacts,
                     keys=keys,
+                    signing_key=signing,
                     require_signed=require_signed,
                     on_step=step,
                 )

@@ -118,7 +118,7 @@ def _client_report(
     from baluarte.engine import operator_name
     from baluarte.evidence.gather import gather
     from baluarte.evidence.keys import default_key_path
-    from baluarte.evidence.seal import trusted_keys
+    from baluarte.evidence.seal import run_signing_key, trusted_keys
     from baluarte.store import Store
     from baluarte.store._chain import BrokenChain
     from reports.json_report import SCHEMA_VERSION, posture_dict
@@ -133,6 +133,8 @@ def _client_report(
                 lang=lang.value,
                 operator=operator_name(),
                 keys=trusted_keys(folder=default_key_path().parent),
+                # when the key is here, runs unchanged since sealed are not rebuilt
+                signing_key=run_signing_key(warn=False),
             )
     except BrokenChain as exc:
         print_broken(exc.problems, "no report written")

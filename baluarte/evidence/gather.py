@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from baluarte.errors import InputError
+from baluarte.errors import InputError, StoreError
 from baluarte.evidence.data import EvidenceData, Lang, PackFile
 from baluarte.evidence.personal import personal_values
-from baluarte.evidence.record import Part, Sealed
+from baluarte.evidence.record import Part, part_fields
 from baluarte.evidence.redact import Redactor, mask_config
 from baluarte.evidence.seal import TrustedKeys
 from baluarte.history import client_runs
@@ -30,13 +31,17 @@ from baluarte.posture_drift import posture_drift
 from baluarte.run import InputFile, RunRecord
 from baluarte.store import Store
 from baluarte.store._chain import BrokenChain, ChainCheck, unsigned_after_signed
-from baluarte.store.store import RecordSeal
+from baluarte.store.store import Checked, RecordSeal
 from baluarte.timezones import DEFAULT_TIMEZONE, client_zone, day_bounds, zone
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = ["STEP_GATHER", "Backup", "Gathered", "gather"]
 
 BACKUP_CONTROL = "backup.config_saved"
 STEP_GATHER = "gathering runs"  # told to ``on_step`` once the chain is checked
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,8 +65,9 @@ class Gathered:
     inventory: dict[str, Any]  # inventory.json
     backups: tuple[Backup, ...]
     notes: tuple[str, ...] = field(default=())
-    # the client's runs with a format 2 record: their parts as the pack discloses them
-    parts: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    # the client's runs with a format 2 record: their parts as the pack discloses them, each
+    # leaf with its salt (``{"parts": [...]}``), or every part by the run's salt
+    parts: dict[int, dict[str, Any]] = field(default_factory=dict)
     seals: dict[int, RecordSeal] = field(default_factory=dict)  # chain link → format, signature
     check: ChainCheck | None = None  # the store's whole chain, checked before gathering
     redact: Redactor | None = None  # with --redact: what turns any text of the pack inert
@@ -78,6 +84,7 @@ def gather(
     pseudonym_key: bytes | None = None,
     artifacts: Path | None = None,
     keys: TrustedKeys | None = None,
+    signing_key: Ed25519PrivateKey | None = None,
     require_signed: bool = False,
     on_step: Callable[[str], None] | None = None,
 ) -> Gathered:
@@ -87,6 +94,8 @@ def gather(
     The store's whole chain is checked first (signatures against ``keys``, the trusted public
     keys): BrokenChain when history was changed, so a pack never signs an edited run;
     ``require_signed``: an unsigned run after a signed one is a broken link too.
+    ``signing_key``: the provider's key, when at hand: runs whose verified tag holds are checked
+    by their stored record, not rebuilt (``baluarte/store/_verified.py``).
     ``on_step`` is told when the chain is checked and the runs are being gathered (progress).
     """
     if start is not None and end is not None and start > end:
@@ -102,6 +111,7 @@ def gather(
             pseudonym_key=pseudonym_key,
             artifacts=artifacts,
             keys=keys,
+            signing_key=signing_key,
             require_signed=require_signed,
             on_step=on_step,
         )
@@ -118,15 +128,21 @@ def _gather(
     pseudonym_key: bytes | None,
     artifacts: Path | None,
     keys: TrustedKeys | None,
+    signing_key: Ed25519PrivateKey | None,
     require_signed: bool,
     on_step: Callable[[str], None] | None,
 ) -> Gathered:
-    checked: dict[int, Sealed | None] = {}
-    check = store.check_chain(keys, checked=checked)
+    checked: dict[int, Checked] = {}
+    check = store.check_chain(keys, signing_key=signing_key, checked=checked)
     if require_signed:
         check.problems += unsigned_after_signed(check)
     if check.problems:
         raise BrokenChain(check.problems)
+    if any(c.retag is not None for c in checked.values()):
+        try:  # the next export takes these runs as they are; a read-only store only re-seals
+            store.keep_tags(checked)
+        except StoreError as exc:
+            log.info("verified tags not kept: %s", exc)
     if on_step is not None:
         on_step(STEP_GATHER)
     # the period's days are the client's: its zone as its newest run read it
@@ -142,18 +158,17 @@ def _gather(
     links = store.chain(since, until)
     seals = store.seals([link.run_id for link in links])
     sealed = {
-        link.run_id: checked[link.run_id] if link.run_id in checked else store.sealed(link.run_id)
+        link.run_id
         for link in links
-        if link.run_id in seals and seals[link.run_id].format == 2
+        if link.run_id in seals and seals[link.run_id].format == 2 and link.run_id in checked
     }
     # a format 1 record is the whole run in one document: only in a pack of its one client
     alone = {r.info.id for r in runs if r.info.scope.get("client") == client}
     records: dict[int, bytes | None] = {}
     notes: dict[int, str] = {}
     for link in links:
-        found = sealed.get(link.run_id)
-        if found is not None:
-            records[link.run_id] = found.record  # format 2 holds no personal data
+        if link.run_id in sealed:
+            records[link.run_id] = checked[link.run_id].record  # format 2: no personal data
             continue
         if pseudonym_key is not None:
             notes[link.run_id] = "redacted pack: the (format 1) record holds personal data"
@@ -224,9 +239,9 @@ def _gather(
     )
     ours = {r.info.id for r in runs}
     parts = {
-        run_id: _disclosed(found, client, redactor)
-        for run_id, found in sealed.items()
-        if found is not None and run_id in ours
+        run_id: _disclosed(store, checked[run_id], run_id, client, redactor)
+        for run_id in sealed
+        if run_id in ours
     }
     return Gathered(
         data,
@@ -252,17 +267,39 @@ def _trend_days(
     return first, max(first, last)
 
 
-def _disclosed(sealed: Sealed, client: str, redactor: Redactor | None) -> list[dict[str, Any]]:
+def _disclosed(
+    store: Store, checked: Checked, run_id: int, client: str, redactor: Redactor | None
+) -> dict[str, Any]:
     """The parts of a run a pack of ``client`` shows: the run's details and the client's
-    findings and remediations; with a redactor, each leaf it would change is shown redacted,
-    by its hash only (its salt stays in the store)."""
+    findings and remediations.
+
+    A run wholly the client's, in a pack without redaction, discloses them all by the run's
+    salt (each leaf's salt derives from it): its fields, with nothing to hide from this pack,
+    and nothing to seal here. Otherwise each leaf with its own salt, only of the client's
+    parts; with a redactor, each leaf it would change is shown redacted, by its hash only (its
+    salt stays in the store).
+    """
+    stored = store.stored_run(run_id)
+    if redactor is None and checked.salt is not None and _wholly(stored, client):
+        return {
+            "salt": checked.salt,
+            "parts": [{"part": name, "fields": fields} for name, fields in part_fields(stored)],
+        }
+    sealed = checked.sealed or store.sealed(run_id)
+    assert sealed is not None  # a format 2 run: its record salt is stored
     out = []
     for part in sealed.parts:
         leaf = part.leaves.get("client")
         if part.name != "info" and (leaf is None or json.loads(leaf.value) != client):
             continue  # another client's: only its hash, in the record
         out.append({"part": part.name, "leaves": _leaves(part, redactor)})
-    return out
+    return {"parts": out}
+
+
+def _wholly(run: RunRecord, client: str) -> bool:
+    return all(f.client == client for f in run.findings) and all(
+        r.client == client for r in run.remediations
+    )
 
 
 def _leaves(part: Part, redactor: Redactor | None) -> dict[str, dict[str, Any]]:
@@ -281,9 +318,8 @@ def _leaves(part: Part, redactor: Redactor | None) -> dict[str, dict[str, Any]]:
 def _only_of(store: Store, run_id: int, client: str) -> bool:
     """Whether a run holds findings and changes of ``client`` alone: a run scoped with
     --device, --site or --tags to its devices, whose (format 1) record a pack of it may hold."""
-    run = store.get_run(run_id)
-    clients = {f.client for f in run.findings} | {r.client for r in run.remediations}
-    return clients == {client}
+    run = store.stored_run(run_id)
+    return bool(run.findings or run.remediations) and _wholly(run, client)
 
 
 def _tool_version() -> str:

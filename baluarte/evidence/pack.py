@@ -11,11 +11,13 @@ in ``.zip``.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import json
 import os
 import pickle
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from baluarte.errors import InputError
@@ -71,17 +74,26 @@ class Renderers:
     html: Callable[[EvidenceData], str] | None
     pdf: Callable[[str, dict[str, bytes]], bytes] | None  # (HTML, files to embed) → PDF
     oscal: Callable[[EvidenceData], bytes] | None  # the OSCAL file's bytes
+    # ``pdf`` in two steps, (HTML → laid-out pages, (pages, files to embed) → PDF): the layout
+    # starts as soon as the HTML exists, while the files it embeds are still being made
+    pdf_steps: tuple[Callable[[str], Any], Callable[[Any, dict[str, bytes]], bytes]] | None = None
 
 
 def default_renderers() -> Renderers:
     try:
         from reports.evidence import render_html, render_pdf
         from reports.evidence.oscal import assessment_results_json
+        from reports.evidence.pdf import finish_pdf, layout_pdf
     except ImportError as exc:
         raise InputError(
             f"the evidence report renderers are not available: {exc}", code="usage"
         ) from exc
-    return Renderers(html=render_html, pdf=render_pdf, oscal=assessment_results_json)
+    return Renderers(
+        html=render_html,
+        pdf=render_pdf,
+        oscal=assessment_results_json,
+        pdf_steps=(layout_pdf, finish_pdf),
+    )
 
 
 def write_pack(
@@ -160,22 +172,39 @@ def _json(value: Any) -> bytes:
 
 
 def _data_json(value: Any) -> bytes:
-    """A file of per-finding data (results, OSCAL, record parts): one line, by the json
-    module's C encoder, which ``indent`` turns off — tens of megabytes for a quarter of nightly
-    runs, several times faster. Any JSON viewer indents it; the small index files stay indented."""
-    return (json.dumps(value, ensure_ascii=False) + "\n").encode()
+    """A file of per-finding data (results, OSCAL, record parts): one line, by orjson — tens of
+    megabytes for a quarter of nightly runs, several times faster than the json module (and
+    ``indent`` would turn off even its C encoder). Any JSON viewer indents it; the small index
+    files stay indented."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE)
 
 
 def _contents(g: Gathered, renderers: Renderers, step: Callable[[str], None]) -> dict[str, bytes]:
-    # the PDF's process starts now and imports WeasyPrint while the report is made
+    # the tables and OSCAL are made in a fork beside the report, results.json and the parts
+    # (forked first: it holds none of the PDF worker's pipes)
+    tables = _Forked(lambda: _tables(g.data, renderers))
     worker = None
-    if renderers.html is not None and renderers.pdf is not None:
-        worker = _Background(getattr(renderers.pdf, "__module__", ""), "weasyprint")
     try:
-        return _made(g, renderers, step, worker)
+        # the PDF's process starts now and imports WeasyPrint while the report is made
+        if renderers.html is not None and renderers.pdf is not None:
+            worker = _Background(getattr(renderers.pdf, "__module__", ""), "weasyprint")
+        files = _made(g, renderers, step, worker)
+        return tables.result() | files
     finally:
+        tables.close()
         if worker is not None:
             worker.close()
+
+
+def _tables(data: EvidenceData, renderers: Renderers) -> dict[str, bytes]:
+    """The files made of every finding of the period besides results.json and the record
+    parts: OSCAL, the CSV and JUnit."""
+    files: dict[str, bytes] = {}
+    if renderers.oscal is not None:
+        files["oscal-assessment-results.json"] = renderers.oscal(data)
+    files["findings.csv"] = findings_csv(data).encode()
+    files["junit.xml"] = junit_xml(data).encode()
+    return files
 
 
 def _made(
@@ -193,6 +222,10 @@ def _made(
         step(STEP_HTML)
         html = renderers.html(data)
         files["report.html"] = html.encode()
+    steps = renderers.pdf_steps
+    if html is not None and renderers.pdf is not None and worker is not None and steps:
+        step(STEP_PDF)
+        worker.send(steps[0], html)  # the pages laid out while results.json is made
     points = trend(data.runs)
     files["results.json"] = _data_json(
         {
@@ -214,16 +247,15 @@ def _made(
         }
     )
     pdf: Callable[[], bytes] | None = None
-    if html is not None and renderers.pdf is not None and worker is not None:
-        step(STEP_PDF)  # the PDF carries results.json, so a PDF filed alone keeps its data
-        pdf = worker.submit(renderers.pdf, html, {"results.json": files["results.json"]})
-    if renderers.oscal is not None:
-        files["oscal-assessment-results.json"] = renderers.oscal(data)
-    files |= {
-        "findings.csv": findings_csv(data).encode(),
-        "junit.xml": junit_xml(data).encode(),
-        "inventory.json": _json(g.inventory),
-    }
+    # the PDF carries results.json, so a PDF filed alone keeps its data
+    attached = {"results.json": files["results.json"]}
+    if html is not None and renderers.pdf is not None and worker is not None and steps:
+        pdf = worker.finish(steps[1], attached)
+    elif html is not None and renderers.pdf is not None and worker is not None:
+        step(STEP_PDF)
+        worker.send(renderers.pdf, html, attached)
+        pdf = worker.finish()
+    files["inventory.json"] = _json(g.inventory)
     files.update(_policies(data))
     files.update(_backups(g))
     files.update(_chain(g))
@@ -234,16 +266,79 @@ def _made(
     return files
 
 
+class _Forked:
+    """A job run in a fork of this process, beside the rest of the pack; ``result`` waits for
+    its files.
+
+    A fork shares the period's runs as they are in memory (a quarter of nightly runs is a
+    hundred thousand findings: handing them to a new interpreter would cost more than the job).
+    The child only computes and writes its answer to a pipe: it takes no lock another thread
+    may hold (no output, no logging, no store), and leaves by ``os._exit``, running none of this
+    process's exit handlers. Where there is no fork, the job runs here.
+    """
+
+    def __init__(self, job: Callable[[], dict[str, bytes]]) -> None:
+        self._pid = 0
+        self._done: dict[str, bytes] | None = None
+        if not hasattr(os, "fork"):
+            self._done = job()
+            return
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child
+            code = 1
+            try:
+                os.close(read)
+                try:
+                    answer = pickle.dumps((True, job()), protocol=pickle.HIGHEST_PROTOCOL)
+                    code = 0
+                except BaseException as exc:  # the parent raises it; nothing is printed here
+                    answer = pickle.dumps((False, f"{type(exc).__name__}: {exc}"))
+                with os.fdopen(write, "wb") as out:
+                    out.write(answer)
+            finally:
+                os._exit(code)
+        os.close(write)
+        self._pid, self._read = pid, read
+
+    def result(self) -> dict[str, bytes]:
+        if self._done is not None:
+            return self._done
+        with os.fdopen(self._read, "rb") as pipe:
+            answer = pipe.read()
+        os.waitpid(self._pid, 0)
+        self._pid = 0
+        try:
+            ok, value = pickle.loads(answer)  # our own fork's answer, over a pipe of our own
+        except (pickle.UnpicklingError, EOFError, ValueError):
+            ok, value = False, "it ended without an answer"
+        if not ok:
+            raise RuntimeError(f"making the pack's tables failed: {value}")
+        done: dict[str, bytes] = value
+        self._done = done
+        return done
+
+    def close(self) -> None:
+        """End the fork if the pack was given up before its answer was read."""
+        if self._pid:
+            os.kill(self._pid, signal.SIGKILL)
+            os.close(self._read)
+            os.waitpid(self._pid, 0)
+            self._pid = 0
+
+
 class _Background:
     """A renderer run in a process of its own, beside the rest of the pack.
 
     Laying out the PDF is the export's longest step and needs none of the pack's other files
-    but results.json, so it runs beside them. The process starts when the pack does and imports
-    the renderer's modules (``warm``: half a second for WeasyPrint) while the report is made;
-    ``submit`` then hands it the job. A new interpreter (not a fork of this one, whose threads a
-    fork would copy mid-way, nor multiprocessing, which would re-run the caller's script) gets
-    the renderer by name; one that cannot be named (a test's closure) runs here. The process is
-    ended at exit if the export stops before it asks for the bytes.
+    but results.json (embedded when the pages are drawn), so it runs beside them. The process
+    starts when the pack does and imports the renderer's modules (``warm``: half a second for
+    WeasyPrint) while the report is made. ``send`` hands it a step: the first, ``f(*args)``;
+    each later one, ``f(result so far, *args)``; ``finish`` returns what gives the last
+    result's bytes. A new interpreter (not a fork of this one: the PDF needs none of the
+    period's runs, only the HTML) gets each step by name; one that cannot be named (a test's
+    closure) makes the whole job run here. The process is ended at exit if the export stops
+    before it asks for the bytes.
     """
 
     def __init__(self, *warm: str) -> None:
@@ -254,6 +349,7 @@ class _Background:
             stderr=subprocess.PIPE,
         )
         atexit.register(self._worker.kill)
+        self._here: list[tuple[Callable[..., Any], tuple[Any, ...]]] | None = None
 
     def close(self) -> None:
         """End the process (a pack given up, or a job run here instead)."""
@@ -263,15 +359,40 @@ class _Background:
             worker.communicate()
         atexit.unregister(worker.kill)
 
-    def submit(self, render: Callable[..., bytes], *args: Any) -> Callable[[], bytes]:
-        """``render(*args)`` in the process; call what this returns for the bytes."""
+    def send(self, render: Callable[..., Any], *args: Any) -> None:
+        """The next step of the job: ``render(*args)`` first, then ``render(result, *args)``."""
+        if self._here is not None:
+            self._here.append((render, args))
+            return
         try:
-            job = pickle.dumps((render, args))
+            job = pickle.dumps((render, args), protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, AttributeError, TypeError):
             self.close()
-            done = render(*args)
+            self._here = [(render, args)]
+            return
+        assert self._worker.stdin is not None
+        try:
+            self._worker.stdin.write(job)
+            self._worker.stdin.flush()
+        except BrokenPipeError:
+            pass  # the process has ended: the result says why
+
+    def finish(self, *last: Any) -> Callable[[], bytes]:
+        """``finish(render, *args)`` sends that last step first; call what this returns for
+        the bytes."""
+        if last:
+            self.send(last[0], *last[1:])
+        if self._here is not None:
+            value: Any = None
+            for i, (render, args) in enumerate(self._here):
+                value = render(*args) if i == 0 else render(value, *args)
+            done = bytes(value)
             return lambda: done
         worker = self._worker
+        assert worker.stdin is not None
+        with contextlib.suppress(BrokenPipeError):  # ended early: the result says why
+            worker.stdin.close()
+        worker.stdin = None  # closed: communicate() must not flush it again
 
         def result() -> bytes:
             out, err = worker.communicate()
@@ -284,24 +405,26 @@ class _Background:
             data: bytes = pickle.loads(out)  # our own worker's answer, over a pipe of our own
             return data
 
-        assert worker.stdin is not None
-        with worker.stdin:
-            worker.stdin.write(job)
-        worker.stdin = None  # written and closed: communicate() must not flush it again
         return result
 
 
-# Imports the modules named in its arguments (absent ones skipped), then runs (renderer,
-# arguments) read from standard input and writes the pickled result. Without the cycle
-# collector: the layout's boxes live until the PDF is written, and its passes over them freed
-# nothing but were a fifth of the layout time (same peak memory, bench/export.py).
+# Imports the modules named in its arguments (absent ones skipped), then runs each step
+# (renderer, arguments) read from standard input — the first on its arguments, each later one
+# on the result so far — and at the end of its input writes the pickled result. Without the
+# cycle collector: the layout's boxes live until the PDF is written, and its passes over them
+# freed nothing but were a fifth of the layout time (same peak memory, bench/export.py).
 _WORKER = (
     "import gc, importlib, pickle, sys; gc.disable()\n"
     "for name in sys.argv[1:]:\n"
     "    try: importlib.import_module(name)\n"
     "    except ImportError: pass\n"
-    "render, args = pickle.load(sys.stdin.buffer)\n"
-    "sys.stdout.buffer.write(pickle.dumps(render(*args)))\n"
+    "first, result = True, None\n"
+    "while True:\n"
+    "    try: render, args = pickle.load(sys.stdin.buffer)\n"
+    "    except EOFError: break\n"
+    "    result = render(*args) if first else render(result, *args)\n"
+    "    first = False\n"
+    "sys.stdout.buffer.write(pickle.dumps(result))\n"
 )
 
 
@@ -390,7 +513,7 @@ def _chain(g: Gathered) -> dict[str, bytes]:
         if parts is not None:
             entry["parts"] = parts_file(link.run_id)
             out[parts_file(link.run_id)] = _data_json(
-                {"run_id": link.run_id, "record": run_file(link.run_id), "parts": parts}
+                {"run_id": link.run_id, "record": run_file(link.run_id), **parts}
             )
         links.append(entry)
     period = {

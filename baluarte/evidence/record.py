@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii
@@ -43,8 +43,10 @@ __all__ = [
     "Sealed",
     "leaf_sha256",
     "part_digest",
+    "part_fields",
     "part_sha256",
     "seal",
+    "seal_part",
     "value_json",
 ]
 
@@ -115,8 +117,9 @@ class Sealed:
         return record_sha256(self.record)
 
 
-def seal(run: RunRecord, *, salt: bytes, previous: str | None, running: Sequence[int]) -> Sealed:
-    """The record of ``run`` as stored (remediations without their derived verification)."""
+def part_fields(run: RunRecord) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each part of ``run``'s record with its fields, unflattened: the run's details, then its
+    findings and remediation records (as stored, without their derived verification)."""
     info = run.info
     details = {
         "operator": info.operator,
@@ -128,15 +131,18 @@ def seal(run: RunRecord, *, salt: bytes, previous: str | None, running: Sequence
     }
     if info.operator_identity is not None:  # absent on runs that named no one: their hash holds
         details["operator_identity"] = info.operator_identity.model_dump(mode="json")
+    yield INFO, details
+    for i, f in enumerate(run.findings):
+        yield f"findings/{i}", f.model_dump(mode="json")
+    for i, r in enumerate(run.remediations):
+        yield f"remediations/{i}", r.model_dump(mode="json")
+
+
+def seal(run: RunRecord, *, salt: bytes, previous: str | None, running: Sequence[int]) -> Sealed:
+    """The record of ``run`` as stored (remediations without their derived verification)."""
+    info = run.info
     salts = LeafSalts(salt)
-    parts = [_part(salts, INFO, details)]
-    parts += [
-        _part(salts, f"findings/{i}", f.model_dump(mode="json")) for i, f in enumerate(run.findings)
-    ]
-    parts += [
-        _part(salts, f"remediations/{i}", r.model_dump(mode="json"))
-        for i, r in enumerate(run.remediations)
-    ]
+    parts = [_part(salts, name, fields) for name, fields in part_fields(run)]
     digests = {p.name: p.sha256 for p in parts}
     doc = {
         "format": FORMAT,
@@ -200,6 +206,13 @@ class LeafSalts:
 
 
 _BLOCK = 64  # SHA-256's block size, in bytes
+
+
+def seal_part(salt: bytes, name: str, fields: Mapping[str, Any]) -> Part:
+    """One part from its fields and the run's salt, as ``seal`` builds it: a pack that discloses
+    a run's salt (every part of the run is the client's) lets its parts be rebuilt so.
+    ValueError when a field's name cannot be a leaf's."""
+    return _part(LeafSalts(salt), name, fields)
 
 
 def _part(salts: LeafSalts, name: str, data: Mapping[str, Any]) -> Part:

@@ -44,8 +44,9 @@ log = logging.getLogger(__name__)
 TrustedKeys = Mapping[str, Ed25519PublicKey]  # fingerprint → key
 
 
-def run_signing_key(path: Path | None = None) -> Ed25519PrivateKey | None:
-    """The provider's key for signing runs, or None (no key here, or it cannot be opened)."""
+def run_signing_key(path: Path | None = None, *, warn: bool = True) -> Ed25519PrivateKey | None:
+    """The provider's key for signing runs, or None (no key here, or it cannot be opened;
+    ``warn``: say why, as a run then goes unsigned)."""
     path = path if path is not None else default_key_path()
     if not path.exists():
         return None
@@ -55,7 +56,8 @@ def run_signing_key(path: Path | None = None) -> Ed25519PrivateKey | None:
         return load_private_key(path, passphrase)
     except (InputError, ValueError) as exc:
         # the run is kept either way; it only goes unsigned, and the operator is told why
-        log.warning("run not signed: %s", exc)
+        if warn:
+            log.warning("run not signed: %s", exc)
         return None
 
 

@@ -1,7 +1,9 @@
 """Verify a pack's run records: format 2 parts, run signatures, and the findings shown.
 
 A format 2 record (``record.py``) lists one hash per part. The pack's ``runs/NNN.parts.json``
-opens the client's parts: each leaf with its salt and value, or — redacted — by its hash alone.
+opens the client's parts: each leaf with its salt and value, or — redacted — by its hash alone;
+or, for a run wholly the client's in a pack without redaction, every part's fields and the
+run's salt, from which each leaf's salt is derived as the store derived it.
 Every opened part must hash to what the record lists; every finding ``findings.csv`` shows must
 be the opened finding at its place, with the same device, control and status. A run's
 signature (``runs/NNN.json.sig``) must verify with the key it names, when the pack has it.
@@ -19,7 +21,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from baluarte.evidence.keys import fingerprint, signature_valid
-from baluarte.evidence.record import FORMAT, leaf_sha256, part_digest, part_sha256
+from baluarte.evidence.record import FORMAT, leaf_sha256, part_digest, part_sha256, seal_part
 
 __all__ = ["RecordChecks", "check_findings_csv", "check_parts", "check_run_signature"]
 
@@ -96,7 +98,11 @@ def check_parts(
     path = _inside(root, str(name))
     try:
         opened = json.loads(path.read_text(encoding="utf-8")) if path else None
-        parts = list(opened["parts"]) if isinstance(opened, dict) else None
+        parts = None
+        if isinstance(opened, dict):
+            parts = list(opened["parts"])
+            if "salt" in opened:
+                parts = _by_salt(opened["salt"], parts)
     except (OSError, ValueError, KeyError, TypeError):
         parts = None
     if parts is None:
@@ -150,6 +156,21 @@ def check_findings_csv(root: Path, result: RecordChecks) -> None:
                         f"run {run_id}: finding {i + 1} in findings.csv says {leaf} "
                         f"{row.get(leaf)!r}, its record proves {_text(part.get(leaf))!r}"
                     )
+
+
+def _by_salt(salt: Any, parts: list[Any]) -> list[dict[str, Any]]:
+    """Parts disclosed by the run's salt, as leaves with their salts (``seal_part``).
+    ValueError, KeyError or TypeError when the file is not such a list."""
+    run_salt = bytes.fromhex(str(salt))
+    out = []
+    for part in parts:
+        name, fields = str(part["part"]), part["fields"]
+        if not isinstance(fields, dict):
+            raise TypeError(f"part {name}: its fields are not an object")
+        built = seal_part(run_salt, name, fields)
+        leaves = {n: {"salt": leaf.salt, "value": leaf.value} for n, leaf in built.leaves.items()}
+        out.append({"part": name, "leaves": leaves})
+    return out
 
 
 def _part_digest(run_id: int, part: Any, result: RecordChecks) -> str | None:

@@ -42,7 +42,8 @@ Desde esta carpeta (descomprimida), solo con herramientas estándar:
    {run_openssl}
 
    y "sha256sum runs/NNN.json" da su "record_sha256" de chain.json. docs/evidence.md explica
-   cómo comprobar cada campo de runs/NNN.parts.json con sha256sum.
+   cómo comprobar cada campo de runs/NNN.parts.json con sha256sum (y openssl, cuando el
+   fichero da la sal de la ejecución).
 
 4. La cadena de ejecuciones está completa (ninguna ejecución borrada ni editada) y, de paso,
    los pasos 1 a 3 con la clave publicada por el proveedor:
@@ -79,7 +80,8 @@ From this (unzipped) folder, with standard tools only:
    {run_openssl}
 
    and "sha256sum runs/NNN.json" gives its "record_sha256" in chain.json. docs/evidence.md
-   shows how to check each field of runs/NNN.parts.json with sha256sum.
+   shows how to check each field of runs/NNN.parts.json with sha256sum (and openssl, when the
+   file gives the run's salt).
 
 4. The chain of runs is complete (no run deleted or edited), and steps 1 to 3 again against
    the key the provider published:

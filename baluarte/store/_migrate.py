@@ -19,7 +19,7 @@ __all__ = ["HEAD", "MIGRATIONS", "alembic_config", "upgrade"]
 
 # The newest revision in migrations/versions (a test keeps it equal to Alembic's head). Knowing
 # it lets an up-to-date store open without importing Alembic: start-up stays light.
-HEAD = "0006"
+HEAD = "0007"
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant works: it only has to be the same in every Baluarte that migrates this database.

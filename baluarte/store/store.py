@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, NoReturn
+from typing import TYPE_CHECKING, Literal, NamedTuple, NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from baluarte.chain import canonical_record
+from baluarte.chain import canonical_record, record_sha256
 from baluarte.errors import StoreError
 from baluarte.evidence.record import Sealed, seal
 from baluarte.findings import Finding
@@ -33,6 +33,7 @@ from baluarte.store._chain import ChainCheck, ChainRow, check
 from baluarte.store._engine import WRITE, connect, translate_errors
 from baluarte.store._migrate import upgrade
 from baluarte.store._url import resolve
+from baluarte.store._verified import rows_sha256, tag, tag_holds, tag_key
 from baluarte.store.tables import findings, remediations, run_files, runs
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
     from baluarte.evidence.seal import TrustedKeys
 
-__all__ = ["ChainCheck", "RecordSeal", "Store"]
+__all__ = ["ChainCheck", "Checked", "RecordSeal", "Store"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 # pg_advisory_xact_lock key serialising finish_run (differs from the migration lock's)
@@ -59,6 +60,21 @@ class RecordSeal:
     signed_by: str | None  # the signing key's fingerprint
 
 
+class Checked(NamedTuple):
+    """A chained run's record as ``Store.check_chain`` checked it."""
+
+    record: bytes  # the bytes its record_sha256 and signature cover
+    sealed: Sealed | None  # rebuilt from its rows (None: format 1, or taken as tagged)
+    salt: str | None  # the run's record salt (hex; None: format 1)
+    retag: str | None  # rebuilt with the key given and matching: the tag to keep for it
+
+
+class _Stored(NamedTuple):
+    run: RunRecord  # remediation records without their derived verification
+    row: sa.RowMapping
+    rows_sha256: str  # baluarte/store/_verified.py
+
+
 class Store:
     """The run store. Open it with ``Store.open``; every method raises only StoreError."""
 
@@ -69,7 +85,7 @@ class Store:
         self._engine = connect(url)
         self._closed = False
         self._signing_key = signing_key
-        self._remembered: dict[int, tuple[RunRecord, sa.RowMapping]] | None = None
+        self._remembered: dict[int, _Stored] | None = None
 
     @classmethod
     def open(
@@ -249,15 +265,24 @@ class Store:
                     )
                 ).scalars()
             ]
-            stored, _ = self._stored(conn, run_id)
+            stored = self._stored(conn, run_id)
             salt = secrets.token_bytes(32)
-            sealed = seal(stored, salt=salt, previous=previous, running=running)
-            signature, signed_by = None, None
+            sealed = seal(stored.run, salt=salt, previous=previous, running=running)
+            signature, signed_by, verified = None, None, None
             if key is not None:
                 from baluarte.evidence.keys import fingerprint
 
                 signature = key.sign(sealed.record).hex()
                 signed_by = fingerprint(key.public_key())
+                verified = tag(
+                    tag_key(key),
+                    run_id,
+                    sealed.sha256,
+                    previous,
+                    salt.hex(),
+                    running,
+                    stored.rows_sha256,
+                )
             conn.execute(
                 sa.update(runs)
                 .where(runs.c.id == run_id)
@@ -269,6 +294,8 @@ class Store:
                     chain_running=running,
                     record_signature=signature,
                     signed_by=signed_by,
+                    record=sealed.record,
+                    verified_tag=verified,
                 )
             )
             if running:
@@ -298,10 +325,15 @@ class Store:
     def get_run(self, run_id: int) -> RunRecord:
         """One run with all its findings, in the order they were added."""
         with self._read(f"cannot read run {run_id}") as conn:
-            stored, _ = self._stored(conn, run_id)
+            stored = self._stored(conn, run_id).run
         return stored.model_copy(
             update={"remediations": with_verification(stored.remediations, stored.findings)}
         )
+
+    def stored_run(self, run_id: int) -> RunRecord:
+        """One run as its record seals it: remediation records without their verification."""
+        with self._read(f"cannot read run {run_id}") as conn:
+            return self._stored(conn, run_id).run
 
     def complete_runs(
         self,
@@ -407,16 +439,23 @@ class Store:
         }
 
     def check_chain(
-        self, keys: TrustedKeys | None = None, *, checked: dict[int, Sealed | None] | None = None
+        self,
+        keys: TrustedKeys | None = None,
+        *,
+        signing_key: Ed25519PrivateKey | None = None,
+        checked: dict[int, Checked] | None = None,
     ) -> ChainCheck:
         """Check the store's whole hash chain: each record against its hash and signature (with
         ``keys``, the trusted public keys; without, signatures are left unchecked), each link
         against the one before, each chained run still complete, each run a record named as
         running still there. Problems come in chain order: the first is the first broken link.
 
-        ``checked`` receives each sealed record as it was checked (None: format 1), so an
-        export packs exactly what was checked without rebuilding every record a second time.
+        ``signing_key``: the provider's key; a run whose verified tag holds for its rows as
+        stored now is checked by its stored record instead of being rebuilt
+        (``baluarte/store/_verified.py``). ``checked`` receives each record as it was checked,
+        so an export packs exactly what was checked without rebuilding it a second time.
         """
+        key = None if signing_key is None else tag_key(signing_key)
         columns = (
             runs.c.id,
             runs.c.state,
@@ -450,12 +489,12 @@ class Store:
 
             def record(run_id: int) -> bytes | None:
                 try:
-                    found, sealed = self._record(conn, run_id)
+                    found = self._checked(conn, run_id, key)
                 except StoreError:
                     return None
                 if checked is not None:
-                    checked[run_id] = sealed
-                return found
+                    checked[run_id] = found
+                return found.record
 
             first = chained[0].ended_at if chained else None
             unchained = sorted(
@@ -473,6 +512,20 @@ class Store:
                 unchained=unchained,
                 keys=keys,
             )
+
+    def keep_tags(self, checked: Mapping[int, Checked]) -> None:
+        """Keep the record and verified tag of runs a check with the provider's key rebuilt and
+        found intact (finished before revision 0007, or without the key): the next check with
+        the key takes them as they are. Only where the chain still holds that record."""
+        with self._write("cannot keep verified tags") as conn:
+            for run_id, found in checked.items():
+                if found.retag is None:
+                    continue
+                conn.execute(
+                    sa.update(runs)
+                    .where(runs.c.id == run_id, runs.c.record_sha256 == record_sha256(found.record))
+                    .values(record=found.record, verified_tag=found.retag)
+                )
 
     @contextmanager
     def remembering(self) -> Iterator[None]:
@@ -531,34 +584,61 @@ class Store:
             raise StoreError(f"no run {run_id} in {self.location}")
         raise StoreError(f"cannot {doing} run {run_id}: it is {state}, and runs are append-only")
 
-    def _stored(self, conn: Connection, run_id: int) -> tuple[RunRecord, sa.RowMapping]:
+    def _stored(self, conn: Connection, run_id: int) -> _Stored:
         """A run as stored (remediation records without their derived verification)."""
         memo = self._remembered
         if memo is not None and run_id in memo:
             return memo[run_id]
-        row = conn.execute(sa.select(runs).where(runs.c.id == run_id)).mappings().first()
-        if row is None:
+        first = conn.execute(sa.select(runs).where(runs.c.id == run_id)).first()
+        if first is None:
             raise StoreError(f"no run {run_id} in {self.location}")
-        files = self._files(conn, [run_id])
+        row = first._mapping
+        files = conn.execute(
+            sa.select(run_files).where(run_files.c.run_id == run_id).order_by(run_files.c.position)
+        ).all()
         found = conn.execute(
             sa.select(findings).where(findings.c.run_id == run_id).order_by(findings.c.seq)
-        ).mappings()
+        ).all()
         done = conn.execute(
             sa.select(remediations)
             .where(remediations.c.run_id == run_id)
             .order_by(remediations.c.seq)
-        ).mappings()
+        ).all()
         record = RunRecord(
-            info=_rows.run_info(row, files.get(run_id, [])),
-            findings=tuple(_rows.finding_from_row(f) for f in found),
-            remediations=tuple(_rows.remediation_from_row(r) for r in done),
+            info=_rows.run_info(row, [f._mapping for f in files]),
+            findings=tuple(_rows.finding_from_row(f._mapping) for f in found),
+            remediations=tuple(_rows.remediation_from_row(r._mapping) for r in done),
         )
+        stored = _Stored(record, row, rows_sha256(list(row.items()), files, found, done))
         if memo is not None and row["state"] == RunState.COMPLETE.value:
-            memo[run_id] = (record, row)
-        return record, row
+            memo[run_id] = stored
+        return stored
+
+    def _checked(self, conn: Connection, run_id: int, key: bytes | None) -> Checked:
+        """A chained run's record: as stored when its verified tag holds for ``key`` and its
+        rows as they are now, else rebuilt from its rows."""
+        stored = self._stored(conn, run_id)
+        row = stored.row
+        salt = row["record_salt"]
+        expected = None
+        if key is not None and row["record_sha256"] is not None and salt is not None:
+            expected = tag(
+                key,
+                run_id,
+                row["record_sha256"],
+                row["previous_sha256"],
+                salt,
+                [int(i) for i in row["chain_running"] or ()],
+                stored.rows_sha256,
+            )
+            if row["record"] is not None and tag_holds(row["verified_tag"], expected):
+                return Checked(bytes(row["record"]), None, salt, None)
+        record, sealed = self._record(conn, run_id)
+        intact = expected is not None and record_sha256(record) == row["record_sha256"]
+        return Checked(record, sealed, salt, expected if intact else None)
 
     def _record(self, conn: Connection, run_id: int) -> tuple[bytes, Sealed | None]:
-        stored, row = self._stored(conn, run_id)
+        stored, row, _ = self._stored(conn, run_id)
         if row["record_sha256"] is None:
             raise StoreError(
                 f"run {run_id} is not in the hash chain: it is {row['state']}, or it finished "

@@ -80,6 +80,10 @@ runs = sa.Table(
     sa.Column("signed_by", sa.String(), nullable=True),
     # a running run: the run whose record first named it as running (NULL: not named yet)
     sa.Column("chain_named_by", sa.Integer, nullable=True),
+    # the record's bytes as sealed, and the provider's tag over them and the rows they were
+    # sealed from (baluarte/store/_verified.py; NULL: finished without the key, or before 0007)
+    sa.Column("record", sa.LargeBinary, nullable=True),
+    sa.Column("verified_tag", sa.String(64), nullable=True),
     # unique: two runs finishing at once can never take the same place in the chain
     sa.Index("ux_runs_chain_seq", "chain_seq", unique=True),
     # SQLite would otherwise reuse the id of a deleted last row; a run id must name one run only

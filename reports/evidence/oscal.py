@@ -41,7 +41,7 @@ def assessment_results(data: EvidenceData) -> dict[str, Any]:
 
 def assessment_results_json(data: EvidenceData) -> bytes:
     """``assessment_results`` as the pack's file: JSON on one line, written in one pass."""
-    return (inert_json({"assessment-results": _document(data)}) + "\n").encode()
+    return inert_json({"assessment-results": _document(data)}) + b"\n"
 
 
 def _document(data: EvidenceData) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -18,14 +19,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from baluarte.chain import verify_chain
 from baluarte.evidence.keys import init_key, load_private_key
+from baluarte.evidence.record import Sealed
 from baluarte.evidence.seal import trusted_keys
 from baluarte.findings import Finding, Severity, Status, WaiverRef
 from baluarte.remediation import RemediationRecord, RemediationResult
-from baluarte.run import InputFile, RunKind
+from baluarte.run import InputFile, RunKind, RunRecord
 from baluarte.secrets import SecretRef
 from baluarte.store import Store
 from baluarte.store._chain import unsigned_after_signed
 from baluarte.store._migrate import alembic_config
+from baluarte.store.store import Checked
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 FILES = (InputFile(role="policy", path="policies/linux.yaml", sha256="2" * 64),)
@@ -454,3 +457,112 @@ def test_format_1_records_chained_before_the_upgrade_still_verify(db: str, store
     assert store.verify_chain() == []
     sql(db, "UPDATE findings SET status = 'pass' WHERE run_id = :r", r=old[0])
     assert store.verify_chain()[0].startswith(f"run {old[0]}: record edited")
+
+
+# -- verified tags: a check with the provider's key rebuilds only what changed ---------------
+
+
+@pytest.fixture
+def rebuilt(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The ids of the runs whose record the store rebuilds from their rows (seal is wrapped,
+    not replaced: every record is still the real one)."""
+    import baluarte.store.store as store_module
+
+    seen: list[int] = []
+    real = store_module.seal
+
+    def counted(run: RunRecord, **kw: Any) -> Sealed:
+        seen.append(run.info.id)
+        return real(run, **kw)
+
+    monkeypatch.setattr(store_module, "seal", counted)
+    return seen
+
+
+def test_a_check_with_the_key_takes_tagged_runs_as_stored_and_rebuilds_any_changed(
+    db: str, keys: tuple[Ed25519PrivateKey, dict[str, Ed25519PublicKey]], rebuilt: list[int]
+) -> None:
+    key, trusted = keys
+    with Store.open(db, signing_key=key) as s:
+        ids = [run(s, d, remediate=d == 1) for d in range(3)]
+        records = {i: s.canonical(i) for i in ids}
+        rebuilt.clear()
+        checked: dict[int, Checked] = {}
+        check = s.check_chain(trusted, signing_key=key, checked=checked)
+        assert check.problems == [] and check.signed == ids
+        assert rebuilt == []  # every run taken by its stored record, its tag holding
+        assert {i: c.record for i, c in checked.items()} == records
+        assert s.check_chain(trusted).problems == [] and rebuilt == ids  # without the key: all
+        # a finding edited behind the store's back: that run's tag fails, it is rebuilt, and
+        # the edit found as before
+        rebuilt.clear()
+        sql(db, "UPDATE findings SET status = 'pass' WHERE run_id = :r AND device = 'srv1'",
+            r=ids[1])  # fmt: skip
+        problems = s.check_chain(trusted, signing_key=key).problems
+        assert rebuilt == [ids[1]]
+        assert problems[0].startswith(f"run {ids[1]}: record edited")
+        assert {p.split(":")[0] for p in problems} == {f"run {ids[1]}"}  # its signature too
+        # …and with every hash recomputed by Baluarte's own code: the signatures tell
+        recompute_from(db, s, ids[1])
+        broken = s.check_chain(trusted, signing_key=key).problems
+        assert [p.split(":")[0] for p in broken] == [f"run {i}" for i in ids[1:]]
+
+
+def test_a_stored_record_or_tag_changed_is_found_or_rebuilt_never_trusted(
+    db: str, keys: tuple[Ed25519PrivateKey, dict[str, Ed25519PublicKey]], rebuilt: list[int]
+) -> None:
+    key, trusted = keys
+    with Store.open(db, signing_key=key) as s:
+        ids = [run(s, d) for d in range(3)]
+        # the stored record of run 2 replaced by run 1's: its tag still holds, its hash not
+        engine = sa.create_engine(db if "://" in db else f"sqlite:///{db}")
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE runs SET record = :b WHERE id = :r"),
+                {"b": s.canonical(ids[0]), "r": ids[1]},
+            )
+        engine.dispose()
+        problems = s.check_chain(trusted, signing_key=key).problems
+        assert problems[0].startswith(f"run {ids[1]}: record edited")
+        # a tag made with another key: the run is rebuilt (found intact) and the tag remade
+        sql(db, "UPDATE runs SET record = NULL WHERE id = :r", r=ids[1])
+        other = Ed25519PrivateKey.generate()
+        with Store.open(db, signing_key=other) as forger:
+            forged = run(forger, 3)
+        rebuilt.clear()
+        checked: dict[int, Checked] = {}
+        check = s.check_chain(trusted | _trusted(other), signing_key=key, checked=checked)
+        assert check.problems == [] and rebuilt == [ids[1], forged]
+        assert [i for i, c in checked.items() if c.retag] == [ids[1], forged]
+        s.keep_tags(checked)  # what an export does after a check that holds
+        rebuilt.clear()
+        assert s.check_chain(trusted | _trusted(other), signing_key=key).problems == []
+        assert rebuilt == []
+
+
+def test_runs_finished_without_the_key_are_tagged_after_a_check_with_it(
+    db: str, keys: tuple[Ed25519PrivateKey, dict[str, Ed25519PublicKey]], rebuilt: list[int]
+) -> None:
+    key, trusted = keys
+    with Store.open(db, signing_key=None) as s:
+        ids = [run(s, d) for d in range(2)]
+        rebuilt.clear()
+        checked: dict[int, Checked] = {}
+        assert s.check_chain(trusted, signing_key=key, checked=checked).problems == []
+        assert rebuilt == ids
+        s.keep_tags(checked)
+        rebuilt.clear()
+        assert s.check_chain(trusted, signing_key=key).problems == [] and rebuilt == []
+        # a tag kept is no pass for a later edit
+        sql(db, "UPDATE findings SET observed = 'x' WHERE run_id = :r", r=ids[0])
+        assert (
+            s.check_chain(trusted, signing_key=key)
+            .problems[0]
+            .startswith(f"run {ids[0]}: record edited")
+        )
+
+
+def _trusted(key: Ed25519PrivateKey) -> dict[str, Ed25519PublicKey]:
+    from baluarte.evidence.keys import fingerprint
+
+    return {fingerprint(key.public_key()): key.public_key()}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -279,6 +280,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
                 operator=operator_name(),
                 pseudonym_key=pseudonym_key(key, "acme") if redact else None,
                 artifacts=artifacts,
+                # the zip: runs checked by their stored records (tags), the others rebuilt
+                signing_key=signing if out == "pack.zip" else None,
             )
             write_pack(gathered, root / out, signing, renderers())
     return World(root, db, key, artifacts, root / "pack", root / "pack.zip", root / "redacted", ids)
@@ -342,9 +345,12 @@ def test_contents_follow_the_store_and_inputs(world: World) -> None:
         for run_id in world.run_ids:
             assert (pack / f"runs/{run_id:03d}.json").read_bytes() == store.canonical(run_id)
     assert not (pack / f"runs/{globex:03d}.parts.json").exists()  # another client's findings
-    parts = json.loads((pack / f"runs/{acme[0]:03d}.parts.json").read_text())["parts"]
+    opened = json.loads((pack / f"runs/{acme[0]:03d}.parts.json").read_text())
+    parts = opened["parts"]
     assert [p["part"] for p in parts] == ["info"] + [f"findings/{i}" for i in range(6)]
-    assert parts[2]["leaves"]["status"]["value"] == '"fail"'
+    # a run wholly acme's, unredacted: every part by the run's salt, as the store keeps it
+    assert re.fullmatch("[0-9a-f]{64}", opened["salt"])
+    assert parts[2]["fields"]["status"] == "fail" and "leaves" not in parts[2]
     assert "acme" not in (pack / f"runs/{globex:03d}.json").read_text()
     inventory = json.loads((pack / "inventory.json").read_text())
     assert inventory["verified"] is True
@@ -440,10 +446,13 @@ def test_deleted_run_record_is_detected_even_when_resigned(world: World, copy: P
 
 
 def edit_parts(pack: Path, run_id: int, part: str, leaf: str, value: str) -> None:
+    """Set a disclosed leaf (``value`` as JSON), in either form a parts file takes."""
     path = pack / f"runs/{run_id:03d}.parts.json"
     doc = json.loads(path.read_text())
     for p in doc["parts"]:
-        if p["part"] == part:
+        if p["part"] == part and "fields" in p:
+            p["fields"][leaf] = json.loads(value)
+        elif p["part"] == part:
             p["leaves"][leaf]["value"] = value
     path.write_text(json.dumps(doc))
 
@@ -459,6 +468,93 @@ def test_a_finding_edited_in_the_pack_is_found_even_when_resigned(world: World, 
         f"run {run_id}: part findings/1 of runs/{run_id:03d}.parts.json does not match its "
         "record (edited after the run finished)"
     ]
+
+
+def test_a_wrong_run_salt_in_the_parts_is_found(world: World, copy: Path) -> None:
+    run_id = world.run_ids[0]
+    path = copy / f"runs/{run_id:03d}.parts.json"
+    doc = json.loads(path.read_text())
+    doc["salt"] = "0" * 64  # every leaf salt derived from it is then wrong
+    path.write_text(json.dumps(doc))
+    resign(copy, load_private_key(world.key))
+    problems = verify_pack(copy).problems
+    assert len(problems) == len(doc["parts"])
+    assert all(f"of runs/{run_id:03d}.parts.json does not match its record" in p for p in problems)
+
+
+def test_a_run_of_several_clients_discloses_leaf_by_leaf_never_its_salt(tmp_path: Path) -> None:
+    """The run's salt would let a reader derive the leaf salts of the other client's findings
+    and confirm guesses of them: such a run shows only the client's parts, each leaf salted."""
+    key = tmp_path / "keys" / "signing-key.pem"
+    init_key(key)
+    signing = load_private_key(key)
+    with Store.open(tmp_path / "b.db", signing_key=signing) as store:
+        run = store.start_run(
+            kind=RunKind.CHECK, operator="noc", tool_version="0.test", inventory_sha256="1" * 64,
+            files=[], scope={}, devices_total=2, started_at=T0,
+        )  # fmt: skip
+        found = findings_of_run("2" * 64, "x.conf")[:2]
+        store.add_findings(run, [found[0], found[1].model_copy(update={"client": "globex"})])
+        store.finish_run(run, ended_at=T0 + timedelta(minutes=1))
+        for with_key in (None, signing):  # rebuilt from its rows, and taken as tagged
+            out = tmp_path / f"pack-{with_key is None}"
+            gathered = gather(store, "acme", operator="noc", signing_key=with_key)
+            write_pack(gathered, out, signing, renderers())
+            doc = json.loads((out / f"runs/{run:03d}.parts.json").read_text())
+            assert "salt" not in doc
+            assert [p["part"] for p in doc["parts"]] == ["info", "findings/0"]
+            assert doc["parts"][1]["leaves"]["client"]["value"] == '"acme"'
+            assert "globex" not in json.dumps(doc)
+            assert verify_pack(out).problems == []
+
+
+def test_a_table_failing_in_its_fork_fails_the_export_and_writes_nothing(
+    world: World, tmp_path: Path
+) -> None:
+    def broken(data: object) -> bytes:
+        raise ValueError("the OSCAL renderer broke")
+
+    with Store.open(world.db) as store:
+        gathered = gather(store, "acme", operator="noc")
+    out = tmp_path / "pack"
+    with pytest.raises(RuntimeError, match="ValueError: the OSCAL renderer broke"):
+        write_pack(gathered, out, load_private_key(world.key), Renderers(None, None, broken))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_pdf_is_the_same_made_in_one_step_two_steps_or_here(
+    world: World, tmp_path: Path
+) -> None:
+    """Two steps (layout first, drawn with results.json later) in the PDF's process, as the
+    CLI does; one step there; or here, for a renderer that cannot be named (a closure)."""
+    from reports.evidence import render_html, render_pdf
+
+    def here(html: str, files: dict[str, bytes]) -> bytes:
+        return b"%PDF-made-here " + files["results.json"][:1]
+
+    with Store.open(world.db) as store:
+        gathered = gather(store, "acme", operator="noc")
+    made = {}
+    for name, chosen in (
+        ("two", default_renderers()),
+        ("one", Renderers(html=render_html, pdf=render_pdf, oscal=None)),
+        ("here", Renderers(html=render_html, pdf=here, oscal=None)),
+    ):
+        write_pack(gathered, tmp_path / name, load_private_key(world.key), chosen)
+        made[name] = (tmp_path / name / "report.pdf").read_bytes()
+    assert made["here"] == b"%PDF-made-here {"
+    # the same report, results.json embedded (the pack's generation time differs, by seconds)
+    for name in ("one", "two"):
+        text = subprocess.run(
+            ["pdftotext", str(tmp_path / name / "report.pdf"), "-"], capture_output=True, text=True
+        ).stdout
+        assert "srv-files" in text
+        listed = subprocess.run(
+            ["pdfdetach", "-list", str(tmp_path / name / "report.pdf")],
+            capture_output=True,
+            text=True,
+        ).stdout
+        assert "results.json" in listed
 
 
 def test_a_report_that_says_otherwise_than_the_records_is_found(world: World, copy: Path) -> None:
@@ -626,3 +722,27 @@ def test_the_documented_sha256sum_recipe_proves_a_part_of_a_redacted_record(
     assert whole.split()[0] == recorded  # the part, recomputed from the pack, is the record's
     redacted = [n for n, leaf in parts[part]["leaves"].items() if "redacted" in leaf]
     assert bool(redacted) == (part == 5)
+
+
+@pytest.mark.skipif(
+    shutil.which("jq") is None or shutil.which("openssl") is None,
+    reason="the documented recipe uses jq and openssl",
+)
+@pytest.mark.parametrize("part", [1, 3])  # findings/0; findings/2: a waiver, "María López"
+def test_the_documented_recipe_proves_a_part_disclosed_by_the_run_salt(
+    world: World, part: int
+) -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "evidence.md").read_text()
+    recipe = doc.split("P=runs/007.parts.json", 1)[1].split("```", 1)[0]
+    run_file = f"runs/{world.run_ids[0]:03d}"
+    script = ("P=runs/007.parts.json" + recipe).replace("runs/007", run_file)
+    script = script.replace(".parts[1]", f".parts[{part}]")
+    script = script.replace("findings/0", f"findings/{part - 1}")
+    script = script.replace(".parts.findings[0]", f".parts.findings[{part - 1}]")
+    assert "salt" in json.loads((world.pack / f"{run_file}.parts.json").read_text())
+    done = subprocess.run(
+        ["bash", "-c", script], cwd=world.pack, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    whole, recorded = done.stdout.split("\n")[:2]
+    assert whole.split()[0] == recorded and re.fullmatch("[0-9a-f]{64}", recorded)

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from baluarte.evidence.keys import load_private_key
+from baluarte.evidence.record import seal_part
 from baluarte.evidence.verify import verify_pack
 from baluarte.lab.windows import WindowsLab
 from baluarte.lab.windows.shipped import shipped_state
@@ -116,7 +117,12 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
 
 
 def parts(pack: Path, run_id: int) -> dict[str, dict[str, Any]]:
+    """The run's disclosed parts, leaf name → value, whichever form the parts file takes."""
     doc = json.loads((pack / f"runs/{run_id:03d}.parts.json").read_text())
+    if "salt" in doc:  # a run wholly the client's: its fields, each leaf's salt derived
+        salt = bytes.fromhex(doc["salt"])
+        built = [seal_part(salt, p["part"], p["fields"]) for p in doc["parts"]]
+        return {b.name: {n: json.loads(leaf.value) for n, leaf in b.leaves.items()} for b in built}
     return {
         p["part"]: {n: json.loads(leaf["value"]) for n, leaf in p["leaves"].items()}
         for p in doc["parts"]
