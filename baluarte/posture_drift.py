@@ -14,7 +14,7 @@ from datetime import datetime
 
 from baluarte.findings import Status
 from baluarte.history import ControlState, Drift
-from baluarte.posture import DeviceKey, posture_at
+from baluarte.posture import DeviceKey, Posture, posture_at
 from baluarte.run import RunRecord
 
 __all__ = ["posture_drift"]
@@ -24,7 +24,9 @@ Seen = tuple[datetime, Status]  # a judged observation: its run's start, its sta
 
 
 def posture_drift(
-    runs: Iterable[RunRecord], in_scope: Mapping[DeviceKey, str] | None = None
+    runs: Iterable[RunRecord],
+    in_scope: Mapping[DeviceKey, str] | None = None,
+    final: Posture | None = None,
 ) -> Drift | None:
     """What changed over the period of ``runs``, per in-scope device and control.
 
@@ -41,7 +43,8 @@ def posture_drift(
 
     Controls now in error, waived or not applicable are in none of the lists. ``from_run`` and
     ``to_run`` are the period's first and last runs; one run alone: nothing to compare
-    (``from_run`` None, every list empty). No runs: None.
+    (``from_run`` None, every list empty). No runs: None. ``final``: ``posture_at(runs, None,
+    in_scope)`` when the caller has it already (a pack's quarter of runs, folded once).
     """
     ordered = sorted(runs, key=lambda r: (r.info.started_at, r.info.id))
     if not ordered:
@@ -58,7 +61,8 @@ def posture_drift(
     newly_failing: list[ControlState] = []
     newly_passing: list[ControlState] = []
     still_failing: list[ControlState] = []
-    for obs in posture_at(ordered, None, in_scope).observations:
+    done = final if final is not None else posture_at(ordered, None, in_scope)
+    for obs in done.observations:
         f = obs.finding
         seen = judged.get((f.client, f.site, f.device, f.control), [])
         state = ControlState(f.client, f.site, f.device, f.control, f.status, None)

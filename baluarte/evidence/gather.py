@@ -216,6 +216,7 @@ def _gather(
     tz: str = inv_doc.get("timezone") or DEFAULT_TIMEZONE
     if inv_doc["verified"]:
         in_scope = {(d["client"], d["site"], d["device"]): d["platform"] for d in devices}
+    posture = posture_at(runs, None, in_scope)
     data = EvidenceData(
         client=client,
         legal_name=legal_name,
@@ -228,14 +229,14 @@ def _gather(
         runs=tuple(runs),
         devices_in_scope=tuple(devices),
         files=tuple(files),
-        drift=posture_drift(runs, in_scope),
+        drift=posture_drift(runs, in_scope, posture),
         trend=tuple(posture_trend(runs, *_trend_days(runs, start, end, tz), in_scope, zone(tz))),
         chain=tuple(links),
         redacted=pseudonym_key is not None,
         declared_devices=inv_doc.get("declared_devices"),
         inventory_attestation=inv_doc.get("inventory_attestation"),
         timezone=tz,
-        posture=posture_at(runs, None, in_scope),
+        posture=posture,
     )
     ours = {r.info.id for r in runs}
     parts = {

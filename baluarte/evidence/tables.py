@@ -14,6 +14,7 @@ import csv
 import io
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Callable
 
 from baluarte.evidence.data import EvidenceData, Lang
 from baluarte.findings import Finding, Status
@@ -57,13 +58,23 @@ def findings_csv(data: EvidenceData) -> str:
     out.write(BOM)
     writer = csv.writer(out, delimiter=CSV_DELIMITER[data.lang], lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
+    # the same texts come back night after night: each made a cell once
+    cells: dict[str | None, str] = {}
+
+    def cell(text: str | None) -> str:
+        made = cells.get(text)
+        if made is None:
+            made = cells[text] = _cell(text)
+        return made
+
     for run in data.runs:
+        started = run.info.started_at.isoformat()
         for f in run.findings:
             w = f.waiver
             writer.writerow(
                 [
                     run.info.id,
-                    run.info.started_at.isoformat(),
+                    started,
                     f.client,
                     f.site,
                     f.device,
@@ -72,12 +83,12 @@ def findings_csv(data: EvidenceData) -> str:
                     f.policy or "",
                     f.status.value,
                     f.severity.value,
-                    _cell(f.expected),
-                    _cell(f.observed),
-                    _cell(f.reason),
-                    _cell(w.approved_by if w else None),
-                    _cell(w.reason if w else None),
-                    _cell(w.ticket if w else None),
+                    cell(f.expected),
+                    cell(f.observed),
+                    cell(f.reason),
+                    cell(w.approved_by if w else None),
+                    cell(w.reason if w else None),
+                    cell(w.ticket if w else None),
                     w.expires.isoformat() if w else "",
                     ("yes" if w.expired else "no") if w else "",
                 ]
@@ -102,6 +113,14 @@ def junit_xml(data: EvidenceData) -> str:
     """JUnit XML: a testsuite per run, a testcase per finding (fail → failure, error → error,
     waived and not applicable → skipped with the reason)."""
     suites = ET.Element("testsuites", name=inert(f"baluarte {data.client}"))
+    made: dict[str, str] = {}  # the same texts come back night after night: each made inert once
+
+    def clean(text: str) -> str:
+        done = made.get(text)
+        if done is None:
+            done = made[text] = inert(text)
+        return done
+
     for run in data.runs:
         c = Counter(f.status for f in run.findings)
         suite = ET.SubElement(
@@ -115,17 +134,17 @@ def junit_xml(data: EvidenceData) -> str:
             skipped=str(c[Status.WAIVED] + c[Status.NOT_APPLICABLE]),
         )
         for f in run.findings:
-            _testcase(suite, f)
+            _testcase(suite, f, clean)
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def _testcase(suite: ET.Element, f: Finding) -> None:
+def _testcase(suite: ET.Element, f: Finding, clean: Callable[[str], str]) -> None:
     case = ET.SubElement(
-        suite, "testcase", classname=inert(f"{f.client}.{f.site}.{f.device}"), name=inert(f.control)
+        suite, "testcase", classname=clean(f"{f.client}.{f.site}.{f.device}"), name=clean(f.control)
     )
     detail = "\n".join(
-        f"{label}: {inert(value)}"
+        f"{label}: {clean(value)}"
         for label, value in (
             ("expected", f.expected),
             ("observed", f.observed),
@@ -134,15 +153,15 @@ def _testcase(suite: ET.Element, f: Finding) -> None:
         if value
     )
     if f.status is Status.FAIL:
-        ET.SubElement(case, "failure", message=inert(f.observed or "failed")).text = detail
+        ET.SubElement(case, "failure", message=clean(f.observed or "failed")).text = detail
     elif f.status is Status.ERROR:
-        ET.SubElement(case, "error", message=inert(f.reason or "error")).text = detail
+        ET.SubElement(case, "error", message=clean(f.reason or "error")).text = detail
     elif f.status is Status.WAIVED and f.waiver is not None:
         w = f.waiver
         ET.SubElement(
             case,
             "skipped",
-            message=inert(f"waived by {w.approved_by} until {w.expires.isoformat()}: {w.reason}"),
+            message=clean(f"waived by {w.approved_by} until {w.expires.isoformat()}: {w.reason}"),
         )
     elif f.status is Status.NOT_APPLICABLE:
-        ET.SubElement(case, "skipped", message=inert(f.reason or "not applicable"))
+        ET.SubElement(case, "skipped", message=clean(f.reason or "not applicable"))
