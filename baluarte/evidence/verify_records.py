@@ -21,7 +21,14 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from baluarte.evidence.keys import fingerprint, signature_valid
-from baluarte.evidence.record import FORMAT, leaf_sha256, part_digest, part_sha256, seal_part
+from baluarte.evidence.record import (
+    FORMAT,
+    Part,
+    leaf_sha256,
+    part_digest,
+    part_sha256,
+    seal_part,
+)
 
 __all__ = ["RecordChecks", "check_findings_csv", "check_parts", "check_run_signature"]
 
@@ -110,17 +117,21 @@ def check_parts(
         return
     shown: list[dict[str, Any]] = []
     for part in parts:
-        digest = _part_digest(run_id, part, result)
-        expected = part_digest(doc, str(part.get("part")))
+        digest: str | None
+        if isinstance(part, Part):  # rebuilt here from the run's salt: its hash is our own
+            label, digest = part.name, part.sha256
+        else:
+            label = str(part.get("part")) if isinstance(part, dict) else "?"
+            digest = _part_digest(run_id, part, result)
         if digest is None:
             continue
         result.parts_checked += 1
-        if digest != expected:
+        if digest != part_digest(doc, label):
             result.problems.append(
-                f"run {run_id}: part {part.get('part')} of {name} does not match its record "
+                f"run {run_id}: part {label} of {name} does not match its record "
                 "(edited after the run finished)"
             )
-        if str(part.get("part")).startswith("findings/"):
+        if label.startswith("findings/"):
             shown.append(_shown(part))  # compared with findings.csv, matching or not
     result.findings[run_id] = shown
 
@@ -158,18 +169,17 @@ def check_findings_csv(root: Path, result: RecordChecks) -> None:
                     )
 
 
-def _by_salt(salt: Any, parts: list[Any]) -> list[dict[str, Any]]:
-    """Parts disclosed by the run's salt, as leaves with their salts (``seal_part``).
-    ValueError, KeyError or TypeError when the file is not such a list."""
+def _by_salt(salt: Any, parts: list[Any]) -> list[Any]:
+    """Parts disclosed by the run's salt, rebuilt as the store sealed them (``seal_part``: leaf
+    salts, leaves and the part's hash, each computed once). ValueError, KeyError or TypeError
+    when the file is not such a list."""
     run_salt = bytes.fromhex(str(salt))
-    out = []
+    out: list[Any] = []
     for part in parts:
         name, fields = str(part["part"]), part["fields"]
         if not isinstance(fields, dict):
             raise TypeError(f"part {name}: its fields are not an object")
-        built = seal_part(run_salt, name, fields)
-        leaves = {n: {"salt": leaf.salt, "value": leaf.value} for n, leaf in built.leaves.items()}
-        out.append({"part": name, "leaves": leaves})
+        out.append(seal_part(run_salt, name, fields))
     return out
 
 
@@ -193,7 +203,10 @@ def _part_digest(run_id: int, part: Any, result: RecordChecks) -> str | None:
     return part_sha256(digests)
 
 
-def _shown(part: Mapping[str, Any]) -> dict[str, Any]:
+def _shown(part: Any) -> dict[str, Any]:
+    """A finding part's leaves as values: rebuilt (``Part``) or as the file gives them."""
+    if isinstance(part, Part):
+        return {name: json.loads(leaf.value) for name, leaf in part.leaves.items()}
     out: dict[str, Any] = {}
     for name, leaf in part["leaves"].items():
         if "value" in leaf:

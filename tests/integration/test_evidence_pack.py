@@ -697,22 +697,30 @@ def test_keys_init_writes_a_private_key_0600_and_refuses_to_overwrite(tmp_path: 
     assert refused.returncode == 2 and not (tmp_path / "x.pem").exists()
 
 
+def documented_recipe(example: str, run_file: str, part: int, pack: Path) -> str:
+    """The docs/evidence.md recipe starting ``P=<example>.parts.json``, run on ``run_file``'s
+    part ``part`` (``findings/<part - 1>``) in ``pack``: its standard output."""
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "evidence.md").read_text()
+    head = f"P={example}.parts.json"
+    script = (head + doc.split(head, 1)[1].split("```", 1)[0]).replace(example, run_file)
+    script = script.replace(".parts[1]", f".parts[{part}]")
+    script = script.replace("findings/0", f"findings/{part - 1}")
+    script = script.replace(".parts.findings[0]", f".parts.findings[{part - 1}]")
+    done = subprocess.run(
+        ["bash", "-c", script], cwd=pack, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 @pytest.mark.skipif(shutil.which("jq") is None, reason="the documented recipe uses jq")
 @pytest.mark.parametrize("part", [1, 5])  # findings/0 (all disclosed), findings/4 (the laptop's)
 def test_the_documented_sha256sum_recipe_proves_a_part_of_a_redacted_record(
     world: World, part: int
 ) -> None:
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "evidence.md").read_text()
-    recipe = doc.split("P=runs/012.parts.json", 1)[1].split("```", 1)[0]
     run_file = f"runs/{world.run_ids[0]:03d}"
-    script = ("P=runs/012.parts.json" + recipe).replace("runs/012", run_file)
-    script = script.replace(".parts[1]", f".parts[{part}]")
-    script = script.replace(".parts.findings[0]", f".parts.findings[{part - 1}]")
-    done = subprocess.run(
-        ["bash", "-c", script], cwd=world.redacted, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    leaf, whole, recorded = done.stdout.split("\n")[:3]
+    out = documented_recipe("runs/012", run_file, part, world.redacted)
+    leaf, whole, recorded = out.split("\n")[:3]
     parts = json.loads((world.redacted / f"{run_file}.parts.json").read_text())["parts"]
     status = parts[part]["leaves"]["status"]
     assert (
@@ -732,17 +740,7 @@ def test_the_documented_sha256sum_recipe_proves_a_part_of_a_redacted_record(
 def test_the_documented_recipe_proves_a_part_disclosed_by_the_run_salt(
     world: World, part: int
 ) -> None:
-    doc = (Path(__file__).resolve().parents[2] / "docs" / "evidence.md").read_text()
-    recipe = doc.split("P=runs/007.parts.json", 1)[1].split("```", 1)[0]
     run_file = f"runs/{world.run_ids[0]:03d}"
-    script = ("P=runs/007.parts.json" + recipe).replace("runs/007", run_file)
-    script = script.replace(".parts[1]", f".parts[{part}]")
-    script = script.replace("findings/0", f"findings/{part - 1}")
-    script = script.replace(".parts.findings[0]", f".parts.findings[{part - 1}]")
     assert "salt" in json.loads((world.pack / f"{run_file}.parts.json").read_text())
-    done = subprocess.run(
-        ["bash", "-c", script], cwd=world.pack, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    whole, recorded = done.stdout.split("\n")[:2]
+    whole, recorded = documented_recipe("runs/007", run_file, part, world.pack).split("\n")[:2]
     assert whole.split()[0] == recorded and re.fullmatch("[0-9a-f]{64}", recorded)
