@@ -20,6 +20,7 @@ from baluarte.run import RunRecord
 from baluarte.timezones import RunZone, local_text
 from reports.html_text import VALUE_MAX_CHARS, clip, finalize
 from reports.json_report import load_controls, report_dict
+from reports.template_cache import template_cache
 
 __all__ = ["EVIDENCE_MAX_CHARS", "EVIDENCE_MAX_LINES", "render_html", "trend_chart"]
 
@@ -61,6 +62,7 @@ def render_html(
 def _environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(_TEMPLATES),
+        bytecode_cache=template_cache(),
         autoescape=True,  # explicit: the ".j2" suffix defeats select_autoescape
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,9 +66,10 @@ class Gathered:
     inventory: dict[str, Any]  # inventory.json
     backups: tuple[Backup, ...]
     notes: tuple[str, ...] = field(default=())
-    # the client's runs with a format 2 record: their parts as the pack discloses them, each
-    # leaf with its salt (``{"parts": [...]}``), or every part by the run's salt
-    parts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # the client's runs with a format 2 record: what gives their parts as the pack discloses
+    # them, each leaf with its salt (``{"parts": [...]}``), or every part by the run's salt;
+    # called when the pack is written, not before its report is laid out
+    parts: dict[int, Callable[[], dict[str, Any]]] = field(default_factory=dict)
     seals: dict[int, RecordSeal] = field(default_factory=dict)  # chain link → format, signature
     check: ChainCheck | None = None  # the store's whole chain, checked before gathering
     redact: Redactor | None = None  # with --redact: what turns any text of the pack inert
@@ -270,7 +272,7 @@ def _trend_days(
 
 def _disclosed(
     store: Store, checked: Checked, run_id: int, client: str, redactor: Redactor | None
-) -> dict[str, Any]:
+) -> Callable[[], dict[str, Any]]:
     """The parts of a run a pack of ``client`` shows: the run's details and the client's
     findings and remediations.
 
@@ -282,10 +284,7 @@ def _disclosed(
     """
     stored = store.stored_run(run_id)
     if redactor is None and checked.salt is not None and _wholly(stored, client):
-        return {
-            "salt": checked.salt,
-            "parts": [{"part": name, "fields": fields} for name, fields in part_fields(stored)],
-        }
+        return partial(_by_salt, checked.salt, stored)
     sealed = checked.sealed or store.sealed(run_id)
     assert sealed is not None  # a format 2 run: its record salt is stored
     out = []
@@ -294,7 +293,14 @@ def _disclosed(
         if part.name != "info" and (leaf is None or json.loads(leaf.value) != client):
             continue  # another client's: only its hash, in the record
         out.append({"part": part.name, "leaves": _leaves(part, redactor)})
-    return {"parts": out}
+    return partial(dict, parts=out)
+
+
+def _by_salt(salt: str, run: RunRecord) -> dict[str, Any]:
+    return {
+        "salt": salt,
+        "parts": [{"part": name, "fields": fields} for name, fields in part_fields(run)],
+    }
 
 
 def _wholly(run: RunRecord, client: str) -> bool:

@@ -16,6 +16,7 @@ from reports.evidence._common import posture_of
 from reports.evidence.i18n import Formats, translations
 from reports.html_text import VALUE_MAX_CHARS, clip, finalize
 from reports.json_report import load_controls
+from reports.template_cache import template_cache
 
 __all__ = ["render_html"]
 
@@ -62,6 +63,7 @@ def render_html(data: EvidenceData) -> str:
 def _environment(lang: Lang) -> Environment:
     env = Environment(
         loader=FileSystemLoader(_TEMPLATES),
+        bytecode_cache=template_cache(),
         autoescape=True,  # explicit: the ".j2" suffix defeats select_autoescape
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
@@ -102,3 +103,13 @@ def test_verify_txt_gives_the_two_commands_in_both_languages() -> None:
         text = verify_txt(lang, "SHA256:ab", "pack.zip")  # type: ignore[arg-type]
         assert heading in text and SHA256SUM in text and OPENSSL in text
         assert "SHA256:ab" in text and "baluarte evidence verify pack.zip --key" in text
+
+
+def test_the_tables_are_made_below_the_pdfs_priority() -> None:
+    # two cores, three processes: the fork yields to the PDF's layout, the export's longest path
+    from baluarte.evidence.pack import _FORK_NICENESS, _Forked
+
+    here = os.nice(0)
+    answer = _Forked(lambda: {"niceness": str(os.nice(0)).encode()}).result()
+    assert int(answer["niceness"]) == min(19, here + _FORK_NICENESS) > here
+    assert os.nice(0) == here  # this process keeps its own
