@@ -16,12 +16,10 @@ import hashlib
 import json
 import os
 import pickle
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
-import zipfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -35,6 +33,7 @@ from baluarte.evidence.data import EvidenceData
 from baluarte.evidence.gather import STEP_GATHER, Gathered
 from baluarte.evidence.keys import fingerprint, public_pem
 from baluarte.evidence.remediation_files import remediation_files
+from baluarte.evidence.staging import Made, Staging, manifest_text
 from baluarte.evidence.tables import findings_csv, junit_xml
 from baluarte.evidence.verify_text import verify_txt
 
@@ -108,63 +107,35 @@ def write_pack(
     ``on_step`` is told each step as it starts (``STEPS``' names after the first two), for a
     progress display.
     """
-    if out.exists() and (out.suffix == ".zip" or any(out.iterdir())):
-        raise InputError(f"{out} already exists: a pack is never rewritten", code="usage")
     step = on_step or (lambda _: None)
-    files = _contents(gathered, renderers, step)
-    step(STEP_WRITE)
-    files[PUBLIC_KEY] = public_pem(key.public_key())
-    name = gathered.redact.text(out.name) if gathered.redact is not None else out.name
-    files["VERIFY.txt"] = verify_txt(
-        gathered.data.lang, fingerprint(key.public_key()), name
-    ).encode()
-    manifest = manifest_bytes(files)
-    files[MANIFEST] = manifest
-    files[SIGNATURE] = key.sign(manifest)
-    _write(files, out)
-    return fingerprint(key.public_key())
-
-
-def _write(files: dict[str, bytes], out: Path) -> None:
-    """The pack at ``out``, whole or not at all: written beside it under a temporary name (same
-    file system, no second copy of a pack of hundreds of megabytes), then renamed into place."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix == ".zip":
-        fd, partial = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
-        try:
-            with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
-                for name in sorted(files):
-                    zf.writestr(name, files[name])
-            if out.exists():  # appeared while the pack was made
-                raise InputError(f"{out} already exists: a pack is never rewritten", code="usage")
-            os.replace(partial, out)
-        finally:
-            Path(partial).unlink(missing_ok=True)
-        return
-    folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    staging = Staging(out)
     try:
-        for name, data in files.items():
-            path = folder / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        umask = os.umask(0o022)
-        os.umask(umask)
-        folder.chmod(0o777 & ~umask)  # as a folder made by mkdir: mkdtemp's is the owner's only
-        if out.is_dir():
-            out.rmdir()  # an empty folder named on purpose (a full one was refused before)
-        folder.rename(out)
+        _contents(gathered, renderers, step, staging)
+        step(STEP_WRITE)
+        staging.put(PUBLIC_KEY, public_pem(key.public_key()))
+        name = gathered.redact.text(out.name) if gathered.redact is not None else out.name
+        staging.put(
+            "VERIFY.txt",
+            verify_txt(gathered.data.lang, fingerprint(key.public_key()), name).encode(),
+        )
+        manifest = manifest_text(staging.digests)
+        staging.put(MANIFEST, manifest)
+        staging.put(SIGNATURE, key.sign(manifest))
+        staging.commit()
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        staging.discard()
+    return fingerprint(key.public_key())
 
 
 def manifest_bytes(files: dict[str, bytes]) -> bytes:
     """``sha256sum`` format over every file but the manifest and its signature; sorted, LF."""
-    lines = [
-        f"{hashlib.sha256(data).hexdigest()}  {name}\n"
-        for name, data in sorted(files.items())
-        if name not in (MANIFEST, SIGNATURE)
-    ]
-    return "".join(lines).encode()
+    return manifest_text(
+        {
+            name: hashlib.sha256(data).hexdigest()
+            for name, data in files.items()
+            if name not in (MANIFEST, SIGNATURE)
+        }
+    )
 
 
 def _json(value: Any) -> bytes:
@@ -179,17 +150,19 @@ def _data_json(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE)
 
 
-def _contents(g: Gathered, renderers: Renderers, step: Callable[[str], None]) -> dict[str, bytes]:
+def _contents(
+    g: Gathered, renderers: Renderers, step: Callable[[str], None], staging: Staging
+) -> None:
     # the tables and OSCAL are made in a fork beside the report, results.json and the parts
-    # (forked first: it holds none of the PDF worker's pipes)
-    tables = _Forked(lambda: _tables(g.data, renderers))
+    # (forked first: it holds none of the PDF worker's pipes), and written there
+    tables = _Forked(lambda: staging.written_elsewhere(_tables(g.data, renderers)))
     worker = None
     try:
         # the PDF's process starts now and imports WeasyPrint while the report is made
         if renderers.html is not None and renderers.pdf is not None:
             worker = _Background(getattr(renderers.pdf, "__module__", ""), "weasyprint")
-        files = _made(g, renderers, step, worker)
-        return tables.result() | files
+        _made(g, renderers, step, worker, staging)
+        staging.take(tables.result())
     finally:
         tables.close()
         if worker is not None:
@@ -208,26 +181,29 @@ def _tables(data: EvidenceData, renderers: Renderers) -> dict[str, bytes]:
 
 
 def _made(
-    g: Gathered, renderers: Renderers, step: Callable[[str], None], worker: _Background | None
-) -> dict[str, bytes]:
+    g: Gathered,
+    renderers: Renderers,
+    step: Callable[[str], None],
+    worker: _Background | None,
+    staging: Staging,
+) -> None:
     from baluarte.history import drifts, trend
     from baluarte.timezones import RunZone
     from reports.json_report import posture_dict, report_dict
 
     data = g.data
     zone = RunZone(data.timezone, "inventory" if g.inventory.get("verified") else "default")
-    files: dict[str, bytes] = {}
     html = None
     if renderers.html is not None:
         step(STEP_HTML)
         html = renderers.html(data)
-        files["report.html"] = html.encode()
+        staging.put("report.html", html.encode())
     steps = renderers.pdf_steps
     if html is not None and renderers.pdf is not None and worker is not None and steps:
         step(STEP_PDF)
         worker.send(steps[0], html)  # the pages laid out while results.json is made
     points = trend(data.runs)
-    files["results.json"] = _data_json(
+    results = _data_json(
         {
             "client": data.client,
             "period": {
@@ -248,22 +224,23 @@ def _made(
     )
     pdf: Callable[[], bytes] | None = None
     # the PDF carries results.json, so a PDF filed alone keeps its data
-    attached = {"results.json": files["results.json"]}
+    attached = {"results.json": results}
     if html is not None and renderers.pdf is not None and worker is not None and steps:
         pdf = worker.finish(steps[1], attached)
     elif html is not None and renderers.pdf is not None and worker is not None:
         step(STEP_PDF)
         worker.send(renderers.pdf, html, attached)
         pdf = worker.finish()
-    files["inventory.json"] = _json(g.inventory)
-    files.update(_policies(data))
-    files.update(_backups(g))
-    files.update(_chain(g))
+    # the other files written while the PDF is drawn
+    staging.put("results.json", results)
+    staging.put("inventory.json", _json(g.inventory))
+    staging.put_all(_policies(data))
+    staging.put_all(_backups(g))
+    staging.put_all(_chain(g))
     # each change whole, commands included: the report's remediation log cites these files
-    files.update({f.path: f.content for f in remediation_files(data)})
+    staging.put_all({f.path: f.content for f in remediation_files(data)})
     if pdf is not None:
-        files["report.pdf"] = pdf()
-    return files
+        staging.put("report.pdf", pdf())
 
 
 _FORK_NICENESS = 10  # below the PDF's process and this one: theirs is the longer path
@@ -280,9 +257,9 @@ class _Forked:
     process's exit handlers. Where there is no fork, the job runs here.
     """
 
-    def __init__(self, job: Callable[[], dict[str, bytes]]) -> None:
+    def __init__(self, job: Callable[[], Made]) -> None:
         self._pid = 0
-        self._done: dict[str, bytes] | None = None
+        self._done: Made | None = None
         if not hasattr(os, "fork"):
             self._done = job()
             return
@@ -305,7 +282,7 @@ class _Forked:
         os.close(write)
         self._pid, self._read = pid, read
 
-    def result(self) -> dict[str, bytes]:
+    def result(self) -> Made:
         if self._done is not None:
             return self._done
         with os.fdopen(self._read, "rb") as pipe:
@@ -318,7 +295,7 @@ class _Forked:
             ok, value = False, "it ended without an answer"
         if not ok:
             raise RuntimeError(f"making the pack's tables failed: {value}")
-        done: dict[str, bytes] = value
+        done: Made = value
         self._done = done
         return done
 
@@ -365,14 +342,8 @@ class _Background:
 
     def send(self, render: Callable[..., Any], *args: Any) -> None:
         """The next step of the job: ``render(*args)`` first, then ``render(result, *args)``."""
-        if self._here is not None:
-            self._here.append((render, args))
-            return
-        try:
-            job = pickle.dumps((render, args), protocol=pickle.HIGHEST_PROTOCOL)
-        except (pickle.PicklingError, AttributeError, TypeError):
-            self.close()
-            self._here = [(render, args)]
+        job = self._job(render, args)
+        if job is None:
             return
         assert self._worker.stdin is not None
         try:
@@ -381,11 +352,25 @@ class _Background:
         except BrokenPipeError:
             pass  # the process has ended: the result says why
 
+    def _job(self, render: Callable[..., Any], args: tuple[Any, ...]) -> bytes | None:
+        """A step as the process reads it; None once the job runs here (a step that cannot
+        be named, now or before)."""
+        if self._here is not None:
+            self._here.append((render, args))
+            return None
+        try:
+            return pickle.dumps((render, args), protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, AttributeError, TypeError):
+            self.close()
+            self._here = [(render, args)]
+            return None
+
     def finish(self, *last: Any) -> Callable[[], bytes]:
         """``finish(render, *args)`` sends that last step first; call what this returns for
-        the bytes."""
-        if last:
-            self.send(last[0], *last[1:])
+        the bytes. The last step is handed over by a thread: its arguments (results.json,
+        tens of megabytes) wait in the pipe until the pages are laid out, and this process
+        meanwhile writes the rest of the pack."""
+        job = self._job(last[0], last[1:]) if last else b""
         if self._here is not None:
             value: Any = None
             for i, (render, args) in enumerate(self._here):
@@ -393,12 +378,21 @@ class _Background:
             done = bytes(value)
             return lambda: done
         worker = self._worker
-        assert worker.stdin is not None
-        with contextlib.suppress(BrokenPipeError):  # ended early: the result says why
-            worker.stdin.close()
-        worker.stdin = None  # closed: communicate() must not flush it again
+        stdin = worker.stdin
+        assert stdin is not None and job is not None
+        worker.stdin = None  # closed by the thread: communicate() must not flush it again
+
+        def hand_over() -> None:
+            with contextlib.suppress(BrokenPipeError):  # ended early: the result says why
+                stdin.write(job)
+            with contextlib.suppress(BrokenPipeError):
+                stdin.close()
+
+        sender = threading.Thread(target=hand_over, name="pdf-last-step", daemon=True)
+        sender.start()
 
         def result() -> bytes:
+            sender.join()
             out, err = worker.communicate()
             atexit.unregister(worker.kill)
             if worker.returncode != 0:

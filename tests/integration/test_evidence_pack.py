@@ -522,6 +522,34 @@ def test_a_table_failing_in_its_fork_fails_the_export_and_writes_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_pdf_failing_after_files_were_written_leaves_nothing(
+    world: World, tmp_path: Path
+) -> None:
+    """Files are written as they are made, beside the pack's place: a failure after some were
+    (here the report, results.json and the fork's tables) removes them all."""
+    from reports.evidence import render_html
+    from reports.evidence.oscal import assessment_results_json
+
+    seen: list[str] = []
+
+    def broken(html: str, files: dict[str, bytes]) -> bytes:
+        seen.extend(p.name for p in tmp_path.iterdir())  # the pack's place: not there yet
+        raise ValueError("the PDF renderer broke")
+
+    with Store.open(world.db) as store:
+        gathered = gather(store, "acme", operator="noc")
+    out = tmp_path / "pack"
+    with pytest.raises(ValueError, match="the PDF renderer broke"):
+        write_pack(
+            gathered,
+            out,
+            load_private_key(world.key),
+            Renderers(render_html, broken, assessment_results_json),
+        )
+    assert len(seen) == 1 and seen[0].startswith(".pack.") and seen[0].endswith(".partial")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_pdf_is_the_same_made_in_one_step_two_steps_or_here(
     world: World, tmp_path: Path
 ) -> None:
