@@ -13,6 +13,7 @@ from rich.console import Console
 
 from baluarte.cli.keys import KeyOpt, PassphraseOpt, parse_passphrase
 from baluarte.cli.options import ArtifactsOpt, DbOpt, Language, parse_day, print_broken
+from baluarte.cli.render import id_ranges
 from baluarte.exitcodes import ExitCode
 
 __all__ = ["register"]
@@ -103,14 +104,14 @@ def export_command(
             )  # fmt: skip
     check = gathered.check
     if check is not None and check.unsealed and (check.signed or check.unchecked):
-        shown = ", ".join(str(i) for i in check.unsealed)
         typer.echo(
-            f"warning: runs {shown} are unsigned, after signed runs: no signature seals them "
-            "(--require-signed refuses such a store)",
+            f"warning: runs {id_ranges(check.unsealed)} are unsigned, after signed runs: no "
+            "signature seals them (--require-signed refuses such a store)",
             err=True,
         )
-    runs = ", ".join(str(r.info.id) for r in gathered.data.runs)
-    typer.echo(f"wrote {out}: runs {runs}, signed by {fp}", err=True)
+    ids = [r.info.id for r in gathered.data.runs]
+    count = f"{len(ids)} run" if len(ids) == 1 else f"{len(ids)} runs"
+    typer.echo(f"wrote {out}: {count} ({id_ranges(ids)}), signed by {fp}", err=True)
 
 
 @evidence_app.command("verify")

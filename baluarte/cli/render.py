@@ -8,6 +8,7 @@ with markup, after ``baluarte.text.inert`` has made its control characters visib
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.markup import escape as _escape_markup
@@ -114,3 +115,15 @@ def progress_bar(verb: str, console: Console, *, disable: bool = False) -> Progr
         transient=True,
         disable=disable,
     )
+
+
+def id_ranges(ids: Sequence[int]) -> str:
+    """Run ids as a reader takes them in: ``1-3, 7, 9-90`` (ascending, consecutive ids
+    joined), not ninety numbers. An ASCII hyphen: any terminal's encoding shows it."""
+    spans: list[list[int]] = []
+    for i in sorted(set(ids)):
+        if spans and i == spans[-1][1] + 1:
+            spans[-1][1] = i
+        else:
+            spans.append([i, i])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,6 +109,9 @@ def test_export_in_a_pipe_shows_no_progress(checked: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     assert "exporting" not in done.stderr and "\x1b" not in done.stderr
     assert done.stderr.startswith("wrote ")
+    # the runs packed, counted and as ranges of ids, not one number each
+    assert re.search(r"^wrote \S+: \d+ runs? \((\d+(-\d+)?)(, \d+(-\d+)?)*\), signed by SHA256:",
+                     done.stderr)  # fmt: skip
 
 
 def test_export_on_a_terminal_shows_its_steps(checked: Path) -> None:
