@@ -47,7 +47,14 @@ from spnego.exceptions import SpnegoError
 
 from baluarte.errors import AuthFailed, BadAnswer, DeviceError, InputError, TimedOut, Unreachable
 
-__all__ = ["AUTH_NAMES", "ScriptAnswer", "WinrmAuth", "WinrmClient", "WinrmTarget"]
+__all__ = [
+    "AUTH_NAMES",
+    "RUNSPACE_LOCALE",
+    "ScriptAnswer",
+    "WinrmAuth",
+    "WinrmClient",
+    "WinrmTarget",
+]
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +70,13 @@ AUTH_NAMES: dict[str, str] = {
 _GRACE = 5.0
 # WS-Man fault 0x80338029: the Receive had nothing within OperationTimeout (pypsrp retries it).
 _OPERATION_TIMEOUT_FAULT = 2150858793
+# The runspace's culture, decided here and not left to pypsrp's default: WS-Man Locale (UI
+# culture: the language of PowerShell's own error messages) and DataLocale (culture: number and
+# date formatting and parsing) are both en-US, the same on every host, so the check script's
+# evidence and errors read alike whatever the host's language. The host's own language and date
+# format still reach native tools' output (w32tm): the scripts never parse that with the
+# session's culture, only with explicit patterns (checks/windows/ps/time.sync.ps1).
+RUNSPACE_LOCALE = "en-US"
 _FAULT_HINTS: dict[int, str] = {
     5: "access denied: the account must be a local administrator or in Remote Management Users",
 }
@@ -322,6 +336,8 @@ def _wsman(t: WinrmTarget, wire: _Wire) -> Iterator[WSMan]:
         password=t.password.get_secret_value() if t.password is not None else None,
         cert_validation=verify if isinstance(verify, bool) else True,
         encryption="auto",
+        locale=RUNSPACE_LOCALE,
+        data_locale=RUNSPACE_LOCALE,
         no_proxy=True,
         operation_timeout=t.operation_timeout,
         # pypsrp wants the HTTP read timeout above the WS-Man operation timeout

@@ -60,14 +60,23 @@ def _unreadable(facts: EndpointFacts, what: str) -> Outcome:
     return Outcome.unreadable(why)
 
 
-def _judge(facts: EndpointFacts, product: str, expected: str, judge: _Judge) -> Outcome:
-    """Apply ``judge`` to the named product, or to every installed one for ``any``."""
+def _judge(
+    facts: EndpointFacts, product: str, expected: str, judge: _Judge, *, engines: bool = False
+) -> Outcome:
+    """Apply ``judge`` to the named product, or to every installed one for ``any``.
+
+    ``engines``: for ``any``, only the products whose engine runs are judged when one does, so
+    a PC protected by Sophos is judged on Sophos, not on a passive Defender's settings or
+    signatures (which protect nothing, and which Windows may not even let us read)."""
     if facts.products is None:
         return _unreadable(facts, "the installed anti-malware products")
     wanted = [p for p in facts.products if product in ("any", p.product)]
     installed = [p for p in wanted if p.installed]
     if not installed:
         return Outcome.failed(expected, f"{_named(facts, product)} is not installed")
+    running = [p for p in installed if p.running is True]
+    if engines and product == "any" and running:
+        installed = running
     verdicts = [(p, *judge(p)) for p in installed]
     seen = "; ".join(f"{_name(p)}: {text}" for p, _, text in verdicts)
     if any(ok is True for _, ok, _ in verdicts):
@@ -142,7 +151,9 @@ def realtime_protection(facts: EndpointFacts, params: ProductRequired, ctx: Eval
     if not params.required:
         return not_required("real-time protection", ctx)
     expected = f"{_named(facts, params.product)} real-time (on-access) protection on"
-    return _judge(facts, params.product, expected, lambda p: (p.realtime, p.realtime_detail))
+    return _judge(
+        facts, params.product, expected, lambda p: (p.realtime, p.realtime_detail), engines=True
+    )
 
 
 @DOMAIN.control(
@@ -183,7 +194,7 @@ def signatures_current(facts: EndpointFacts, params: SignatureAge, ctx: EvalCont
         text = f"{p.signatures_detail}, {age:.1f} days old"
         return age <= params.max_days, text
 
-    return _judge(facts, params.product, expected, judge)
+    return _judge(facts, params.product, expected, judge, engines=True)
 
 
 @DOMAIN.control(
@@ -200,7 +211,13 @@ def tamper_protection(facts: EndpointFacts, params: ProductRequired, ctx: EvalCo
     if not params.required:
         return not_required("tamper protection", ctx)
     expected = f"{_named(facts, params.product)} tamper protection on"
-    return _judge(facts, params.product, expected, lambda p: (p.tamper_protected, p.tamper_detail))
+    return _judge(
+        facts,
+        params.product,
+        expected,
+        lambda p: (p.tamper_protected, p.tamper_detail),
+        engines=True,
+    )
 
 
 @DOMAIN.control(

@@ -26,6 +26,7 @@ __all__ = [
     "InboundFiltering",
     "OpenRule",
     "PortRange",
+    "WindowsRule",
 ]
 
 Action = Literal["accept", "drop", "reject"]
@@ -128,10 +129,40 @@ class FirewallProfile(BaseModel):
     enabled: bool
     default_inbound: Action  # NotConfigured is Windows' default: block ("drop")
     inbound_setting: str  # as Windows reports it: Block, Allow, NotConfigured
+    # AllowInboundRules: False makes the profile ignore every allow rule; None: not reported
+    allow_inbound_rules: bool | None = None
+    # AllowLocalFirewallRules: False (a Group Policy) ignores the host's own rules; None: unknown
+    allow_local_rules: bool | None = None
 
     def describe(self) -> str:
         state = "on" if self.enabled else "off"
         return f"{self.name} {state}, inbound {self.inbound_setting}"
+
+
+class WindowsRule(BaseModel):
+    """One enabled inbound rule of Windows Defender Firewall's effective policy, every condition
+    as Windows names it (keywords kept, enums as names): what the WinRM lockout guard judges."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    display_name: str
+    action: str  # Allow, Block, AllowBypass
+    profiles: tuple[str, ...]  # ("Any",) or some of Domain, Private, Public
+    protocol: str  # TCP, UDP, Any, ICMPv4… or a number
+    local_ports: tuple[str, ...]  # "Any", "5985", "5000-6000", keywords (RPC…)
+    remote_addresses: tuple[str, ...]  # "Any", addresses, networks, ranges, keywords
+    local_addresses: tuple[str, ...]
+    program: str  # "Any", "System" (the kernel: http.sys, hence WinRM) or a path
+    service: str  # "Any" or a service's short name
+    package: str  # "" for none, else the app package (SID) the rule is scoped to
+    interface_types: tuple[str, ...]  # ("Any",) or some of Wired, Wireless, RemoteAccess
+    interfaces: tuple[str, ...]  # interface aliases; ("Any",) for every interface
+    authentication: str  # NotRequired, Required, NoEncap (IPsec)
+    source: str  # PolicyStoreSourceType: Local, GroupPolicy, Dynamic, Generated, Hardcoded
+
+    def label(self) -> str:
+        return f"{self.display_name} ({self.name})"
 
 
 class FirewallPolicy(BaseModel):
@@ -214,6 +245,10 @@ class FirewallFacts(BaseModel):
     profiles: tuple[FirewallProfile, ...] | None = None
     # Linux: per enabled family; None elsewhere, or when the ruleset could not be judged
     filtering: tuple[InboundFiltering, ...] | None = None
+    # Windows: every enabled inbound rule (allow and block) with all its conditions; None when
+    # unreadable or when the host's answer lacks a condition (``windows_rules_problem`` says why)
+    windows_rules: tuple[WindowsRule, ...] | None = None
+    windows_rules_problem: str = ""
 
     @property
     def default_inbound(self) -> Action | None:

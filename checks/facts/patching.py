@@ -34,6 +34,9 @@ class PendingUpdate(BaseModel):
     # Windows Update: the update's KB articles and MSRC severity (name is then its title)
     kb: tuple[str, ...] = ()
     severity: str | None = None
+    # Windows Update: the update's UpdateID (GUID, lower case), what a fix selects it by (titles
+    # are localised); None where the check did not collect it
+    update_id: str | None = None
     # why an upgrade run leaves it out although it is pending: "held" (apt-mark hold),
     # "deferred by phasing", "kept back"; "" when an upgrade installs it
     kept: str = ""

@@ -20,12 +20,19 @@ __all__ = ["PROTOCOLS_CHECKED", "parse"]
 PROTOCOLS_CHECKED = ("smbv1", "rdp_without_nla")
 
 
+def _account(name: str) -> str:
+    """``DOMAIN\\name`` as Get-LocalGroupMember writes it: ADSI's ``WinNT://WORKGROUP/PC/user``
+    becomes ``WORKGROUP\\PC\\user``, whose first part is not the account's domain."""
+    parts = name.split("\\")
+    return "\\".join(parts[-2:]) if len(parts) > 2 else name
+
+
 def _admins(document: Mapping[str, Any]) -> tuple[AdminAccount, ...]:
     data = check(document, "localadmins")
     computer = str(document["host"].get("ComputerName") or "").casefold()
     out: list[AdminAccount] = []
     for member in data.items("Members"):
-        name = member.text("Name")
+        name = _account(member.text("Name"))
         domain, _, bare = name.rpartition("\\")
         source = member.optional_text("PrincipalSource")
         kind = member.optional_text("ObjectClass") or "member"
@@ -78,6 +85,10 @@ def _insecure(document: Mapping[str, Any]) -> tuple[InsecureService, ...]:
     if feature in ("Enabled", "Installed", "EnablePending"):
         found.append(InsecureService(protocol="smbv1", how=f"SMB1Protocol feature {feature}"))
     rdp = check(document, "rdp.nla")
+    if rdp.raw("RdpEnabled") is None:
+        raise Unreadable(
+            "rdp.nla: fDenyTSConnections could not be read, so whether RDP is on is unknown"
+        )
     if rdp.flag("RdpEnabled"):
         effective = rdp.optional_flag("NlaRequiredEffective")
         policy = rdp.optional_number("PolicyUserAuthentication")

@@ -1,7 +1,8 @@
 """Windows collector: one PowerShell script per host over WinRM, its JSON document into facts.
 
 Per host, in a thread pool of ``options.parallel`` (pypsrp blocks): read the secret at the last
-moment, run ``check_script()`` as ONE pipeline within ``options.command_timeout``, take its one
+moment, run ``check_script()`` as ONE pipeline within ``options.command_timeout`` (the Windows
+Update search, which runs beside the checks, gets all of it but a margin), take its one
 output string, check it is Baluarte's document (``parse.validate``) and hand it to
 ``parse.collected``. A check that failed on the host is inside the document (``ok: false``) and
 only its controls become ``error``; a connection, credential, timeout or protocol failure, a
@@ -30,7 +31,15 @@ from checks.device_errors import plain_device_error, settings_error
 from checks.windows import parse
 from checks.windows.script import check_script
 
-__all__ = ["DOMAINS", "NOT_THE_DOCUMENT", "collect", "collect_host", "document_of", "target_for"]
+__all__ = [
+    "DOMAINS",
+    "NOT_THE_DOCUMENT",
+    "collect",
+    "collect_host",
+    "document_of",
+    "search_seconds",
+    "target_for",
+]
 
 DOMAINS = ("patching", "firewall", "endpoint", "backup", "access", "logging")
 NOT_THE_DOCUMENT = "the check script's output is not Baluarte's JSON document"
@@ -67,6 +76,12 @@ def target_for(device: Device, *, timeout: float = 120.0) -> WinrmTarget:
     )
 
 
+def search_seconds(deadline: float) -> int:
+    """How long the Windows Update search may take within a host's ``deadline``: all of it but
+    a margin for the other checks' answer to come back (they run beside the search)."""
+    return max(1, int(deadline - min(20.0, deadline / 6)))
+
+
 def collect(
     plans: Sequence[DevicePlan], options: CollectOptions
 ) -> Iterator[tuple[DeviceRef, Collected | DeviceError]]:
@@ -96,7 +111,7 @@ def collect_host(device_plan: DevicePlan, options: CollectOptions) -> Collected 
     # whatever the host sends back (an error echoing its input) is masked before it is kept
     mask = Masker([target.password.get_secret_value() if target.password else None])
     try:
-        answer = WinrmClient(target).run_script(check_script())
+        answer = WinrmClient(target).run_script(check_script(search_seconds(target.deadline)))
         answer = replace(
             answer,
             output=[mask(o) for o in answer.output],

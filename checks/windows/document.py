@@ -30,19 +30,25 @@ MARKER = "# baluarte-windows-check schema=baluarte-windows/1"
 # check id -> what it reads (reference/windows.md §3 has fields and samples for most of them)
 CHECKS: dict[str, str] = {
     "os.build": "Win32_OperatingSystem + CurrentVersion registry: caption, build, UBR",
-    "updates.installed": "Get-HotFix + WUA history: last successful install",
-    "updates.pending": "WUA search IsInstalled=0 and Type='Software': titles, KBs, categories",
+    "updates.installed": "Get-HotFix + WUA history: successful installs with their category GUIDs",
+    "updates.pending": "WUA search IsInstalled=0 and Type='Software' (started before the other "
+    "checks, bounded in time): UpdateIDs, titles, KBs, classification GUIDs",
     "reboot.pending": "CBS / WU / PendingFileRename / rename registry signals and their age",
-    "wu.policy": "WSUS / Windows Update for Business / AU policy registry, default AU service",
-    "defender.status": "Get-MpComputerStatus, Get-MpPreference (counts of exclusions only)",
+    "wu.policy": "wuauserv start type, WSUS / Windows Update for Business / AU policy "
+    "registry, pauses, default AU service",
+    "defender.status": "WinDefend service, Get-MpComputerStatus, Get-MpPreference (counts of "
+    "exclusions only), each on its own",
     "sophos.presence": "Sophos services, products, health registry",
-    "firewall.profiles": "Get-NetFirewallProfile -PolicyStore ActiveStore",
-    "firewall.rules": "enabled inbound allow rules with ports, protocols, remote addresses",
-    "bitlocker.volumes": "Get-BitLockerVolume: status and key protector TYPES only",
+    "firewall.profiles": "Get-NetFirewallProfile -PolicyStore ActiveStore (AllowInboundRules "
+    "included)",
+    "firewall.rules": "enabled inbound allow and block rules with every condition: ports, "
+    "protocols, addresses, program, service, package, interface, profile",
+    "bitlocker.volumes": "Get-BitLockerVolume of the system drive: status, key protector TYPES",
     "veeam.agent": "Veeam Agent service, version, jobs, last job events (190), encryption",
     "localadmins": "members of S-1-5-32-544 (by SID)",
     "password.policy": "secedit /export [System Access]",
     "smb1": "Get-SmbServerConfiguration + SMB1 feature state",
     "rdp.nla": "Terminal Server registry + Win32_TSGeneralSetting",
-    "time.sync": "w32tm /query /status and /configuration: source, last sync, offset",
+    "time.sync": "W32Time service, w32tm /query /source and /status, Time-Service events: "
+    "source, last sync, offset",
 }

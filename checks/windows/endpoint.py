@@ -3,9 +3,12 @@
 Defender in passive mode (another product is primary) is installed but not running as the
 anti-malware engine. Sophos: its core services (Endpoint Defense, File Scanner) running and set
 to start, the health registry saying "good" for services, tamper protection from Sophos Endpoint
-Defense's ``SEDEnabled``; its signature age is not read by the Windows check, so that control is
-``error`` for Sophos unless another product passes. Disk: the OS volume (VolumeType
-OperatingSystem, else the system drive) is encrypted when it is FullyEncrypted with protection On.
+Defense's ``SEDEnabled``; its signature age is that of the last successful update AutoUpdate
+records in the registry (none recorded: ``error`` for Sophos unless another product passes).
+A Defender whose status cannot be read (Get-MpComputerStatus fails when another product is
+primary) leaves only Defender unknown, so the product that protects the PC is still judged.
+Disk: the OS volume (VolumeType OperatingSystem, else the system drive) is encrypted when it is
+FullyEncrypted with protection On.
 """
 
 from __future__ import annotations
@@ -21,6 +24,37 @@ __all__ = ["parse"]
 
 _PASSIVE = ("Passive Mode", "SxS Passive Mode", "Not running", "EDR Block Mode")
 _SOPHOS_CORE = ("Sophos Endpoint Defense Service", "Sophos File Scanner Service")
+_NEVER = 4294967295  # a uint32 age of Get-MpComputerStatus that has never happened
+
+
+def _never(days: int | None) -> str:
+    """A Get-MpComputerStatus age (uint32 days): 4294967295 is "never"."""
+    if days is None:
+        return "unknown"
+    return "never" if days == _NEVER else f"{days} days ago"
+
+
+def _defender_unreadable(data: Fields, label: str) -> ProductStatus:
+    """Get-MpComputerStatus failed (0x800106ba with another antivirus primary): the WinDefend
+    service tells whether the engine runs; the rest of Defender is unknown, for its own controls
+    only, so a product that is running (Sophos) can still be judged."""
+    error = data.text("StatusError")
+    service = data.optional_text("ServiceStatus")
+    seen = f"Get-MpComputerStatus failed: {error}; WinDefend service {service or 'not found'}"
+    stopped = service is not None and service != "Running"
+    return ProductStatus(
+        product="defender",
+        installed=True,
+        installed_detail="Get-MpComputerStatus available",
+        running=False if stopped else None,
+        running_detail=seen,
+        realtime=False if stopped else None,
+        realtime_detail=seen,
+        signatures_detail=seen,
+        label=label,
+        tamper_detail=seen,
+        problems=(f"defender.status: {seen}",),
+    )
 
 
 def _defender(document: Mapping[str, Any], now: datetime) -> ProductStatus:
@@ -33,6 +67,8 @@ def _defender(document: Mapping[str, Any], now: datetime) -> ProductStatus:
             installed_detail="Get-MpComputerStatus not available",
             label=label,
         )
+    if data.optional_text("StatusError") is not None:
+        return _defender_unreadable(data, label)
     mode = data.text("AMRunningMode")
     service = data.flag("AMServiceEnabled")
     antivirus = data.flag("AntivirusEnabled")
@@ -40,6 +76,11 @@ def _defender(document: Mapping[str, Any], now: datetime) -> ProductStatus:
     realtime = data.flag("RealTimeProtectionEnabled")
     built = data.optional_date("AntivirusSignatureLastUpdated")
     age = (now - built).total_seconds() / 86400 if built else None
+    signatures = f"signatures {data.optional_text('AntivirusSignatureVersion') or 'none'} of " + (
+        f"{built:%Y-%m-%d %H:%M} UTC" if built else "unknown date"
+    )
+    if built is None and data.optional_number("AntivirusSignatureAge") == _NEVER:
+        signatures = "signatures never updated (AntivirusSignatureAge 4294967295)"
     tamper = data.flag("IsTamperProtected")
     return ProductStatus(
         product="defender",
@@ -49,22 +90,33 @@ def _defender(document: Mapping[str, Any], now: datetime) -> ProductStatus:
         running=active,
         enabled=service,
         running_detail=(
-            f"AMRunningMode {mode}, AMServiceEnabled {service}, AntivirusEnabled {antivirus}"
+            f"AMRunningMode {mode}, AMServiceEnabled {service}, AntivirusEnabled {antivirus}, "
+            f"last quick scan {_never(data.optional_number('QuickScanAge'))}"
         ),
         realtime=realtime and active,
         realtime_detail=f"RealTimeProtectionEnabled {realtime}"
         + ("" if active else f" (AMRunningMode {mode})"),
         signatures_built=built,
         signature_age_days=age,
-        signatures_detail=f"signatures {data.text('AntivirusSignatureVersion')} of "
-        + (f"{built:%Y-%m-%d %H:%M} UTC" if built else "unknown date"),
+        signatures_detail=signatures,
         label=label,
         tamper_protected=tamper,
         tamper_detail=f"IsTamperProtected {tamper}",
     )
 
 
-def _sophos(document: Mapping[str, Any]) -> ProductStatus:
+def _sophos_signatures(data: Fields, now: datetime) -> tuple[datetime | None, float | None, str]:
+    """The last successful Sophos update (AutoUpdate's registry stamps, UTC) and its age."""
+    last = data.optional_date("LastUpdateSuccess")
+    version = data.optional_text("VirusDataVersion")
+    data_text = f" (threat data {version})" if version else ""
+    if last is None:
+        return None, None, "the last Sophos update is not recorded in the registry" + data_text
+    age = (now - last).total_seconds() / 86400
+    return last, age, f"last successful Sophos update {last:%Y-%m-%d %H:%M} UTC{data_text}"
+
+
+def _sophos(document: Mapping[str, Any], now: datetime) -> ProductStatus:
     data = check(document, "sophos.presence")
     label = "Sophos Endpoint"
     if not data.flag("Installed"):
@@ -84,6 +136,7 @@ def _sophos(document: Mapping[str, Any]) -> ProductStatus:
     realtime: bool | None = None if health is None else (running and health == 1)
     tamper_value = data.optional_number("TamperProtectionEnabled")
     tamper = None if tamper_value is None else tamper_value == 1
+    built, age, signatures = _sophos_signatures(data, now)
     return ProductStatus(
         product="sophos",
         installed=True,
@@ -95,8 +148,10 @@ def _sophos(document: Mapping[str, Any]) -> ProductStatus:
         realtime_detail="Sophos health registry not readable"
         if health is None
         else f"health services {health} (1 good), File Scanner {_state(core[1])}",
-        signatures_detail="the Sophos signature age is not read on Windows",
-        signatures_read=False,
+        signatures_built=built,
+        signature_age_days=age,
+        signatures_detail=signatures,
+        signatures_read=built is not None,
         label=label,
         tamper_protected=tamper,
         tamper_detail="Sophos tamper protection setting not readable"
@@ -152,7 +207,7 @@ def parse(document: Mapping[str, Any]) -> EndpointFacts:
     now = host_now(document)
     readers: tuple[Callable[[], ProductStatus], ...] = (
         lambda: _defender(document, now),
-        lambda: _sophos(document),
+        lambda: _sophos(document, now),
     )
     for read in readers:
         try:

@@ -13,7 +13,10 @@ from checks.policy.access import InsecureProtocols
 from deploys.common import needed
 from deploys.windows.fixes import fix_script
 
-__all__ = ["insecure_admin_protocols"]
+__all__ = ["FEATURE_SECONDS", "insecure_admin_protocols"]
+
+# How long removing the SMB1Protocol feature may take (DISM: minutes on a slow disk).
+FEATURE_SECONDS = 900
 
 _GPO = (
     "a Group Policy sets RDP's UserAuthentication to 0: set \"Require user authentication "
@@ -50,10 +53,14 @@ def insecure_admin_protocols(
             + "; ".join(f"{s.protocol}: {s.how}" for s in found)
         )
     reboot = " A reboot completes the SMBv1 removal." if "Smb1Feature" in switches else ""
+    parameters: dict[str, bool | int] = dict(switches)
+    if "Smb1Feature" in switches:
+        # the executor waits this long: stopped half-way, DISM leaves the feature pending
+        parameters["TimeoutSeconds"] = FEATURE_SECONDS
     return Remedy(
         summary="; ".join(changes),
         before="; ".join(f"{s.protocol}: {s.how}" for s in found),
         after="; ".join(changes) + "." + reboot,
         script=fix_script("insecure-protocols"),
-        parameters=switches,
+        parameters=parameters,
     )

@@ -73,4 +73,5 @@ def signatures_current(
         before=defender.signatures_detail + (f", {age:.1f} days old" if age is not None else ""),
         after=f"signatures at most {params.max_days} days old",
         script=fix_script("defender-signatures"),
+        parameters={"MaxDays": params.max_days},
     )

@@ -3,10 +3,13 @@
 ``firewall.enabled`` and ``firewall.default_inbound_deny`` plan the same change: the profiles
 that are off or allow inbound by default get ``-Enabled True -DefaultInboundAction Block``.
 
-LOCKOUT GUARD (plan time, from the firewall.rules facts): an enabled inbound allow rule must let
-Baluarte's WinRM connection in — TCP on the device's WinRM port, from the address Baluarte
-connects from, in every profile the change starts filtering — or the remedy is refused. The fix
-script checks again on the host and never touches the WinRM service or any rule.
+LOCKOUT GUARD (plan time, from the firewall facts; ``firewall_guard``): in every profile the
+change starts filtering, an enabled inbound allow rule must provably let Baluarte's WinRM
+connection in — TCP on the device's WinRM port, from the address Baluarte connects from, for the
+program System, with no condition Baluarte cannot prove — the profile must honour allow rules
+and no Block rule may match; otherwise the remedy is refused, saying what is missing. The fix
+script judges again on the host before changing anything and never touches the WinRM service or
+any rule.
 """
 
 from __future__ import annotations
@@ -15,14 +18,15 @@ import ipaddress
 import socket
 
 from baluarte.remediation import Manual, Refused, Remedy, RemedyContext
-from checks.facts.firewall import FirewallFacts, OpenRule
+from checks.facts.firewall import FirewallFacts
 from checks.policy.base import Required
 from deploys.common import needed, state_diff
+from deploys.windows import firewall_guard
+from deploys.windows.firewall_guard import Address
 from deploys.windows.fixes import fix_script
 
 __all__ = ["Address", "baluarte_address", "default_inbound_deny", "enabled", "winrm_guard"]
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 _SUMMARY = "Windows Defender Firewall on with inbound Block for {profiles}"
 
 
@@ -53,62 +57,12 @@ def baluarte_address(ctx: RemedyContext) -> Address | None:
         return None
 
 
-def _rule_profiles(rule: OpenRule) -> set[str] | None:
-    """The profiles a Windows rule applies to; None: all (``where`` is "…, profiles Any")."""
-    _, found, names = rule.where.rpartition(", profiles ")
-    if not found or names.strip() == "Any":
-        return None
-    return {n.strip() for n in names.split(",") if n.strip()}
-
-
-def _covers(rule: OpenRule, port: int, me: Address | None, profiles: set[str]) -> bool:
-    if rule.protocol not in (None, "tcp"):
-        return False
-    if rule.ports is not None and not any(r.first <= port <= r.last for r in rule.ports):
-        return False
-    applies = _rule_profiles(rule)
-    if applies is not None and not profiles <= applies:
-        return False
-    if rule.sources is None:
-        return True
-    if me is None:
-        return False
-    for source in rule.sources:
-        try:
-            if me in ipaddress.ip_network(source, strict=False):
-                return True
-        except (ValueError, TypeError):  # TypeError: IPv4 address against an IPv6 network
-            continue
-    return False
-
-
 def winrm_guard(
-    rules: tuple[OpenRule, ...] | None, port: int, me: Address | None, profiles: list[str]
+    facts: FirewallFacts, port: int, me: Address | None, profiles: list[str]
 ) -> str | None:
-    """Why turning ``profiles`` on with inbound Block would cut WinRM; None when it would not."""
-    if rules is None:
-        return (
-            "the firewall rules could not be read, so nothing shows that WinRM (TCP "
-            f"{port}) stays reachable once the firewall blocks inbound connections"
-        )
-    wanted = set(profiles)
-    if any(_covers(r, port, me, wanted) for r in rules):
-        return None
-    who = str(me) if me is not None else "Baluarte's address (unknown)"
-    near = [r.rule for r in rules if _port_only(r, port)]
-    seen = f"; rules for the port: {', '.join(near)}" if near else ""
-    return (
-        f"no enabled inbound allow rule lets WinRM (TCP {port}) in from {who} in the "
-        f"{', '.join(profiles)} profile{'s' if len(profiles) > 1 else ''}{seen}: turning the "
-        "firewall on with inbound Block would lock Baluarte out. Add such a rule first (e.g. "
-        f"New-NetFirewallRule -Direction Inbound -Protocol TCP -LocalPort {port} "
-        "-RemoteAddress <Baluarte's address> -Action Allow -Profile Any)."
-    )
-
-
-def _port_only(rule: OpenRule, port: int) -> bool:
-    return rule.protocol in (None, "tcp") and (
-        rule.ports is None or any(r.first <= port <= r.last for r in rule.ports)
+    """Why turning ``profiles`` on with inbound Block could cut WinRM; None when it cannot."""
+    return firewall_guard.refusal(
+        facts.windows_rules, facts.windows_rules_problem, facts.profiles or (), profiles, port, me
     )
 
 
@@ -119,7 +73,8 @@ def _profiles(facts: FirewallFacts, ctx: RemedyContext) -> Remedy | Manual | Ref
     names = [p.name for p in wrong]
     summary = _SUMMARY.format(profiles=", ".join(names))
     port = _port(ctx)
-    refusal = winrm_guard(facts.open_inbound, port, baluarte_address(ctx), names)
+    me = baluarte_address(ctx)
+    refusal = winrm_guard(facts, port, me, names)
     if refusal is not None:
         return Refused(summary=summary, reason=refusal)
     before = [p.describe() for p in profiles]
@@ -130,7 +85,12 @@ def _profiles(facts: FirewallFacts, ctx: RemedyContext) -> Remedy | Manual | Ref
         after="; ".join(after),
         diff=state_diff("Windows Defender Firewall profiles", before, after),
         script=fix_script("firewall-profiles"),
-        parameters={"Profiles": names, "WinrmPort": port},
+        # the host judges again with the same inputs; "" (unknown) proves only RemoteAddress Any
+        parameters={
+            "Profiles": names,
+            "WinrmPort": port,
+            "BaluarteAddress": str(me) if me is not None else "",
+        },
     )
 
 

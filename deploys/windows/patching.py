@@ -1,10 +1,12 @@
 """Windows Update remedies: install exactly the pending updates the check listed.
 
 One fix script registers a one-off scheduled task running as SYSTEM (the Windows Update Agent
-refuses remote tokens), which searches, downloads and installs the updates whose titles the
+refuses remote tokens), which searches, downloads and installs the updates whose UpdateIDs the
 plan lists — pinned to what was checked, as on Linux — and writes its result; the script
-polls for it, then unregisters the task. The host is not rebooted: the result says when it
-needs one, and patching.reboot_required reports it.
+polls for it, then unregisters the task. Updates are chosen by UpdateID, never by title: titles
+are in the language of whoever searched (the check's user, not SYSTEM). An update the task does
+not find, or fewer installed than asked, fails the fix. The host is not rebooted: the result
+says when it needs one, and patching.reboot_required reports it.
 """
 
 from __future__ import annotations
@@ -33,7 +35,16 @@ def _shown(u: PendingUpdate) -> str:
     return u.name if not kb or kb in u.name else f"{u.name} ({kb})"
 
 
-def _remedy(updates: tuple[PendingUpdate, ...], what: str) -> Remedy:
+def _remedy(updates: tuple[PendingUpdate, ...], what: str) -> Remedy | Refused:
+    unknown = [_shown(u) for u in updates if not u.update_id]
+    if unknown:
+        return Refused(
+            reason=f"{len(unknown)} of the pending updates have no Windows Update ID in the "
+            f"check's answer ({'; '.join(unknown)}): the fix selects updates by ID, never by "
+            "title (titles are localised per user); check the host again with this version "
+            "of Baluarte, then apply",
+            summary=f"install pending {what}updates with Windows Update",
+        )
     listed = [_shown(u) for u in updates]
     plural = "s" if len(updates) > 1 else ""
     return Remedy(
@@ -43,7 +54,10 @@ def _remedy(updates: tuple[PendingUpdate, ...], what: str) -> Remedy:
         after="installed: " + "; ".join(listed),
         diff=state_diff("pending updates", listed, []),
         script=fix_script("updates-install"),
-        parameters={"Titles": [u.name for u in updates], "TimeoutSeconds": TIMEOUT_SECONDS},
+        parameters={
+            "UpdateIds": [u.update_id for u in updates if u.update_id],
+            "TimeoutSeconds": TIMEOUT_SECONDS,
+        },
     )
 
 

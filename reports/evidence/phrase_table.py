@@ -193,6 +193,12 @@ EVALUATOR_PHRASES: tuple[str, ...] = (
     "nothing could tell",
     "the policy lists no package minimums for this platform",
     "the policy sets no Windows minimum build (minimum_versions.os_build)",
+    # Windows remedies (deploys/windows): a summary built at run time, the WinRM guard's words
+    "install pending security updates with Windows Update",
+    "install pending updates with Windows Update",
+    "the firewall rules could not be read",
+    "Baluarte's address (unknown)",
+    "whether local rules count is unknown",
     *COLLECTOR_PHRASES,
     *ENGINE_PHRASES,
 )
@@ -544,6 +550,42 @@ TEMPLATES: tuple[str, ...] = (
     "include %(file)s from %(conf)s (kept across reboots)",
     "restart %(service)s (start and enable it)",
     "enable and start %(service)s",
+    # --- Windows remedies (deploys/windows): Windows Update, and the WinRM lockout guard ---
+    "install %(num)s pending security updates with Windows Update (one-off SYSTEM scheduled task)",
+    "install %(num)s pending security update with Windows Update (one-off SYSTEM scheduled task)",
+    "install %(num)s pending updates with Windows Update (one-off SYSTEM scheduled task)",
+    "install %(num)s pending update with Windows Update (one-off SYSTEM scheduled task)",
+    "%(num)s pending: %(updates)s",
+    "%(num)s of the pending updates have no Windows Update ID in the check's answer "
+    "(%(updates)s): the fix selects updates by ID, never by title (titles are localised per "
+    "user); check the host again with this version of Baluarte, then apply",
+    "Windows Defender Firewall on with inbound Block for %(profiles)s",
+    "%(text)s: nothing shows that WinRM (TCP %(port)s) stays reachable",
+    "WinRM (TCP %(port)s) from %(who)s is not provably let in: %(items)s. Turning the firewall "
+    "on with inbound Block would lock Baluarte out. Add such a rule first (e.g. "
+    "New-NetFirewallRule -Direction Inbound -Protocol TCP -LocalPort %(port2)s -RemoteAddress "
+    "<Baluarte's address> -Program System -Action Allow -Profile Any).",
+    "%(profile)s: the profile was not reported",
+    "%(profile)s: AllowInboundRules False, so no allow rule counts",
+    "%(profile)s: AllowInboundRules not reported, so no allow rule counts",
+    "%(profile)s: Block rule %(labels)s wins over any allow",
+    "%(profile)s: no rule provably lets WinRM in",
+    "%(profile)s: no rule provably lets WinRM in (rules for the port: %(near)s)",
+    # a rule (its display name, then its name in parentheses) and why it proves nothing
+    "%(rule_label)s: %(rule_reasons)s",
+    "action %(rule_action)s",
+    "protocol %(rule_protocol)s",
+    "local port %(rule_ports)s",
+    "program %(rule_program)s (WinRM is System)",
+    "service %(rule_service)s",
+    "app package %(rule_package)s",
+    "profiles %(profiles)s",
+    "remote address %(addresses)s does not prove %(who)s",
+    "local address %(addresses)s",
+    "interface type %(interface_types)s",
+    "interfaces %(aliases)s",
+    "IPsec authentication %(authentication)s",
+    "a %(rule_source)s rule, and a Group Policy turns local rules off",
     *ENGINE_TEMPLATES,
 )
 
@@ -640,6 +682,24 @@ KINDS: dict[str, str] = {
     "action": r"accept|drop|reject",
     "mount": r"[A-Za-z]:|\S+",  # a Windows volume's mount point ("C:")
     "reason": _NESTED,  # why the unit refused: a reason_for text ("403 Forbidden: …")
+    "num2": _NUM,
+    "port2": r"\d+",
+    "profile2": r"\w+",
+    # a value as Python's repr shows it (a text in quotes, a number, None, a list or a dict)
+    "quoted": r"'[^']*'|\"[^\"]*\"|\[[^\[\]]*\]|\{[^{}]*\}|[^\s,;]+",
+    "choices": r"\{[^{}]*\}",  # an enum's numbers and names, as a dict's repr
+    "message": _NESTED,  # a host's or a library's message, as it said it
+    "w32tm": r"w32tm source (?:[^()]|\((?:[^()]|\([^()]*\))*\))+?",  # what w32tm reported
+    "updates": _ANY,  # Windows Update titles, joined with "; "
+    # a Windows Firewall rule as WindowsRule.label() writes it: "Display name (Name)"
+    "rule_label": r"(?:[^():;|]|\([^()]*\))*?\([^()]*\)",
+    "labels": _NESTED,
+    "near": _ANY,
+    # why a rule proves nothing, as the guard words it: only such words follow a rule's label,
+    # so that no other "text (value): text" is read as one
+    "rule_reasons": r"(?:action|protocol|local port|program|service|app package|profiles|"
+    r"remote address|local address|interface type|interfaces|IPsec authentication|whether "
+    r"local rules|a \w+ rule, and) " + _ANY,
     **ENGINE_KINDS,
 }
 
@@ -673,5 +733,9 @@ LOOKED_UP = ENGINE_LOOKED_UP.union(
         "problems",
         "reason",
         "container",
+        "w32tm",
+        "who",
+        "near",
+        "rule_reasons",
     }
 )

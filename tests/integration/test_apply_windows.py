@@ -20,12 +20,13 @@ from typing import Any
 import pytest
 
 from baluarte.lab.windows import Fault, WindowsLab, load_state
-from baluarte.lab.windows.remediations import FIX_MARKER
+from baluarte.lab.windows.remediations import FIX_MARKER, updates_install
 from baluarte.lab.windows.shipped import shipped_state
 from checks.windows.document import MARKER
 from tests.integration.cli import CANARY, assert_no_canary, baluarte
 from tests.integration.test_apply_linux import changes, transcript
 from tests.integration.test_check_windows import USER, winrm_settings, write_inputs
+from tests.unit.windows._states import firewall_rule
 
 FIXED = {
     "patching.security_updates_pending",
@@ -39,26 +40,23 @@ FIXED = {
 FIREWALL = {"firewall.enabled", "firewall.default_inbound_deny"}
 
 
-def office(lab: WindowsLab, *, baluarte_rule: bool, shipped_winrm_rule: bool = True) -> None:
-    """office-pc, optionally with a rule letting Baluarte's WinRM in (the lab's port, loopback)."""
+def office(
+    lab: WindowsLab,
+    *,
+    baluarte_rule: bool,
+    shipped_winrm_rule: bool = True,
+    program: str = "System",
+) -> None:
+    """office-pc, optionally with a rule letting Baluarte's WinRM in (the lab's port, loopback),
+    reached on its Private network: the lab's firewall judges every new connection."""
     state = copy.deepcopy(shipped_state("office-pc"))
     rules = state["output"]["checks"]["firewall.rules"]["data"]["Rules"]
     if not shipped_winrm_rule:
         rules[:] = [r for r in rules if not r["Name"].startswith("WINRM")]
     if baluarte_rule:
-        rules.append(
-            {
-                "Name": "Baluarte-WinRM-In",
-                "DisplayName": "WinRM from the provider (Baluarte)",
-                "Group": "",
-                "Profile": "Any",
-                "Protocol": "TCP",
-                "LocalPort": [str(lab.port)],
-                "RemoteAddress": ["127.0.0.1"],
-                "Program": "System",
-            }
-        )
+        rules.append(firewall_rule(lab.port, "127.0.0.1", Program=program))
     lab.state = load_state(state)
+    lab.network_profile = "Private"
 
 
 @pytest.fixture
@@ -123,6 +121,7 @@ def test_plan_changes_nothing_then_apply_fixes_verifies_and_records(
     assert profiles["Public"]["Enabled"] == "True"
     assert profiles["Private"]["DefaultInboundAction"] == "Block"
     assert check_data(win, "updates.pending")["PendingCount"] == 0
+    assert win.refused_connections == []  # the rule let every later connection in
     assert check_data(win, "smb1")["ServerEnableSMB1Protocol"] is False
 
     again, second = apply(tmp_path)
@@ -143,6 +142,21 @@ def test_winrm_guard_refuses_the_firewall_change_and_nothing_runs_for_it(
     assert {r["result"] for r in records.values()} == {"refused"}
     assert fixes(win) == []
     assert check_data(win, "firewall.profiles")[2]["Enabled"] == "False"
+
+
+def test_winrm_guard_refuses_a_program_scoped_rule_that_would_not_let_winrm_in(
+    tmp_path: Path, win: WindowsLab
+) -> None:
+    # the right port and address, but scoped to one program (as an "Allow access" click is)
+    teams = r"C:\Users\ana\AppData\Local\Microsoft\Teams\current\Teams.exe"
+    office(win, baluarte_rule=True, shipped_winrm_rule=False, program=teams)
+    _result, doc = apply(tmp_path, "--yes", *(f"--control={c}" for c in sorted(FIREWALL)))
+    refused = changes(doc, "refused")
+    assert set(refused) == FIREWALL
+    assert all(f"program {teams} (WinRM is System)" in c["reason"] for c in refused.values())
+    assert fixes(win) == []
+    assert check_data(win, "firewall.profiles")[1]["DefaultInboundAction"] == "Allow"
+    assert win.refused_connections == []
 
 
 def test_a_failing_fix_is_recorded_failed_and_stops_the_later_ones(
@@ -168,3 +182,29 @@ def test_a_failing_fix_is_recorded_failed_and_stops_the_later_ones(
 
 def fix_line(script: str) -> str:
     return script.splitlines()[0].removeprefix(FIX_MARKER)
+
+
+NET_UPDATE = "2c41e9d7-6a58-4f3b-b0e2-93d1c7a5f612"  # office-pc's pending KB5070012
+
+
+@pytest.mark.parametrize(
+    ("host", "message"),
+    [
+        ({"gone": [NET_UPDATE]}, "1 of 2 updates not found by Windows Update"),
+        ({"failing": [NET_UPDATE]}, "1 of 2 updates installed"),
+    ],
+    ids=["superseded-since-the-check", "installation-fails"],
+)
+def test_an_update_fix_that_installs_less_than_planned_is_recorded_failed(
+    tmp_path: Path, win: WindowsLab, host: dict[str, list[str]], message: str
+) -> None:
+    office(win, baluarte_rule=True)
+    win.handlers[f"{FIX_MARKER}updates-install\n"] = updates_install(**host)
+    result, doc = apply(tmp_path, "--yes", "--control=patching.security_updates_pending")
+    [record] = doc["run"]["remediations"]
+    assert record["result"] == "failed", record
+    assert message in record["detail"] and NET_UPDATE in record["detail"]
+    assert record["verification"] == "fail"  # KB5070012 is still pending
+    assert result.returncode == 1
+    pending = [u["UpdateID"] for u in check_data(win, "updates.pending")["Updates"]]
+    assert NET_UPDATE in pending

@@ -326,3 +326,68 @@ def test_the_password_never_reaches_store_or_reports(
     )
     assert report.returncode == 0, report.stderr
     assert CANARY not in (tmp_path / "r.html").read_text()
+
+
+def _sophos_primary(checks: dict[str, Any]) -> None:
+    """Sophos protects the PC: Defender "Not running", Get-MpPreference failed, never scanned."""
+    checks["defender.status"]["data"].update(
+        ServiceStatus="Stopped",
+        PreferenceError="Operation failed with the following error: 0x800106ba",
+        AMRunningMode="Not running",
+        AMServiceEnabled=False,
+        AntivirusEnabled=False,
+        RealTimeProtectionEnabled=False,
+        IsTamperProtected=False,
+        AntivirusSignatureLastUpdated="2026-10-01T06:10:31.0000000Z",
+        QuickScanAge=4294967295,
+        DisableRealtimeMonitoringPref=None,
+        ExclusionPathCount=None,
+        ExclusionProcessCount=None,
+        ExclusionExtensionCount=None,
+    )
+    names = ("Sophos Endpoint Defense Service", "Sophos File Scanner Service")
+    checks["sophos.presence"]["data"].update(
+        Installed=True,
+        Services=[{"Name": n, "Status": "Running", "StartType": "Automatic"} for n in names],
+        Products=[{"DisplayName": "Sophos Endpoint Agent", "DisplayVersion": "2024.3.1.1"}],
+        HealthOverall=1,
+        HealthServices=1,
+        HealthThreat=1,
+        TamperProtectionEnabled=1,
+        LastUpdateSuccess="2026-11-28T09:40:00.0000000Z",
+        VirusDataVersion="2026112803",
+    )
+
+
+def _w32time_stopped(checks: dict[str, Any]) -> None:
+    """A workgroup PC: W32Time (trigger-start) stopped, so w32tm was not asked."""
+    checks["time.sync"]["data"].update(
+        ServiceStatus="Stopped", StartType="Manual", Source=None, StatusText=[], Stratum=None
+    )
+    checks["time.sync"]["data"].update(LastSuccessfulSyncTime=None, LastSuccessfulSyncText=None)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected", "words"),
+    [
+        (_sophos_primary, {}, ("endpoint.signatures_current", "last successful Sophos update")),
+        (
+            _w32time_stopped,
+            {"logging.time_sync": "fail"},
+            ("logging.time_sync", "W32Time) is Stopped (start type Manual)"),
+        ),
+    ],
+    ids=["sophos-primary-defender-passive", "w32time-stopped"],
+)
+def test_healthy_variants_are_judged_without_error(
+    tmp_path: Path, change: Any, expected: dict[str, str], words: tuple[str, str]
+) -> None:
+    state = copy.deepcopy(shipped_state("hardened"))
+    change(state["output"]["checks"])
+    with lab(state, "ntlm-http") as server:
+        write_inputs(tmp_path, {"pc-admin": (server, winrm_settings(server, "ntlm-http"))})
+        result = check(tmp_path)
+    got = statuses(result, "pc-admin")
+    assert {c: s for c, s in got.items() if s != "pass"} == expected, findings(result)
+    control, text = words
+    assert text in findings(result)[("pc-admin", control)]["observed"]

@@ -367,3 +367,15 @@ def test_cli_capture_exit_codes(ntlm_lab: WindowsLab, tmp_path: Path) -> None:
 
     unknown = _capture_cli(tmp_path, "nobody", "-o", str(tmp_path / "x.json"))
     assert unknown.returncode == 2, unknown.stderr
+
+
+def test_the_update_search_gets_the_host_s_deadline_less_a_margin(
+    ntlm_lab: WindowsLab, tmp_path: Path
+) -> None:
+    # one pipeline still; the script the host runs gives the search its time limit
+    for timeout, limit in ((120.0, 100), (30.0, 25)):
+        before = len(ntlm_lab.scripts)
+        result = run_collect(tmp_path, device_yaml("pc1", ntlm_lab), command_timeout=timeout)
+        assert isinstance(result["pc1"], Collected), result
+        [script] = ntlm_lab.scripts[before:]
+        assert script.splitlines()[1] == f"$baluarteSearchSeconds = {limit}"

@@ -16,7 +16,7 @@ from typing import Any
 from baluarte.errors import InputError
 from baluarte.inventory import Device
 from baluarte.transports.winrm import WinrmClient
-from checks.windows.collector import document_of, target_for
+from checks.windows.collector import document_of, search_seconds, target_for
 from checks.windows.script import check_script
 
 __all__ = ["capture", "os_name"]
@@ -28,7 +28,8 @@ def capture(device: Device, *, timeout: float = 120.0) -> dict[str, Any]:
         raise InputError(
             "a Windows device needs winrm settings to be captured", code="missing_key", key="winrm"
         )
-    answer = WinrmClient(target_for(device, timeout=timeout)).run_script(check_script())
+    target = target_for(device, timeout=timeout)
+    answer = WinrmClient(target).run_script(check_script(search_seconds(target.deadline)))
     document = document_of(answer)
     host = document.get("host")
     hostname = host.get("ComputerName") if isinstance(host, dict) else None

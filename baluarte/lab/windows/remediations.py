@@ -15,12 +15,18 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Callable, Collection, Mapping
+from functools import partial
 from typing import Any
 
+from baluarte.lab.windows import firewall
 from baluarte.lab.windows.engine import Handler, ScriptCall, ScriptResult
+from checks.windows.patching_categories import SECURITY, counts_as_update, origins
 
-__all__ = ["FIX_HANDLERS", "FIX_MARKER", "script_parameters"]
+__all__ = ["FIX_HANDLERS", "FIX_MARKER", "script_parameters", "updates_install"]
+
+_CRITICAL = "e6cf1350-c01b-414d-a61f-263d14d133b4"  # the Critical Updates classification
 
 FIX_MARKER = "# baluarte-windows-fix id="
 _PARAM_LINE = re.compile(r"^\s+(\w+) = (.+)$")
@@ -99,27 +105,22 @@ def _defender_signatures(doc: dict[str, Any], params: dict[str, Any], now: str) 
     return {"changed": True, "before": before, "after": _signatures(data)}
 
 
-def _winrm_rules(doc: dict[str, Any], port: int) -> list[str]:
-    rules = _data(doc, "firewall.rules")["Rules"]
-    return [
-        r["DisplayName"]
-        for r in rules
-        if str(r.get("Protocol", "")).upper() in ("TCP", "ANY", "6")
-        and ("Any" in r.get("LocalPort", []) or str(port) in r.get("LocalPort", []))
-    ]
-
-
 def _firewall(doc: dict[str, Any], params: dict[str, Any], now: str) -> dict[str, Any]:
     names = list(params.get("Profiles") or [])
     rows = [p for p in _data(doc, "firewall.profiles") if p["Name"] in names]
+    _data(doc, "firewall.rules")  # the script reads the rules first: unreadable, it stops
     keys = ("Name", "Enabled", "DefaultInboundAction")
     before = [{k: p[k] for k in keys} for p in rows]
     answer: dict[str, Any] = {"changed": False, "before": before, "after": before}
-    answer["winrmRules"] = _winrm_rules(doc, int(params.get("WinrmPort") or 0))
-    if not answer["winrmRules"]:
+    port = int(params.get("WinrmPort") or 0)
+    address = str(params.get("BaluarteAddress") or "")
+    answer["winrmRules"] = firewall.admitting_rules(doc, names, port, address)
+    problems = firewall.guard_refusal(doc, names, port, address)
+    if problems:
+        who = address or "Baluarte's address (unknown)"
         answer["error"] = (
-            f"refused: no enabled inbound allow rule for TCP {params.get('WinrmPort')} (WinRM); "
-            "turning the firewall on would cut the connection Baluarte uses"
+            f"refused: WinRM (TCP {port}) from {who} is not provably let in: "
+            f"{'; '.join(problems)}; turning the firewall on would cut the connection Baluarte uses"
         )
     elif not params.get("DryRun"):
         for row in rows:
@@ -174,38 +175,114 @@ def _reboot_pending(doc: dict[str, Any], signal: str, now: str) -> None:
         data["SinceSource"] = "Baluarte lab: a fix needing a reboot"
 
 
-def _updates(doc: dict[str, Any], params: dict[str, Any], now: str) -> dict[str, Any]:
-    titles = list(params.get("Titles") or [])
-    before = {"pending": titles}
-    if params.get("DryRun"):
-        return {"changed": False, "before": before, "after": before, "rebootRequired": False}
-    pending = _data(doc, "updates.pending")
-    chosen = [u for u in pending["Updates"] if u["Title"] in titles]
-    pending["Updates"] = [u for u in pending["Updates"] if u["Title"] not in titles]
+def _update_ids(params: dict[str, Any]) -> list[str]:
+    """The fix's UpdateIds as its outer script validates them: GUIDs, or it throws."""
+    ids: list[str] = []
+    for text in params.get("UpdateIds") or []:
+        try:
+            ids.append(str(uuid.UUID(str(text))))
+        except ValueError:
+            raise _Failed(f"not a Windows Update ID (GUID): '{text}'") from None
+    if not ids:
+        raise _Failed("no update IDs given")
+    return ids
+
+
+def _uid(update: Mapping[str, Any]) -> str:
+    return str(update.get("UpdateID") or "").lower()
+
+
+def _recount(pending: dict[str, Any]) -> None:
     rest = pending["Updates"]
     pending["PendingCount"] = len(rest)
-    pending["SecurityCount"] = sum("Security Updates" in u.get("Categories", []) for u in rest)
-    pending["CriticalCount"] = sum("Critical Updates" in u.get("Categories", []) for u in rest)
-    reboot = any(u.get("RebootRequired") for u in chosen)
-    if chosen:
-        installed = _data(doc, "updates.installed")
-        installed["LastSuccessfulInstall"] = {"Title": chosen[0]["Title"], "Date": now}
-        for update in chosen:
+    pending["SecurityCount"] = sum(
+        bool(SECURITY & set(origins(u.get("Categories", []), u.get("CategoryIDs", []))))
+        or u.get("MsrcSeverity") in ("Critical", "Important")
+        for u in rest
+    )
+    pending["CriticalCount"] = sum(_CRITICAL in u.get("CategoryIDs", []) for u in rest)
+
+
+def _record_installs(doc: dict[str, Any], done: list[dict[str, Any]], now: str) -> None:
+    installed = _data(doc, "updates.installed")
+    entries = [
+        {
+            "Title": u["Title"],
+            "UpdateID": _uid(u),
+            "Date": now,
+            "ResultCode": 2,
+            "CategoryIDs": list(u.get("CategoryIDs", [])),
+        }
+        for u in done
+    ]
+    installed["History"] = entries + list(installed.get("History") or [])
+    for update in done:  # Get-HotFix lists CBS packages only: not drivers, definitions or MSRT
+        if counts_as_update(update["Title"], update.get("CategoryIDs", [])):
             for kb in update.get("KB") or ():
                 installed.setdefault("HotFixes", []).append(
                     {"HotFixID": kb, "Description": "Update", "InstalledOn": now}
                 )
-        installed["HotFixCount"] = len(installed.get("HotFixes", []))
+    installed["HotFixCount"] = len(installed.get("HotFixes", []))
+
+
+def _updates(
+    doc: dict[str, Any],
+    params: dict[str, Any],
+    now: str,
+    gone: frozenset[str] = frozenset(),
+    failing: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    ids = _update_ids(params)
+    before = {"pending": ids}
+    if params.get("DryRun"):
+        return {"changed": False, "before": before, "after": before, "rebootRequired": False}
+    pending = _data(doc, "updates.pending")
+    # the task's search as SYSTEM: what is still offered, matched on UpdateID only
+    found = [u for u in pending["Updates"] if _uid(u) in ids and _uid(u) not in gone]
+    history = _data(doc, "updates.installed").get("History") or []
+    done_before = {_uid(h) for h in history} - gone  # installed since the check: done
+    rest = [i for i in ids if i not in {_uid(u) for u in found}]
+    already = [i for i in rest if i in done_before]
+    not_found = [i for i in rest if i not in done_before]
+    done = [u for u in found if _uid(u) not in failing]
+    failed = [f"{_uid(u)} (ResultCode 4)" for u in found if _uid(u) in failing]
+    pending["Updates"] = [u for u in pending["Updates"] if u not in done]
+    _recount(pending)
+    if done:
+        _record_installs(doc, done, now)
+    reboot = any(u.get("RebootRequired") for u in done)
     if reboot:
         _reboot_pending(doc, "WURebootRequired", now)
-    found = [u["Title"] for u in chosen]
+    code = None if not found else 2 if not failed else 3 if done else 4
     after = {
-        "installed": found,
-        "notFound": [t for t in titles if t not in found],
-        "resultCode": 2 if chosen else None,
+        "installed": [_uid(u) for u in done],
+        "alreadyInstalled": already,
+        "failed": failed,
+        "notFound": not_found,
+        "resultCode": code,
         "finished": now,
     }
-    return {"changed": bool(chosen), "before": before, "after": after, "rebootRequired": reboot}
+    answer = {"changed": bool(done), "before": before, "after": after, "rebootRequired": reboot}
+    # the outer script's judgement: anything not found, or fewer installed than asked, fails
+    if not_found:
+        answer["error"] = (
+            f"{len(not_found)} of {len(ids)} updates not found by Windows Update (superseded, "
+            f"hidden or installed since the check?): {', '.join(not_found)}"
+        )
+    elif len(done) + len(already) < len(ids):
+        answer["error"] = (
+            f"{len(done)} of {len(ids)} updates installed (Windows Update ResultCode {code}); "
+            f"not installed: {', '.join(failed)}"
+        )
+    return answer
+
+
+def updates_install(gone: Collection[str] = (), failing: Collection[str] = ()) -> Handler:
+    """The updates-install handler on a host where the updates ``gone`` (UpdateIDs) are no
+    longer offered (superseded or installed since the check) and ``failing`` fail to install."""
+    lost = frozenset(str(uuid.UUID(i)) for i in gone)
+    broken = frozenset(str(uuid.UUID(i)) for i in failing)
+    return _handler(partial(_updates, gone=lost, failing=broken))
 
 
 def _handler(fix: _Fix) -> Handler:

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import socket
 import ssl
+import struct
 import threading
 import time
 from collections.abc import Mapping
@@ -32,7 +34,7 @@ from cryptography.hazmat.primitives import hashes
 from baluarte.errors import LabError
 from baluarte.lab.httpserver import CertDir, LabHandler, LabServer, Listener, ServedLab, url_host
 from baluarte.lab.tls import server_context
-from baluarte.lab.windows import encryption
+from baluarte.lab.windows import encryption, firewall
 from baluarte.lab.windows.auth import AuthMode, ConnectionAuth, Credentials
 from baluarte.lab.windows.engine import (
     DEFAULT_HANDLERS,
@@ -89,6 +91,7 @@ class WindowsLab(ServedLab):
         *,
         allow_unencrypted: bool = False,
         handlers: Mapping[str, Handler] | None = None,
+        network_profile: str | None = None,
     ) -> None:
         if auth not in _AUTH_MODES:
             raise LabError(f"unknown auth {auth!r} (allowed: {', '.join(_AUTH_MODES)})")
@@ -103,6 +106,11 @@ class WindowsLab(ServedLab):
         self.requests: list[LoggedRequest] = []
         self.scripts: list[str] = []
         self.internal_errors: list[str] = []  # lab bugs, answered 500 (tests assert it stays [])
+        # The firewall profile (Domain, Private, Public) of the network Baluarte reaches the host
+        # on: new connections then pass the state's firewall as Windows would judge them (peer,
+        # the lab's port). None: not emulated — recorded states were reached on other addresses.
+        self.network_profile = network_profile
+        self.refused_connections: list[str] = []  # why each refused connection was cut
         self.handlers: dict[str, Handler] = dict(
             {**DEFAULT_HANDLERS, **FIX_HANDLERS} if handlers is None else handlers
         )
@@ -285,6 +293,13 @@ class WindowsLab(ServedLab):
                 self.state = result.state
         return result, polls
 
+    def connection_refusal(self, peer: str) -> str | None:
+        """Why the host's firewall cuts a new connection from ``peer``; None: it lets it in."""
+        if self.network_profile is None:
+            return None
+        state = self.state  # replaced whole by a fix: one consistent document
+        return firewall.connection_refusal(state.output, self.network_profile, self.port, peer)
+
     def new_connection(self, peer: str) -> _Conn:
         auth = None
         if self.auth != "basic":
@@ -359,6 +374,17 @@ class _Handler(LabHandler):
     def setup(self) -> None:
         super().setup()
         self.conn_state = self.server.lab.new_connection(str(self.client_address[0]))
+
+    def handle(self) -> None:
+        refusal = self.server.lab.connection_refusal(str(self.client_address[0]))
+        if refusal is None:
+            super().handle()
+            return
+        self.server.lab.refused_connections.append(refusal)
+        # a reset, before any byte is read: what the client sees of a firewalled port
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
 
     def version_string(self) -> str:
         return "Microsoft-HTTPAPI/2.0"  # what WinRM's http.sys answers in its Server header

@@ -5,7 +5,9 @@ if ($null -eq (Get-Command -Name Get-BitLockerVolume -ErrorAction SilentlyContin
 [pscustomobject]@{
     Available = $true
     SystemDrive = $env:SystemDrive
-    Volumes = @(Get-BitLockerVolume | ForEach-Object {
+    # The system drive only: another volume that cannot be read (a locked or removable data
+    # drive) must not cost the system volume's answer.
+    Volumes = @(Get-BitLockerVolume -MountPoint $env:SystemDrive | ForEach-Object {
         [pscustomobject]@{
             MountPoint = $_.MountPoint
             VolumeType = $_.VolumeType.ToString()

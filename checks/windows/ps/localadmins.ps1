@@ -18,7 +18,8 @@ try {
         $path = $type.InvokeMember('ADsPath', 'GetProperty', $null, $member, $null)
         $sidBytes = $type.InvokeMember('objectSid', 'GetProperty', $null, $member, $null)
         [pscustomobject]@{
-            Name = ($path -replace '^WinNT://', '') -replace '/', '\'
+            # WinNT://WORKGROUP/PC/user or WinNT://DOMAIN/user: Get-LocalGroupMember's "PC\user"
+            Name = (@(($path -replace '^WinNT://', '') -split '/') | Select-Object -Last 2) -join '\'
             SID = (New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sidBytes, 0).Value
             ObjectClass = $type.InvokeMember('Class', 'GetProperty', $null, $member, $null)
             PrincipalSource = $null

@@ -12,8 +12,12 @@ try {
 } catch {
     $effective = $null
 }
+# fDenyTSConnections unreadable (no value, no policy): $null, an error for the parser, never
+# "RDP off" (($null -eq 0) is $false, which failed open).
+$rdpEnabled = $null
+if ($null -ne $deny) { $rdpEnabled = ([int]$deny -eq 0) }
 [pscustomobject]@{
-    RdpEnabled = ($deny -eq 0)
+    RdpEnabled = $rdpEnabled
     UserAuthentication = Get-RegistryValue -Path $rdpKey -Name 'UserAuthentication'
     SecurityLayer = Get-RegistryValue -Path $rdpKey -Name 'SecurityLayer'
     PortNumber = Get-RegistryValue -Path $rdpKey -Name 'PortNumber'

@@ -9,26 +9,41 @@ $hotfixes = @(Get-HotFix | ForEach-Object {
 $latest = $null
 $dated = @($hotfixes | Where-Object { $null -ne $_.InstalledOn } | Sort-Object -Property InstalledOn)
 if ($dated.Count -gt 0) { $latest = $dated[-1] }
-$session = New-Object -ComObject Microsoft.Update.Session
-$searcher = $session.CreateUpdateSearcher()
-$total = $searcher.GetTotalHistoryCount()
+# The history holds Defender definition updates too (several a day): each entry carries its
+# category GUIDs (IUpdateHistoryEntry2.Categories) so the parser counts real updates only.
+# A disabled Windows Update service fails the history query: Get-HotFix still answers.
 $history = @()
-if ($total -gt 0) { $history = @($searcher.QueryHistory(0, [Math]::Min($total, 100))) }
-# Operation 1 = installation; ResultCode 2 = succeeded, 3 = succeeded with errors, 4 = failed
-$installs = @($history | Where-Object { $_.Operation -eq 1 })
-$succeeded = @($installs | Where-Object { $_.ResultCode -eq 2 -or $_.ResultCode -eq 3 } |
-    Sort-Object -Property Date -Descending)
-$last = $null
-if ($succeeded.Count -gt 0) {
-    $last = [pscustomobject]@{
-        Title = $succeeded[0].Title
-        Date = ConvertTo-IsoDate $succeeded[0].Date -AssumeUtc
-    }
+$failed = $null
+$historyError = $null
+try {
+    $session = New-Object -ComObject Microsoft.Update.Session
+    $searcher = $session.CreateUpdateSearcher()
+    $total = $searcher.GetTotalHistoryCount()
+    $entries = @()
+    if ($total -gt 0) { $entries = @($searcher.QueryHistory(0, [Math]::Min($total, 100))) }
+    # Operation 1 = installation; ResultCode 2 = succeeded, 3 = succeeded with errors, 4 = failed
+    $installs = @($entries | Where-Object { $_.Operation -eq 1 })
+    $failed = @($installs | Where-Object { $_.ResultCode -eq 4 }).Count
+    $history = @($installs | Where-Object { $_.ResultCode -eq 2 -or $_.ResultCode -eq 3 } |
+        Sort-Object -Property Date -Descending | ForEach-Object {
+            $categories = @()
+            if ($null -ne $_.Categories) { $categories = @($_.Categories) }
+            [pscustomobject]@{
+                Title = $_.Title
+                UpdateID = [string]$_.UpdateIdentity.UpdateID
+                Date = ConvertTo-IsoDate $_.Date -AssumeUtc
+                ResultCode = [int]$_.ResultCode
+                CategoryIDs = @(foreach ($category in $categories) { ([string]$category.CategoryID).ToLowerInvariant() })
+            }
+        })
+} catch {
+    $historyError = $_.Exception.Message
 }
 [pscustomobject]@{
     HotFixCount = $hotfixes.Count
     LatestHotFix = $latest
-    LastSuccessfulInstall = $last
-    FailedInstallsLast100 = @($installs | Where-Object { $_.ResultCode -eq 4 }).Count
+    FailedInstallsLast100 = $failed
+    History = $history
+    HistoryError = $historyError
     HotFixes = $hotfixes
 }

@@ -1,14 +1,25 @@
-# WSUS / Windows Update for Business / Automatic Updates policy, and whether the service may run.
+# WSUS / Windows Update for Business / Automatic Updates policy, whether the service may run,
+# and whether updates are paused (Settings > Windows Update, or the pause policies).
 $wuKey = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate'
 $auKey = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU'
-$defaultService = $null
-$manager = New-Object -ComObject Microsoft.Update.ServiceManager
-foreach ($service in $manager.Services) {
-    if ($service.IsDefaultAUService) { $defaultService = $service.Name }
-}
+$uxKey = 'HKLM:\SOFTWARE\Microsoft\WindowsUpdate\UX\Settings'
+# The start type first: with wuauserv disabled the ServiceManager call below fails, and that
+# must not hide the one fact that explains it.
 $startType = $null
 $wuauserv = Get-Service -Name wuauserv -ErrorAction SilentlyContinue
 if ($null -ne $wuauserv) { $startType = $wuauserv.StartType.ToString() }
+$defaultService = $null
+$serviceManagerError = $null
+try {
+    $manager = New-Object -ComObject Microsoft.Update.ServiceManager
+    foreach ($service in $manager.Services) {
+        if ($service.IsDefaultAUService) { $defaultService = $service.Name }
+    }
+} catch {
+    $serviceManagerError = $_.Exception.Message
+}
+# Pause times are kept as the registry's text (ISO 8601 UTC in UX\Settings, yyyy-MM-dd in the
+# policies): the parser reads them; no date parsing of localised text here.
 [pscustomobject]@{
     WUServer = Get-RegistryValue -Path $wuKey -Name 'WUServer'
     WUStatusServer = Get-RegistryValue -Path $wuKey -Name 'WUStatusServer'
@@ -24,6 +35,16 @@ if ($null -ne $wuauserv) { $startType = $wuauserv.StartType.ToString() }
     ScheduledInstallDay = Get-RegistryValue -Path $auKey -Name 'ScheduledInstallDay'
     ScheduledInstallTime = Get-RegistryValue -Path $auKey -Name 'ScheduledInstallTime'
     DefaultAUService = $defaultService
+    ServiceManagerError = $serviceManagerError
     MdmUpdatePolicyPresent = (Test-Path -Path 'HKLM:\SOFTWARE\Microsoft\PolicyManager\current\device\Update')
     WuauservStartType = $startType
+    PauseUpdatesExpiryTime = Get-RegistryValue -Path $uxKey -Name 'PauseUpdatesExpiryTime'
+    PauseQualityUpdatesStartTime = Get-RegistryValue -Path $uxKey -Name 'PauseQualityUpdatesStartTime'
+    PauseQualityUpdatesEndTime = Get-RegistryValue -Path $uxKey -Name 'PauseQualityUpdatesEndTime'
+    PauseFeatureUpdatesStartTime = Get-RegistryValue -Path $uxKey -Name 'PauseFeatureUpdatesStartTime'
+    PauseFeatureUpdatesEndTime = Get-RegistryValue -Path $uxKey -Name 'PauseFeatureUpdatesEndTime'
+    PolicyPauseQualityUpdates = Get-RegistryValue -Path $wuKey -Name 'PauseQualityUpdates'
+    PolicyPauseQualityUpdatesStartTime = Get-RegistryValue -Path $wuKey -Name 'PauseQualityUpdatesStartTime'
+    PolicyPauseFeatureUpdates = Get-RegistryValue -Path $wuKey -Name 'PauseFeatureUpdates'
+    PolicyPauseFeatureUpdatesStartTime = Get-RegistryValue -Path $wuKey -Name 'PauseFeatureUpdatesStartTime'
 }

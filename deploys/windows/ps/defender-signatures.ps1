@@ -1,7 +1,8 @@
 # baluarte-windows-fix id=defender-signatures
 # endpoint.signatures_current: Microsoft Defender security intelligence updated, re-read and
-# reported (from the host's configured source: Windows Update, WSUS or a file share).
-param([switch]$DryRun)
+# reported (from the host's configured source: Windows Update, WSUS or a file share). Still older
+# than the policy's MaxDays (endpoint.signatures_current max_days) afterwards is an error.
+param([switch]$DryRun, [Parameter(Mandatory = $true)][int]$MaxDays)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 function Get-Signatures {
@@ -13,7 +14,8 @@ function Get-Signatures {
     [ordered]@{
         AntivirusSignatureVersion = [string]$status.AntivirusSignatureVersion
         AntivirusSignatureLastUpdated = $updated
-        AntivirusSignatureAge = [int]$status.AntivirusSignatureAge
+        # uint32: 4294967295 (never updated) would overflow [int]
+        AntivirusSignatureAge = [int64]$status.AntivirusSignatureAge
     }
 }
 $before = Get-Signatures
@@ -23,7 +25,7 @@ if (-not $DryRun) {
     $after = Get-Signatures
     $result['after'] = $after
     $result['changed'] = ($after.AntivirusSignatureVersion -ne $before.AntivirusSignatureVersion)
-    if ($after.AntivirusSignatureAge -gt 1) {
+    if ($after.AntivirusSignatureAge -gt $MaxDays) {
         $result['error'] = "signatures are still $($after.AntivirusSignatureAge) days old after " +
             'Update-MpSignature: check the update source (Windows Update, WSUS, UNC share)'
     }

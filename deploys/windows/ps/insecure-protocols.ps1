@@ -2,7 +2,9 @@
 # access.insecure_admin_protocols: only the parts the check found wrong. SMBv1 server protocol
 # off, the SMB1Protocol optional feature disabled (takes effect after a reboot), RDP requires
 # Network Level Authentication. A Group Policy value wins over the local one: re-read, report.
-param([switch]$Smb1Server, [switch]$Smb1Feature, [switch]$RdpNla, [switch]$DryRun)
+# TimeoutSeconds is how long the caller waits for this script (the feature's removal takes
+# minutes; stopped half-way it stays pending), not a limit the script applies itself.
+param([switch]$Smb1Server, [switch]$Smb1Feature, [switch]$RdpNla, [switch]$DryRun, [int]$TimeoutSeconds = 900)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 function Get-RdpSetting {

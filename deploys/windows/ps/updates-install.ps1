@@ -1,12 +1,23 @@
 # baluarte-windows-fix id=updates-install
-# patching.*updates_pending: install exactly the updates the check listed ($Titles), through a
-# one-off scheduled task running as SYSTEM (the Windows Update Agent refuses to download and
-# install for a remote WinRM token: E_ACCESSDENIED). The task searches, downloads and installs,
-# writes its result file; this script polls for it, then unregisters the task. No reboot.
-param([string[]]$Titles, [int]$TimeoutSeconds = 3300, [switch]$DryRun)
+# patching.*updates_pending: install exactly the updates the check listed, by UpdateID ($UpdateIds;
+# titles are localised per user and the task runs as SYSTEM), through a one-off scheduled task
+# running as SYSTEM (the Windows Update Agent refuses to download and install for a remote WinRM
+# token: E_ACCESSDENIED). The task searches, downloads and installs, writes its result file; this
+# script polls for it, then unregisters the task. No reboot. An update the task does not find (nor
+# finds installed already), or fewer installed than asked, is an error: the fix did not do it.
+param([string[]]$UpdateIds, [int]$TimeoutSeconds = 3300, [switch]$DryRun)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$before = [ordered]@{ pending = @($Titles) }
+# Each ID must be a GUID: the task's script (which cannot take parameters) gets them as a
+# string-array literal, so nothing but hex digits and dashes may reach it. No JSON in between
+# (PowerShell 5.1's ConvertFrom-Json emits an array as ONE object).
+$ids = @(foreach ($text in @($UpdateIds)) {
+    $parsed = [guid]::Empty
+    if (-not [guid]::TryParse([string]$text, [ref]$parsed)) { throw "not a Windows Update ID (GUID): '$text'" }
+    $parsed.ToString('D')
+})
+if ($ids.Count -eq 0) { throw 'no update IDs given' }
+$before = [ordered]@{ pending = $ids }
 $result = [ordered]@{ changed = $false; dryRun = [bool]$DryRun; before = $before; after = $before; rebootRequired = $false }
 if ($DryRun) {
     [pscustomobject]$result | ConvertTo-Json -Compress -Depth 5
@@ -16,25 +27,36 @@ $id = [guid]::NewGuid().ToString('N')
 $taskPath = '\Baluarte\'
 $taskName = "WindowsUpdate-$id"
 $resultFile = Join-Path $env:SystemRoot "Temp\baluarte-wu-$id.json"
-$wanted = ConvertTo-Json -Compress -InputObject @($Titles)
+$wanted = (@($ids | ForEach-Object { "'$_'" })) -join ', '
 $inner = @'
 $ErrorActionPreference = 'Stop'
-$wanted = @(ConvertFrom-Json '__WANTED__')
-$out = [ordered]@{ found = 0; installed = @(); notFound = @(); resultCode = $null; rebootRequired = $false; error = $null; finished = $null }
+$wanted = [string[]]@(__WANTED__)
+$out = [ordered]@{ asked = $wanted.Count; found = 0; installed = @(); alreadyInstalled = @(); failed = @(); notFound = @(); resultCode = $null; rebootRequired = $false; error = $null; finished = $null }
 try {
     $session = New-Object -ComObject Microsoft.Update.Session
     $search = $session.CreateUpdateSearcher().Search('IsInstalled=0')
     $chosen = New-Object -ComObject Microsoft.Update.UpdateColl
-    $titles = @()
+    $seen = @()
     foreach ($update in $search.Updates) {
-        $titles += $update.Title
-        if ($wanted -contains $update.Title) {
+        $updateId = ([string]$update.Identity.UpdateID).ToLowerInvariant()
+        if ($wanted -contains $updateId -and $seen -notcontains $updateId) {
+            $seen += $updateId
             if (-not $update.EulaAccepted) { $update.AcceptEula() }
             [void]$chosen.Add($update)
         }
     }
     $out.found = $chosen.Count
-    $out.notFound = @($wanted | Where-Object { $titles -notcontains $_ })
+    # not pending any more: installed since the check (by another fix of this run, or by
+    # Windows Update itself) is done; anything else (superseded, hidden, withdrawn) is not
+    $already = @(); $missing = @()
+    foreach ($wantedId in @($wanted | Where-Object { $seen -notcontains $_ })) {
+        $byId = $session.CreateUpdateSearcher().Search("UpdateID='$wantedId'")
+        $isInstalled = $false
+        foreach ($update in $byId.Updates) { if ($update.IsInstalled) { $isInstalled = $true } }
+        if ($isInstalled) { $already += $wantedId } else { $missing += $wantedId }
+    }
+    $out.alreadyInstalled = $already
+    $out.notFound = $missing
     if ($chosen.Count -gt 0) {
         $downloader = $session.CreateUpdateDownloader()
         $downloader.Updates = $chosen
@@ -44,9 +66,15 @@ try {
         $installed = $installer.Install()
         $out.resultCode = [int]$installed.ResultCode
         $out.rebootRequired = [bool]$installed.RebootRequired
-        $out.installed = @(for ($i = 0; $i -lt $chosen.Count; $i++) {
-            if ($installed.GetUpdateResult($i).ResultCode -eq 2) { $chosen.Item($i).Title }
-        })
+        # per update: 2 succeeded, 3 succeeded with errors; anything else did not install
+        $done = @(); $notDone = @()
+        for ($i = 0; $i -lt $chosen.Count; $i++) {
+            $code = [int]$installed.GetUpdateResult($i).ResultCode
+            $updateId = ([string]$chosen.Item($i).Identity.UpdateID).ToLowerInvariant()
+            if ($code -eq 2 -or $code -eq 3) { $done += $updateId } else { $notDone += "$updateId (ResultCode $code)" }
+        }
+        $out.installed = $done
+        $out.failed = $notDone
     }
 } catch {
     $out.error = $_.Exception.Message
@@ -54,10 +82,11 @@ try {
 $out.finished = (Get-Date).ToUniversalTime().ToString('o')
 [pscustomobject]$out | ConvertTo-Json -Compress -Depth 4 | Set-Content -LiteralPath '__RESULT__' -Encoding UTF8
 '@
-$inner = $inner.Replace('__WANTED__', $wanted.Replace("'", "''")).Replace('__RESULT__', $resultFile)
+$inner = $inner.Replace('__WANTED__', $wanted).Replace('__RESULT__', $resultFile)
 $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($inner))
 $action = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument "-NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand $encoded"
-$principal = New-ScheduledTaskPrincipal -UserId 'NT AUTHORITY\SYSTEM' -LogonType ServiceAccount -RunLevel Highest
+# the SID, not 'NT AUTHORITY\SYSTEM': account names are localised (NT-AUTORITÄT\SYSTEM)
+$principal = New-ScheduledTaskPrincipal -UserId 'S-1-5-18' -LogonType ServiceAccount -RunLevel Highest
 $settings = New-ScheduledTaskSettingsSet -ExecutionTimeLimit (New-TimeSpan -Seconds $TimeoutSeconds) -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries
 Register-ScheduledTask -TaskPath $taskPath -TaskName $taskName -Action $action -Principal $principal -Settings $settings | Out-Null
 $answer = $null
@@ -83,20 +112,27 @@ if ($null -eq $answer) {
         'it is left to finish: check Get-ScheduledTask and the Windows Update history'
 } else {
     Remove-Item -LiteralPath $resultFile -Force
-    $result['changed'] = @($answer.installed).Count -gt 0
+    $installedIds = @($answer.installed)
+    $already = @($answer.alreadyInstalled)
+    $notFound = @($answer.notFound)
+    $result['changed'] = $installedIds.Count -gt 0
     $result['after'] = [ordered]@{
-        installed = @($answer.installed)
-        notFound = @($answer.notFound)
+        installed = $installedIds
+        alreadyInstalled = $already
+        failed = @($answer.failed)
+        notFound = $notFound
         resultCode = $answer.resultCode
         finished = $answer.finished
     }
     $result['rebootRequired'] = [bool]$answer.rebootRequired
     if ($answer.error) {
         $result['error'] = "Windows Update: $($answer.error)"
-    } elseif ($answer.found -gt 0 -and $answer.resultCode -notin @(2, 3)) {
-        $result['error'] = "Windows Update installation ended with ResultCode $($answer.resultCode)"
-    } elseif (@($answer.installed).Count -lt $answer.found) {
-        $result['error'] = "$(@($answer.installed).Count) of $($answer.found) updates installed"
+    } elseif ($notFound.Count -gt 0) {
+        $result['error'] = "$($notFound.Count) of $($ids.Count) updates not found by Windows Update " +
+            "(superseded, hidden or installed since the check?): $($notFound -join ', ')"
+    } elseif ($installedIds.Count + $already.Count -lt $ids.Count) {
+        $result['error'] = "$($installedIds.Count) of $($ids.Count) updates installed " +
+            "(Windows Update ResultCode $($answer.resultCode)); not installed: $(@($answer.failed) -join ', ')"
     }
 }
 [pscustomobject]$result | ConvertTo-Json -Compress -Depth 5

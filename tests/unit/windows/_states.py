@@ -66,3 +66,29 @@ def verdicts(doc: dict[str, Any], policy: Policy | None = None) -> dict[str, Out
 
 def not_passing(outcomes: dict[str, Outcome]) -> dict[str, str]:
     return {cid: str(o.status) for cid, o in outcomes.items() if o.status != "pass"}
+
+
+def firewall_rule(port: int | str, remote: str, **over: Any) -> dict[str, Any]:
+    """An enabled inbound rule as ``firewall.rules`` reports it: by default one that admits
+    WinRM on ``port`` from ``remote`` (program System, every other condition Any)."""
+    base: dict[str, Any] = {
+        "Name": "Baluarte-WinRM-In",
+        "DisplayName": "WinRM from the provider (Baluarte)",
+        "Group": "",
+        "Enabled": "True",
+        "Direction": "Inbound",
+        "Action": "Allow",
+        "Profile": "Any",
+        "Source": "Local",
+        "Protocol": "TCP",
+        "LocalPort": [str(port)],
+        "RemoteAddress": [remote],
+        "LocalAddress": ["Any"],
+        "Program": "System",
+        "Package": "",
+        "Service": "Any",
+        "InterfaceType": "Any",
+        "InterfaceAlias": ["Any"],
+        "Authentication": "NotRequired",
+    }
+    return base | over

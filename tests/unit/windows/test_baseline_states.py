@@ -50,7 +50,9 @@ OFFICE_PC = {
     "firewall.enabled": ["off for the Public profile"],
     "firewall.default_inbound_deny": ["default inbound Allow in the Private profile"],
     "firewall.allowed_inbound": [
-        "3 inbound rules beyond the policy",
+        "5 inbound rules beyond the policy",
+        "all ports from any source (Windows Firewall profile Public: profile Public off)",
+        "(Windows Firewall profile Private: profile Private inbound Allow by default)",
         "tcp/3389 from any source (Windows Firewall rule RemoteDesktop-UserMode-In-TCP, profiles Any",
         "tcp/445 from any source",
         "tcp/5985 from 192.168.1.0/24, fe80::/64",

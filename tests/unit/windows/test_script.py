@@ -7,7 +7,13 @@ import tree_sitter
 import tree_sitter_powershell
 
 from checks.windows.document import CHECKS, MARKER
-from checks.windows.script import ASSEMBLED, PS_DIR, changing_commands, check_script
+from checks.windows.script import (
+    ASSEMBLED,
+    PS_DIR,
+    changing_commands,
+    check_script,
+    native_commands,
+)
 
 PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 FILES = sorted(p.name for p in PS_DIR.glob("*.ps1"))
@@ -26,7 +32,8 @@ def broken_nodes(source: str) -> list[str]:
 
 
 def test_there_is_one_script_per_check_and_nothing_else():
-    assert sorted(FILES) == sorted([*(f"{c}.ps1" for c in CHECKS), "_envelope.ps1", "_footer.ps1"])
+    shared = ["_envelope.ps1", "_updates_search.ps1", "_footer.ps1"]
+    assert sorted(FILES) == sorted([*(f"{c}.ps1" for c in CHECKS), *shared])
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -61,6 +68,28 @@ def test_the_gate_catches_an_injected_change_in_a_check_and_in_the_script():
     assert changing_commands(script, ASSEMBLED) == ["Restart-Computer"]
 
 
+@pytest.mark.parametrize("name", FILES)
+def test_every_check_script_runs_native_programs_only_to_read(name):
+    assert native_commands((PS_DIR / name).read_text(), name) == []
+
+
+def test_the_native_gate_catches_a_program_the_verb_gate_cannot_see():
+    # the same program reads with one argument and changes the host with another
+    assert native_commands("& w32tm.exe /query /status", "time.sync.ps1") == []
+    assert native_commands("w32tm /resync /force", "time.sync.ps1") == ["w32tm /resync"]
+    assert native_commands("sc.exe config wuauserv start= disabled", "time.sync.ps1") == [
+        "sc.exe config"
+    ]
+    assert native_commands('& "reg.exe" add HKLM\\SOFTWARE\\X', "smb1.ps1") == ["reg.exe add"]
+    assert native_commands("& $tool", "smb1.ps1") == ["$tool"]
+    # allowed per file: w32tm /query belongs to time.sync.ps1 only
+    assert native_commands("& w32tm.exe /query /source", "smb1.ps1") == ["w32tm.exe /query"]
+    assert changing_commands("w32tm /resync", "time.sync.ps1") == []  # what the verb gate misses
+    assert native_commands(check_script(), ASSEMBLED) == []
+    assert native_commands(check_script() + "\nnetsh advfirewall set allprofiles state off\n",
+                           ASSEMBLED) == ["netsh advfirewall"]  # fmt: skip
+
+
 def test_the_allowlist_is_per_file():
     # Remove-Item is accepted where a temporary export is deleted, nowhere else
     assert changing_commands("Remove-Item -LiteralPath $export -Force", "password.policy.ps1") == []
@@ -79,3 +108,23 @@ def test_recovery_passwords_and_exclusions_are_never_read():
     assert "KeyProtectorType.ToString()" in script
     defender = (PS_DIR / "defender.status.ps1").read_text()
     assert "ExclusionPath =" not in defender and ".Count" in defender
+
+
+def test_the_update_search_runs_beside_the_checks_and_only_its_check_waits():
+    from checks.windows.collector import search_seconds
+
+    script = check_script(77)
+    lines = script.splitlines()
+    assert lines[1] == "$baluarteSearchSeconds = 77"
+    # started in a runspace of its own before the first check, collected by its own check
+    assert script.index("$baluarteSearch.BeginInvoke()") < script.index("$baluarteChecks['")
+    pending = script[script.index("Get-CheckResult 'updates.pending' {") :]
+    pending = pending[: pending.index("$baluarteChecks['", 1)]
+    assert "AsyncWaitHandle.WaitOne(" in pending and "BeginStop(" in pending
+    assert "did not finish within {0} s" in pending  # a late search: this check's error alone
+    assert "Search(" not in pending  # no second search in the check itself
+    assert broken_nodes(script) == []
+    # the limit leaves the rest of the answer time to come back within the host's deadline
+    assert [search_seconds(d) for d in (120.0, 60.0, 30.0, 6.0, 1.0)] == [100, 50, 25, 5, 1]
+    with pytest.raises(ValueError):
+        check_script(0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import socket
 import threading
 import time
@@ -20,7 +21,7 @@ from pydantic import SecretStr
 
 from baluarte.errors import AuthFailed, DeviceError, InputError, TimedOut, Unreachable
 from baluarte.lab.tls import load_or_create_ca, server_context
-from baluarte.transports.winrm import WinrmClient, WinrmTarget
+from baluarte.transports.winrm import RUNSPACE_LOCALE, WinrmClient, WinrmTarget
 
 CANARY = "canary-Zq8v1XkP-do-not-leak"
 
@@ -32,6 +33,7 @@ class Stub(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.status, self.headers, self.body, self.delay = status, headers, body, delay
         self.requests: list[dict[str, str]] = []
+        self.bodies: list[bytes] = []
         self.connections = 0
 
     def get_request(self) -> tuple[socket.socket, object]:
@@ -49,7 +51,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
+        self.server.bodies.append(self.rfile.read(length))
         self.server.requests.append(dict(self.headers))
         if self.server.delay:
             time.sleep(self.server.delay)
@@ -210,3 +212,18 @@ def test_tls_check_is_not_skipped_for_https(serve: Serve) -> None:
     stub = serve()
     with pytest.raises(Unreachable, match=r"TLS handshake"):
         WinrmClient(target(stub.server_port, https=True, auth="basic")).run_script("Get-Date")
+
+
+def test_the_runspace_culture_is_the_one_chosen_not_pypsrp_s_default(serve: Serve) -> None:
+    """WS-Man Locale (UI culture) and DataLocale (culture) set the remote runspace's cultures:
+    both are Baluarte's choice, en-US, whatever pypsrp's default becomes."""
+    # Basic over HTTPS: the first request already carries the Create envelope
+    stub = serve(tls=True)
+    t = target(stub.server_port, https=True, auth="basic", verify=False)
+    with pytest.raises(DeviceError, match="HTTP 500"):
+        WinrmClient(t).run_script("Get-Date")
+    assert RUNSPACE_LOCALE == "en-US"
+    found = re.findall(
+        r"<(\w+:(?:Data)?Locale) [^>]*xml:lang=\"([^\"]*)\"", stub.bodies[0].decode()
+    )
+    assert sorted(found) == [("wsman:Locale", "en-US"), ("wsmv:DataLocale", "en-US")]

@@ -26,7 +26,12 @@ READERS = {
         "endpoint.signatures_current",
         "endpoint.tamper_protection",
     ],
-    "firewall.profiles": ["firewall.default_inbound_deny", "firewall.enabled"],
+    # a profile that is off or allows inbound by default opens every port: allowed_inbound reads it
+    "firewall.profiles": [
+        "firewall.allowed_inbound",
+        "firewall.default_inbound_deny",
+        "firewall.enabled",
+    ],
     "firewall.rules": ["firewall.allowed_inbound"],
     "bitlocker.volumes": ["endpoint.disk_encryption"],
     "veeam.agent": ["backup.configured", "backup.encrypted", "backup.last_success_age"],
@@ -114,8 +119,23 @@ def test_one_change_fails_one_control_precisely():
     }
     for control, (edit, text) in cases.items():
         out = change(edit)
-        assert not_passing(out) == {control: "fail"}, control
+        also = {"firewall.allowed_inbound": "fail"} if control == "firewall.enabled" else {}
+        assert not_passing(out) == {control: "fail"} | also, control
         assert text in (out[control].observed or ""), (control, out[control].observed)
+
+
+def test_a_profile_off_or_allowing_inbound_opens_every_port_to_allowed_inbound():
+    for edit, said in (
+        (lambda d: data(d, "firewall.profiles")[0].update(Enabled="False"), "profile Domain off"),
+        (
+            lambda d: data(d, "firewall.profiles")[2].update(DefaultInboundAction="Allow"),
+            "profile Public inbound Allow by default",
+        ),
+    ):
+        out = change(edit)["firewall.allowed_inbound"]
+        assert out.status == "fail"
+        assert "all ports open: all ports from any source" in (out.observed or "")
+        assert said in (out.observed or "")
 
 
 def test_wsus_managed_updates_pass_and_notify_only_fails():
@@ -173,6 +193,8 @@ def test_defender_passive_with_sophos_active_passes_any_product():
             HealthServices=1,
             HealthThreat=1,
             TamperProtectionEnabled=1,
+            LastUpdateSuccess="2026-11-28T09:00:00.0000000Z",
+            VirusDataVersion="2026112803",
         )
 
     out = change(sophos)
@@ -202,7 +224,7 @@ def test_sophos_alone_never_passes_what_it_cannot_show():
     out = change(only_sophos)
     assert out["endpoint.signatures_current"].status == Status.ERROR
     assert (
-        "the Sophos signature age is not read on Windows"
+        "the last Sophos update is not recorded in the registry"
         in out["endpoint.signatures_current"].reason
     )
     assert out["endpoint.tamper_protection"].status == Status.ERROR

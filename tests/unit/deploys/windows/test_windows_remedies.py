@@ -21,7 +21,6 @@ from baluarte.lab.windows.shipped import shipped_state
 from baluarte.plan import DevicePlan
 from baluarte.remediation import Manual, Refused, Remedy, RemedyContext
 from baluarte.transports.winrm import ScriptAnswer
-from checks.facts.firewall import OpenRule, PortRange
 from checks.policy.access import InsecureProtocols
 from checks.policy.base import Required
 from checks.policy.endpoint import ProductRequired, SignatureAge
@@ -44,6 +43,16 @@ WINRM_RULE = {
     "LocalPort": ["5985"],
     "RemoteAddress": ["192.168.1.0/24"],
     "Program": "System",
+    "Enabled": "True",
+    "Direction": "Inbound",
+    "Action": "Allow",
+    "Source": "Local",
+    "LocalAddress": ["Any"],
+    "Package": "",
+    "Service": "Any",
+    "InterfaceType": "Any",
+    "InterfaceAlias": ["Any"],
+    "Authentication": "NotRequired",
 }
 
 
@@ -119,8 +128,11 @@ def _commands(text: str) -> list[str]:
 
 def test_the_update_tasks_own_script_parses_too() -> None:
     text = fix_script("updates-install")
-    inner = text.split("$inner = @'\n", 1)[1].split("\n'@", 1)[0]
+    inner = _inner(text)
     assert "Microsoft.Update.Session" in inner and not broken(inner)
+    # as the task runs it: the IDs written in as a string-array literal
+    ids = "'8f6a3c52-1b7e-4d0a-9c31-5e2f7a9b4d01', '2c41e9d7-6a58-4f3b-b0e2-93d1c7a5f612'"
+    assert not broken(inner.replace("__WANTED__", ids).replace("__RESULT__", r"C:\x.json"))
     assert "Register-ScheduledTask" in _commands(text)
     assert "Unregister-ScheduledTask" in _commands(text)
 
@@ -175,12 +187,32 @@ def test_defender_remedies_run_their_fix_scripts() -> None:
     assert isinstance(sophos, Manual) and "console" in sophos.text
 
 
+def test_defender_signatures_fix_takes_the_policy_s_max_days_as_a_typed_parameter() -> None:
+    ctx = rctx(state())
+    facts = ctx.collected.facts["endpoint"]
+    signatures = remedy(endpoint.signatures_current(facts, SignatureAge(max_days=5), ctx))
+    assert signatures.parameters == {"MaxDays": 5}
+    text = invocation(signatures.script, signatures.parameters)
+    assert script_parameters(text) == {"MaxDays": 5}
+    # the script compares with it, not with a day of its own, and declares it an [int]
+    assert "[int]$MaxDays" in signatures.script
+    assert "AntivirusSignatureAge -gt $MaxDays" in signatures.script
+    assert "-gt 1" not in signatures.script
+
+
 def test_insecure_protocols_fix_only_what_the_facts_say_is_wrong() -> None:
     ctx = rctx(state())
     facts = ctx.collected.facts["access"]
     both = remedy(access.insecure_admin_protocols(facts, PARAMS[_ACCESS], ctx))
     assert both.script == fix_script("insecure-protocols")
-    assert both.parameters == {"Smb1Server": True, "Smb1Feature": True, "RdpNla": True}
+    # removing the feature takes minutes: the shell waits for it rather than stop DISM midway
+    assert both.parameters == {
+        "Smb1Server": True,
+        "Smb1Feature": True,
+        "RdpNla": True,
+        "TimeoutSeconds": access.FEATURE_SECONDS,
+    }
+    assert access.FEATURE_SECONDS >= 600
     assert "reboot" in both.after
     only_rdp = access.insecure_admin_protocols(
         facts, InsecureProtocols(forbidden=("rdp_without_nla",)), ctx
@@ -202,13 +234,51 @@ def test_updates_remedies_list_exactly_the_updates_they_install() -> None:
     ctx = rctx(state())
     facts = ctx.collected.facts["patching"]
     security = remedy(patching.security_updates_pending(facts, SecurityUpdates(max=0), ctx))
-    titles = security.parameters["Titles"]
-    assert [t.split("(KB")[1][:7] for t in titles] == ["5070001", "5070012"]
+    ids = security.parameters["UpdateIds"]
+    assert ids == ["8f6a3c52-1b7e-4d0a-9c31-5e2f7a9b4d01", "2c41e9d7-6a58-4f3b-b0e2-93d1c7a5f612"]
+    assert "Titles" not in security.parameters
     assert security.parameters["TimeoutSeconds"] == patching.TIMEOUT_SECONDS
-    assert all(t in security.before and t in security.after for t in titles)
+    assert "(KB5070001)" in security.before and "(KB5070012)" in security.after
     everything = remedy(patching.updates_pending(facts, MaxCount(max=5), ctx))
-    assert len(everything.parameters["Titles"]) == 6
-    assert "Intel Corporation - Display - 32.0.101.6979" in everything.parameters["Titles"]
+    assert len(everything.parameters["UpdateIds"]) == 6
+    assert "Intel Corporation - Display - 32.0.101.6979" in everything.before
+    assert not broken(invocation(everything.script, everything.parameters))
+
+
+def test_an_update_without_an_update_id_refuses_the_fix_instead_of_matching_titles() -> None:
+    doc = copy.deepcopy(shipped_state("office-pc")["output"])
+    del doc["checks"]["updates.pending"]["data"]["Updates"][1]["UpdateID"]  # an older document
+    ctx = rctx(parse.collected(doc))
+    facts = ctx.collected.facts["patching"]
+    result = patching.security_updates_pending(facts, SecurityUpdates(max=0), ctx)
+    assert isinstance(result, Refused), result
+    assert "no Windows Update ID" in result.reason and "(KB5070012)" in result.reason
+    assert "KB5070001" not in result.reason  # only the one without an ID is named
+    assert isinstance(patching.updates_pending(facts, MaxCount(max=5), ctx), Refused)
+
+
+def _inner(text: str) -> str:
+    return text.split("$inner = @'\n", 1)[1].split("\n'@", 1)[0]
+
+
+def test_the_update_fix_matches_update_ids_and_never_parses_json_for_its_input() -> None:
+    text = fix_script("updates-install")
+    assert "param([string[]]$UpdateIds," in text
+    # PowerShell 5.1's ConvertFrom-Json emits a JSON array as ONE object: never for the IDs
+    assert "ConvertFrom-Json" not in _inner(text)
+    code = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    assert sum("ConvertFrom-Json" in line for line in code) == 1  # the result file: an object
+    assert "[guid]::TryParse" in text
+    assert "$wanted = [string[]]@(__WANTED__)" in _inner(text)
+    assert "Identity.UpdateID" in _inner(text) and ".Title" not in _inner(text)
+
+
+def test_the_update_fix_fails_on_updates_not_found_or_not_installed() -> None:
+    text = fix_script("updates-install")
+    judged = text.split("Remove-Item -LiteralPath $resultFile -Force", 1)[1]
+    assert "} elseif ($notFound.Count -gt 0) {\n        $result['error'] =" in judged
+    fewer = "} elseif ($installedIds.Count + $already.Count -lt $ids.Count) {\n"
+    assert fewer + "        $result['error'] =" in judged
 
 
 # -- the WinRM lockout guard ---------------------------------------------------------------------
@@ -220,7 +290,11 @@ def test_firewall_remedy_with_a_rule_that_keeps_winrm_reachable() -> None:
     facts = ctx.collected.facts["firewall"]
     fix = remedy(firewall.enabled(facts, Required(), ctx))
     assert fix.script == fix_script("firewall-profiles")
-    assert fix.parameters == {"Profiles": ["Private", "Public"], "WinrmPort": 5985}
+    assert fix.parameters == {
+        "Profiles": ["Private", "Public"],
+        "WinrmPort": 5985,
+        "BaluarteAddress": ME,
+    }
     assert fix == firewall.default_inbound_deny(facts, Required(), ctx)
     assert "-Public off" in fix.diff and "+Public on, inbound Block" in fix.diff
 
@@ -232,6 +306,7 @@ def test_firewall_guard_refuses_without_a_winrm_rule() -> None:
     result = firewall.enabled(ctx.collected.facts["firewall"], Required(), ctx)
     assert isinstance(result, Refused)
     assert "TCP 5985" in result.reason and "lock Baluarte out" in result.reason
+    assert "Public: no rule provably lets WinRM in" in result.reason
 
 
 def test_firewall_guard_refuses_when_the_shipped_rule_does_not_cover_every_profile() -> None:
@@ -240,41 +315,6 @@ def test_firewall_guard_refuses_when_the_shipped_rule_does_not_cover_every_profi
     result = firewall.default_inbound_deny(ctx.collected.facts["firewall"], Required(), ctx)
     assert isinstance(result, Refused)
     assert "Windows Remote Management (HTTP-In)" in result.reason
-
-
-def rule(ports: list[tuple[int, int]] | None, sources: list[str] | None, profiles: str) -> OpenRule:
-    return OpenRule(
-        families=("ipv4", "ipv6"),
-        protocol="tcp",
-        ports=tuple(PortRange(first=a, last=b) for a, b in ports) if ports is not None else None,
-        sources=tuple(sources) if sources is not None else None,
-        tool="windows-firewall",
-        where=f"Windows Firewall rule R, profiles {profiles}",
-        rule="R",
-    )
-
-
-@pytest.mark.parametrize(
-    ("rules", "me", "refused"),
-    [
-        ([rule([(5985, 5985)], None, "Any")], None, False),
-        ([rule(None, ["10.0.0.0/8"], "Domain, Private, Public")], "10.1.2.3", False),
-        ([rule([(5000, 6000)], ["10.0.0.0/8", "fe80::/10"], "Any")], "10.1.2.3", False),
-        ([rule([(5986, 5986)], None, "Any")], "10.1.2.3", True),  # another port
-        ([rule([(5985, 5985)], ["10.0.0.0/8"], "Any")], "192.0.2.1", True),  # another source
-        ([rule([(5985, 5985)], ["10.0.0.0/8"], "Any")], None, True),  # our address unknown
-        ([rule([(5985, 5985)], None, "Domain, Private")], None, True),  # Public not covered
-        (None, None, True),  # rules unreadable
-    ],
-)
-def test_winrm_guard(rules: list[OpenRule] | None, me: str | None, refused: bool) -> None:
-    import ipaddress
-
-    address = ipaddress.ip_address(me) if me else None
-    why = firewall.winrm_guard(
-        tuple(rules) if rules is not None else None, 5985, address, ["Private", "Public"]
-    )
-    assert (why is not None) == refused, why
 
 
 def test_baluarte_address_from_the_route_when_the_host_does_not_say() -> None:
