@@ -5,6 +5,9 @@
 param([switch]$DryRun)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
+# PS 5.1 writes an array as {"value":[...],"Count":n} while this type data is loaded (as
+# the check script does): this session's type table only, not the host.
+Get-TypeData -TypeName System.Array | Remove-TypeData -ErrorAction SilentlyContinue
 $status = Get-MpComputerStatus
 $before = [ordered]@{ RealTimeProtectionEnabled = [bool]$status.RealTimeProtectionEnabled }
 $result = [ordered]@{ changed = $false; dryRun = [bool]$DryRun; before = $before; after = $before }

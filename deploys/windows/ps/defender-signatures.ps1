@@ -5,6 +5,9 @@
 param([switch]$DryRun, [Parameter(Mandatory = $true)][int]$MaxDays)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
+# PS 5.1 writes an array as {"value":[...],"Count":n} while this type data is loaded (as
+# the check script does): this session's type table only, not the host.
+Get-TypeData -TypeName System.Array | Remove-TypeData -ErrorAction SilentlyContinue
 function Get-Signatures {
     $status = Get-MpComputerStatus
     $updated = $null

@@ -9,6 +9,9 @@
 param([string[]]$Profiles, [int]$WinrmPort, [string]$BaluarteAddress, [switch]$DryRun)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
+# PS 5.1 writes an array as {"value":[...],"Count":n} while this type data is loaded (as
+# the check script does): this session's type table only, not the host.
+Get-TypeData -TypeName System.Array | Remove-TypeData -ErrorAction SilentlyContinue
 function Get-ProfileState {
     @(Get-NetFirewallProfile -Name $Profiles -PolicyStore ActiveStore | ForEach-Object {
         [ordered]@{

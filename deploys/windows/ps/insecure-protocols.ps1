@@ -7,6 +7,9 @@
 param([switch]$Smb1Server, [switch]$Smb1Feature, [switch]$RdpNla, [switch]$DryRun, [int]$TimeoutSeconds = 900)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
+# PS 5.1 writes an array as {"value":[...],"Count":n} while this type data is loaded (as
+# the check script does): this session's type table only, not the host.
+Get-TypeData -TypeName System.Array | Remove-TypeData -ErrorAction SilentlyContinue
 function Get-RdpSetting {
     Get-CimInstance -Namespace 'root/cimv2/TerminalServices' -ClassName Win32_TSGeneralSetting -Filter "TerminalName='RDP-Tcp'"
 }

@@ -8,6 +8,9 @@
 param([string[]]$UpdateIds, [int]$TimeoutSeconds = 3300, [switch]$DryRun)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
+# PS 5.1 writes an array as {"value":[...],"Count":n} while this type data is loaded (as
+# the check script does): this session's type table only, not the host.
+Get-TypeData -TypeName System.Array | Remove-TypeData -ErrorAction SilentlyContinue
 # Each ID must be a GUID: the task's script (which cannot take parameters) gets them as a
 # string-array literal, so nothing but hex digits and dashes may reach it. No JSON in between
 # (PowerShell 5.1's ConvertFrom-Json emits an array as ONE object).
@@ -30,6 +33,7 @@ $resultFile = Join-Path $env:SystemRoot "Temp\baluarte-wu-$id.json"
 $wanted = (@($ids | ForEach-Object { "'$_'" })) -join ', '
 $inner = @'
 $ErrorActionPreference = 'Stop'
+Get-TypeData -TypeName System.Array | Remove-TypeData -ErrorAction SilentlyContinue
 $wanted = [string[]]@(__WANTED__)
 $out = [ordered]@{ asked = $wanted.Count; found = 0; installed = @(); alreadyInstalled = @(); failed = @(); notFound = @(); resultCode = $null; rebootRequired = $false; error = $null; finished = $null }
 try {

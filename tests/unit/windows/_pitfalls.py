@@ -543,6 +543,30 @@ def unguarded_call(source: str, file: str) -> list[Finding]:
     return found
 
 
+# -- 7. arrays written while System.Array's type data is loaded -----------------------------------
+
+_ARRAY_TYPE_DATA = (
+    'Windows PowerShell 5.1 writes an array as {"value":[...],"Count":n} while the '
+    "System.Array type data is loaded: first remove it for the session "
+    "(Get-TypeData -TypeName System.Array | Remove-TypeData -ErrorAction SilentlyContinue)"
+)
+
+
+def array_type_data(source: str, file: str) -> list[Finding]:
+    """ConvertTo-Json in a script (or a here-string run as one) that has not removed the
+    System.Array type data before it."""
+    found: list[Finding] = []
+    for script in scripts(source, file):
+        removed: tuple[int, int] | None = None
+        for command in sorted(command_nodes(script.root), key=lambda c: c.start_point):
+            name = (command_name(command) or "").lower()
+            if name == "remove-typedata" and removed is None:
+                removed = command.start_point
+            elif name == "convertto-json" and removed is None:
+                found.append(script.finding(command, "array-type-data", _ARRAY_TYPE_DATA))
+    return found
+
+
 GUARDS: dict[str, Callable[[str, str], list[Finding]]] = {
     "convertfrom-json": convertfrom_json,
     "int-cast-counter": int_cast_counter,
@@ -550,6 +574,7 @@ GUARDS: dict[str, Callable[[str, str], list[Finding]]] = {
     "localised-regex": localised_regex,
     "principal-name": principal_name,
     "unguarded-call": unguarded_call,
+    "array-type-data": array_type_data,
 }
 
 

@@ -18,6 +18,7 @@ from tests.unit.windows._pitfalls import (
     GUARDS,
     Allowed,
     Finding,
+    array_type_data,
     assembled_origins,
     convertfrom_json,
     datetime_parse,
@@ -39,6 +40,12 @@ ALLOWED: tuple[Allowed, ...] = (
         "Get-Content -LiteralPath $resultFile -Raw | ConvertFrom-Json",
         "reads the result file the script's own task wrote with ConvertTo-Json of one object "
         "(never an array), not an input; arrays are properties, which 5.1 reads as arrays",
+    ),
+    Allowed(
+        "_footer.ps1",
+        "array-type-data",
+        "ConvertTo-Json -Compress -Depth 10",
+        "the footer runs only assembled after _envelope.ps1, which removes the type data first",
     ),
 )
 
@@ -388,3 +395,28 @@ def test_a_finding_reads_as_file_line_column_guard_and_fix() -> None:
     found = scan("$a = 1\n$b = [int]$s.QuickScanAge\n", "deploys/windows/ps/x.ps1")
     assert str(found[0]).startswith("deploys/windows/ps/x.ps1:2:6: [int-cast-counter] ")
     assert Path(found[0].file).name == found[0].origin == "x.ps1"
+
+
+# -- 7. arrays written with System.Array's type data loaded ------------------------------------
+
+
+def test_convertto_json_before_the_array_type_data_is_removed_is_caught() -> None:
+    bad = "$r = [ordered]@{ ids = @($a) }\n[pscustomobject]$r | ConvertTo-Json -Compress\n"
+    assert where(array_type_data(bad, FIX)) == [(2, 22, "array-type-data")]
+    good = "Get-TypeData -TypeName System.Array | Remove-TypeData -ErrorAction SilentlyContinue\n"
+    assert array_type_data(good + bad, FIX) == []
+    # removed too late: the first write already went out wrapped
+    assert len(array_type_data(bad + good + bad, FIX)) == 1
+    # a here-string run as a script of its own (a scheduled task) removes it for itself
+    task = good + "$inner = @'\n" + bad + "'@\n"
+    assert where(array_type_data(task, FIX)) == [(4, 22, "array-type-data")]
+    assert array_type_data(good + "$inner = @'\n" + good + bad + "'@\n", FIX) == []
+
+
+def test_every_fix_script_removes_the_array_type_data_before_it_answers() -> None:
+    line = "Get-TypeData -TypeName System.Array | Remove-TypeData -ErrorAction SilentlyContinue\n"
+    fixes = [name for name in SHIPPED if name.startswith("deploys/")]
+    assert fixes
+    for name in fixes:
+        assert array_type_data(SHIPPED[name], name) == [], name
+        assert array_type_data(SHIPPED[name].replace(line, ""), name), name  # caught without
