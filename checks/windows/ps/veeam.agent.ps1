@@ -38,14 +38,35 @@ try {
     if (-not (Test-Path -LiteralPath $configurator)) { throw ('{0} not found' -f $configurator) }
     $null = & $configurator -export "/f:$export"
     [xml]$settings = Get-Content -LiteralPath $export -Raw
-    $jobs = @(foreach ($node in $settings.SelectNodes('//JobInfo|//Job')) {
-        $encryption = $node.SelectSingleNode('.//Encryption')
+    # The export's layout (Veeam Agent Configurator reference, "Input and Output XML Files"):
+    # one JobInfo per job with its name in the JobName attribute, the backup mode on
+    # SourceInfo/EpDiskFilter, the target's attributes on TargetInfo (its ServerCredentials
+    # child is never read), encryption on StorageInfo/Encryption. Attributes by GetAttribute:
+    # PowerShell's XML adapter answers .Name with the element's own name ("JobInfo").
+    $jobs = @(foreach ($node in $settings.SelectNodes('//JobInfo')) {
         $encrypted = $null
-        if ($null -ne $encryption) { $encrypted = ("$($encryption.Enabled)$($encryption.InnerText)" -match 'true') }
+        $encryption = $node.SelectSingleNode('StorageInfo/Encryption')
+        if ($null -ne $encryption -and $encryption.HasAttribute('Enabled')) {
+            $encrypted = $encryption.GetAttribute('Enabled') -eq 'True'
+        }
+        $mode = ''
+        $disk = $node.SelectSingleNode('SourceInfo/EpDiskFilter')
+        if ($null -ne $disk -and $disk.HasAttribute('BackupMode')) {
+            $mode = 'BackupMode ' + $disk.GetAttribute('BackupMode')
+        }
+        $where = ''
+        $target = $node.SelectSingleNode('TargetInfo')
+        if ($null -ne $target) {
+            $where = @(foreach ($attribute in $target.Attributes) {
+                if ($attribute.LocalName -notmatch 'Password|Credential|Key|Secret|Token') {
+                    '{0}={1}' -f $attribute.LocalName, $attribute.Value
+                }
+            }) -join ' '
+        }
         [pscustomobject]@{
-            Name = "$($node.Name)$($node.JobName)"
-            Type = "$($node.BackupMode)"
-            Target = "$($node.SelectSingleNode('.//Destination|.//Target').InnerText)"
+            Name = $node.GetAttribute('JobName')
+            Type = $mode
+            Target = $where
             Encrypted = $encrypted
         }
     })
