@@ -20,6 +20,7 @@ __all__ = [
     "FIX_IDS",
     "FIX_MARKER",
     "PS_DIR",
+    "QUOTES",
     "fix_id",
     "fix_script",
     "invocation",
@@ -37,6 +38,9 @@ FIX_IDS = (
     "updates-install",
 )
 PARAMETERS = "$baluarteParameters"
+# PowerShell ends a single-quoted string at any of these, not only at ': inside one, each is
+# doubled (a value a device reported must not close the literal and run as code)
+QUOTES = "'\u2018\u2019\u201a\u201b"
 
 
 @cache
@@ -62,7 +66,7 @@ def literal(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
+        return "'" + "".join(c * 2 if c in QUOTES else c for c in value) + "'"
     if isinstance(value, Sequence):
         return "@(" + ", ".join(literal(v) for v in value) + ")"
     raise TypeError(f"no PowerShell literal for {type(value).__name__}")

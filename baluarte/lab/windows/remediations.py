@@ -30,7 +30,9 @@ _CRITICAL = "e6cf1350-c01b-414d-a61f-263d14d133b4"  # the Critical Updates class
 
 FIX_MARKER = "# baluarte-windows-fix id="
 _PARAM_LINE = re.compile(r"^\s+(\w+) = (.+)$")
-_STRING = re.compile(r"'((?:[^']|'')*)'")
+# a single-quoted literal: any of PowerShell's quote characters inside is doubled
+_STRING = re.compile("'((?:[^'\u2018-\u201b]|(['\u2018-\u201b])\\2)*)'")
+_DOUBLED = re.compile("(['\u2018-\u201b])\\1")
 
 
 def _value(text: str) -> Any:
@@ -38,9 +40,9 @@ def _value(text: str) -> Any:
     if text in ("$true", "$false"):
         return text == "$true"
     if text.startswith("@(") and text.endswith(")"):
-        return [m.replace("''", "'") for m in _STRING.findall(text[2:-1])]
+        return [_DOUBLED.sub(r"\1", m[0]) for m in _STRING.findall(text[2:-1])]
     if text.startswith("'"):
-        return text[1:-1].replace("''", "'")
+        return _DOUBLED.sub(r"\1", text[1:-1])
     return int(text) if text.lstrip("-").isdigit() else text
 
 

@@ -29,7 +29,15 @@ from checks.windows import parse
 from checks.windows.script import changing_commands
 from deploys.windows import MANUAL, REMEDIES, access, endpoint, firewall, patching
 from deploys.windows.executor import EXECUTOR, judge
-from deploys.windows.fixes import FIX_IDS, FIX_MARKER, PS_DIR, fix_id, fix_script, invocation
+from deploys.windows.fixes import (
+    FIX_IDS,
+    FIX_MARKER,
+    PS_DIR,
+    fix_id,
+    fix_script,
+    invocation,
+    literal,
+)
 
 PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 FORBIDDEN = ("Disable-PSRemoting", "Stop-Service", "Set-Service", "Remove-NetFirewallRule")
@@ -150,6 +158,19 @@ def test_parameters_render_as_powershell_and_read_back_in_the_lab() -> None:
     assert text.rstrip().endswith("} @baluarteParameters")
     assert script_parameters(text) == params
     assert not broken(text)
+
+
+def test_every_powershell_quote_character_is_doubled_so_a_value_stays_a_value() -> None:
+    # PowerShell ends a single-quoted string at ‘ ’ ‚ ‛ as well as at '
+    hostile = "KB1\u2019; Stop-Service WinRM; \u2018"
+    params = {"Titles": [hostile, "it's"], "Note": "a\u201bb\u201ac"}
+    text = invocation(fix_script("updates-install"), params)
+    assert "    Titles = @('KB1\u2019\u2019; Stop-Service WinRM; \u2018\u2018', 'it''s')\n" in text
+    assert "    Note = 'a\u201b\u201bb\u201a\u201ac'\n" in text
+    assert script_parameters(text) == params
+    for quote in "'\u2018\u2019\u201a\u201b":
+        inner = literal(f"x{quote}y")[1:-1]
+        assert inner == f"x{quote}{quote}y"
 
 
 # -- remedies on the office PC, none on the hardened host ---------------------------------------
