@@ -146,25 +146,30 @@ def _pauses(data: Fields, now: datetime) -> tuple[str, str]:
         until = _stamp(data, field)
         if until is not None and until > now:
             quality.append(f"{what} until {_shown_time(until)} ({field})")
-    start = _stamp(data, "PolicyPauseQualityUpdatesStartTime")
-    if start is not None and start <= now < start + timedelta(days=_POLICY_PAUSE_DAYS):
-        until = start + timedelta(days=_POLICY_PAUSE_DAYS)
-        quality.append(
-            f"quality updates paused by policy until {_shown_time(until)} "
-            f"(PauseQualityUpdatesStartTime {start:%Y-%m-%d})"
-        )
-    elif start is None and data.optional_number("PolicyPauseQualityUpdates") == 1:
-        quality.append("quality updates paused by policy (PauseQualityUpdates 1, no start date)")
     feature: list[str] = []
     until = _stamp(data, "PauseFeatureUpdatesEndTime")
     if until is not None and until > now:
         feature.append(f"feature updates paused in Settings until {_shown_time(until)}")
-    start = _stamp(data, "PolicyPauseFeatureUpdatesStartTime")
-    if start is not None and start <= now < start + timedelta(days=_POLICY_PAUSE_DAYS):
-        feature.append(f"feature updates paused by policy since {start:%Y-%m-%d}")
-    elif start is None and data.optional_number("PolicyPauseFeatureUpdates") == 1:
-        feature.append("feature updates paused by policy (PauseFeatureUpdates 1)")
-    return "; ".join(quality), "; ".join(feature)
+    # the same policy from Group Policy ("Policy…") or from an MDM such as Intune ("Mdm…", the
+    # Policy CSP's Update values under PolicyManager\current\device\Update)
+    for source in ("Policy", "Mdm"):
+        start = _stamp(data, f"{source}PauseQualityUpdatesStartTime")
+        if start is not None and start <= now < start + timedelta(days=_POLICY_PAUSE_DAYS):
+            until = start + timedelta(days=_POLICY_PAUSE_DAYS)
+            quality.append(
+                f"quality updates paused by policy until {_shown_time(until)} "
+                f"(PauseQualityUpdatesStartTime {start:%Y-%m-%d})"
+            )
+        elif start is None and data.optional_number(f"{source}PauseQualityUpdates") == 1:
+            quality.append(
+                "quality updates paused by policy (PauseQualityUpdates 1, no start date)"
+            )
+        start = _stamp(data, f"{source}PauseFeatureUpdatesStartTime")
+        if start is not None and start <= now < start + timedelta(days=_POLICY_PAUSE_DAYS):
+            feature.append(f"feature updates paused by policy since {start:%Y-%m-%d}")
+        elif start is None and data.optional_number(f"{source}PauseFeatureUpdates") == 1:
+            feature.append("feature updates paused by policy (PauseFeatureUpdates 1)")
+    return "; ".join(dict.fromkeys(quality)), "; ".join(dict.fromkeys(feature))
 
 
 def _automatic(document: Mapping[str, Any]) -> AutoUpdates:

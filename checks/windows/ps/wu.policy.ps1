@@ -3,6 +3,8 @@
 $wuKey = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate'
 $auKey = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate\AU'
 $uxKey = 'HKLM:\SOFTWARE\Microsoft\WindowsUpdate\UX\Settings'
+# an MDM's (Intune's) Update policies, as the Policy CSP names them
+$mdmKey = 'HKLM:\SOFTWARE\Microsoft\PolicyManager\current\device\Update'
 # The start type first: with wuauserv disabled the ServiceManager call below fails, and that
 # must not hide the one fact that explains it.
 $startType = $null
@@ -36,7 +38,7 @@ try {
     ScheduledInstallTime = Get-RegistryValue -Path $auKey -Name 'ScheduledInstallTime'
     DefaultAUService = $defaultService
     ServiceManagerError = $serviceManagerError
-    MdmUpdatePolicyPresent = (Test-Path -Path 'HKLM:\SOFTWARE\Microsoft\PolicyManager\current\device\Update')
+    MdmUpdatePolicyPresent = (Test-Path -Path $mdmKey)
     WuauservStartType = $startType
     PauseUpdatesExpiryTime = Get-RegistryValue -Path $uxKey -Name 'PauseUpdatesExpiryTime'
     PauseQualityUpdatesStartTime = Get-RegistryValue -Path $uxKey -Name 'PauseQualityUpdatesStartTime'
@@ -47,4 +49,8 @@ try {
     PolicyPauseQualityUpdatesStartTime = Get-RegistryValue -Path $wuKey -Name 'PauseQualityUpdatesStartTime'
     PolicyPauseFeatureUpdates = Get-RegistryValue -Path $wuKey -Name 'PauseFeatureUpdates'
     PolicyPauseFeatureUpdatesStartTime = Get-RegistryValue -Path $wuKey -Name 'PauseFeatureUpdatesStartTime'
+    MdmPauseQualityUpdates = Get-RegistryValue -Path $mdmKey -Name 'PauseQualityUpdates'
+    MdmPauseQualityUpdatesStartTime = Get-RegistryValue -Path $mdmKey -Name 'PauseQualityUpdatesStartTime'
+    MdmPauseFeatureUpdates = Get-RegistryValue -Path $mdmKey -Name 'PauseFeatureUpdates'
+    MdmPauseFeatureUpdatesStartTime = Get-RegistryValue -Path $mdmKey -Name 'PauseFeatureUpdatesStartTime'
 }

@@ -192,6 +192,28 @@ def test_a_quality_pause_by_policy_fails_for_35_days_from_its_start() -> None:
     assert outcome(doc, "patching.automatic_updates").status == "pass"
 
 
+def test_a_pause_set_by_an_mdm_fails_like_a_group_policy_one() -> None:
+    # Intune writes the Policy CSP's Update values under PolicyManager\current\device\Update
+    assert "PolicyManager\\current\\device\\Update" in _script("wu.policy.ps1")
+    assert "MdmPauseQualityUpdatesStartTime" in _script("wu.policy.ps1")
+    doc = document("hardened")
+    data(doc, "wu.policy").update(
+        MdmPauseQualityUpdates=1, MdmPauseQualityUpdatesStartTime="2026-11-10"
+    )
+    out = outcome(doc, "patching.automatic_updates")
+    assert out.status == "fail" and "paused by policy until 2026-12-15 00:00 UTC" in out.observed
+    # set by both, said once
+    data(doc, "wu.policy").update(
+        PolicyPauseQualityUpdates=1, PolicyPauseQualityUpdatesStartTime="2026-11-10"
+    )
+    assert outcome(doc, "patching.automatic_updates").observed.count("paused by policy") == 1
+    data(doc, "wu.policy").update(
+        MdmPauseQualityUpdatesStartTime="2026-10-01", PolicyPauseQualityUpdatesStartTime=None,
+        PolicyPauseQualityUpdates=None,
+    )  # fmt: skip
+    assert outcome(doc, "patching.automatic_updates").status == "pass"
+
+
 def test_an_unreadable_pause_time_is_an_error_not_a_pass() -> None:
     doc = document("hardened")
     data(doc, "wu.policy").update(PauseUpdatesExpiryTime="19/12/2026 9:30:00")
