@@ -128,3 +128,33 @@ def test_the_update_search_runs_beside_the_checks_and_only_its_check_waits():
     assert [search_seconds(d) for d in (120.0, 60.0, 30.0, 6.0, 1.0)] == [100, 50, 25, 5, 1]
     with pytest.raises(ValueError):
         check_script(0)
+
+
+def _command_arguments(source: str, command: str) -> list[str]:
+    """The argument text of each call to ``command`` in a script, as tree-sitter parses it."""
+    found: list[str] = []
+    stack = [PARSER.parse(source.encode("utf-8")).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "command":
+            names = [c for c in node.children if c.type == "command_name"]
+            if names and names[0].text.decode().lower() == command.lower():
+                found += [c.text.decode() for c in node.children if c.type == "command_elements"]
+        stack.extend(node.children)
+    return found
+
+
+def test_bitlocker_asks_for_the_system_drive_only():
+    # one locked or removable data volume must not cost the system volume's answer
+    calls = _command_arguments(
+        (PS_DIR / "bitlocker.volumes.ps1").read_text(), "Get-BitLockerVolume"
+    )
+    assert [c.split() for c in calls] == [["-MountPoint", "$env:SystemDrive"]]
+
+
+def test_reboot_signals_include_windows_update_s_and_a_pending_domain_join():
+    text = (PS_DIR / "reboot.pending.ps1").read_text()
+    for signal in ("Services\\Pending", "UpdateExeVolatile", "JoinDomain", "AvoidSpnSet"):
+        assert signal in text, signal
+    # a rename entry counts only while its file still exists (stale entries are common)
+    assert "Test-Path -LiteralPath $_" in text and "$liveRenames.Count -gt 0" in text
