@@ -9,7 +9,8 @@ slots; ``KINDS`` says what a slot may hold (a slot not named there holds a value
 is itself a phrase, looked up in turn (``text``: one phrase; ``items``: phrases joined with
 ``"; "``; the others: a phrase of a known shape), and one in ``LISTS`` a ``", "`` list whose
 items are. The collectors' part of the table is ``phrase_table_collectors.py``; the engine's
-(why a device could not be checked, waivers, apply's notes) ``phrase_table_engine.py``.
+(why a device could not be checked, waivers, apply's notes) ``phrase_table_engine.py``; the
+Windows fix scripts' (``deploys/windows/ps``) ``phrase_table_fixes.py``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from reports.evidence.phrase_table_engine import (
     ENGINE_PHRASES,
     ENGINE_TEMPLATES,
 )
+from reports.evidence.phrase_table_fixes import FIX_KINDS, FIX_PHRASES, FIX_TEMPLATES
 
 __all__ = ["EVALUATOR_PHRASES", "KINDS", "LISTS", "LOOKED_UP", "TEMPLATES"]
 
@@ -201,6 +203,7 @@ EVALUATOR_PHRASES: tuple[str, ...] = (
     "whether local rules count is unknown",
     *COLLECTOR_PHRASES,
     *ENGINE_PHRASES,
+    *FIX_PHRASES,
 )
 
 # A fixed frame around stored values (see ``KINDS``). The most specific frame is tried first
@@ -587,6 +590,7 @@ TEMPLATES: tuple[str, ...] = (
     "IPsec authentication %(authentication)s",
     "a %(rule_source)s rule, and a Group Policy turns local rules off",
     *ENGINE_TEMPLATES,
+    *FIX_TEMPLATES,
 )
 
 _TOKEN = r"[\w.@+-]+"  # one word: a package, a service, a setting's value
@@ -701,6 +705,7 @@ KINDS: dict[str, str] = {
     r"remote address|local address|interface type|interfaces|IPsec authentication|whether "
     r"local rules|a \w+ rule, and) " + _ANY,
     **ENGINE_KINDS,
+    **FIX_KINDS,
 }
 
 # Slots holding a list joined with ", " whose items are each translated in turn when they are

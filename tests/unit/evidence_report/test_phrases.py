@@ -13,6 +13,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import tree_sitter
+import tree_sitter_powershell
 
 from baluarte.evidence.data import EvidenceData
 from baluarte.findings import Finding, Severity, Status
@@ -20,6 +22,11 @@ from baluarte.remediation import RemediationRecord, RemediationResult
 from reports.evidence import render_html, render_pdf
 from reports.evidence.control_text import missing
 from reports.evidence.i18n import LOCALES, translations
+from reports.evidence.phrase_table_fixes import (
+    FIX_PHRASES,
+    FIX_TEMPLATES,
+    SHARED_WITH_FIX_SCRIPTS,
+)
 from reports.evidence.phrases import EVALUATOR_PHRASES, TEMPLATES, phrase
 from reports.evidence.remedy_text import remedy_texts, sources
 
@@ -144,12 +151,137 @@ def test_the_phrase_table_is_what_the_checks_deploys_and_engine_write():
     from: an edited English phrase no longer matches its entry, and this names it."""
     literals = _literals()
     for text in EVALUATOR_PHRASES:
-        assert _built_from(text, literals), text
+        if text not in FIX_PHRASES:  # written in PowerShell: checked against the scripts
+            assert _built_from(text, literals), text
     for template in TEMPLATES:
+        if template in FIX_TEMPLATES:
+            continue
         for part in re.split(r"%\(\w+\)s", template):
             fixed = part.replace("%%", "%").strip(" :")
             found = any(fixed in lit for lit in literals) or _built_from(fixed, literals)
             assert found, f"{template!r}: {part!r}"
+
+
+FIX_SCRIPTS = ROOT / "deploys" / "windows" / "ps"
+PS_PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
+# where a fix script's text holds a value: "$var", "${name}" or "$(…)" in a string, a "{0}" of
+# -f, or an expression joined to strings with +; a template's slot stands for any of them
+VALUE = "\ue000"
+_FORMAT_ITEM = re.compile(r"\{\d+(?:,-?\d+)?(?::[^{}]*)?\}")
+# a script's error text: thrown, put in its answer's error, or gathered in $problems first
+_WRITES_ERROR = re.compile(r"\$result\['error'\]|\$problems")
+
+
+def _as_written(text: str) -> str:
+    """A template as a script writes it: each slot a value, values side by side as one."""
+    marked = re.sub(r"%\(\w+\)s", VALUE, text).replace("%%", "%")
+    return re.sub(f"{VALUE}+", VALUE, marked)
+
+
+def _ps_string(node: tree_sitter.Node) -> str | None:
+    """A string literal of a script as it reads once run, each value in it as ``VALUE``."""
+    raw = node.text or b""
+    if node.type == "verbatim_string_characters":  # '…': only '' is special
+        text = raw.decode("utf-8")[1:-1].replace("''", "'")
+    elif node.type == "expandable_string_literal":  # "…": $variables and $(subexpressions)
+        start, parts = node.start_byte, []
+        for child in node.children:
+            parts.append(raw[: child.start_byte - start].decode("utf-8"))
+            raw, start = raw[child.end_byte - start :], child.end_byte
+        parts.append(raw.decode("utf-8"))
+        text = VALUE.join(parts)[1:-1].replace('""', '"')
+        text = re.sub(r"`(.)", lambda m: {"n": "\n", "t": "\t"}.get(m[1], m[1]), text)
+    else:
+        return None
+    return re.sub(f"{VALUE}+", VALUE, _FORMAT_ITEM.sub(VALUE, text))
+
+
+def _ps_strings(node: tree_sitter.Node, inside_values: bool = True) -> list[str]:
+    """The strings under ``node``; with ``inside_values``, those inside a string's $(…) too."""
+    text = _ps_string(node)
+    if text is not None and (not inside_values or node.type != "expandable_string_literal"):
+        return [text]
+    out = [] if text is None else [text]
+    for child in node.children:
+        out += _ps_strings(child, inside_values)
+    return out
+
+
+def _script_literals(folder: Path = FIX_SCRIPTS) -> list[str]:
+    """Every string of the fix scripts, and ``VALUE`` alone: an expression joined with +."""
+    out = [VALUE]
+    for path in sorted(folder.glob("*.ps1")):
+        out += _ps_strings(PS_PARSER.parse(path.read_bytes()).root_node)
+    return out
+
+
+def _error_texts(folder: Path = FIX_SCRIPTS) -> list[tuple[str, str]]:
+    """(script, string) for each string of a statement writing a fix script's error, but not
+    those inside its values (``$after['SMB1FeatureState']``) nor separators (``'; '``)."""
+    out = []
+    for path in sorted(folder.glob("*.ps1")):
+        todo = [PS_PARSER.parse(path.read_bytes()).root_node]
+        while todo:
+            node = todo.pop()
+            kinds = [c.type for c in node.children]
+            if node.type == "flow_control_statement" and kinds[:1] == ["throw"]:
+                written = node.children[1:]
+            elif node.type == "assignment_expression" and _WRITES_ERROR.fullmatch(
+                (node.children[0].text or b"").decode()
+            ):
+                written = node.children[2:]
+            else:
+                todo += node.children
+                continue
+            for part in written:
+                out += [(path.name, t) for t in _ps_strings(part, inside_values=False)]
+    return [(name, t) for name, t in out if any(c.isalpha() for c in t)]
+
+
+def _fix_entries_not_in(literals: list[str]) -> list[str]:
+    """The fix scripts' entries of the phrase table that ``literals`` do not write."""
+    return [
+        entry
+        for entry in (*FIX_PHRASES, *FIX_TEMPLATES, *SHARED_WITH_FIX_SCRIPTS)
+        if not _built_from(_as_written(entry), literals)
+    ]
+
+
+def test_the_fix_scripts_phrases_are_what_the_scripts_write():
+    """Each entry of the Windows fix scripts' part of the table is what a script writes, its
+    slots where the script puts a value: an edited PowerShell message fails here."""
+    assert _fix_entries_not_in(_script_literals()) == []
+    table = {*EVALUATOR_PHRASES, *TEMPLATES}
+    assert set(SHARED_WITH_FIX_SCRIPTS) <= table  # and checked against the Python guard above
+
+
+def test_every_error_a_fix_script_writes_has_its_entry():
+    """Each text a fix script throws or answers as its error is (part of) an entry: a new
+    message without one fails here."""
+    entries = [_as_written(e) for e in (*FIX_PHRASES, *FIX_TEMPLATES, *SHARED_WITH_FIX_SCRIPTS)]
+    texts = _error_texts()
+    assert len(texts) >= 15
+    left = [(name, t) for name, t in texts if not any(t in e for e in entries)]
+    assert not left, left
+
+
+def test_an_edited_fix_script_message_is_named(tmp_path):
+    for script in FIX_SCRIPTS.glob("*.ps1"):
+        (tmp_path / script.name).write_bytes(script.read_bytes())
+    ps1 = tmp_path / "updates-install.ps1"
+    text = ps1.read_text(encoding="utf-8")
+    ps1.write_text(text.replace("updates not found by Windows", "updates missing from Windows"))
+    assert _fix_entries_not_in(_script_literals(tmp_path)) == [
+        "%(num)s of %(num2)s updates not found by Windows Update (superseded, hidden or installed "
+        "since the check?): %(update_ids)s"
+    ]
+    assert any("missing from" in t for _, t in _error_texts(tmp_path))
+    # a value moved: the slot no longer stands where the script puts it
+    ps1.write_text(text.replace("within $TimeoutSeconds s", "within s ($TimeoutSeconds)"))
+    assert _fix_entries_not_in(_script_literals(tmp_path)) == [
+        "the update task %(task)s did not finish within %(num)s s; it is left to finish: check "
+        "Get-ScheduledTask and the Windows Update history"
+    ]
 
 
 @pytest.mark.parametrize(
