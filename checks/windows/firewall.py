@@ -227,7 +227,7 @@ def _wide_open(profiles: tuple[FirewallProfile, ...]) -> tuple[OpenRule, ...]:
                 sources=None,
                 tool="windows-firewall",
                 where=f"Windows Firewall profile {p.name}",
-                rule=f"profile {p.name} {why}",
+                rule=why,
             )
         )
     return tuple(out)

@@ -688,7 +688,6 @@ KINDS: dict[str, str] = {
     "reason": _NESTED,  # why the unit refused: a reason_for text ("403 Forbidden: …")
     "num2": _NUM,
     "port2": r"\d+",
-    "profile2": r"\w+",
     # a value as Python's repr shows it (a text in quotes, a number, None, a list or a dict)
     "quoted": r"'[^']*'|\"[^\"]*\"|\[[^\[\]]*\]|\{[^{}]*\}|[^\s,;]+",
     "choices": r"\{[^{}]*\}",  # an enum's numbers and names, as a dict's repr

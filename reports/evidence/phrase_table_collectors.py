@@ -279,8 +279,8 @@ COLLECTOR_TEMPLATES: tuple[str, ...] = (
     "Windows Firewall rule %(rule_name)s, profiles %(profiles)s: %(display)s, program "
     "%(executable)s",
     "Windows Firewall rule %(rule_name)s, profiles %(profiles)s: %(display)s",
-    "Windows Firewall profile %(profile)s: profile %(profile2)s off",
-    "Windows Firewall profile %(profile)s: profile %(profile2)s inbound Allow by default",
+    "Windows Firewall profile %(profile)s: off",
+    "Windows Firewall profile %(profile)s: inbound Allow by default",
     # a firewall field of a kind the collector does not know (names or CIM's numbers)
     "%(where)s: field '%(field)s' is %(quoted)s, expected one of %(choices)s",
     "%(where)s: field '%(field)s' is %(quoted)s, not a known flag set",

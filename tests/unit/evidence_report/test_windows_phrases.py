@@ -222,9 +222,9 @@ CASES: dict[str, tuple[str, Edit, str, str, str]] = {
         "firewall.allowed_inbound",
         "observed",
         "5 reglas de entrada más allá de la política: todos los puertos abiertos: todos los "
-        "puertos desde cualquier origen (perfil Private del Firewall de Windows: perfil Private "
-        "con entrada por defecto Allow) | todos los puertos abiertos: todos los puertos desde "
-        "cualquier origen (perfil Public del Firewall de Windows: perfil Public desactivado) | "
+        "puertos desde cualquier origen (perfil Private del Firewall de Windows: entrada por "
+        "defecto Allow) | todos los puertos abiertos: todos los puertos desde cualquier origen "
+        "(perfil Public del Firewall de Windows: desactivado) | "
         "tcp/3389 no está en la política: tcp/3389 desde cualquier origen (regla "
         "RemoteDesktop-UserMode-In-TCP del Firewall de Windows, perfiles Any: Remote Desktop - "
         "User Mode (TCP-In), programa %SystemRoot%\\system32\\svchost.exe) | tcp/445 no está en "

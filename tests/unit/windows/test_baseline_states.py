@@ -51,8 +51,8 @@ OFFICE_PC = {
     "firewall.default_inbound_deny": ["default inbound Allow in the Private profile"],
     "firewall.allowed_inbound": [
         "5 inbound rules beyond the policy",
-        "all ports from any source (Windows Firewall profile Public: profile Public off)",
-        "(Windows Firewall profile Private: profile Private inbound Allow by default)",
+        "all ports from any source (Windows Firewall profile Public: off)",
+        "(Windows Firewall profile Private: inbound Allow by default)",
         "tcp/3389 from any source (Windows Firewall rule RemoteDesktop-UserMode-In-TCP, profiles Any",
         "tcp/445 from any source",
         "tcp/5985 from 192.168.1.0/24, fe80::/64",

@@ -126,10 +126,13 @@ def test_one_change_fails_one_control_precisely():
 
 def test_a_profile_off_or_allowing_inbound_opens_every_port_to_allowed_inbound():
     for edit, said in (
-        (lambda d: data(d, "firewall.profiles")[0].update(Enabled="False"), "profile Domain off"),
+        (
+            lambda d: data(d, "firewall.profiles")[0].update(Enabled="False"),
+            "Windows Firewall profile Domain: off",
+        ),
         (
             lambda d: data(d, "firewall.profiles")[2].update(DefaultInboundAction="Allow"),
-            "profile Public inbound Allow by default",
+            "Windows Firewall profile Public: inbound Allow by default",
         ),
     ):
         out = change(edit)["firewall.allowed_inbound"]
