@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import ssl
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -155,11 +155,17 @@ class WinrmClient:
             answer, requests=self.request_count - before, seconds=time.monotonic() - started
         )
 
-    def run_scripts(self, scripts: Iterable[str]) -> Generator[ScriptAnswer, None, None]:
+    def run_scripts(
+        self, scripts: Iterable[str | tuple[str, Mapping[str, Any]]]
+    ) -> Generator[ScriptAnswer, None, None]:
         """Run each script as its own pipeline in ONE shell (one connection, one authentication,
         one ``target.deadline`` for all), yielding each answer as it is done. A script runs only
         when the next answer is asked for: stop iterating (or ``close()``) and the rest never
-        run; the shell is deleted either way. Raises like ``run_script``."""
+        run; the shell is deleted either way. Raises like ``run_script``.
+
+        A ``(script, parameters)`` pair binds the parameters to the script's ``param()`` as
+        typed PSRP parameters (strings, numbers, booleans, lists travel serialised, never as
+        text the script parses)."""
         t = self.target
         deadline = time.monotonic() + t.deadline
         wire = _Wire(deadline, cleanup_until=deadline + _GRACE)
@@ -171,8 +177,9 @@ class WinrmClient:
                 try:
                     started, before = time.monotonic(), 0
                     pool.open()  # Create (+ Receive until Opened)
-                    for script in scripts:
-                        result = _pipeline(pool, wire, script, deadline, t)
+                    for item in scripts:
+                        script, parameters = (item, {}) if isinstance(item, str) else item
+                        result = _pipeline(pool, wire, script, deadline, t, parameters)
                         yield ScriptAnswer(
                             output=result.output,
                             errors=result.errors,
@@ -205,12 +212,19 @@ class _Result:
 
 
 def _pipeline(
-    pool: RunspacePool, wire: _Wire, script: str, deadline: float, t: WinrmTarget
+    pool: RunspacePool,
+    wire: _Wire,
+    script: str,
+    deadline: float,
+    t: WinrmTarget,
+    parameters: Mapping[str, Any],
 ) -> _Result:
     """One script as one pipeline of an open shell; stopped on the host if it fails."""
     ps = PowerShell(pool)
     try:
         ps.add_script(script)
+        if parameters:
+            ps.add_parameters(dict(parameters))
         ps.begin_invoke()
         while ps.state == PSInvocationState.RUNNING:
             remaining = deadline - time.monotonic()

@@ -1,8 +1,9 @@
 """Windows remedies over WinRM: the plan shows each fix script's text, apply runs that text.
 
 Preview needs no round trip: a fix script checks and changes in one go, so the plan lists the
-exact text apply will run (``fixes.invocation``). Execute opens one shell per device and runs
-one pipeline per remedy in it, in order; a remedy's one JSON answer decides success, and a
+call apply will make, as PowerShell text (``fixes.invocation``). Execute opens one shell per
+device and runs one pipeline per remedy in it, in order, the script with its parameters bound
+as typed PSRP parameters; a remedy's one JSON answer decides success, and a
 failure stops the device's later remedies (``success=None``). Devices run side by side.
 """
 
@@ -99,7 +100,9 @@ def _device(item: DeviceWork, options: CollectOptions) -> list[RemedyOutcome] | 
     steps = [_step(remedy) for _cid, remedy in item.remedies]
     # One shell for all of the device's fixes; a fix's script runs only when its answer is
     # asked for, so after a failure the rest never run.
-    answers = client.run_scripts(step.commands[0] for step in steps)
+    # each script with its parameters bound as typed PSRP parameters; the plan shows the same
+    # call as PowerShell text (fixes.invocation)
+    answers = client.run_scripts((r.script, r.parameters) for _cid, r in item.remedies)
     out: list[RemedyOutcome] = []
     failed = False
     try:

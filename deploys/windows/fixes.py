@@ -2,9 +2,10 @@
 
 Each script starts with ``# baluarte-windows-fix id=<fix-id>`` (how the lab server knows it),
 declares its inputs in ``param(...)`` and prints ONE JSON string ``{changed, before, after,
-rebootRequired?, error?}``. The transport runs one script text per pipeline, so the parameters
-travel in the text: the marker line, the parameters as a hashtable, then the script as a script
-block splatted with it. The plan shows that text and apply runs it, character for character.
+rebootRequired?, error?}``. Apply binds the inputs as typed PSRP parameters (serialised
+strings, numbers, booleans and lists: nothing the script parses, no JSON). The plan shows the
+same call as PowerShell text: the marker line, the parameters as a hashtable of literals, then
+the script as a script block splatted with it (``invocation``), which the lab also reads.
 """
 
 from __future__ import annotations

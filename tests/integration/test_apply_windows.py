@@ -23,6 +23,7 @@ from baluarte.lab.windows import Fault, WindowsLab, load_state
 from baluarte.lab.windows.remediations import FIX_MARKER, updates_install
 from baluarte.lab.windows.shipped import shipped_state
 from checks.windows.document import MARKER
+from deploys.windows.fixes import invocation
 from tests.integration.cli import CANARY, assert_no_canary, baluarte
 from tests.integration.test_apply_linux import changes, transcript
 from tests.integration.test_check_windows import USER, winrm_settings, write_inputs
@@ -74,7 +75,12 @@ def apply(tmp: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict
 
 
 def fixes(lab: WindowsLab) -> list[str]:
-    return [s for s in lab.scripts if s.startswith(FIX_MARKER)]
+    """Each fix the lab ran, as the plan shows it: the script with the PSRP parameters it got
+    (the text carries none: they travel typed, beside it)."""
+    ran = zip(lab.scripts, lab.parameters, strict=True)
+    calls = [(script, params) for script, params in ran if script.startswith(FIX_MARKER)]
+    assert all("$baluarteParameters" not in script for script, _ in calls)
+    return [invocation(script, params) for script, params in calls]
 
 
 def check_data(lab: WindowsLab, check: str) -> Any:
@@ -112,6 +118,13 @@ def test_plan_changes_nothing_then_apply_fixes_verifies_and_records(
         assert transcript(records[control]["detail"]) == commands, control
         listed += commands
     assert sorted(fixes(win)) == sorted(listed)
+    # typed on the wire: the update fixes' IDs arrive lists of text, their time limit a number
+    updates = [p for p in win.parameters if "UpdateIds" in p]
+    assert updates
+    for update in updates:
+        assert isinstance(update["UpdateIds"], list) and update["UpdateIds"]
+        assert all(isinstance(i, str) for i in update["UpdateIds"])
+        assert type(update["TimeoutSeconds"]) is int
     assert [s.splitlines()[0] for s in win.scripts].count(MARKER) == 3  # plan, apply, verify
     # One shell per check, and ONE for all the fixes (one connection, one authentication).
     assert [r.action for r in win.requests].count("Create") == 3 + 1

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +44,7 @@ class ScriptCall:
     now: datetime
     freeze_time: bool = False
     input: tuple[Any, ...] = ()
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # bound as PSRP parameters
 
 
 @dataclass(frozen=True)

@@ -41,11 +41,12 @@ from psrpcore.types import (
 from baluarte.lab.windows.engine import ScriptResult
 from baluarte.lab.windows.soap import OPERATION_TIMEOUT, WsmanFault
 
-__all__ = ["FRAGMENT_SIZE", "PsrpShell", "Runner", "decode_b64", "script_of"]
+__all__ = ["FRAGMENT_SIZE", "PsrpShell", "Runner", "decode_b64", "parameters_of", "script_of"]
 
 FRAGMENT_SIZE = 16 * 1024
 # (script, pipeline input) -> what to emit, and how many Receives to stall before emitting
-Runner = Callable[[str, tuple[Any, ...]], tuple[ScriptResult, int]]
+# (script text, pipeline input, the script's parameters) -> (result, Receives to hold it back)
+Runner = Callable[[str, tuple[Any, ...], dict[str, Any]], tuple[ScriptResult, int]]
 _TERMINATE = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/signal/Terminate"
 _DONE_STATES = (PSInvocationState.Completed, PSInvocationState.Failed, PSInvocationState.Stopped)
 
@@ -63,6 +64,7 @@ def _timeout() -> WsmanFault:
 class _Command:
     pipeline: ServerPipeline
     script: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)  # bound to the script (PSRP)
     input: list[Any] = field(default_factory=list)
     pending: ScriptResult | None = None  # answered but held back by a "slow" fault
     polls: int = 0
@@ -156,6 +158,7 @@ class PsrpShell:
                 cmd = self._commands[event.pipeline_id]
                 pipeline = event.pipeline
                 cmd.script = script_of(pipeline.commands)
+                cmd.parameters = parameters_of(pipeline.commands)
                 if pipeline.no_input:
                     self._start(cmd)
             elif isinstance(event, PipelineInputEvent) and event.pipeline_id in self._commands:
@@ -169,7 +172,7 @@ class PsrpShell:
             return
         # Windows sends no PipelineState(Running); psrpcore's start() would, so no emit.
         cmd.pipeline._change_state(PSInvocationState.Running, emit=False)
-        result, polls = self._runner(cmd.script or "", tuple(cmd.input))
+        result, polls = self._runner(cmd.script or "", tuple(cmd.input), cmd.parameters)
         cmd.pending, cmd.polls = result, polls
         if polls <= 0:
             self._emit(cmd)
@@ -221,6 +224,30 @@ def script_of(commands: list[Any]) -> str:
                 if name is None or name.lower() == "command":
                     return str(value)
     return " | ".join(str(command.command_text) for command in commands)
+
+
+def parameters_of(commands: list[Any]) -> dict[str, Any]:
+    """The named parameters bound to a pipeline's script (``add_parameters``), as plain Python
+    values: text, numbers, booleans, lists of them."""
+    for command in commands:
+        if command.is_script:
+            return {str(name): _plain(value) for name, value in command.parameters if name}
+    return {}
+
+
+def _plain(value: Any) -> Any:
+    # psrpcore's own types (PSInt, PSString…) subclass Python's: made plain
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
 
 
 def _exception(message: str, type_name: str) -> NETException:

@@ -292,7 +292,9 @@ def _handler(fix: _Fix) -> Handler:
         doc = copy.deepcopy(call.state.output)
         now = str(doc["host"]["Now"])  # the state's clock: shifted to the present when served
         try:
-            answer = fix(doc, script_parameters(call.script), now)
+            # bound as PSRP parameters (apply), else written into the text (a plan's invocation)
+            params = dict(call.parameters) or script_parameters(call.script)
+            answer = fix(doc, params, now)
         except _Failed as exc:
             return ScriptResult(terminating_error=str(exc))
         state = call.state.model_copy(update={"output": doc})

@@ -105,6 +105,7 @@ class WindowsLab(ServedLab):
         self.faults = Faults()
         self.requests: list[LoggedRequest] = []
         self.scripts: list[str] = []
+        self.parameters: list[dict[str, Any]] = []  # each pipeline's PSRP parameters, as sent
         self.internal_errors: list[str] = []  # lab bugs, answered 500 (tests assert it stays [])
         # The firewall profile (Domain, Private, Public) of the network Baluarte reaches the host
         # on: new connections then pass the state's firewall as Windows would judge them (peer,
@@ -276,8 +277,11 @@ class WindowsLab(ServedLab):
         offer = 'Basic realm="WSMAN"' if self.auth == "basic" else "Negotiate"
         return _Reply(401, headers=[("WWW-Authenticate", offer)])
 
-    def _run(self, script: str, pipeline_input: tuple[Any, ...]) -> tuple[ScriptResult, int]:
+    def _run(
+        self, script: str, pipeline_input: tuple[Any, ...], parameters: dict[str, Any]
+    ) -> tuple[ScriptResult, int]:
         self.scripts.append(script)
+        self.parameters.append(parameters)
         with self._state_lock:
             call = ScriptCall(
                 script=script,
@@ -285,6 +289,7 @@ class WindowsLab(ServedLab):
                 now=datetime.now(UTC),
                 freeze_time=self.freeze_time,
                 input=pipeline_input,
+                parameters=parameters,
             )
             result, polls = apply_faults(
                 run_script(call, self.handlers), self.faults.take_script(script)
