@@ -1,9 +1,13 @@
 # Get-HotFix sees CBS updates only; the Windows Update Agent history sees the rest.
+# InstalledOn is parsed by PowerShell from WMI text, in a format that varies with the host (and
+# a FILETIME in hex on some): one it cannot read leaves that hotfix undated, not the check failed.
 $hotfixes = @(Get-HotFix | ForEach-Object {
+    $installedOn = $null
+    try { $installedOn = ConvertTo-IsoDate $_.InstalledOn } catch { $installedOn = $null }
     [pscustomobject]@{
         HotFixID = $_.HotFixID
         Description = $_.Description
-        InstalledOn = ConvertTo-IsoDate $_.InstalledOn
+        InstalledOn = $installedOn
     }
 })
 $latest = $null

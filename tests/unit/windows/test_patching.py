@@ -257,3 +257,17 @@ def test_update_checks_collect_guids_and_ids_not_only_localised_names() -> None:
     installed = _script("updates.installed.ps1")
     assert "CategoryIDs =" in installed and "LastSuccessfulInstall" not in installed
     assert any("QueryHistory" in body for body in _try_bodies(installed))
+
+
+def test_a_hotfix_date_powershell_cannot_read_leaves_it_undated_not_the_check_failed() -> None:
+    # Get-HotFix's InstalledOn parses WMI text whose format varies with the host
+    text = _script("updates.installed.ps1")
+    assert "InstalledOn = ConvertTo-IsoDate $_.InstalledOn" not in text
+    assert any("$_.InstalledOn" in body for body in _try_bodies(text))
+    # and an undated hotfix with no history entry is no evidence of a recent update
+    doc = document("hardened")
+    installed = data(doc, "updates.installed")
+    for fix in installed["HotFixes"]:
+        fix["InstalledOn"] = None
+    installed.update(LatestHotFix=None, History=[])
+    assert outcome(doc, "patching.days_since_last_update").status != "pass"
