@@ -39,12 +39,19 @@ __all__ = [
     "document_of",
     "search_seconds",
     "target_for",
+    "winrm_port",
 ]
 
 DOMAINS = ("patching", "firewall", "endpoint", "backup", "access", "logging")
 NOT_THE_DOCUMENT = "the check script's output is not Baluarte's JSON document"
 
 log = logging.getLogger(__name__)
+
+
+def winrm_port(device: Device) -> int:
+    """The WinRM port of a Windows device: its own, else 5986 for HTTPS (the default), 5985."""
+    https = device.winrm is None or device.winrm.https
+    return device.port or (5986 if https else 5985)
 
 
 def target_for(device: Device, *, timeout: float = 120.0) -> WinrmTarget:
@@ -60,7 +67,7 @@ def target_for(device: Device, *, timeout: float = 120.0) -> WinrmTarget:
     key = settings.certificate_key.path if settings.certificate_key is not None else None
     return WinrmTarget(
         host=device.address,
-        port=device.port or (5986 if settings.https else 5985),
+        port=winrm_port(device),
         https=settings.https,
         auth=settings.auth,
         user=settings.user,

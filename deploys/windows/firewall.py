@@ -20,6 +20,7 @@ import socket
 from baluarte.remediation import Manual, Refused, Remedy, RemedyContext
 from checks.facts.firewall import FirewallFacts
 from checks.policy.base import Required
+from checks.windows.collector import winrm_port
 from deploys.common import needed, state_diff
 from deploys.windows import firewall_guard
 from deploys.windows.firewall_guard import Address
@@ -28,11 +29,6 @@ from deploys.windows.fixes import fix_script
 __all__ = ["Address", "baluarte_address", "default_inbound_deny", "enabled", "winrm_guard"]
 
 _SUMMARY = "Windows Defender Firewall on with inbound Block for {profiles}"
-
-
-def _port(ctx: RemedyContext) -> int:
-    winrm = ctx.device.winrm
-    return ctx.device.port or (5986 if winrm is None or winrm.https else 5985)
 
 
 def baluarte_address(ctx: RemedyContext) -> Address | None:
@@ -48,7 +44,9 @@ def baluarte_address(ctx: RemedyContext) -> Address | None:
         except ValueError:
             return None
     try:
-        info = socket.getaddrinfo(ctx.device.address, _port(ctx), type=socket.SOCK_DGRAM)
+        info = socket.getaddrinfo(
+            ctx.device.address, winrm_port(ctx.device), type=socket.SOCK_DGRAM
+        )
         family, _, _, _, where = info[0]
         with socket.socket(family, socket.SOCK_DGRAM) as probe:
             probe.connect(where)
@@ -72,7 +70,7 @@ def _profiles(facts: FirewallFacts, ctx: RemedyContext) -> Remedy | Manual | Ref
     wrong = [p for p in profiles if not p.enabled or p.default_inbound == "accept"]
     names = [p.name for p in wrong]
     summary = _SUMMARY.format(profiles=", ".join(names))
-    port = _port(ctx)
+    port = winrm_port(ctx.device)
     me = baluarte_address(ctx)
     refusal = winrm_guard(facts, port, me, names)
     if refusal is not None:
