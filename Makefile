@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages the real-host tests need (debootstrap image, netns hosts, sshd, local apt repo).
-TEST_DEBS := debootstrap openssh-client openssh-server iproute2 apt-utils util-linux dpkg-dev mawk systemd-container poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+# Debian packages the tests need: the real-host tests (debootstrap image, netns hosts, sshd, local
+# apt repo), PDF pages (poppler) and the dashboard's browser tests (Debian's chromium).
+TEST_DEBS := debootstrap openssh-client openssh-server iproute2 apt-utils util-linux dpkg-dev mawk systemd-container poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core chromium
 
 .PHONY: demo test lint setup system-deps clean
 

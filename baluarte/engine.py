@@ -69,8 +69,13 @@ def load_inputs(
     inventory: Sequence[Path] | None = None,
     policies: Path | None = None,
     waivers: Path | None = None,
+    *,
+    default_waivers: bool = True,
 ) -> Inputs:
-    """Load and validate all three inputs, reporting the errors of every file at once."""
+    """Load and validate all three inputs, reporting the errors of every file at once.
+
+    ``default_waivers``: with no ``waivers`` given, read ``./policies/waivers.yaml`` when it
+    is there (the CLI's default); False: no waivers at all."""
     errors: list[InputError] = []
 
     def attempt(load: Callable[[], _T]) -> _T | None:
@@ -86,7 +91,8 @@ def load_inputs(
     pols = attempt(lambda: load_policies(policies or DEFAULT_POLICIES))
     # The default waiver file is optional; one named on the command line must exist.
     if waivers is None:
-        wv = attempt(lambda: load_waivers(DEFAULT_WAIVERS if DEFAULT_WAIVERS.exists() else None))
+        default = DEFAULT_WAIVERS if default_waivers and DEFAULT_WAIVERS.exists() else None
+        wv = attempt(lambda: load_waivers(default))
     else:
         wv = attempt(lambda: load_waivers(waivers))
     if inv is not None and wv is not None:
@@ -174,8 +180,11 @@ def check(
     *,
     on_device: DeviceDone | None = None,
     on_start: Callable[[int], None] | None = None,
+    on_run: Callable[[int], None] | None = None,
 ) -> RunRecord:
     """Check every selected device; each device's findings are stored as soon as it is done.
+
+    ``on_start`` hears how many devices the run covers, ``on_run`` the id of the run stored.
 
     On a Ctrl-C or SIGTERM (``baluarte.interrupts``) it stops at once: what was stored stays,
     the run is left incomplete, and ``Interrupted`` says which run and how far it got.
@@ -192,6 +201,8 @@ def check(
         scope=options.scope,
         devices_total=len(plans),
     )
+    if on_run:
+        on_run(run_id)
     if on_start:
         on_start(len(plans))
 

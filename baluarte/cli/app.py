@@ -21,6 +21,9 @@ from baluarte.cli import (
     lab,
     report,
     runs,
+    serve,
+    tokens,
+    users,
     validate,
 )
 from baluarte.cli.render import plain
@@ -51,6 +54,9 @@ for module in (
     keys,
     demo,
     lab,
+    serve,
+    users,
+    tokens,
 ):
     module.register(app)
 

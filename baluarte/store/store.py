@@ -367,6 +367,55 @@ class Store:
             files = self._files(conn, [r["id"] for r in rows])
         return [_rows.run_info(r, files.get(r["id"], [])) for r in rows]
 
+    def client_findings(self, client: str, *, start: datetime) -> list[RunRecord]:
+        """The client's COMPLETE runs started at or after ``start``, oldest first, each holding
+        only the client's findings (no remediations): what posture is drawn from, in two
+        queries whatever the number of runs (a run over every client is not read whole)."""
+        start = _aware(start, "start")
+        covers = sa.exists().where(findings.c.client == client, findings.c.run_id == runs.c.id)
+        query = (
+            sa.select(runs)
+            .where(
+                runs.c.state == RunState.COMPLETE.value,
+                runs.c.started_at >= start,
+                sa.or_(runs.c.client == client, covers),
+            )
+            .order_by(runs.c.started_at, runs.c.id)
+        )
+        with self._read(f"cannot read the runs of {client}") as conn:
+            rows = conn.execute(query).mappings().all()
+            ids = [r["id"] for r in rows]
+            by_run: dict[int, list[Finding]] = {i: [] for i in ids}
+            if ids:
+                found = conn.execute(
+                    sa.select(findings)
+                    .where(findings.c.client == client, findings.c.run_id >= min(ids))
+                    .order_by(findings.c.run_id, findings.c.seq)
+                ).mappings()
+                for f in found:
+                    if f["run_id"] in by_run:
+                        by_run[f["run_id"]].append(_rows.finding_from_row(f))
+        return [
+            RunRecord(info=_rows.run_info(r, []), findings=tuple(by_run[r["id"]])) for r in rows
+        ]
+
+    def finished_since(self, chain_seq: int) -> list[tuple[int, int, str | None]]:
+        """Runs finished after the one at ``chain_seq`` in finish order: (run id, chain_seq,
+        client scope or None for a run over several clients), in finish order."""
+        query = (
+            sa.select(runs.c.id, runs.c.chain_seq, runs.c.client)
+            .where(runs.c.chain_seq > chain_seq)
+            .order_by(runs.c.chain_seq)
+        )
+        with self._read("cannot list runs") as conn:
+            return [(r.id, r.chain_seq, r.client) for r in conn.execute(query)]
+
+    def run_clients(self, run_id: int) -> list[str]:
+        """The clients a run holds findings for."""
+        query = sa.select(findings.c.client).where(findings.c.run_id == run_id).distinct()
+        with self._read(f"cannot read run {run_id}") as conn:
+            return sorted(conn.execute(query).scalars())
+
     # -- the hash chain ---------------------------------------------------------------------
 
     def chain(self, start: datetime | None = None, end: datetime | None = None) -> list[ChainLink]:

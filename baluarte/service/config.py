@@ -1,0 +1,235 @@
+"""The service's configuration file (``baluarte serve --config FILE``), validated like every input.
+
+Relative paths are read from the configuration file's folder, so one file describes a
+deployment wherever the process starts. Secrets (SMTP password, webhook secrets, the session
+key) are references (``env:``/``file:``/``keyring:``), never the secret itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from baluarte.secrets import SecretRef
+from baluarte.timezones import DEFAULT_TIMEZONE, check_timezone
+from baluarte.validation import NoBooleanNumbers, validate_doc
+from baluarte.yamlsource import load_yaml
+
+__all__ = [
+    "EmailSettings",
+    "NotificationSettings",
+    "Schedule",
+    "ServeConfig",
+    "WebhookSettings",
+    "load_config",
+]
+
+Name = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+
+
+class _Model(NoBooleanNumbers):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Schedule(_Model):
+    """A recurring check: a cron expression in the service's time zone over a scope."""
+
+    name: Name = Field(description="unique name of the schedule")
+    cron: str = Field(description='five-field cron expression, e.g. "0 2 * * *"')
+    client: str = Field(default="all", description="a client's name, or all")
+    site: str | None = Field(default=None, description="only this site of the client")
+    tags: list[str] | None = Field(default=None, description="only devices with all these tags")
+    policy: str | None = Field(default=None, description="only this policy")
+    grace_minutes: int = Field(
+        default=60,
+        ge=0,
+        le=7 * 24 * 60,
+        description="how late a run missed while the service was down may still start",
+    )
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        # read as cron reads it (Sunday 0 or 7, day-of-month OR day-of-week): scheduler.CronTimes
+        from baluarte.service.scheduler import CronTimes
+
+        if len(value.split()) != 5:
+            raise PydanticCustomError(
+                "wrong_value",
+                "a cron expression has five fields: minute hour day-of-month month day-of-week",
+            )
+        try:
+            CronTimes(value, "UTC")
+        except ValueError as exc:
+            raise PydanticCustomError(
+                "wrong_value", "not a valid cron expression: {why}", {"why": str(exc)}
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _site_needs_client(self) -> Schedule:
+        if self.site is not None and self.client == "all":
+            raise PydanticCustomError("wrong_value", "site: needs a client: (not all)")
+        return self
+
+    @property
+    def client_name(self) -> str | None:
+        return None if self.client == "all" else self.client
+
+
+class EmailSettings(_Model):
+    """Mail over SMTP: ``smtp://host:587`` (STARTTLS unless ``starttls: false``) or
+    ``smtps://host:465`` (TLS from the first byte)."""
+
+    smtp: str = Field(description="smtp://HOST[:PORT] or smtps://HOST[:PORT]")
+    from_: str = Field(alias="from", description="the sender address")
+    to: list[str] = Field(min_length=1, description="the provider's recipients")
+    starttls: bool = Field(default=True, description="upgrade smtp:// with STARTTLS")
+    username: str | None = Field(default=None, description="SMTP login, when the server asks")
+    password: SecretRef | None = Field(default=None, description="SMTP password reference")
+    ca_file: Path | None = Field(default=None, description="CA bundle to verify the server")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("smtp")
+    @classmethod
+    def _smtp(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise PydanticCustomError(
+                "wrong_value", "expected smtp://HOST[:PORT] or smtps://HOST[:PORT]"
+            )
+        if parts.password or parts.username:
+            raise PydanticCustomError(
+                "literal_secret",
+                "put no credentials in the URL: use username: and password: (a reference)",
+            )
+        try:
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError:
+            raise PydanticCustomError(
+                "wrong_value", "the port is not a number from 1 to 65535"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _login(self) -> EmailSettings:
+        if (self.username is None) != (self.password is None):
+            raise PydanticCustomError("missing_key", "username: and password: go together")
+        return self
+
+
+class WebhookSettings(_Model):
+    """A POST of the notification as JSON, signed with HMAC-SHA256 over the body."""
+
+    url: str = Field(description="http(s) URL that receives the notifications")
+    secret: SecretRef = Field(description="HMAC key reference (env:, file: or keyring:)")
+    shape: Literal["baluarte", "teams", "slack"] = Field(
+        default="baluarte", description="the body's shape: ours, or a Teams/Slack message"
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise PydanticCustomError("wrong_value", "expected an http:// or https:// URL")
+        if parts.password:
+            raise PydanticCustomError(
+                "literal_secret", "put no password in the URL: sign with secret: instead"
+            )
+        return value
+
+
+class NotificationSettings(_Model):
+    email: EmailSettings | None = None
+    webhooks: list[WebhookSettings] = Field(default_factory=list)
+    waiver_warning_days: int = Field(
+        default=14, ge=1, le=365, description="tell about waivers expiring within these days"
+    )
+
+
+class ServeConfig(_Model):
+    """``baluarte serve``'s configuration file."""
+
+    db: str = Field(description="run store: a SQLite file or a postgresql:// URL")
+    inventory: list[Path] = Field(min_length=1, description="inventory files or folders")
+    policies: Path = Field(default=Path("policies"), description="the policy folder")
+    waivers: Path | None = Field(default=None, description="the waiver file")
+    artifacts: Path = Field(
+        default=Path("baluarte-artifacts"), description="where runs keep collected artifacts"
+    )
+    timezone: str = Field(default=DEFAULT_TIMEZONE, description="IANA zone of the schedules")
+    language: Literal["es", "en"] = Field(default="es", description="default page language")
+    schedules: list[Schedule] = Field(default_factory=list)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    session_secret: SecretRef | None = Field(
+        default=None,
+        description="key that signs session cookies (default: a key file kept by the service)",
+    )
+    base_url: str | None = Field(
+        default=None, description="the dashboard's public URL, for links in notifications"
+    )
+    parallel: int = Field(default=20, ge=1, le=500, description="devices collected at once")
+    timeout: float = Field(default=120.0, ge=1, description="seconds a device may take")
+    # where this file was read from (set by load_config): relative paths are from its folder
+    source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    @field_validator("schedules")
+    @classmethod
+    def _unique(cls, value: list[Schedule]) -> list[Schedule]:
+        seen: set[str] = set()
+        for item in value:
+            if item.name in seen:
+                raise PydanticCustomError(
+                    "duplicate", "two schedules are named {name}", {"name": item.name}
+                )
+            seen.add(item.name)
+        return value
+
+    def path(self, value: Path) -> Path:
+        """``value`` as read from the configuration file's folder."""
+        value = value.expanduser()
+        if value.is_absolute() or self.source is None:
+            return value
+        return self.source.parent / value
+
+    @property
+    def db_location(self) -> str:
+        """The store as ``Store.open`` takes it (a relative SQLite path from the file's folder)."""
+        if "://" in self.db:
+            return self.db
+        return str(self.path(Path(self.db)))
+
+    @property
+    def inventory_paths(self) -> list[Path]:
+        return [self.path(p) for p in self.inventory]
+
+    @property
+    def policies_path(self) -> Path:
+        return self.path(self.policies)
+
+    @property
+    def waivers_path(self) -> Path | None:
+        return None if self.waivers is None else self.path(self.waivers)
+
+    @property
+    def artifacts_path(self) -> Path:
+        return self.path(self.artifacts)
+
+
+def load_config(path: Path) -> ServeConfig:
+    """Read and validate the configuration file; raises InputError(s) with file:line:column."""
+    doc = load_yaml(path)
+    data: Any = doc.data
+    config = validate_doc(ServeConfig, doc, data=data)
+    return config.model_copy(update={"source": path.resolve()})

@@ -1,0 +1,158 @@
+"""One ``baluarte serve`` process: the service assembled, its background threads, the server.
+
+Start-up order: configuration (validated), database (migrated), checks left running by an
+earlier process of this holder marked interrupted, the web server listening, then in the
+background the posture cache brought up to date, the scheduler and the notification sender.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from baluarte.run import RunRecord
+from baluarte.service import snapshots
+from baluarte.service.checks import CheckRequest
+from baluarte.service.config import Schedule, ServeConfig, load_config
+from baluarte.service.context import Service
+from baluarte.service.db import ServiceDb
+from baluarte.service.notify import Notifier, run_changes
+from baluarte.service.scheduler import ComplianceScheduler
+
+__all__ = ["Background", "build_service", "serve"]
+
+log = logging.getLogger("baluarte.service")
+
+NOTIFY_EVERY_SECONDS = 30.0
+# how often the posture cache looks for runs stored by others (the CLI, another process)
+CACHE_EVERY_SECONDS = 60.0
+
+
+def refresh_after_run(service: Service, run: RunRecord) -> None:
+    """The clients a run covered get their posture rebuilt at once."""
+    clients = sorted({f.client for f in run.findings})
+    snapshots.refresh(service, clients)
+
+
+class Background:
+    """Periodic jobs on daemon threads, stopped together."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def every(self, seconds: float, name: str, job: Callable[[], object]) -> None:
+        def loop() -> None:
+            while not self._stop.is_set():
+                try:
+                    job()
+                except Exception:
+                    log.exception("%s failed", name)
+                self._stop.wait(seconds)
+
+        thread = threading.Thread(target=loop, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+
+def _refresh_stale(service: Service) -> None:
+    snapshots.client_summaries(service, rebuild=True)
+
+
+def notifying(notifier: Notifier) -> Callable[[Service, RunRecord], None]:
+    """The after-run hook that tells each covered client's news (one message per client)."""
+
+    def notify_after_run(service: Service, run: RunRecord) -> None:
+        inputs = service.inputs()
+        refs = inputs.inventory.devices()
+        changes = run_changes(
+            service.db,
+            run,
+            inputs.waivers,
+            now=datetime.now(UTC),
+            warn_days=service.config.notifications.waiver_warning_days,
+            in_scope={(r.client_name, r.site_name, r.name): r.platform for r in refs},
+            timezones={c.name: c.timezone for c in inputs.inventory.clients},
+            devices=refs,
+        )
+        if changes:
+            notifier.notify(changes)
+            notifier.deliver_due()  # at once; what fails is retried by the loop
+
+    return notify_after_run
+
+
+def scheduled_check(service: Service) -> Callable[[Schedule, datetime], int | None]:
+    """What the scheduler calls at a due time it claimed: queue the schedule's check."""
+
+    def fire(schedule: Schedule, due_at: datetime) -> int | None:
+        return service.checks.request(
+            CheckRequest(
+                origin="schedule",
+                schedule=schedule.name,
+                client=schedule.client_name,
+                site=schedule.site,
+                tags=tuple(schedule.tags or ()),
+                policy=schedule.policy,
+            )
+        )
+
+    return fire
+
+
+def build_service(config: ServeConfig, *, holder: str) -> tuple[Service, Notifier]:
+    db = ServiceDb.open(config.db_location)
+    service = Service(config, db, holder=holder)
+    if config.schedules:
+        service.scheduler = ComplianceScheduler(
+            db, config.schedules, config.timezone, scheduled_check(service), holder=holder
+        )
+    notifier = Notifier.from_config(db, config)
+    service.after_run_hooks.append(refresh_after_run)
+    if notifier.enabled:
+        service.after_run_hooks.append(notifying(notifier))
+    return service, notifier
+
+
+def serve(
+    config_path: Path,
+    *,
+    host: str,
+    port: int,
+    secure_cookies: bool = True,
+    log_level: str = "info",
+) -> None:
+    """Run the service until SIGINT/SIGTERM (uvicorn's handlers): runs in progress are left
+    incomplete, as the CLI leaves them."""
+    import socket
+
+    import uvicorn
+
+    from baluarte.service.app import create_app
+
+    config = load_config(config_path)
+    service, notifier = build_service(config, holder=f"{socket.gethostname()}:{port}")
+    background = Background()
+    try:
+        interrupted = service.checks.recover()
+        if interrupted:
+            log.warning("%d check(s) of an earlier process were left interrupted", interrupted)
+        service.inputs()  # refuse to start on broken inputs: exit 2 with file:line:column
+        app = create_app(service, secure_cookies=secure_cookies)
+        background.every(CACHE_EVERY_SECONDS, "posture-cache", lambda: _refresh_stale(service))
+        if notifier.enabled:
+            background.every(NOTIFY_EVERY_SECONDS, "notify", notifier.deliver_due)
+        if service.scheduler is not None:
+            service.scheduler.start()
+        uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
+    finally:
+        background.stop()
+        service.close()
