@@ -10,6 +10,8 @@ from babel.messages.pofile import read_po, write_po
 from jinja2.ext import babel_extract
 
 from baluarte.controls import catalogue
+from baluarte.service.notify.message import catalogue_messages as notify_messages
+from baluarte.service.web.i18n import messages as dashboard_messages
 from reports.evidence import control_text
 from reports.evidence.control_text import control_messages, messages, missing
 from reports.evidence.i18n import LOCALES, catalogue_path
@@ -88,6 +90,9 @@ def test_catalogue_has_no_stale_entries(lang):
         cat = read_po(fh, locale=LOCALES[lang])
     used = {m[0] if isinstance(m, tuple) else m for m in _used()}
     used |= {m.text for m in messages()}  # controls' text, remediation texts, phrases
+    # the service shares the catalogues: its dashboard and its notifications
+    used |= {m[0] if isinstance(m, tuple) else m for m in dashboard_messages()}
+    used |= {m[0] if isinstance(m, tuple) else m for _, m in notify_messages()}
     stale = {m.id if isinstance(m.id, str) else m.id[0] for m in cat if m.id} - used
     assert not stale
 

@@ -1,0 +1,1 @@
+"""The dashboard: server-rendered pages (``pages.router``), sessions, CSRF and view helpers."""
