@@ -22,7 +22,15 @@ import time
 from collections.abc import Iterator
 from types import FrameType
 
-__all__ = ["Interrupted", "exit_code", "handling", "helper", "requested", "stop_helper"]
+__all__ = [
+    "Interrupted",
+    "exit_code",
+    "handling",
+    "helper",
+    "request_stop",
+    "requested",
+    "stop_helper",
+]
 
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # How long a helper may take to end after being told twice, before it is killed.
@@ -67,6 +75,12 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
         helpers = list(_helpers)
     for proc in helpers:
         _tell(proc)
+
+
+def request_stop(signum: int = signal.SIGTERM) -> None:
+    """Ask the work in progress to stop, as that signal inside ``handling()`` would: for a
+    process whose signals are someone else's (a server stopping the checks it runs)."""
+    _on_signal(signum, None)
 
 
 @contextlib.contextmanager

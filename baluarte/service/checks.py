@@ -24,6 +24,7 @@ from typing import Literal
 import sqlalchemy as sa
 
 from baluarte.errors import BaluarteError
+from baluarte.interrupts import Interrupted
 from baluarte.operator import Operator
 from baluarte.run import RunRecord
 from baluarte.service.db import ServiceDb
@@ -167,6 +168,15 @@ class CheckRunner:
         self._update(check_id, state="running", started_at=datetime.now(UTC))
         try:
             run = self._run(request, lambda run_id: self._update(check_id, run_id=run_id))
+        except Interrupted as stop:  # the service is stopping: the run stays incomplete
+            self._update(
+                check_id,
+                state="interrupted",
+                ended_at=datetime.now(UTC),
+                run_id=stop.run_id,
+                error=f"the service stopped: {stop.done} of {stop.total} device(s) done",
+            )
+            return
         except BaluarteError as exc:  # bad inputs, an unreadable store: said, not raised
             log.warning("check %s failed: %s", check_id, exc)
             self._update(check_id, state="failed", ended_at=datetime.now(UTC), error=str(exc))

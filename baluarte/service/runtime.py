@@ -12,7 +12,10 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
+from baluarte.interrupts import request_stop
 from baluarte.run import RunRecord
 from baluarte.service import snapshots
 from baluarte.service.checks import CheckRequest
@@ -61,6 +64,21 @@ class Background:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=5)
+
+
+def _server_class() -> type[Any]:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn raises the signal it stopped on again once it has shut down, which would end
+        the process before the service stops its scheduler and checks: not here. The process
+        then ends normally (exit 0), as a service stopped on purpose should."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            super().handle_exit(sig, frame)
+            self._captured_signals.clear()
+
+    return Server
 
 
 def _refresh_stale(service: Service) -> None:
@@ -138,6 +156,8 @@ def serve(
 
     from baluarte.service.app import create_app
 
+    _Server = _server_class()
+
     config = load_config(config_path)
     service, notifier = build_service(config, holder=f"{socket.gethostname()}:{port}")
     background = Background()
@@ -152,7 +172,16 @@ def serve(
             background.every(NOTIFY_EVERY_SECONDS, "notify", notifier.deliver_due)
         if service.scheduler is not None:
             service.scheduler.start()
-        uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
+        server = _Server(
+            uvicorn.Config(app, host=host, port=port, log_level=log_level, server_header=False)
+        )
+        server.run()
     finally:
+        if service.scheduler is not None:
+            service.scheduler.stop()  # no new checks
+        # checks in progress stop as a signalled `baluarte check` does: their runs stay
+        # incomplete with what they stored, their rows say interrupted
+        request_stop()
         background.stop()
+        service.checks.close(wait=True)
         service.close()
