@@ -151,6 +151,9 @@ def test_the_json_document():
         "observed": "3 pending: <b>openssl</b> & \\x07bash",  # as stored, made inert
         "passed_at": "2026-11-26T01:00:00+00:00",
         "observed_at": "2026-11-27T01:00:00+00:00",
+        # the default target: 8 business hours from Friday 02:00 in Madrid, opening at 09:00
+        "priority": "normal",
+        "due_at": "2026-11-27T16:00:00+00:00",
     }
     assert doc["unreachable"] == [
         {

@@ -99,3 +99,18 @@ def test_observations_older_than_the_window_are_not_current_posture(
     )
     beta = snapshots.client_summaries(service)[1]
     assert beta.compliance_percent is None and beta.devices_not_verified == 1
+
+
+def test_a_control_failing_in_the_only_run_fails_since_that_run(tmp_path: Path, sqlite_db):
+    service = make_service(tmp_path, sqlite_db)
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    store_run(
+        service.db.store,
+        at,
+        [finding("beta", "bilbao", "srv-db", "access.ssh_root_login", F, observed="yes")],
+        client="beta",
+    )
+    detail = snapshots.client_detail(service, "beta")
+    assert detail is not None
+    [failing] = detail.failing
+    assert failing.failing_since == at

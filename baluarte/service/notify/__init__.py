@@ -64,12 +64,15 @@ def payloads(
     lang: Lang = "es",
     base_url: str | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """The message about ``changes`` for each configured channel: ``email``, ``webhook:N``."""
+    """The message about ``changes`` for each configured channel: ``email``, ``webhook:N``.
+    A ``ticket`` webhook is sent only about new drift: a ticket is work with a due time."""
     out: dict[str, dict[str, Any]] = {}
     if settings.email is not None:
         content = render_email(changes, lang=lang, base_url=base_url)
         out["email"] = email_payload(changes, content, settings.email.from_)
     for i, hook in enumerate(settings.webhooks):
+        if hook.shape == "ticket" and not changes.new_drift:
+            continue
         out[f"webhook:{i}"] = webhook_body(changes, hook.shape, lang=lang, base_url=base_url)
     return out
 

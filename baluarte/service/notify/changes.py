@@ -10,6 +10,9 @@ happens:
 - a device that became unreachable: read before, and its last attempt now could not read it;
 - a waiver of the client that expires within ``warn_days`` days (and has not expired yet).
 
+Each new drift carries its response target (``sla:``, baluarte/service/sla.py): the priority of
+its device's target and when it is due (the fail's run plus the target, in business hours).
+
 ``run_changes`` reads what ``client_changes`` compares from the store, for the service to call
 after each run.
 """
@@ -17,7 +20,7 @@ after each run.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -25,6 +28,7 @@ from baluarte.findings import Finding, Status
 from baluarte.inventory import DeviceRef
 from baluarte.posture import DeviceKey, DevicePosture, Posture, posture_at
 from baluarte.run import RunRecord
+from baluarte.service.sla import ResponseTargets
 from baluarte.timezones import DEFAULT_TIMEZONE, zone
 from baluarte.waivers import Waiver, WaiverSet
 
@@ -56,6 +60,8 @@ class DriftItem:
     passed_at: datetime  # when the pass it had before was observed
     observed_at: datetime  # when the fail was observed (its run's start)
     run_id: int  # the run that observed the fail
+    priority: str | None = None  # its device's response target's
+    due_at: datetime | None = None  # observed_at plus the target, in business hours
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,7 @@ def client_changes(
     timezone: str = DEFAULT_TIMEZONE,
     devices: Iterable[DeviceRef] | None = None,
     since: datetime | None = None,
+    targets: ResponseTargets | None = None,
 ) -> ClientChanges:
     """What to tell about ``client``: ``before`` the run (None: no posture yet) against
     ``after`` it.
@@ -129,13 +136,18 @@ def client_changes(
     ``since``: when the client was last told anything (``outbox.last_notified``); a waiver
     already within the warning window then was told then and is left out, so a nightly run does
     not repeat it for two weeks (None: every waiver in the window).
+    ``targets``: the response targets that date new drift (None: the default, 8 business hours
+    in Madrid); a device's tags are read from ``devices`` (without it: by platform only).
     """
     today = _day(now, timezone)
+    refs = list(devices) if devices is not None else None
+    if targets is None:
+        targets = ResponseTargets.from_settings(None, DEFAULT_TIMEZONE)
     return ClientChanges(
         client=client,
         at=now,
         run_id=run_id,
-        new_drift=_new_drift(client, before, after),
+        new_drift=_targeted(_new_drift(client, before, after), targets, client, refs),
         unreachable=_unreachable(client, before, after),
         expiring_waivers=_expiring(
             client,
@@ -144,7 +156,7 @@ def client_changes(
             today=today,
             warn_days=warn_days,
             told_on=None if since is None else _day(since, timezone),
-            devices=devices,
+            devices=refs,
         ),
         timezone=timezone,
         compliance_percent=after.compliance_percent,
@@ -187,6 +199,21 @@ def _new_drift(client: str, before: Posture | None, after: Posture) -> tuple[Dri
             )
         )
     out.sort(key=lambda d: (d.site, d.device, d.control))
+    return tuple(out)
+
+
+def _targeted(
+    items: tuple[DriftItem, ...],
+    targets: ResponseTargets,
+    client: str,
+    devices: Iterable[DeviceRef] | None,
+) -> tuple[DriftItem, ...]:
+    """The drift dated by its device's response target (tags from the inventory)."""
+    tags = {(r.site_name, r.name): r.tags for r in devices or () if r.client_name == client}
+    out = []
+    for d in items:
+        goal = targets.target_for(d.platform, tags.get((d.site, d.device), ()))
+        out.append(replace(d, priority=goal.priority, due_at=targets.due_at(d.observed_at, goal)))
     return tuple(out)
 
 
@@ -307,13 +334,15 @@ def run_changes(
     in_scope: Mapping[DeviceKey, str] | None = None,
     timezones: Mapping[str, str] | None = None,
     devices: Iterable[DeviceRef] | None = None,
+    targets: ResponseTargets | None = None,
 ) -> list[ClientChanges]:
     """The changes of each client ``run`` observed, non-empty ones only: the client's posture
     from its complete runs in the store before ``run`` against the posture including it.
 
     ``in_scope``: the inventory's devices with their platforms (None: every device observed).
     ``timezones``: each client's zone (default Europe/Madrid). Waivers already told to a client
-    (see ``client_changes``' ``since``) are read from the outbox.
+    (see ``client_changes``' ``since``) are read from the outbox. ``targets``: the response
+    targets that date new drift (``sla.response_targets(config)``; None: the default).
     """
     from baluarte.service.notify.outbox import last_notified
     from baluarte.service.snapshots import POSTURE_DAYS
@@ -345,6 +374,7 @@ def run_changes(
             timezone=(timezones or {}).get(client, DEFAULT_TIMEZONE),
             devices=refs,
             since=last_notified(db, client),
+            targets=targets,
         )
         if not changes.empty:
             out.append(changes)

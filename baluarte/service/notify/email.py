@@ -15,7 +15,7 @@ import smtplib
 import socket
 import ssl
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -34,6 +34,7 @@ __all__ = [
     "build_message",
     "email_payload",
     "send_email",
+    "send_message",
     "tls_context",
 ]
 
@@ -96,6 +97,19 @@ def send_email(
     timeout: float = SMTP_TIMEOUT,
 ) -> None:
     """Send the mail ``payload`` describes to ``settings.to``; raises on any failure."""
+    send_message(settings, build_message(settings, payload), settings.to, timeout=timeout)
+
+
+def send_message(
+    settings: EmailSettings,
+    message: EmailMessage,
+    recipients: Sequence[str],
+    *,
+    timeout: float = SMTP_TIMEOUT,
+) -> None:
+    """Send ``message`` to ``recipients`` through the server ``settings`` name (the monthly
+    executive report goes to a client's contacts, not to ``settings.to``); raises on any
+    failure."""
     parts = urlsplit(settings.smtp)
     host = parts.hostname or ""
     implicit = parts.scheme == "smtps"
@@ -127,14 +141,12 @@ def send_email(
                     " connection: use STARTTLS or smtps://"
                 )
             conn.login(settings.username, resolve(settings.password))
-        refused = conn.send_message(
-            build_message(settings, payload), from_addr=settings.from_, to_addrs=settings.to
-        )
+        refused = conn.send_message(message, from_addr=settings.from_, to_addrs=list(recipients))
         if refused:
             # some recipients took it: sending again would repeat it to them
             log.warning(
                 "the SMTP server refused %d of %d recipients: %s",
                 len(refused),
-                len(settings.to),
+                len(recipients),
                 ", ".join(sorted(refused)),
             )

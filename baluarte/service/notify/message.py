@@ -1,5 +1,6 @@
 """One message per client and run, in every shape a channel takes: e-mail (subject, plain text,
-HTML), our JSON document for webhooks, and Microsoft Teams / Slack messages.
+HTML), our JSON document for webhooks, Microsoft Teams / Slack messages, and a service-desk
+ticket (``ticket_body``: priority and due time from the response targets).
 
 Everything a device or an input file provides (device and site names, observed values, error
 reasons, a waiver's reason) is untrusted: control characters are made visible (``inert``), the
@@ -28,6 +29,7 @@ from baluarte.service.notify.changes import (
     ExpiringWaiver,
     UnreachableDevice,
 )
+from baluarte.service.sla import most_urgent
 from baluarte.text import inert, inert_tree, shorten
 from reports.evidence.i18n import Formats, translations
 from reports.evidence.phrases import phrase
@@ -44,6 +46,7 @@ __all__ = [
     "render_email",
     "slack_message",
     "teams_card",
+    "ticket_body",
     "webhook_body",
 ]
 
@@ -52,7 +55,7 @@ MAIL_MAX_ITEMS = 100  # rows per section in a mail; the rest is counted and left
 CHAT_MAX_ITEMS = 15  # chat messages are read on a phone: fewer rows, the link for the rest
 VALUE_MAX_CHARS = 300  # an observed value or an error in a message (JSON keeps the whole value)
 
-Shape = str  # "baluarte" | "teams" | "slack" (WebhookSettings.shape)
+Shape = str  # "baluarte" | "teams" | "slack" | "ticket" (WebhookSettings.shape)
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,8 @@ def document(changes: ClientChanges, *, base_url: str | None = None) -> dict[str
                 "observed": d.observed,
                 "passed_at": iso(d.passed_at),
                 "observed_at": iso(d.observed_at),
+                "priority": d.priority,
+                "due_at": iso(d.due_at),
             }
             for d in changes.new_drift
         ],
@@ -471,7 +476,69 @@ def slack_message(
     return {"text": _slack_escape(view.subject), "blocks": blocks}
 
 
-_SHAPES: dict[str, Callable[..., dict[str, Any]]] = {"teams": teams_card, "slack": slack_message}
+# -- a service-desk ticket -----------------------------------------------------------------------
+
+
+def _priority_words(priority: str | None, w: _Words) -> str:
+    if priority == "critical":
+        return w._("critical priority")
+    if priority == "high":
+        return w._("high priority")
+    if priority == "low":
+        return w._("low priority")
+    return w._("normal priority")
+
+
+def ticket_body(
+    changes: ClientChanges, *, lang: Lang = "es", base_url: str | None = None
+) -> dict[str, Any]:
+    """A ticket for the provider's service desk about the client's new drift: ``title``,
+    ``priority`` (the most urgent of the drift's), ``due_at`` (the earliest, UTC), ``client``,
+    ``description`` (plain text in ``lang``, every value inert and on one line) and ``items``
+    (the drift as in our document). Devices that became unreachable and waivers expiring in the
+    same run are in the description too."""
+    view, w = _view(changes, lang, base_url, MAIL_MAX_ITEMS)
+    fmt = Formats(lang, changes.timezone)
+    drift = changes.new_drift
+    due = min((d.due_at for d in drift if d.due_at is not None), default=None)
+    lines = [f"{view.heading} · {view.when}"]
+    if view.compliance:
+        lines.append(view.compliance)
+    if due is not None:
+        lines.append(w._("Earliest due time: %(due)s") % {"due": fmt.datetime(due)})
+    drift_title = w._("New drift")
+    for title, rows, more in _lines(view, w):
+        if title == drift_title:  # each drift row with its priority and due time
+            rows = [
+                " · ".join(
+                    [row, _priority_words(d.priority, w)]
+                    + ([w._("due %(due)s") % {"due": fmt.datetime(d.due_at)}] if d.due_at else [])
+                )
+                for row, d in zip(rows, drift, strict=False)
+            ]
+        lines += ["", f"{title}:", *(f"• {r}" for r in rows)]
+        if more:
+            lines.append(_more(more, w))
+    if view.url:
+        lines += ["", f"{w._('Open in the dashboard')}: {view.url}"]
+    doc = document(changes, base_url=base_url)
+    return {
+        "title": view.subject,
+        "priority": most_urgent(d.priority for d in drift),
+        "due_at": None if due is None else due.astimezone(UTC).isoformat(),
+        "client": doc["client"],
+        "run_id": doc["run_id"],
+        "description": "\n".join(lines),
+        "items": doc["new_drift"],
+        "url": doc["url"],
+    }
+
+
+_SHAPES: dict[str, Callable[..., dict[str, Any]]] = {
+    "teams": teams_card,
+    "slack": slack_message,
+    "ticket": ticket_body,
+}
 
 
 def webhook_body(
@@ -481,7 +548,8 @@ def webhook_body(
     lang: Lang = "es",
     base_url: str | None = None,
 ) -> dict[str, Any]:
-    """The JSON a webhook of ``shape`` is sent: our document, or a Teams or Slack message."""
+    """The JSON a webhook of ``shape`` is sent: our document, a Teams or Slack message, or a
+    service-desk ticket."""
     if shape == "baluarte":
         return document(changes, base_url=base_url)
     return _SHAPES[shape](changes, lang=lang, base_url=base_url)
