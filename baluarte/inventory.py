@@ -63,6 +63,35 @@ def _check_name(value: str) -> str:
 
 Name = Annotated[str, AfterValidator(_check_name)]
 
+# an address people type (name@example.com): nothing that could end a mail header or start a
+# second address (spaces, commas, angle brackets, quotes, control characters), a dotted domain
+_EMAIL = re.compile(
+    r"[^@\s<>()\[\]\\,;:\"\x00-\x1f\x7f]+@"
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
+
+
+def _check_email(value: str) -> str:
+    if len(value) > 254 or not _EMAIL.fullmatch(value):
+        raise PydanticCustomError(
+            "wrong_value",
+            "'{value}' is not an e-mail address (name@example.com)",
+            {"value": value},
+        )
+    return value
+
+
+def _no_repeats(value: tuple[str, ...]) -> tuple[str, ...]:
+    seen: set[str] = set()
+    for item in value:
+        if item.lower() in seen:
+            raise PydanticCustomError("wrong_value", "{value} is listed twice", {"value": item})
+        seen.add(item.lower())
+    return value
+
+
+EmailAddress = Annotated[str, AfterValidator(_check_email)]
+
 
 def _not_empty(what: str) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     # A Field(min_length=1) would also fire when items are merely invalid: checked after them.
@@ -242,6 +271,10 @@ class Client(_Model):
         min_length=1,
         max_length=2000,
         description="a statement of how complete the inventory is",
+    )
+    # the people the monthly executive report is mailed to (``baluarte serve``, reports:)
+    contacts: Annotated[tuple[EmailAddress, ...], AfterValidator(_no_repeats)] = Field(
+        default=(), max_length=50, description="e-mail addresses of the client's managers"
     )
 
 

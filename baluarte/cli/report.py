@@ -1,5 +1,7 @@
 """``baluarte report RUN`` renders a stored run, ``baluarte report --client C`` a client's
-posture over a period (as the evidence pack's report, unsigned): JSON or self-contained HTML."""
+posture over a period (as the evidence pack's report, unsigned): JSON or self-contained HTML.
+``baluarte report executive --client C --month YYYY-MM --out FILE.pdf``: the client's monthly
+executive report (report_executive.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,14 @@ from typing import Annotated
 
 import typer
 
-from baluarte.cli.options import DbOpt, Language, parse_day, print_broken
+from baluarte.cli.options import (
+    DbOpt,
+    InventoryOpt,
+    Language,
+    WaiversOpt,
+    parse_day,
+    print_broken,
+)
 from baluarte.exitcodes import ExitCode
 from baluarte.run import RunRecord
 
@@ -53,11 +62,19 @@ def _save(text: str, out: Path | None) -> None:
 
 def report_command(
     run_id: Annotated[
-        int | None,
-        typer.Argument(metavar="[RUN]", help="Run id (see 'baluarte runs'); or --client."),
+        str | None,
+        typer.Argument(
+            metavar="[RUN | executive]",
+            help="Run id (see 'baluarte runs'); or --client; or 'executive' for a client's "
+            "monthly executive report (PDF).",
+        ),
     ] = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.HTML,
-    out: Annotated[Path | None, typer.Option("-o", "--output", help="File to write.")] = None,
+    fmt: Annotated[
+        ReportFormat | None, typer.Option("--format", "-f", help="html (default) or json.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("-o", "--output", "--out", help="File to write.")
+    ] = None,
     client: Annotated[
         str | None,
         typer.Option(
@@ -73,35 +90,80 @@ def report_command(
         str | None, typer.Option("--to", help="With --client: last day (YYYY-MM-DD).")
     ] = None,
     lang: Annotated[
-        Language, typer.Option("--lang", help="With --client: the HTML report's language.")
+        Language,
+        typer.Option("--lang", help="With --client or executive: the report's language."),
     ] = Language.ES,
     db: DbOpt = None,
+    month: Annotated[
+        str | None,
+        typer.Option(help="executive: the month (YYYY-MM; default: the last whole month)."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="executive: the service's configuration (store, inventory, waivers)."),
+    ] = None,
+    inventory: InventoryOpt = None,
+    waivers: WaiversOpt = None,
 ) -> None:
-    """Write a report of a stored run, or of a client over a period (to stdout without -o)."""
+    """Write a report of a stored run, or of a client over a period (to stdout without -o), or
+    a client's monthly executive report (PDF)."""
     from baluarte.errors import InputError
     from baluarte.history import earlier_runs
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
 
-    if run_id is not None and client is not None:
+    if run_id == "executive":
+        from baluarte.cli.report_executive import executive_report
+
+        if fmt is not None or start is not None or end is not None:
+            raise InputError(
+                "report executive is a PDF of a month: no --format, --from or --to", code="usage"
+            )
+        executive_report(
+            client=client, month=month, lang="en" if lang is Language.EN else "es", out=out,
+            config=config, db=db, inventory=inventory, waivers=waivers,
+        )  # fmt: skip
+        return
+    if month is not None or config is not None or inventory or waivers is not None:
+        raise InputError(
+            "--month, --config, --inventory and --waivers go with 'report executive'",
+            code="usage",
+        )
+    fmt = fmt or ReportFormat.HTML
+    number = _run_number(run_id)
+    if number is not None and client is not None:
         raise InputError("give a RUN id or --client, not both", code="usage")
-    if run_id is None and client is None:
+    if number is None and client is None:
         raise InputError("give a RUN id (see 'baluarte runs') or --client C", code="usage")
-    if run_id is None and client is not None:
+    if number is None and client is not None:
         period = (parse_day(start, "--from"), parse_day(end, "--to"))
         text = _client_report(client, *period, lang, fmt, db)
         _save(text, out)
     else:
         if start is not None or end is not None:
             raise InputError("--from and --to go with --client", code="usage")
-        assert run_id is not None
+        assert number is not None
         with Store.open(db) as store:
-            run = store.get_run(run_id)
+            run = store.get_run(number)
             history = earlier_runs(store, run)
         text = write_report(run, fmt, out, history)
     if out is None:
         typer.echo(text)
     else:
         typer.echo(f"wrote {out}", err=True)
+
+
+def _run_number(text: str | None) -> int | None:
+    from baluarte.errors import InputError
+
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InputError(
+            f"{text!r} is not a run id: give a number (see 'baluarte runs') or 'executive'",
+            code="usage",
+        ) from None
 
 
 def _client_report(
