@@ -144,7 +144,7 @@ def add_command(
     service_db = open_service_db(config, db)
     try:
         if get_user(service_db, name) is not None:
-            raise InputError(f"an account named {name!r} exists already", code="duplicate")
+            raise InputError(f"an account named {name!r} exists already", code="duplicate_name")
         password = check_password(read_password())
         user = add_user(service_db, name, role, password, clients=names, by=actor())
     finally:

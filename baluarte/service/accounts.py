@@ -169,7 +169,7 @@ def add_user(
     now = datetime.now(UTC)
     with db.write() as conn:
         if conn.execute(sa.select(users.c.id).where(users.c.name == name)).first():
-            raise InputError(f"an account named {name!r} exists already", code="duplicate")
+            raise InputError(f"an account named {name!r} exists already", code="duplicate_name")
         conn.execute(
             users.insert().values(
                 name=name,

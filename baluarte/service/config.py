@@ -7,23 +7,38 @@ key) are references (``env:``/``file:``/``keyring:``), never the secret itself.
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
+from baluarte.inventory import Platform
 from baluarte.secrets import SecretRef
 from baluarte.timezones import DEFAULT_TIMEZONE, check_timezone
-from baluarte.validation import NoBooleanNumbers, validate_doc
+from baluarte.validation import NoBooleanNumbers, did_you_mean, validate_doc
 from baluarte.yamlsource import load_yaml
 
 __all__ = [
+    "BusinessCalendarSettings",
     "EmailSettings",
+    "ExecutiveReportSettings",
     "NotificationSettings",
+    "ReportSettings",
+    "ResponseTarget",
     "Schedule",
     "ServeConfig",
+    "SlaSettings",
     "WebhookSettings",
     "load_config",
 ]
@@ -128,8 +143,9 @@ class WebhookSettings(_Model):
 
     url: str = Field(description="http(s) URL that receives the notifications")
     secret: SecretRef = Field(description="HMAC key reference (env:, file: or keyring:)")
-    shape: Literal["baluarte", "teams", "slack"] = Field(
-        default="baluarte", description="the body's shape: ours, or a Teams/Slack message"
+    shape: Literal["baluarte", "teams", "slack", "ticket"] = Field(
+        default="baluarte",
+        description="the body's shape: ours, a Teams/Slack message, or a service-desk ticket",
     )
 
     @field_validator("url")
@@ -153,6 +169,185 @@ class NotificationSettings(_Model):
     )
 
 
+# -- response targets (sla:) -------------------------------------------------------------------
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Priority = Literal["critical", "high", "normal", "low"]
+_WORKWEEK: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
+_HOURS = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d-(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$")
+
+
+class BusinessCalendarSettings(_Model):
+    """When response targets run: working hours on working days, in the service's time zone,
+    less the country's (and region's) public holidays and the provider's own days off."""
+
+    country: str | None = Field(
+        default="ES", description="ISO 3166 code whose public holidays are days off (null: none)"
+    )
+    subdivision: str | None = Field(
+        default=None, description="the region whose holidays are days off too, e.g. MD (Madrid)"
+    )
+    hours: str = Field(default="09:00-18:00", description='working hours, "HH:MM-HH:MM"')
+    days: list[Weekday] = Field(
+        default_factory=lambda: list(_WORKWEEK),
+        min_length=1,
+        description="working days: mon tue wed thu fri sat sun",
+    )
+    extra_holidays: list[date] = Field(
+        default_factory=list, description="more days off (YYYY-MM-DD), e.g. the local feast"
+    )
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str | None) -> str | None:
+        import holidays  # a large package: read only when a calendar is configured
+
+        known = holidays.list_supported_countries()
+        if value is not None and value not in known:
+            raise PydanticCustomError(
+                "wrong_value",
+                "no public holidays are known for country '{value}' (an ISO 3166 code such as "
+                "ES){hint}",
+                {"value": value, "hint": did_you_mean(value, known)},
+            )
+        return value
+
+    @field_validator("subdivision")
+    @classmethod
+    def _subdivision(cls, value: str | None, info: ValidationInfo) -> str | None:
+        import holidays
+
+        if value is None:
+            return value
+        country = info.data.get("country")
+        if country is None:
+            if "country" in info.data:
+                raise PydanticCustomError("missing_key", "subdivision: needs a country:")
+            return value  # the country is wrong: said there
+        known = holidays.list_supported_countries()[country]
+        if value not in known:
+            raise PydanticCustomError(
+                "wrong_value",
+                "'{value}' is not a subdivision of {country} known for holidays ({known}){hint}",
+                {
+                    "value": value,
+                    "country": country,
+                    "known": ", ".join(known) or "none",
+                    "hint": did_you_mean(value, known),
+                },
+            )
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        if not _HOURS.match(value):
+            raise PydanticCustomError(
+                "wrong_value", 'expected working hours as "HH:MM-HH:MM", e.g. "08:00-18:00"'
+            )
+        start, end = value.split("-")
+        if start >= end:
+            raise PydanticCustomError("wrong_value", "the working day must end after it starts")
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: list[Weekday]) -> list[Weekday]:
+        if len(set(value)) != len(value):
+            raise PydanticCustomError("wrong_value", "a working day is named twice")
+        return value
+
+
+class ResponseTarget(_Model):
+    """How soon drift on the devices it selects must be remediated, in business hours. It
+    selects devices with all of ``tags`` and of ``platform``; neither: every device."""
+
+    tags: list[Name] | None = Field(default=None, description="devices with all these tags")
+    platform: Platform | None = Field(default=None, description="devices of this platform")
+    hours: float = Field(gt=0, le=10_000, description="business hours to remediate drift")
+    priority: Priority = Field(default="normal", description="critical, high, normal or low")
+
+    @property
+    def catch_all(self) -> bool:
+        return not self.tags and self.platform is None
+
+
+class SlaSettings(_Model):
+    """Response targets: the first target that selects a device applies to its drift."""
+
+    calendar: BusinessCalendarSettings = Field(default_factory=BusinessCalendarSettings)
+    targets: list[ResponseTarget] = Field(
+        default_factory=list, description="first match wins; none matching: 8 hours, normal"
+    )
+    recurring_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="drift that returns within these days of being fixed is recurring",
+    )
+
+    @field_validator("targets")
+    @classmethod
+    def _reachable(cls, value: list[ResponseTarget]) -> list[ResponseTarget]:
+        for i, target in enumerate(value[:-1]):
+            if target.catch_all:
+                raise PydanticCustomError(
+                    "wrong_value",
+                    "target {n} selects every device (no tags: or platform:): the targets "
+                    "after it would never apply; put it last",
+                    {"n": i + 1},
+                )
+        return value
+
+
+# -- the monthly executive report (reports:) ---------------------------------------------------
+
+
+class ExecutiveReportSettings(_Model):
+    """Each client's previous calendar month (in the client's zone) as a PDF for its managers,
+    mailed at ``cron`` to the client's ``contacts:`` (the inventory) through ``notifications:
+    email:``."""
+
+    cron: str = Field(default="0 8 1 * *", description="five-field cron, in the service's zone")
+    language: Literal["es", "en"] = Field(default="es", description="the report's language")
+    clients: list[Name] | None = Field(default=None, description="all, or a list of client names")
+    grace_minutes: int = Field(
+        default=24 * 60,
+        ge=0,
+        le=7 * 24 * 60,
+        description="how late a report missed while the service was down is still sent",
+    )
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        return Schedule._cron(value)  # read as a schedule's cron is read
+
+    @field_validator("clients", mode="before")
+    @classmethod
+    def _all(cls, value: Any) -> Any:
+        if value == "all":
+            return None
+        if isinstance(value, str):
+            raise PydanticCustomError("wrong_value", "expected all, or a list of client names")
+        return value
+
+
+class ReportSettings(_Model):
+    executive: ExecutiveReportSettings | None = Field(
+        default=None, description="the monthly executive report of each client"
+    )
+
+
+def _reports_need_mail(value: ReportSettings, info: ValidationInfo) -> ReportSettings:
+    mail = info.data.get("notifications")  # absent when it failed: said there
+    if value.executive is not None and isinstance(mail, NotificationSettings) and not mail.email:
+        raise PydanticCustomError(
+            "missing_key", "reports are mailed: they need notifications: email: (smtp:, from:)"
+        )
+    return value
+
+
 class ServeConfig(_Model):
     """``baluarte serve``'s configuration file."""
 
@@ -167,6 +362,12 @@ class ServeConfig(_Model):
     language: Literal["es", "en"] = Field(default="es", description="default page language")
     schedules: list[Schedule] = Field(default_factory=list)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    sla: SlaSettings | None = Field(
+        default=None, description="response targets (default: 8 business hours, Spain's calendar)"
+    )
+    reports: Annotated[ReportSettings, AfterValidator(_reports_need_mail)] = Field(
+        default_factory=ReportSettings, description="reports mailed by schedule (executive:)"
+    )
     session_secret: SecretRef | None = Field(
         default=None,
         description="key that signs session cookies (default: a key file kept by the service)",
@@ -191,7 +392,7 @@ class ServeConfig(_Model):
         for item in value:
             if item.name in seen:
                 raise PydanticCustomError(
-                    "duplicate", "two schedules are named {name}", {"name": item.name}
+                    "duplicate_name", "two schedules are named {name}", {"name": item.name}
                 )
             seen.add(item.name)
         return value

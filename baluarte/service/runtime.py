@@ -22,8 +22,10 @@ from baluarte.service.checks import CheckRequest
 from baluarte.service.config import Schedule, ServeConfig, load_config
 from baluarte.service.context import Service
 from baluarte.service.db import ServiceDb
+from baluarte.service.executive import executive_reports, with_reports
 from baluarte.service.notify import Notifier, run_changes
 from baluarte.service.scheduler import ComplianceScheduler
+from baluarte.service.sla import response_targets
 
 __all__ = ["Background", "build_service", "serve"]
 
@@ -100,6 +102,7 @@ def notifying(notifier: Notifier) -> Callable[[Service, RunRecord], None]:
             in_scope={(r.client_name, r.site_name, r.name): r.platform for r in refs},
             timezones={c.name: c.timezone for c in inputs.inventory.clients},
             devices=refs,
+            targets=response_targets(service.config),
         )
         if changes:
             notifier.notify(changes)
@@ -129,11 +132,19 @@ def scheduled_check(service: Service) -> Callable[[Schedule, datetime], int | No
 def build_service(config: ServeConfig, *, holder: str) -> tuple[Service, Notifier]:
     db = ServiceDb.open(config.db_location)
     service = Service(config, db, holder=holder)
-    if config.schedules:
-        service.scheduler = ComplianceScheduler(
-            db, config.schedules, config.timezone, scheduled_check(service), holder=holder
-        )
     notifier = Notifier.from_config(db, config)
+    # the monthly executive report fires as a schedule (the leader only, each due time once)
+    # and is mailed through the notifications' outbox
+    reports = executive_reports(service, notifier)
+    schedules = [*config.schedules, *([reports.schedule] if reports is not None else [])]
+    if schedules:
+        service.scheduler = ComplianceScheduler(
+            db,
+            schedules,
+            config.timezone,
+            with_reports(scheduled_check(service), reports),
+            holder=holder,
+        )
     service.after_run_hooks.append(refresh_after_run)
     if notifier.enabled:
         service.after_run_hooks.append(notifying(notifier))

@@ -524,7 +524,7 @@ def add_user(
                 service.db, name, role, password, clients=chosen or None, by=user.name
             )
         except InputError as exc:
-            error = "duplicate" if exc.code == "duplicate" else "bad_request"
+            error = "duplicate" if exc.code == "duplicate_name" else "bad_request"
     if error is not None:
         return _users_page(request, error=error, status=400)
     return RedirectResponse("/users?done=added", status_code=303)

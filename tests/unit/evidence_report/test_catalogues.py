@@ -15,6 +15,7 @@ from baluarte.service.web.i18n import messages as dashboard_messages
 from reports.evidence import control_text
 from reports.evidence.control_text import control_messages, messages, missing
 from reports.evidence.i18n import LOCALES, catalogue_path
+from reports.executive.words import catalogue_messages as executive_messages
 
 TEMPLATE = Path("reports/evidence/templates/report.html.j2")
 
@@ -90,9 +91,10 @@ def test_catalogue_has_no_stale_entries(lang):
         cat = read_po(fh, locale=LOCALES[lang])
     used = {m[0] if isinstance(m, tuple) else m for m in _used()}
     used |= {m.text for m in messages()}  # controls' text, remediation texts, phrases
-    # the service shares the catalogues: its dashboard and its notifications
+    # the service shares the catalogues: its dashboard, its notifications, the executive report
     used |= {m[0] if isinstance(m, tuple) else m for m in dashboard_messages()}
     used |= {m[0] if isinstance(m, tuple) else m for _, m in notify_messages()}
+    used |= {m[0] if isinstance(m, tuple) else m for _, m in executive_messages()}
     stale = {m.id if isinstance(m.id, str) else m.id[0] for m in cat if m.id} - used
     assert not stale
 
