@@ -116,6 +116,9 @@ class ClientOut(_Model):
     counts: dict[str, int] = Field(description="the posture's findings per status")
     new_drift: int = Field(description="controls that passed at the previous posture, fail now")
     expiring_waivers: int
+    open_drift: int = Field(description="controls failing now")
+    overdue: int = Field(description="failing controls past their response target")
+    recurring: int = Field(description="failing controls that failed on the device not long ago")
     last_run_id: int | None = Field(description="the newest run in the posture")
     last_run_at: datetime | None
     computed_at: datetime
@@ -246,6 +249,9 @@ def list_clients(request: Request, user: CurrentUser) -> ClientList:
                 counts=dict(s.counts),
                 new_drift=s.new_drift,
                 expiring_waivers=s.expiring_waivers,
+                open_drift=s.open_drift,
+                overdue=s.overdue,
+                recurring=s.recurring,
                 last_run_id=s.last_run_id,
                 last_run_at=s.last_run_at,
                 computed_at=s.computed_at,

@@ -94,6 +94,19 @@ class _Collector:
             "expiring_waivers": _gauge(
                 "baluarte_expiring_waivers", "The client's waivers expiring soon", ["client"]
             ),
+            "open_drift": _gauge(
+                "baluarte_open_drift", "Controls failing now at the client's posture", ["client"]
+            ),
+            "overdue": _gauge(
+                "baluarte_overdue_drift",
+                "Failing controls past their response target (business hours)",
+                ["client"],
+            ),
+            "recurring": _gauge(
+                "baluarte_recurring_drift",
+                "Failing controls that failed on the same device not long before",
+                ["client"],
+            ),
         }
         findings = _gauge(
             "baluarte_posture_findings",

@@ -222,6 +222,28 @@ def test_the_dashboard_reads_them_from_its_cache_with_overdue_worked_out_when_re
     again = snapshots.client_detail(service, "acme")
     assert again is not None and again.failing == detail.failing
     assert again.remediated == detail.remediated
+    # the same figures reach the monitoring and the API
+    from prometheus_client.parser import text_string_to_metric_families
+    from starlette.testclient import TestClient
+
+    from baluarte.service import accounts
+    from baluarte.service.app import create_app
+    from baluarte.service.metrics import render_metrics
+
+    scraped = {
+        (s.name, s.labels.get("client")): s.value
+        for family in text_string_to_metric_families(render_metrics(service).decode())
+        for s in family.samples
+    }
+    assert scraped[("baluarte_open_drift", "acme")] == 3
+    assert scraped[("baluarte_overdue_drift", "acme")] == 2
+    assert scraped[("baluarte_recurring_drift", "acme")] == 1
+    accounts.add_user(service.db, "ops", "technician", "a-long-password-1")
+    token = accounts.create_token(service.db, "ops")
+    web = TestClient(create_app(service, secure_cookies=False))
+    clients = web.get("/api/v1/clients", headers={"Authorization": f"Bearer {token}"}).json()
+    [row] = [c for c in clients["clients"] if c["client"] == "acme"]
+    assert (row["open_drift"], row["overdue"], row["recurring"]) == (3, 2, 1)
 
 
 def test_rows_built_under_other_targets_or_before_them_are_rebuilt(tmp_path: Path):
