@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from baluarte.errors import StoreError
 from baluarte.store._engine import WRITE, connect, translate_errors
+from baluarte.store._migrate import History, migrate
+from baluarte.store._migrate import alembic_config as store_alembic_config
 from baluarte.store._url import resolve
 
 if TYPE_CHECKING:
@@ -29,17 +30,12 @@ __all__ = ["HEAD", "MIGRATIONS", "VERSION_TABLE", "ServiceDb", "alembic_config"]
 HEAD = "s0001"
 VERSION_TABLE = "baluarte_service_version"
 MIGRATIONS = Path(__file__).parent / "migrations"
-_PG_LOCK_KEY = 0x62616C73  # differs from the run store's migration lock
+# its own lock key: the run store's migration and this one never wait for each other
+HISTORY = History(MIGRATIONS, VERSION_TABLE, HEAD, 0x62616C73, "the service's tables")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
-    if connection is not None:
-        config.attributes["connection"] = connection
-    return config
+    return store_alembic_config(connection, MIGRATIONS)
 
 
 class ServiceDb:
@@ -59,7 +55,7 @@ class ServiceDb:
         try:
             service = cls(url, store)
             with translate_errors("cannot migrate the service's tables", url):
-                _upgrade(service.engine)
+                migrate(service.engine, HISTORY)
         except BaseException:
             store.close()
             raise
@@ -91,30 +87,3 @@ class ServiceDb:
     def close(self) -> None:
         self.engine.dispose()
         self.store.close()
-
-
-def _upgrade(engine: Engine) -> None:
-    try:
-        with engine.connect() as conn:
-            current = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
-    except sa.exc.DBAPIError:
-        current = None
-    if current == HEAD:
-        return
-    from alembic import command
-    from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
-
-    script = ScriptDirectory.from_config(alembic_config())
-    if current is not None and current not in {r.revision for r in script.walk_revisions()}:
-        raise StoreError(
-            f"the service's tables (revision {current}) are newer than this Baluarte knows; "
-            "upgrade Baluarte to use them"
-        )
-    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-        try:
-            command.upgrade(alembic_config(conn), "head")
-        except CommandError as exc:
-            raise StoreError(f"cannot migrate the service's tables: {exc}") from exc

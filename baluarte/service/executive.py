@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -60,11 +61,16 @@ class ExecutiveReports:
     """The scheduled job (``fire``) and the outbox's sender (``send``) of the reports."""
 
     def __init__(
-        self, service: Service, settings: ExecutiveReportSettings, email: EmailSettings
+        self,
+        service: Service,
+        settings: ExecutiveReportSettings,
+        email: EmailSettings,
+        deliver: Callable[[], object] | None = None,
     ) -> None:
         self.service = service
         self.settings = settings
         self.email = email
+        self._deliver = deliver  # the outbox's delivery, started once the rows are written
 
     @property
     def schedule(self) -> Schedule:
@@ -81,8 +87,10 @@ class ExecutiveReports:
         )
 
     def fire(self, schedule: Schedule, due_at: datetime) -> None:
-        """The scheduler's call at a due time it claimed."""
-        self.enqueue(due_at)
+        """The scheduler's call at a due time it claimed: the rows written, their delivery
+        started at once beside the scheduler (building the PDFs takes seconds)."""
+        if self.enqueue(due_at) and self._deliver is not None:
+            threading.Thread(target=self._deliver, name="executive-send", daemon=True).start()
 
     def enqueue(self, due_at: datetime, *, now: datetime | None = None) -> int:
         """One outbox row per client (of ``clients:``) with contacts, for the calendar month
@@ -194,7 +202,7 @@ def executive_reports(service: Service, notifier: Notifier) -> ExecutiveReports 
     email = notifier.settings.email  # with a relative ca_file read from the config's folder
     if settings is None or email is None:  # the config refuses reports without mail
         return None
-    reports = ExecutiveReports(service, settings, email)
+    reports = ExecutiveReports(service, settings, email, notifier.deliver_due)
     notifier.senders[CHANNEL] = reports.send
     return reports
 

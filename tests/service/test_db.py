@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from baluarte.errors import StoreError
 from baluarte.service.db import HEAD, VERSION_TABLE, ServiceDb, alembic_config
 from baluarte.service.tables import metadata
 from baluarte.store.tables import metadata as store_metadata
@@ -41,3 +43,14 @@ def test_reopening_at_head_changes_nothing(tmp_path: Path) -> None:
     before = path.stat().st_mtime_ns
     ServiceDb.open(path).close()
     assert path.stat().st_mtime_ns == before
+
+
+def test_service_tables_newer_than_this_baluarte_are_refused_not_touched(tmp_path: Path) -> None:
+    path = tmp_path / "b.db"
+    ServiceDb.open(path).close()
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = 's9999'"))
+    engine.dispose()
+    with pytest.raises(StoreError, match="the service's tables \\(revision s9999\\) is newer"):
+        ServiceDb.open(path)
