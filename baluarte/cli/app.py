@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 import traceback
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
+from baluarte import __version__
 from baluarte.cli import (
     apply,
     check,
@@ -38,9 +40,34 @@ app = typer.Typer(
     help="Compliance-as-code for managed IT providers: check devices against YAML policies, "
     "store every run, and report.",
     no_args_is_help=True,
-    add_completion=False,
+    # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"baluarte {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print Baluarte's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Compliance-as-code for managed IT providers: check devices against YAML policies, store
+    every run, and report."""
+
+
 for module in (
     check,
     apply,
