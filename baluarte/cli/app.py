@@ -28,6 +28,7 @@ from baluarte.cli import (
     users,
     validate,
 )
+from baluarte.cli.examples import add_examples
 from baluarte.cli.render import plain
 from baluarte.errors import BaluarteError, InputError
 from baluarte.exitcodes import ExitCode
@@ -86,6 +87,7 @@ for module in (
     tokens,
 ):
     module.register(app)
+add_examples(app)
 
 
 def _usage_error(exc: Exception) -> bool:

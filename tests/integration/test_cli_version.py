@@ -45,3 +45,27 @@ def test_bash_completion_script_and_its_answers(tmp_path: Path):
 
     assert complete("baluarte se") == ["serve"]
     assert "--format" in complete("baluarte check --for")
+
+
+def test_every_command_has_an_example_and_every_example_a_command():
+    import typer
+
+    from baluarte.cli.app import app
+    from baluarte.cli.examples import EXAMPLES
+
+    # Typer may carry its own copy of click: groups are told by their commands
+    def leaves(command, path: str) -> dict:
+        if hasattr(command, "commands"):
+            out: dict = {}
+            for name, sub in command.commands.items():
+                out.update(leaves(sub, f"{path} {name}".strip()))
+            return out
+        return {path: command}
+
+    commands = leaves(typer.main.get_command(app), "")
+    assert len(commands) > 20
+    missing = [p for p, c in commands.items() if not (c.epilog or "").startswith("Example: ")]
+    assert missing == []
+    assert set(EXAMPLES) == set(commands)  # no example left for a command that is gone
+    for path, command in commands.items():
+        assert f"baluarte {path}" in (command.epilog or ""), path
