@@ -10,11 +10,14 @@ the whole value is (the JSON report; results.json in an evidence pack).
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from jinja2 import Environment
 from markupsafe import Markup
 
 from baluarte.text import inert, shorten
 
-__all__ = ["VALUE_MAX_CHARS", "clip", "finalize"]
+__all__ = ["VALUE_MAX_CHARS", "clip", "finalize", "untrusted_environment"]
 
 # ~0.1 s of PDF layout for an unbroken value of this length; a page of text
 VALUE_MAX_CHARS = 1000
@@ -33,3 +36,26 @@ def clip(value: object, limit: int = VALUE_MAX_CHARS) -> object:
         return value
     cut, omitted = shorten(value, limit)
     return f"{cut}…" if omitted else value
+
+
+def untrusted_environment(folder: Path, *, cached: bool = True) -> Environment:
+    """A Jinja2 environment for templates that show text from devices and input files:
+    autoescape on, every value through ``finalize``, undefined names an error, ``clip`` as a
+    filter; compiled templates cached on disk (``reports/template_cache.py``) unless not
+    ``cached``. Each report adds its own translations and filters."""
+    from jinja2 import FileSystemLoader, StrictUndefined
+
+    from reports.template_cache import template_cache
+
+    env = Environment(
+        loader=FileSystemLoader(folder),
+        bytecode_cache=template_cache() if cached else None,
+        autoescape=True,  # explicit: the ".j2" suffix defeats select_autoescape
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+        finalize=finalize,  # control characters shown, not passed on
+    )
+    env.filters["clip"] = clip
+    return env

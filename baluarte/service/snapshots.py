@@ -603,6 +603,7 @@ def refresh(service: Service, clients: Iterable[str] | None = None) -> list[str]
     wanted = list(known) if clients is None else [c for c in clients if c in known]
     done = []
     targets = response_targets(service.config)
+    waivers = _waivers(service)  # read once, not once per client
     with _building:  # two rebuilds at once would only do the same work twice
         for name in wanted:
             seq = _newest_seq(service)
@@ -616,7 +617,7 @@ def refresh(service: Service, clients: Iterable[str] | None = None) -> list[str]
                 client,
                 runs,
                 now=now,
-                expiring_waivers=_expiring(service, client, now.date()),
+                expiring_waivers=_expiring(service, client, now.date(), waivers),
                 targets=targets,
                 earlier=earlier,
             )

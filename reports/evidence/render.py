@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment
 from markupsafe import Markup
 
 from baluarte.controls import FRAMEWORKS
@@ -14,9 +14,8 @@ from baluarte.text import inert
 from reports.evidence import view, view_history
 from reports.evidence._common import posture_of
 from reports.evidence.i18n import Formats, translations
-from reports.html_text import VALUE_MAX_CHARS, clip, finalize
+from reports.html_text import VALUE_MAX_CHARS, untrusted_environment
 from reports.json_report import load_controls
-from reports.template_cache import template_cache
 
 __all__ = ["render_html"]
 
@@ -61,19 +60,9 @@ def render_html(data: EvidenceData) -> str:
 
 @cache
 def _environment(lang: Lang) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(_TEMPLATES),
-        bytecode_cache=template_cache(),
-        autoescape=True,  # explicit: the ".j2" suffix defeats select_autoescape
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-        finalize=finalize,  # device and file text: control characters shown, not passed on
-    )
+    env = untrusted_environment(_TEMPLATES)
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["css_string"] = _css_string
-    env.filters["clip"] = clip
     return env
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment
 
 from baluarte.evidence.data import Lang
 from reports.evidence.pdf import render_pdf as _evidence_pdf
@@ -14,8 +14,7 @@ from reports.evidence.render import _css_string  # the same quoting of text insi
 from reports.executive.figures import ExecutiveFigures
 from reports.executive.view import Signature, page
 from reports.executive.words import Words
-from reports.html_text import clip, finalize
-from reports.template_cache import template_cache
+from reports.html_text import untrusted_environment
 
 __all__ = ["render_html", "render_pdf"]
 
@@ -42,18 +41,9 @@ def render_pdf(
 
 @cache
 def _environment(lang: Lang) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(_TEMPLATES),
-        bytecode_cache=template_cache(),
-        autoescape=True,  # explicit: the ".j2" suffix defeats select_autoescape
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        finalize=finalize,  # text from files and devices: control characters shown, not passed on
-    )
+    env = untrusted_environment(_TEMPLATES)
     words = Words(lang)
     env.globals["_"] = words._
     env.globals["_n"] = words._n
     env.filters["css_string"] = _css_string
-    env.filters["clip"] = clip
     return env

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment
 
 from baluarte.evidence.data import Lang
 from baluarte.service.web.errors import PageError
@@ -22,7 +22,7 @@ from baluarte.service.web.session import csrf_token, current_user, language, ser
 from baluarte.service.web.views import control_title, sparkline
 from reports.evidence.i18n import Formats, translations
 from reports.evidence.phrases import phrase
-from reports.html_text import clip, finalize
+from reports.html_text import untrusted_environment
 
 __all__ = ["TEMPLATES", "environment", "error_page", "page", "render_error"]
 
@@ -31,18 +31,9 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 @cache
 def environment(lang: Lang) -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=True,  # explicit: the ".j2" suffix defeats select_autoescape
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-        finalize=finalize,
-    )
+    env = untrusted_environment(TEMPLATES)
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     gettext = translations(lang).gettext
-    env.filters["clip"] = clip
     # text known only when the page is drawn (a control's title, a stored English phrase)
     env.filters["tr"] = lambda text: gettext(text) if text else text
     env.filters["phrase"] = lambda text: phrase(text, lang) if text else text
