@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Coroutine, Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -237,25 +238,9 @@ def list_clients(request: Request, user: CurrentUser) -> ClientList:
     summaries = snapshots.client_summaries(_service(request), rebuild=True)
     return ClientList(
         clients=[
+            # every figure of the summary the API describes, as the summary has it
             ClientOut(
-                client=s.client,
-                legal_name=s.legal_name,
-                timezone=s.timezone,
-                compliance_percent=s.compliance_percent,
-                trend=list(s.trend),
-                devices_in_scope=s.devices_in_scope,
-                devices_verified=s.devices_verified,
-                devices_not_verified=s.devices_not_verified,
-                counts=dict(s.counts),
-                new_drift=s.new_drift,
-                expiring_waivers=s.expiring_waivers,
-                open_drift=s.open_drift,
-                overdue=s.overdue,
-                recurring=s.recurring,
-                last_run_id=s.last_run_id,
-                last_run_at=s.last_run_at,
-                computed_at=s.computed_at,
-                stale=s.stale,
+                **{k: v for k, v in asdict(s).items() if k in ClientOut.model_fields},
                 runs_url=f"{API}/runs?client={s.client}",
             )
             for s in summaries
