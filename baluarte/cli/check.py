@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -14,8 +17,8 @@ from baluarte.cli.options import (
     ClientOpt,
     DbOpt,
     DeviceOpt,
-    Format,
-    FormatOpt,
+    FindingsFormat,
+    FindingsFormatOpt,
     InventoryOpt,
     ParallelOpt,
     PoliciesOpt,
@@ -26,7 +29,8 @@ from baluarte.cli.options import (
     scope_of,
     split_tags,
 )
-from baluarte.cli.render import print_summary, progress_bar
+from baluarte.cli.render import escape, print_summary, progress_bar
+from baluarte.cli.run_shapes import write_csv
 from baluarte.engine import CheckOptions, check, exit_status, load_inputs
 from baluarte.findings import Finding, Status
 from baluarte.interrupts import Interrupted, exit_code, handling
@@ -60,7 +64,10 @@ def check_command(
     waivers: WaiversOpt = None,
     db: DbOpt = None,
     artifacts: ArtifactsOpt = Path("baluarte-artifacts"),
-    output: FormatOpt = Format.TEXT,
+    all_findings: Annotated[
+        bool, typer.Option("--all", help="List passing findings too (text output).")
+    ] = False,
+    output: FindingsFormatOpt = FindingsFormat.TEXT,
 ) -> None:
     """Check devices against their policies and store the run.
 
@@ -93,38 +100,51 @@ def check_command(
     history: list[RunRecord] = []
     err = Console(stderr=True)
     try:
-        with handling():
-            if output is Format.JSON:
-                run = check(inputs, store, options)
+        with handling(), _progress(err) as (on_start, on_device):
+            run = check(inputs, store, options, on_device=on_device, on_start=on_start)
+            if output is FindingsFormat.JSON:
                 history = earlier_runs(store, run)
-            else:
-                with progress_bar("checking", err) as progress:
-                    task = progress.add_task("", total=None)
-
-                    def started(total: int) -> None:
-                        progress.update(task, total=total)
-
-                    def device_done(ref: DeviceRef, findings: list[Finding]) -> None:
-                        bad = sum(f.status in (Status.FAIL, Status.ERROR) for f in findings)
-                        progress.update(
-                            task, advance=1, description=f"{ref.key} ({bad} not passing)"
-                        )
-
-                    run = check(inputs, store, options, on_device=device_done, on_start=started)
     except Interrupted as stop:
         err.print(interrupted_message(stop), highlight=False, markup=False)
         raise typer.Exit(exit_code(stop.signum)) from None
     finally:
         store.close()
-    if output is Format.JSON:
+    if output is FindingsFormat.JSON:
         from baluarte.timezones import run_zone
         from reports.json_report import report_dict
 
         doc = report_dict(run, history=history, timezone=run_zone(run))
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    elif output is FindingsFormat.CSV:
+        write_csv(sys.stdout, run.findings)
     else:
-        print_summary(Console(), run)
+        print_summary(Console(), run, all_findings=all_findings)
     raise typer.Exit(exit_status(run))
+
+
+@contextmanager
+def _progress(
+    err: Console,
+) -> Iterator[tuple[Callable[[int], None], Callable[[DeviceRef, list[Finding]], None]]]:
+    """The check's progress on standard error when it is a terminal: devices done of the
+    total, and how many of them have a finding that failed or is an error so far."""
+    failing = 0
+    with progress_bar("checking", err) as progress:
+        task = progress.add_task("devices", total=None)
+
+        def started(total: int) -> None:
+            progress.update(task, total=total)
+
+        def device_done(ref: DeviceRef, findings: list[Finding]) -> None:
+            nonlocal failing
+            failing += any(f.status in (Status.FAIL, Status.ERROR) for f in findings)
+            progress.update(
+                task,
+                advance=1,
+                description=f"devices, {failing} with a failure or error (last: {escape(ref.key)})",
+            )
+
+        yield started, device_done
 
 
 def interrupted_message(stop: Interrupted) -> str:

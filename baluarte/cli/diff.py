@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from baluarte.cli.options import DbOpt, Format, FormatOpt
 from baluarte.cli.render import plain
+from baluarte.cli.shapes import Column, print_table
 from baluarte.history import ControlState, Drift
 from baluarte.timezones import local_text
 
@@ -40,29 +39,44 @@ def diff_command(
 
 
 def print_drift(console: Console, d: Drift, tz: str) -> None:
-    """``tz``: the zone times are shown in (the later run's client's)."""
-    console.print(f"Run {d.from_run} → run {d.to_run}")
-    for title, states in (
-        ("Newly failing", d.newly_failing),
-        ("Newly passing", d.newly_passing),
-        ("Still failing", d.still_failing),
-    ):
+    """``tz``: the zone times are shown in (the later run's client's). On a terminal a table
+    per change; in a pipe or a file one line per control, its change first."""
+    sections = (
+        ("newly failing", d.newly_failing),
+        ("newly passing", d.newly_passing),
+        ("still failing", d.still_failing),
+    )
+    title = f"Run {d.from_run} → run {d.to_run} (times in {tz})"
+    if not console.is_terminal:
+        counts = ", ".join(f"{name} {len(states)}" for name, states in sections)
+        rows = [[name.replace(" ", "_"), *_row(s, tz)] for name, states in sections for s in states]
+        print_table(console, [Column("change"), *COLUMNS], rows, title=title, notes=[counts])
+        return
+    console.print(plain(title))
+    for name, states in sections:
+        heading = name.capitalize()
         if not states:
-            console.print(f"{title}: none")
+            console.print(f"{heading}: none")
             continue
-        table = Table(title=f"{title} ({len(states)})", title_justify="left")
-        for col in ("device", "control", "now", "before", "failing since", "time to fix"):
-            table.add_column(col)
-        for s in states:
-            table.add_row(*_row(s, tz))
-        console.print(table)
+        rows = [_row(s, tz) for s in states]
+        print_table(console, COLUMNS, rows, title=f"{heading} ({len(states)})", grouped=True)
 
 
-def _row(s: ControlState, tz: str) -> list[str | Text]:
+COLUMNS = (
+    Column("device", key=True),
+    Column("control", key=True),
+    Column("now", key=True),
+    Column("before", key=True),
+    Column("failing since", narrowest=16),  # folds at a space, its offset first
+    Column("time to fix", narrowest=6),
+)
+
+
+def _row(s: ControlState, tz: str) -> list[str]:
     ttr = s.time_to_remediate
     return [
-        plain(f"{s.client}/{s.site}/{s.device}"),
-        plain(s.control),
+        f"{s.client}/{s.site}/{s.device}",
+        s.control,
         str(s.status),
         str(s.previous) if s.previous else "not checked",
         local_text(s.failing_since, tz),

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from baluarte.cli.options import DbOpt, Format, FormatOpt, parse_day
+from baluarte.cli.shapes import Column, print_table
 from baluarte.errors import InputError
 
 __all__ = ["register"]
@@ -74,22 +74,38 @@ def history_command(
         ]
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    table = Table(title=f"Compliance over time (complete runs; times in {tz})")
-    for col in ("run", "started", "kind", "pass", "fail", "error", "waived", "n/a", "passing"):
-        table.add_column(col)
-    for p, r in zip(points, runs, strict=True):
-        c = p.counts
-        pct = "-" if p.compliance_percent is None else f"{p.compliance_percent:.1f} %"
-        table.add_row(
+    columns = [
+        Column("run", key=True, justify="right"),
+        Column("started", key=True),
+        Column("kind", key=True),
+        *(Column(name, justify="right") for name in COUNT_COLUMNS),
+        Column("passing", key=True, justify="right"),
+    ]
+    records = [
+        [
             str(p.run_id),
             local_text(p.started_at, tz),
             str(r.info.kind),
-            *(str(c[s]) for s in ("pass", "fail", "error", "waived", "not_applicable")),
-            pct,
-        )
-    Console().print(table)
-    if not runs:
-        Console().print("no complete runs match")
+            *(str(p.counts[s]) for s in COUNTED),
+            _percent(p.compliance_percent),
+        ]
+        for p, r in zip(points, runs, strict=True)
+    ]
+    print_table(
+        Console(),
+        columns,
+        records,
+        title=f"Compliance over time (complete runs; times in {tz})",
+        notes=() if runs else ["no complete runs match"],
+    )
+
+
+COUNTED = ("pass", "fail", "error", "waived", "not_applicable")
+COUNT_COLUMNS = ("pass", "fail", "error", "waived", "n/a")
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} %"
 
 
 def _posture_history(
@@ -104,7 +120,6 @@ def _posture_history(
     """Posture per day (or week) over [first, last], else over the days the runs span, days in
     the client's zone. In scope: every device the client's runs observed (no inventory is read
     here)."""
-    from baluarte.cli.render import escape
     from baluarte.history import client_runs
     from baluarte.posture import posture_trend
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
@@ -122,24 +137,30 @@ def _posture_history(
     if output is Format.JSON:
         typer.echo(json.dumps([posture_point_dict(p) for p in points], indent=2))
         return
-    table = Table(
-        title=f"Posture of {escape(client)} (each control as last observed; days in {tz})"
-    )
-    for col in ("day", "runs", "pass", "fail", "error", "waived", "n/a", "devices", "passing"):
-        table.add_column(col)
-    for p in points:
-        c = p.counts
-        pct = "-" if p.compliance_percent is None else f"{p.compliance_percent:.1f} %"
-        table.add_row(
+    columns = [
+        Column("day", key=True),
+        Column("runs"),
+        *(Column(name, justify="right") for name in COUNT_COLUMNS),
+        Column("devices", key=True, justify="right"),
+        Column("passing", key=True, justify="right"),
+    ]
+    rows = [
+        [
             f"{p.day:%Y-%m-%d}" + (" (week)" if p.weekly else ""),
             ", ".join(map(str, p.runs)),
-            *(str(c[s]) for s in ("pass", "fail", "error", "waived", "not_applicable")),
+            *(str(p.counts[s]) for s in COUNTED),
             f"{p.verified}/{p.in_scope}",
-            pct,
-        )
-    Console().print(table)
-    if not runs:
-        Console().print("no complete runs match")
+            _percent(p.compliance_percent),
+        ]
+        for p in points
+    ]
+    print_table(
+        Console(),
+        columns,
+        rows,
+        title=f"Posture of {client} (each control as last observed; days in {tz})",
+        notes=() if runs else ["no complete runs match"],
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -14,6 +14,8 @@ __all__ = [
     "ClientOpt",
     "DbOpt",
     "DeviceOpt",
+    "FindingsFormat",
+    "FindingsFormatOpt",
     "Format",
     "FormatOpt",
     "InventoryOpt",
@@ -62,6 +64,26 @@ DbOpt = Annotated[
 FormatOpt = Annotated[
     Format,
     typer.Option("--format", "-f", help="text for people, json for machines (stdout only)."),
+]
+
+
+class FindingsFormat(StrEnum):
+    """The findings commands' outputs (check, show): csv besides text and json."""
+
+    TEXT = "text"
+    JSON = "json"
+    CSV = "csv"
+
+
+FindingsFormatOpt = Annotated[
+    FindingsFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="text for people (in a pipe or a file: a finding per tab-separated line), json "
+        "(the report) or csv (a row per finding) for machines; json and csv hold every "
+        "finding. stdout only.",
+    ),
 ]
 ArtifactsOpt = Annotated[
     Path,

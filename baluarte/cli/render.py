@@ -7,15 +7,24 @@ with markup, after ``baluarte.text.inert`` has made its control characters visib
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
+from itertools import groupby
 
 from rich.console import Console
 from rich.markup import escape as _escape_markup
+from rich.padding import Padding
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
+from baluarte.cli.run_shapes import (
+    TALLY_NOTE,
+    Tally,
+    device_label,
+    domain_tally,
+    shown_findings,
+    write_lines_of_run,
+)
+from baluarte.cli.shapes import Column, add_columns, layout, new_table, print_table
 from baluarte.findings import Finding, Status
 from baluarte.run import RunRecord
 from baluarte.text import inert, shorten
@@ -54,27 +63,55 @@ def _status(s: Status) -> Text:
     return Text(str(s), style=STATUS_STYLE[s])
 
 
-def print_summary(console: Console, run: RunRecord) -> None:
-    per_device: dict[tuple[str, str], dict[Status, int]] = defaultdict(
-        lambda: dict.fromkeys(Status, 0)
-    )
-    for f in run.findings:
-        per_device[(f.client, f.device)][f.status] += 1
-    table = Table(title=plain(f"Run {run.info.id} ({run.info.kind}, {run.info.state})"))
-    table.add_column("client")
-    table.add_column("device")
-    for s in Status:
-        table.add_column(str(s), justify="right", style=STATUS_STYLE[s])
-    for (client, device), counts in sorted(per_device.items()):
-        table.add_row(plain(client), plain(device), *(str(counts[s]) for s in Status))
-    console.print(table)
-    problems = [f for f in run.findings if f.status in (Status.FAIL, Status.ERROR)]
-    if problems:
-        print_findings(console, problems, title="Not passing")
+def print_summary(
+    console: Console,
+    run: RunRecord,
+    *,
+    all_findings: bool = False,
+    notes: Sequence[str] = (),
+) -> None:
+    """A run where ``console`` goes. On a terminal: each device's controls passing per
+    domain, the findings not passing (every one with ``all_findings``), then the totals and
+    run id, then ``notes``. In a pipe or a file: the same as ``# `` lines, then one finding per
+    tab-separated line (``baluarte.cli.run_shapes``)."""
+    if not console.is_terminal:
+        write_lines_of_run(console.file, run, all_findings=all_findings, notes=notes)
+        return
+    _print_tally(console, run)
+    shown = shown_findings(run, all_findings=all_findings)
+    if shown:
+        total = len(run.findings)
+        title = (
+            f"All findings ({total})"
+            if all_findings
+            else f"Not passing ({len(shown)} of {total} findings)"
+        )
+        console.print()
+        print_findings(console, shown, title=title)
     counts = run.counts()
     line = Text("  ").join(Text.assemble(_status(s), f" {counts[s]}") for s in Status)
     line.append(f"   devices: {run.info.devices_total}   run id: {run.info.id}")
     console.print(line)
+    for note in notes:
+        console.print(plain(note))
+
+
+def _print_tally(console: Console, run: RunRecord) -> None:
+    domains, tally = domain_tally(run.findings)
+    columns = [Column("device", key=True)]
+    columns += [Column(d, key=True, justify="right") for d in domains]
+    rows = [
+        [plain(label), *(_tally_cell(per.get(d)) for d in domains)] for label, per in tally.items()
+    ]
+    title = f"Run {run.info.id} ({run.info.kind}, {run.info.state})"
+    print_table(console, columns, rows, title=title, notes=[plain(TALLY_NOTE, style="dim")])
+
+
+def _tally_cell(tally: Tally | None) -> Text:
+    if tally is None:
+        return Text("-", style="dim")
+    worst = tally.worst()
+    return Text(tally.text(), style=STATUS_STYLE[worst] if worst is not None else "dim")
 
 
 def _short(text: str) -> str:
@@ -82,29 +119,73 @@ def _short(text: str) -> str:
     return f"{cut}…" if omitted else text
 
 
-def print_findings(console: Console, findings: list[Finding], *, title: str | None = None) -> None:
-    table = Table(title=title, show_lines=False)
-    for col in ("device", "control", "status", "severity", "expected", "observed / reason"):
-        table.add_column(col, overflow="fold")
-    for f in findings:
-        detail = _short(f.observed or "")
-        if f.reason:
-            reason = _short(f.reason)
-            detail = f"{detail}\n{reason}" if detail else reason
-        table.add_row(
-            plain(f"{f.client}/{f.device}"),
-            plain(f.control),
-            _status(f.status),
-            plain(f.severity),
-            plain(_short(f.expected or "")),
-            plain(detail),
-        )
+FINDING_COLUMNS = (
+    Column("control", key=True),
+    Column("status\nseverity", key=True),
+    Column("observed / reason / expected", narrowest=24),
+)
+
+
+def print_findings(
+    console: Console, findings: Sequence[Finding], *, title: str | None = None
+) -> None:
+    """Findings on a terminal, under a line per device: the control, its status and severity
+    never split; what was observed (then the reason, then what was expected) folds in the
+    last column. Where the window is too narrow for that, a block per finding."""
+    groups = [
+        (plain(label, style="bold underline"), [(f, _verdict(f), _detail(f)) for f in own])
+        for label, own in groupby(findings, key=device_label)
+    ]
+    rows = [[plain(f.control), verdict, detail] for _, own in groups for f, verdict, detail in own]
+    rows += [[label, Text(), Text()] for label, _ in groups]
+    widths = layout(console, FINDING_COLUMNS, rows)
+    if widths is None:
+        _print_finding_blocks(console, groups, title)
+        return
+    table = new_table(title)
+    add_columns(table, FINDING_COLUMNS, widths)
+    for label, own in groups:
+        if table.rows:
+            table.add_section()  # a blank line: SIMPLE_HEAD draws no rule between rows
+        table.add_row(label)
+        for f, verdict, detail in own:
+            table.add_row(plain(f.control), verdict, detail)
     console.print(table)
+
+
+def _print_finding_blocks(
+    console: Console, groups: list[tuple[Text, list[tuple[Finding, Text, Text]]]], title: str | None
+) -> None:
+    if title is not None:
+        console.print(plain(title), style="italic")
+    for label, own in groups:
+        console.print(label)
+        for f, _, detail in own:
+            head = Text.assemble(
+                plain(f.control, style="bold"), "  ", _status(f.status), "  ",
+                plain(f.severity, style="dim"),
+            )  # fmt: skip
+            console.print(head)
+            console.print(Padding(detail, (0, 0, 0, 2)))
+
+
+def _verdict(f: Finding) -> Text:
+    return Text.assemble(_status(f.status), "\n", plain(f.severity, style="dim"))
+
+
+def _detail(f: Finding) -> Text:
+    lines = [plain(_short(f.observed))] if f.observed else []
+    if f.reason:
+        lines.append(plain(_short(f.reason), style="italic"))
+    if f.expected:
+        lines.append(plain(f"expected: {_short(f.expected)}", style="dim"))
+    return Text("\n").join(lines)
 
 
 def progress_bar(verb: str, console: Console, *, disable: bool = False) -> Progress:
     """The one progress bar of long commands: "VERB ━━━ 3/10 what is being done 0:00:04",
-    gone when done (transient), on ``console`` (standard error)."""
+    gone when done (transient), on ``console`` (standard error), and only when that is a
+    terminal: a pipe or a log file gets nothing from it."""
     return Progress(
         TextColumn(f"[bold]{verb}"),
         BarColumn(),
@@ -113,7 +194,7 @@ def progress_bar(verb: str, console: Console, *, disable: bool = False) -> Progr
         TimeElapsedColumn(),
         console=console,
         transient=True,
-        disable=disable,
+        disable=disable or not console.is_terminal,
     )
 
 

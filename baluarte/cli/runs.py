@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from baluarte.cli.options import DbOpt, Format, FormatOpt, print_broken
-from baluarte.cli.render import plain, print_findings, print_summary
+from baluarte.cli.changes import print_changes
+from baluarte.cli.options import (
+    DbOpt,
+    FindingsFormat,
+    FindingsFormatOpt,
+    Format,
+    FormatOpt,
+    print_broken,
+)
+from baluarte.cli.render import plain, print_summary
+from baluarte.cli.run_shapes import write_csv
+from baluarte.cli.shapes import Column, print_table
 from baluarte.exitcodes import ExitCode
 
 if TYPE_CHECKING:
@@ -81,23 +91,31 @@ def runs_command(
     if output is Format.JSON:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in runs], indent=2))
         return
-    table = Table(title=f"Runs (times in {tz})")
-    for col in ("id", "kind", "state", "started", "ended", "operator", "devices", "scope"):
-        # a state is never split ("incomplete" is what a reader looks for); a narrow cell folds,
-        # it never loses characters to an ellipsis
-        table.add_column(col, no_wrap=col == "state", overflow="fold")
-    for r in runs:
-        table.add_row(
+    columns = [
+        Column("id", key=True, justify="right"),
+        Column("kind", key=True),
+        Column("state", key=True),  # "incomplete" is what a reader looks for: never split
+        # a time folds at its spaces (date, time, offset) where the window is narrow
+        Column("started", narrowest=10),
+        Column("ended", narrowest=10),
+        Column("operator", narrowest=8),
+        Column("devices", key=True, justify="right"),
+        Column("scope", narrowest=8),
+    ]
+    rows = [
+        [
             str(r.id),
             str(r.kind),
             "incomplete" if r.incomplete else "complete",
             local_text(r.started_at, tz, seconds=True),
             local_text(r.ended_at, tz, seconds=True),
-            plain(r.operator),
+            r.operator,
             str(r.devices_total),
-            plain(" ".join(f"{k}={v}" for k, v in r.scope.items()) or "all"),
-        )
-    Console().print(table)
+            " ".join(f"{k}={v}" for k, v in r.scope.items()) or "all",
+        ]
+        for r in runs
+    ]
+    print_table(Console(), columns, rows, title=f"Runs, newest first (times in {tz})")
 
 
 def _print_check(result: ChainCheck, output: Format, *, trusted: bool) -> None:
@@ -151,7 +169,7 @@ def show_command(
     run_id: Annotated[int, typer.Argument(metavar="RUN", help="Run id (see 'baluarte runs').")],
     all_findings: Annotated[bool, typer.Option("--all", help="Show passing findings too.")] = False,
     db: DbOpt = None,
-    output: FormatOpt = Format.TEXT,
+    output: FindingsFormatOpt = FindingsFormat.TEXT,
 ) -> None:
     """Show one stored run: summary and findings."""
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
@@ -164,23 +182,24 @@ def show_command(
     from baluarte.timezones import local_text, run_zone
 
     tz = run_zone(run)
-    if output is Format.JSON:
+    if output is FindingsFormat.JSON:
         from reports.json_report import report_dict
 
         doc = report_dict(run, timezone=tz)
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
+    if output is FindingsFormat.CSV:
+        write_csv(sys.stdout, run.findings)
+        return
     console = Console()
-    print_summary(console, run)
     ended = local_text(run.info.ended_at, tz.name) if run.info.ended_at else "-"
-    console.print(
-        f"  started: {local_text(run.info.started_at, tz.name)}   ended: {ended}"
-        f"   time zone: {tz.name}",
-        soft_wrap=True,
-        highlight=False,
+    when = (
+        f"started: {local_text(run.info.started_at, tz.name)}   ended: {ended}"
+        f"   time zone: {tz.name}"
     )
-    if all_findings:
-        print_findings(console, list(run.findings), title="All findings")
+    print_summary(console, run, all_findings=all_findings, notes=[when])
+    if run.remediations:  # an apply run: what each change did
+        print_changes(console, run)
 
 
 def register(app: typer.Typer) -> None:

@@ -26,9 +26,7 @@ import csv
 import io
 import json
 import os
-import pty
 import re
-import select
 import shutil
 import subprocess
 import textwrap
@@ -54,6 +52,7 @@ from baluarte.store import Store
 from reports.html_report import EVIDENCE_MAX_CHARS
 from tests.integration import conftest as hosts
 from tests.integration.cli import BIN, CANARY
+from tests.terminal import run_in_terminal
 
 lab = hosts.lab  # the lab fixture of tests/integration, here too
 
@@ -211,33 +210,6 @@ def world(lab: LinuxHostLab, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         lab.down(host)
 
 
-def _pty(tmp: Path, *args: str) -> tuple[int, str]:
-    """The command on a pseudo-terminal (colour on, as a technician sees it): exit code, text."""
-    master, slave = pty.openpty()
-    env = {**os.environ, "COLUMNS": "4000", "LINES": "50", "TERM": "xterm-256color"}
-    env.pop("NO_COLOR", None)
-    proc = subprocess.Popen([str(BIN), *args], stdin=slave, stdout=slave, stderr=slave, env=env,
-                            cwd=tmp, close_fds=True)  # fmt: skip
-    os.close(slave)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 1)
-        if not ready:
-            if proc.poll() is not None:
-                break
-            continue
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    return proc.wait(timeout=60), b"".join(chunks).decode("utf-8")
-
-
 def _visible(platform: str) -> str:
     return shown(TAGS[platform], linux=platform == "linux")
 
@@ -298,7 +270,8 @@ def test_show_later_in_a_pipe(world: World, platform: str) -> None:
 
 
 def test_show_on_a_terminal_has_our_colours_and_no_link_or_escape_of_theirs(world: World) -> None:
-    code, text = _pty(world.tmp, "show", str(world.run_id), "--all", "--db", str(world.db))
+    code, text = run_in_terminal(["show", str(world.run_id), "--all", "--db", str(world.db)],
+                                 cwd=world.tmp, columns=4000, timeout=300)  # fmt: skip
     assert code == 0, text[-3000:]
     assert SGR.search(text)  # a terminal: Rich coloured the statuses
     assert not OSC_OR_CSI.search(text)  # no hyperlink (OSC 8), no clear screen, no 8-bit CSI
@@ -427,5 +400,5 @@ def test_validate_names_a_hostile_key_without_acting_on_it(tmp_path: Path) -> No
     assert "Traceback" not in done.stderr
     assert "\\x1b[2J[/x][link=evil.example/]k[/link]\\u202e" in done.stderr
     assert not RAW_CONTROL.search(done.stderr.replace("\n", ""))
-    code, text = _pty(tmp_path, "validate", *inputs(tmp_path))
+    code, text = run_in_terminal(["validate", *inputs(tmp_path)], cwd=tmp_path, columns=4000)
     assert code == 2 and not OSC_OR_CSI.search(text) and "[/x]" in SGR.sub("", text)

@@ -9,8 +9,6 @@ progress bar shows on a terminal (a pseudo-terminal here) and never in a pipe.
 from __future__ import annotations
 
 import json
-import os
-import pty
 import re
 import subprocess
 from collections.abc import Iterator
@@ -21,8 +19,9 @@ import pytest
 from baluarte.evidence.keys import init_key
 from baluarte.lab.fortigate import FortigateLab
 from baluarte.lab.fortigate.shipped import shipped_state
-from tests.integration.cli import BIN, CANARY, baluarte
+from tests.integration.cli import CANARY, baluarte
 from tests.integration.test_check_fortigate import write_inputs
+from tests.terminal import run_with_stderr_on_terminal
 
 
 @pytest.fixture(scope="module")
@@ -115,24 +114,10 @@ def test_export_in_a_pipe_shows_no_progress(checked: Path) -> None:
 
 
 def test_export_on_a_terminal_shows_its_steps(checked: Path) -> None:
-    leader, follower = pty.openpty()
-    cmd = [str(BIN), "evidence", "export", "--client", "acme", "--db", str(checked / "runs.db"),
-           "--key", str(checked / "keys/signing-key.pem"), "-o", str(checked / "pack-tty")]  # fmt: skip
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120"}
-    proc = subprocess.Popen(cmd, cwd=checked, env=env, stdout=subprocess.PIPE, stderr=follower)
-    os.close(follower)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # EIO: the command closed the terminal
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(leader)
-    assert proc.wait(timeout=300) == 0, shown.decode(errors="replace")[-3000:]
-    text = shown.decode(errors="replace")
+    args = ["evidence", "export", "--client", "acme", "--db", str(checked / "runs.db"),
+            "--key", str(checked / "keys/signing-key.pem"), "-o", str(checked / "pack-tty")]  # fmt: skip
+    code, text, _ = run_with_stderr_on_terminal(args, cwd=checked, timeout=300)
+    assert code == 0, text[-3000:]
     assert "exporting" in text and "verifying chain" in text
     assert "rendering PDF" in text
     assert "wrote " in text

@@ -76,8 +76,12 @@ def test_diff_names_each_change_with_its_streak(db: tuple[str, list[int]]) -> No
     assert fixed["failing_since"] == "2026-11-04T09:00:00+00:00"
     assert fixed["time_to_remediate_hours"] == 24.0
     assert [s["control"] for s in d["still_failing"]] == ["firewall.enabled"]
-    text = baluarte(path, "diff", str(ids[2]), str(ids[3]))
-    assert text.returncode == 0 and "Newly passing (1)" in text.stdout, text.stderr
+    text = baluarte(path, "diff", str(ids[2]), str(ids[3]))  # in a pipe: a change per line
+    assert text.returncode == 0, text.stderr
+    changes = [line.split("\t") for line in text.stdout.splitlines() if line[:1] != "#"]
+    assert [(c[0], c[1], c[2]) for c in changes if c[0] == "newly_passing"] == [
+        ("newly_passing", "acme/hq/srv1", "access.ssh_root_login")
+    ]
 
 
 def test_diff_of_an_unknown_run_exits_2(db: tuple[str, list[int]]) -> None:
