@@ -34,6 +34,10 @@ EXAMPLES: dict[str, str] = {
     "--password-env LAB_PASSWORD --auth ntlm",
     "lab capture fortigate": "baluarte lab capture fortigate fw-hq -o fw-hq.json --client acme",
     "lab capture windows": "baluarte lab capture windows pc-recepcion -o pc.json --client acme",
+    "lab up": "baluarte lab up   then   baluarte apply --inventory "
+    "baluarte-reports/lab/inventory.yaml --device fw-oficina",
+    "lab down": "baluarte lab down --dir baluarte-reports/lab",
+    "lab status": "baluarte lab status",
     "serve": "baluarte serve --config /etc/baluarte/serve.yaml --host 127.0.0.1 --port 8080",
     "users add": "baluarte users add inspector --role auditor --clients acme "
     "--config /etc/baluarte/serve.yaml",

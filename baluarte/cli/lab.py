@@ -31,7 +31,16 @@ from baluarte.errors import InputError
 if TYPE_CHECKING:
     from baluarte.inventory import Device, DeviceRef
 
-__all__ = ["capture_app", "lab_app", "register", "serve_app"]
+__all__ = [
+    "DEFAULT_LAB_DIR",
+    "capture_app",
+    "command",
+    "dir_args",
+    "lab_app",
+    "register",
+    "serve_app",
+    "shown_path",
+]
 
 lab_app = typer.Typer(
     name="lab",
@@ -311,6 +320,120 @@ def _admins(admin: str | None, password_env: str | None) -> dict[str, str]:
     if admin is None or password_env is None:
         raise InputError("--admin and --password-env go together", code="usage", key="--admin")
     return {admin: _env_secret(password_env, "--password-env")}
+
+
+# -- the demo lab in the background: up, down, status --------------------------------------
+
+DEFAULT_LAB_DIR = Path("baluarte-reports/lab")  # the demo's lab folder (baluarte demo -o …/lab)
+_DirOpt = Annotated[
+    Path,
+    typer.Option("--dir", help="The lab's folder: inventory, secrets, CA, log, pid file, backups."),
+]
+
+
+@lab_app.command("up")
+def up_command(
+    folder: _DirOpt = DEFAULT_LAB_DIR,
+    timeout: Annotated[
+        float, typer.Option(min=1, help="Seconds to wait for the devices to answer.")
+    ] = 20.0,
+) -> None:
+    """Start the demo's lab FortiGate and Windows PC in the background, and write an inventory.
+
+    The two devices of `baluarte demo` (client demo, site lab: fw-oficina, pc-recepcion) keep
+    running in one background process after this command returns, with credentials that may
+    change them, so `check` and `apply` can be tried on them. DIR/inventory.yaml reaches them
+    with no environment variable (secrets are 0600 files in DIR). Already up: says so.
+    Exit codes: 0 up, 3 the lab did not start (see DIR/lab.log).
+    """
+    from baluarte.errors import LabError
+    from baluarte.exitcodes import ExitCode
+    from baluarte.lab.background import LOG_FILE, up
+
+    try:
+        started = up(folder, timeout=timeout)
+    except LabError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {escape(exc)}", highlight=False)
+        raise typer.Exit(ExitCode.DEVICE_ERROR) from None
+    at, out = started.endpoints, Console(highlight=False, soft_wrap=True)
+    if started.stale is not None:
+        out.print(f"(removed a stale pid file: pid {started.stale} is not a running lab)")
+    where = escape(shown_path(started.inventory.parent))
+    if started.already:
+        out.print(f"The lab is already running in {where} (pid {at.pid}); left as it is.")
+    else:
+        out.print(f"Lab up in {where} (pid {at.pid}), running in the background:")
+    out.print(f"  fw-oficina    FortiGate (FortiOS emulator)   {escape(at.fortigate_url)}")
+    out.print(f"  pc-recepcion  Windows PC (WinRM lab server)  {escape(at.windows_url)}")
+    out.print(f"  inventory     {escape(shown_path(started.inventory))}")
+    out.print(f"  lab CA        {escape(shown_path(at.ca_path))}")
+    out.print(f"  log           {escape(shown_path(started.inventory.parent / LOG_FILE))}")
+    inventory = shown_path(started.inventory)
+    out.print("Try what apply would change on the firewall (nothing changes):")
+    out.print(f"  {escape(command('apply', '--inventory', inventory, '--device', 'fw-oficina'))}")
+    out.print(f"Stop the lab with: {escape(command('lab', 'down', *dir_args(folder)))}")
+
+
+@lab_app.command("down")
+def down_command(folder: _DirOpt = DEFAULT_LAB_DIR) -> None:
+    """Stop the lab `baluarte lab up` started (SIGTERM; SIGKILL if it has not stopped in 10 s).
+
+    Its inventory, CA, secrets, log and backups stay in DIR. Nothing running is not an error.
+    """
+    from baluarte.lab.background import Stopped, down
+
+    stopped = down(folder)
+    where = escape(shown_path(folder))
+    out = Console(highlight=False, soft_wrap=True)
+    if isinstance(stopped, Stopped):
+        how = " (killed: it did not stop on SIGTERM)" if stopped.killed else ""
+        out.print(f"Lab in {where} stopped (pid {stopped.pid}){how}.")
+        return
+    if stopped.stale is not None:
+        out.print(f"No lab is running in {where} (removed a stale pid file: pid {stopped.stale}).")
+    else:
+        out.print(f"No lab is running in {where}.")
+
+
+@lab_app.command("status")
+def status_command(folder: _DirOpt = DEFAULT_LAB_DIR) -> None:
+    """Say whether the lab runs, and where its devices answer. Exit codes: 0 up, 1 not running."""
+    from baluarte.exitcodes import ExitCode
+    from baluarte.lab.background import status
+
+    now = status(folder)
+    where = escape(shown_path(folder))
+    out = Console(highlight=False, soft_wrap=True)
+    if now.pid is None:
+        out.print(f"No lab is running in {where}.")
+        raise typer.Exit(ExitCode.DRIFT)
+    out.print(f"The lab is running in {where} (pid {now.pid}).")
+    if now.endpoints is not None:
+        out.print(f"  fw-oficina    {escape(now.endpoints.fortigate_url)}")
+        out.print(f"  pc-recepcion  {escape(now.endpoints.windows_url)}")
+    out.print(f"  inventory     {escape(shown_path(now.inventory))}")
+
+
+def dir_args(folder: Path) -> tuple[str, ...]:
+    """``--dir FOLDER`` for a command to copy, unless FOLDER is the default."""
+    same = folder.resolve() == DEFAULT_LAB_DIR.resolve()
+    return () if same else ("--dir", shown_path(folder))
+
+
+def shown_path(path: Path) -> str:
+    """``path`` as the user would type it here: relative to the working folder when inside."""
+    full = path.resolve()
+    try:
+        return str(full.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(full)
+
+
+def command(*args: str) -> str:
+    """A ``baluarte`` command line to copy, its arguments quoted for the shell."""
+    import shlex
+
+    return shlex.join(["baluarte", *args])
 
 
 def register(app: typer.Typer) -> None:
