@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from baluarte import __version__
 from baluarte.collected import Collected, CollectOptions
 from baluarte.controls import EvalContext
-from baluarte.engine import CheckOptions, Inputs, collect_plans, operator_name
+from baluarte.engine import CheckOptions, Inputs, collect_plans, exit_status, operator_name
 from baluarte.errors import DeviceError, InputError
 from baluarte.evaluate import describe_device_error, evaluate_device
+from baluarte.exitcodes import ExitCode
 from baluarte.findings import Finding, Status
 from baluarte.interrupts import Interrupted, requested
 from baluarte.plan import DevicePlan, PlannedControl
@@ -50,6 +51,7 @@ __all__ = [
     "DEPLOYS",
     "ApplyOptions",
     "ApplyOutcome",
+    "ApplyProgress",
     "DeviceWork",
     "Executor",
     "MadePlan",
@@ -59,6 +61,7 @@ __all__ = [
     "check_scope",
     "command_lines",
     "execute_plan",
+    "exit_status_of",
     "make_plan",
     "only_controls",
 ]
@@ -112,6 +115,20 @@ class RemedyOutcome:
     # preview only: a lockout guard that needs the device's answer (e.g. the FortiGate
     # management path Baluarte arrives on) refuses the remedy, saying why
     refused: str = ""
+    # preview only: the control whose step could not be planned, which this remedy comes after
+    # on the device (its steps were not planned at all); that control's detail says why
+    blocked_by: str = ""
+
+
+class ApplyProgress(Protocol):
+    """Hears how far apply has got: each phase ("checking", "planning", "applying",
+    "re-checking") with its number of devices, then each device as it is done with what failed
+    on it in that phase (controls not passing when checking, changes not applied when applying).
+    """
+
+    def phase(self, name: str, total: int) -> None: ...
+
+    def device_done(self, key: str, failures: int) -> None: ...
 
 
 class Executor(Protocol):
@@ -229,6 +246,10 @@ def _preview_changes(
             changes.append(
                 _change(work.plan, planned, ChangeKind.REFUSED, reason=outcome.refused, **common)
             )
+        elif outcome.blocked_by:
+            # the cause is said once, on the control it happened to; this one points to it
+            reason = f"not planned: it comes after {outcome.blocked_by}, which could not be planned"
+            changes.append(_change(work.plan, planned, ChangeKind.MANUAL, reason=reason, **common))
         elif outcome.detail and not outcome.will_change:
             reason = f"could not be planned: {outcome.detail}"
             changes.append(_change(work.plan, planned, ChangeKind.MANUAL, reason=reason, **common))
@@ -273,6 +294,7 @@ def apply(
     options: ApplyOptions,
     *,
     on_plan: Callable[[ApplyOutcome], None] | None = None,
+    progress: ApplyProgress | None = None,
 ) -> ApplyOutcome:
     """Plan (and with ``options.out`` save the plan); with ``options.yes`` apply, re-verify and
     store an APPLY run."""
@@ -284,7 +306,7 @@ def apply(
     if options.yes:
         check_change_control(plans, options)  # before any device is read
     collect_options = options.collect_options()
-    made = make_plan(plans, inputs, collect_options)
+    made = make_plan(plans, inputs, collect_options, progress)
     outcome = made.outcome
     operator = options.operator or operator_name()
     if options.out is not None:
@@ -302,8 +324,9 @@ def apply(
         on_plan(outcome)
     if options.yes:
         outcome.run = execute_plan(
-            inputs, store, made, collect_options, operator, options.scope, options=options
-        )
+            inputs, store, made, collect_options, operator, options.scope, options=options,
+            progress=progress,
+        )  # fmt: skip
     return outcome
 
 
@@ -362,16 +385,25 @@ class MadePlan:
     work: dict[str, list[DeviceWork]]  # per platform
 
 
-def make_plan(plans: list[DevicePlan], inputs: Inputs, collect_options: CollectOptions) -> MadePlan:
+def make_plan(
+    plans: list[DevicePlan],
+    inputs: Inputs,
+    collect_options: CollectOptions,
+    progress: ApplyProgress | None = None,
+) -> MadePlan:
     """Collect, evaluate and plan ``plans``; each executor previews its remedies on the device."""
     now = datetime.now(UTC)
     outcome = ApplyOutcome(changes=[])
     work: dict[str, list[DeviceWork]] = {}
+    if progress:
+        progress.phase("checking", len(plans))
     for device_plan, result, findings in _checked(plans, inputs, collect_options):
         if requested() is not None:
             break
         ref = device_plan.ref
         outcome.findings[ref.key] = findings
+        if progress:
+            progress.device_done(ref.key, _not_passing(findings))
         if result is None:  # nothing its collector can answer: nothing to remedy either
             continue
         if not isinstance(result, Collected):
@@ -382,14 +414,22 @@ def make_plan(plans: list[DevicePlan], inputs: Inputs, collect_options: CollectO
         if remedies:
             work.setdefault(ref.platform, []).append(DeviceWork(device_plan, tuple(remedies)))
     by_key: dict[str, DeviceWork] = {w.plan.ref.key: w for ws in work.values() for w in ws}
+    if progress and by_key:
+        progress.phase("planning", len(by_key))
     for platform, items in work.items():
         _stop_if_asked()
         executor: Executor = _deploys(platform).EXECUTOR  # type: ignore[union-attr]
         for key, previewed in executor.preview(items, collect_options):
             outcome.changes += _preview_changes(by_key[key], previewed)
+            if progress:
+                progress.device_done(key, 0)
     _stop_if_asked()  # a preview cut short is no plan to approve
     outcome.changes.sort(key=lambda c: (c.device_key, c.control))
     return MadePlan(plans, outcome, work)
+
+
+def _not_passing(findings: Sequence[Finding]) -> int:
+    return sum(f.status in (Status.FAIL, Status.ERROR) for f in findings)
 
 
 def _stop_if_asked() -> None:
@@ -422,6 +462,7 @@ def execute_plan(
     scope: dict[str, str],
     *,
     options: ApplyOptions | None = None,
+    progress: ApplyProgress | None = None,
 ) -> RunRecord:
     plans, outcome, work = made.plans, made.outcome, made.work
     options = options or ApplyOptions()
@@ -468,6 +509,10 @@ def execute_plan(
         ],
     )  # fmt: skip
     touched: set[str] = set()  # devices some approved remedy was sent to
+    if progress:
+        kinds = {(w.plan.ref.key, planned[(w.plan.ref.key, cid)].kind)
+                 for ws in work.values() for w in ws for cid, _remedy in w.remedies}  # fmt: skip
+        progress.phase("applying", sum(kind is ChangeKind.CHANGE for _key, kind in kinds))
     for platform, items in work.items():
         # Only the remedies the plan lists as changes run: what the technician approved.
         approved = [
@@ -521,6 +566,10 @@ def execute_plan(
                     failed = f"{result.detail}\n{detail}".strip()
                     done.append(record(change, RemediationResult.FAILED, failed))
             store.add_remediations(run_id, done)
+            if progress:
+                progress.device_done(
+                    key, sum(r.result is not RemediationResult.APPLIED for r in done)
+                )
     signum = requested()
     if signum is not None:
         # no re-check: the run stays incomplete, its remediations saying what ran
@@ -531,7 +580,33 @@ def execute_plan(
         if key not in touched:
             store.add_findings(run_id, findings)
     rechecked = [p for p in plans if p.ref.key in touched]
-    for _plan, _result, findings in _checked(rechecked, inputs, collect_options):
+    if progress and rechecked:
+        progress.phase("re-checking", len(rechecked))
+    for plan_, _result, findings in _checked(rechecked, inputs, collect_options):
         store.add_findings(run_id, findings)
+        if progress:
+            progress.device_done(plan_.ref.key, _not_passing(findings))
     store.finish_run(run_id)
     return store.get_run(run_id)
+
+
+def exit_status_of(outcome: ApplyOutcome) -> int:
+    """README's exit codes for apply: 3 when a device could not be read; else 1 when anything
+    is left to do or was not done — with ``yes`` a change not applied (failed, refused,
+    not_run, manual) or not verified by the re-check, or a control still failing; without it a
+    change pending, manual work, a refusal, a saved plan that no longer holds, or a control
+    failing; else 0 (nothing failing, nothing left to change)."""
+    if outcome.run is not None:
+        code = exit_status(outcome.run)
+        if code == ExitCode.COMPLIANT and any(
+            r.result is not RemediationResult.APPLIED or r.verification is not Status.PASS
+            for r in outcome.run.remediations
+        ):
+            return ExitCode.DRIFT
+        return code
+    findings = [f for found in outcome.findings.values() for f in found]
+    if outcome.unreachable or any(f.unreadable for f in findings):
+        return ExitCode.DEVICE_ERROR
+    if outcome.changes or any(outcome.differences.values()) or _not_passing(findings):
+        return ExitCode.DRIFT
+    return ExitCode.COMPLIANT

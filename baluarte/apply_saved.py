@@ -17,6 +17,7 @@ from baluarte import __version__
 from baluarte.apply import (
     ApplyOptions,
     ApplyOutcome,
+    ApplyProgress,
     check_scope,
     execute_plan,
     make_plan,
@@ -41,6 +42,7 @@ def apply_saved(
     options: ApplyOptions,
     *,
     on_plan: Callable[[ApplyOutcome], None] | None = None,
+    progress: ApplyProgress | None = None,
 ) -> ApplyOutcome:
     """A saved plan, checked against the devices now; with ``options.yes`` its changes made.
 
@@ -65,7 +67,7 @@ def apply_saved(
     everything = plan(inputs.inventory, inputs.policies, policy=made_from.selectors.get("policy"))
     plans = [p for p in only_controls(everything, made_from.controls) if p.ref.key in pending]
     collect_options = options.collect_options()
-    made = make_plan(plans, inputs, collect_options)
+    made = make_plan(plans, inputs, collect_options, progress)
     outcome = made.outcome
     outcome.saved, outcome.plan_sha256 = saved, sha256
     fresh: dict[str, list[PlannedChange]] = {}
@@ -92,8 +94,9 @@ def apply_saved(
         # The run's scope says what the plan was made for, and which plan (sha256 of its file).
         scope = {**made_from.selectors, "plan_sha256": sha256}
         outcome.run = execute_plan(
-            inputs, store, made, collect_options, operator, scope, options=options
-        )
+            inputs, store, made, collect_options, operator, scope, options=options,
+            progress=progress,
+        )  # fmt: skip
     return outcome
 
 

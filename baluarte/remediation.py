@@ -11,6 +11,7 @@ A plan is honest when every step it lists is what apply runs and apply runs noth
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -40,6 +41,7 @@ __all__ = [
     "RemedyFunction",
     "RestWrite",
     "Step",
+    "backup_of",
     "with_verification",
 ]
 
@@ -189,6 +191,17 @@ class RemediationRecord(_Model):
     # None, so records hashed before these fields existed keep their hash
     ticket: str | None = Field(default=None, exclude_if=lambda v: v is None)
     approved_by: str | None = Field(default=None, exclude_if=lambda v: v is None)
+
+
+# How a FortiGate change records its configuration backup in ``detail``
+# (deploys/fortigate/executor.py): "backup sha256 HEX kept at PATH; revision …".
+_BACKUP = re.compile(r"backup sha256 ([0-9a-f]{64}) kept at ([^;\n]+)")
+
+
+def backup_of(record: RemediationRecord) -> tuple[str, str] | None:
+    """The configuration backup taken before ``record``'s change, as (path, sha256), if any."""
+    found = _BACKUP.search(record.detail)
+    return (found.group(2).strip(), found.group(1)) if found else None
 
 
 def with_verification(

@@ -12,7 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
+from baluarte.cli.apply_progress import ApplyBar
+from baluarte.cli.changes import print_changes
 from baluarte.cli.check import interrupted_message
 from baluarte.cli.options import (
     ArtifactsOpt,
@@ -31,79 +34,18 @@ from baluarte.cli.options import (
     scope_of,
     split_tags,
 )
-from baluarte.cli.render import escape, print_summary  # device text: controls shown, no markup
-from baluarte.engine import exit_status, load_inputs
+from baluarte.cli.plan_view import print_plan, print_verdicts
+from baluarte.cli.render import plain, print_summary  # device text: inert, never markup
+from baluarte.cli.shapes import comment, write_lines
+from baluarte.engine import load_inputs
 from baluarte.errors import InputError
-from baluarte.exitcodes import ExitCode
 from baluarte.interrupts import Interrupted, exit_code, handling
 from baluarte.operator import current_operator
-from baluarte.remediation import ChangeKind, PlannedChange
 
 if TYPE_CHECKING:
     from baluarte.apply import ApplyOutcome
 
 __all__ = ["register"]
-
-_MARK = {ChangeKind.CHANGE: "[bold yellow]change[/]", ChangeKind.MANUAL: "[cyan]manual[/]",
-         ChangeKind.REFUSED: "[bold red]refused[/]"}  # fmt: skip
-
-
-def print_plan(console: Console, changes: list[PlannedChange], unreachable: dict[str, str]) -> None:
-    device = None
-    for change in changes:
-        if change.device_key != device:
-            device = change.device_key
-            console.print(f"\n[bold]{escape(device)}[/] ({change.platform})")
-        console.print(f"  {_MARK[change.kind]} {escape(change.control)}: {escape(change.summary)}")
-        if change.kind is ChangeKind.CHANGE:
-            if change.before or change.after:
-                console.print(f"      before: {escape(change.before)}", highlight=False)
-                console.print(f"      after:  {escape(change.after)}", highlight=False)
-            for line in change.diff.splitlines():
-                style = "green" if line.startswith("+") else "red" if line.startswith("-") else ""
-                text = escape(line)
-                console.print(f"      [{style}]{text}[/]" if style else f"      {text}")
-            for step in change.steps:
-                console.print(f"      - {escape(step.what)}", highlight=False)
-                for command in step.commands:
-                    console.print(f"          $ {escape(command)}", highlight=False)
-        else:
-            console.print(f"      {escape(change.reason)}", highlight=False)
-    for key, why in unreachable.items():
-        console.print(f"\n[bold]{escape(key)}[/]: [red]not checked[/] — {escape(why)}")
-    pending = sum(c.kind is ChangeKind.CHANGE for c in changes)
-    manual = sum(c.kind is ChangeKind.MANUAL for c in changes)
-    refused = sum(c.kind is ChangeKind.REFUSED for c in changes)
-    console.print(
-        f"\n{pending} change(s) to make, {manual} manual, {refused} refused by a lockout guard"
-        + (f", {len(unreachable)} device(s) not checked" if unreachable else "")
-    )
-
-
-def print_verdicts(console: Console, outcome: ApplyOutcome, path: Path) -> None:
-    """A saved plan, where it came from, and whether it still holds device by device."""
-    saved = outcome.saved
-    assert saved is not None
-    made = saved.made_from
-    scope = ", ".join(f"{k} {v}" for k, v in made.selectors.items()) or "every device"
-    controls = f"; controls {', '.join(made.controls)}" if made.controls else ""
-    console.print(
-        f"[bold]Saved plan[/] {escape(str(path))} (sha256 {outcome.plan_sha256}), made"
-        f" {made.made_at:%Y-%m-%d %H:%M} UTC by {escape(made.operator)} for"
-        f" {escape(scope + controls)}",
-        highlight=False,
-    )
-    changes = [c for d in saved.devices for c in d.planned_changes()]
-    print_plan(console, changes, {d.key: d.not_checked for d in saved.devices if d.not_checked})
-    console.print()
-    for key, diffs in outcome.differences.items():
-        if not diffs:
-            console.print(f"[green]holds[/] {escape(key)}: the device is as the plan saw it")
-            continue
-        console.print(f"[bold red]refused[/] {escape(key)}: the plan no longer holds, nothing"
-                      " will run on it:")  # fmt: skip
-        for diff in diffs:
-            console.print(f"      {escape(diff)}", highlight=False)
 
 
 def apply_command(
@@ -164,17 +106,31 @@ def apply_command(
     db: DbOpt = None,
     artifacts: ArtifactsOpt = Path("baluarte-artifacts"),
     output: FormatOpt = Format.TEXT,
+    show_scripts: Annotated[
+        bool,
+        typer.Option(
+            "--show-scripts",
+            help="Show the exact commands of each step (Windows fix scripts, shell commands,"
+            " FortiOS requests) in the plan; a saved plan (--out) always keeps them.",
+        ),
+    ] = False,
 ) -> None:
     """Plan the changes that make devices compliant; with --yes make them, re-check, store.
 
-    --yes needs a selector, --all or a saved plan (--plan). Without --yes nothing changes:
-    exit 0 when nothing is pending, 1 when changes are pending (or a saved plan no longer holds
-    somewhere), 3 when a device could not be read. With --yes the exit code is that of the
-    re-check (0 compliant, 1 drift left, 3 a device could not be read). Interrupted: 130
-    (Ctrl-C) or 143 (SIGTERM); no new change starts, an operation in flight finishes (a second
-    signal aborts it), each change is recorded applied, failed or not_run, the run is incomplete.
+    --yes needs a selector, --all or a saved plan (--plan). With --yes, after the plan: every
+    change with its result (applied, failed, not_run, refused, manual), the control's status
+    when re-checked and, when not applied, why; each configuration backup taken (path, sha256);
+    then the state after apply. In a pipe: one tab-separated line per change.
+
+    Exit codes without --yes (nothing changes): 0 nothing to change and nothing failing; 1
+    changes pending, manual work left, a control failing, or a saved plan no longer holding
+    somewhere; 3 a device could not be read. With --yes: 0 every change applied and passing
+    when re-checked, nothing failing; 1 a change failed, was refused or not run, manual work
+    left, or a control still failing; 3 a device could not be read. Interrupted: 130 (Ctrl-C)
+    or 143 (SIGTERM); no new change starts, an operation in flight finishes (a second signal
+    aborts it), each change is recorded applied, failed or not_run, the run is incomplete.
     """
-    from baluarte.apply import ApplyOptions, apply, check_scope
+    from baluarte.apply import ApplyOptions, apply, check_scope, exit_status_of
     from baluarte.apply_saved import apply_saved
     from baluarte.controls import catalogue
 
@@ -216,15 +172,18 @@ def apply_command(
             if output is not Format.TEXT:
                 return
             if saved_plan is not None:
-                print_verdicts(console, outcome, saved_plan)
+                print_verdicts(console, outcome, saved_plan, show_scripts=show_scripts)
             else:
-                print_plan(console, outcome.changes, {})
+                print_plan(console, outcome.changes, {}, show_scripts=show_scripts)
 
-        with handling():
+        # progress on standard error when it is a terminal, aside while the plan prints
+        with handling(), ApplyBar(Console(stderr=True), enabled=output is Format.TEXT) as bar:
             if saved_plan is not None:
-                outcome = apply_saved(inputs, store, saved_plan, options, on_plan=show)
+                outcome = apply_saved(
+                    inputs, store, saved_plan, options, on_plan=bar.aside(show), progress=bar
+                )
             else:
-                outcome = apply(inputs, store, options, on_plan=show)
+                outcome = apply(inputs, store, options, on_plan=bar.aside(show), progress=bar)
     except Interrupted as stop:
         Console(stderr=True).print(interrupted_message(stop), highlight=False, markup=False)
         raise typer.Exit(exit_code(stop.signum)) from None
@@ -244,28 +203,41 @@ def apply_command(
         }
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
-        for key, why in outcome.unreachable.items():
-            console.print(f"[bold]{escape(key)}[/]: [red]not checked[/] — {escape(why)}")
-        if outcome.run is not None:
-            console.print("\n[bold]After apply[/]")
-            print_summary(console, outcome.run)
-        elif out is not None:
-            console.print(
-                f"Plan saved to {escape(str(out))} (sha256 {outcome.plan_sha256}); nothing was"
-                f" changed. Review it, then: baluarte apply --plan {escape(str(out))} --yes",
-                highlight=False,
-            )
-        elif saved_plan is not None:
-            console.print("Nothing was changed: run again with --yes to make the changes of the"
-                          " devices where the plan holds.")  # fmt: skip
-        elif outcome.pending:
-            console.print("Nothing was changed: run again with --yes to make these changes.")
+        _print_outcome(console, outcome, out, saved_plan)
+    raise typer.Exit(exit_status_of(outcome))
+
+
+def _print_outcome(
+    console: Console, outcome: ApplyOutcome, out: Path | None, saved_plan: Path | None
+) -> None:
+    """After the plan: what each change did and the state after apply (--yes), or what to do
+    next. Outside a terminal every line but the records is a ``# `` line."""
+    for key, why in outcome.unreachable.items():
+        not_checked = Text.assemble(plain(key, "bold"), ": ", ("not checked", "red"), " — ")
+        _say(console, not_checked.append_text(plain(why)))
     if outcome.run is not None:
-        raise typer.Exit(exit_status(outcome.run))
-    if outcome.unreachable:
-        raise typer.Exit(ExitCode.DEVICE_ERROR)
-    stale = any(outcome.differences.values())
-    raise typer.Exit(ExitCode.DRIFT if outcome.pending or stale else ExitCode.COMPLIANT)
+        print_changes(console, outcome.run)
+        _say(console, Text("\nAfter apply" if console.is_terminal else "after apply:", "bold"))
+        print_summary(console, outcome.run)
+    elif out is not None:
+        saved = Text.assemble(
+            "Plan saved to ", plain(out), f" (sha256 {outcome.plan_sha256}); nothing was changed."
+            " Review it, then: baluarte apply --plan ", plain(out), " --yes",
+        )  # fmt: skip
+        _say(console, saved)
+    elif saved_plan is not None:
+        _say(console, Text("Nothing was changed: run again with --yes to make the changes of the"
+                           " devices where the plan holds."))  # fmt: skip
+    elif outcome.pending:
+        _say(console, Text("Nothing was changed: run again with --yes to make these changes."))
+
+
+def _say(console: Console, line: Text) -> None:
+    """A line about the outcome: as it is on a terminal, a ``# `` line in a pipe or a file."""
+    if console.is_terminal:
+        console.print(line, soft_wrap=True, highlight=False)
+    else:
+        write_lines(console.file, [comment(line.plain)])
 
 
 def _one_line(value: str | None, option: str) -> str | None:

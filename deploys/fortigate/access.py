@@ -80,7 +80,8 @@ def admin_session_timeout(
         return _unread("system/global")
     data = {"admintimeout": params.max_minutes}
     return remedy(
-        f"admintimeout {glob.get('admintimeout')} → {params.max_minutes} min",
+        f"shorten the admin idle timeout (admintimeout {glob.get('admintimeout')} → "
+        f"{params.max_minutes} min)",
         [write("system/global", None, data, glob, global_scope=True)],
         control,
     )
@@ -102,7 +103,7 @@ def strong_crypto(
         "admin-https-ssl-versions": versions,
     }
     return remedy(
-        f"strong-crypto, HTTPS redirect, admin HTTPS on {versions} only",
+        f"turn on strong crypto and the HTTPS redirect; admin HTTPS on {versions} only",
         [write("system/global", None, data, glob, global_scope=True)],
         control,
     )
@@ -145,7 +146,7 @@ def password_policy(
         seconds = _int(glob.get("admin-lockout-duration"))
         lockout["admin-lockout-duration"] = max(seconds, params.lockout_minutes * 60)
     return remedy(
-        "admin password policy and lockout as the policy requires",
+        "set the admin password policy and lockout as the policy requires",
         [
             write("system/password-policy", None, data, policy, global_scope=True),
             write("system/global", None, lockout, glob, global_scope=True),

@@ -85,4 +85,4 @@ def policy_logging(
             )
     if params.implicit_deny:
         writes.append(write("log/setting", None, {"fwpolicy-implicit-log": "enable"}, setting))
-    return remedy(f"logtraffic {params.logtraffic} on every enabled policy", writes, control)
+    return remedy(f"log traffic ({params.logtraffic}) on every enabled policy", writes, control)

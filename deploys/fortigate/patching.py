@@ -23,4 +23,4 @@ def automatic_updates(
         return Manual(text="system.autoupdate/schedule was not read; nothing is changed")
     data = {"status": "enable"}
     changes = write("system.autoupdate/schedule", None, data, schedule, global_scope=True)
-    return remedy("FortiGuard scheduled updates on", [changes], control)
+    return remedy("turn on FortiGuard scheduled updates", [changes], control)

@@ -165,7 +165,7 @@ def ssh_password_authentication(
     settings = {"PasswordAuthentication": "no", "KbdInteractiveAuthentication": "no"}
     if password_login(ctx):
         return Refused(
-            summary="PasswordAuthentication yes → no",
+            summary="turn off SSH password logins (sshd drop-in)",
             reason=f"Baluarte's own login to this device {_how(ctx)}: turning password logins "
             "off would lock Baluarte out. Give the device an ssh.key the host accepts first.",
         )
@@ -185,7 +185,7 @@ def ssh_password_authentication(
         ctx,
         ssh,
         settings,
-        "PasswordAuthentication no, KbdInteractiveAuthentication no (sshd drop-in)",
+        "turn off SSH password logins (sshd drop-in)",
         list(settings),
     )
 
@@ -200,7 +200,7 @@ def ssh_root_login(
     ssh = _ssh(facts)
     target = params.allowed
     worst = max(ssh.views, key=lambda v: ROOT_LOGIN_ORDER.index(v.permit_root_login))
-    summary = f"PermitRootLogin {worst.permit_root_login} → {target} (sshd drop-in)"
+    summary = f"restrict SSH root login: PermitRootLogin {worst.permit_root_login} → {target}"
     if login_user(ctx) == "root":
         if target in ("no", "forced-commands-only"):
             return Refused(

@@ -50,7 +50,7 @@ def _clamav(facts: EndpointFacts, product: str, ctx: RemedyContext) -> Remedy | 
     if status is not None and status.installed:
         before = f"ClamAV installed ({status.installed_detail}); {status.running_detail}"
     return Remedy(
-        summary="ClamAV (clamav-daemon, clamav-freshclam) installed, enabled and running",
+        summary="install ClamAV and keep it running (clamav-daemon, clamav-freshclam)",
         before=before,
         after="clamav-daemon and clamav-freshclam installed, enabled at boot and running",
         ops=(

@@ -18,6 +18,10 @@ from checks.linux.collector import target_for, to_device_error
 
 __all__ = ["EXECUTOR", "LinuxExecutor"]
 
+# What the SSH worker answers for every operation after one that could not be planned
+# (baluarte/transports/ssh_deploy.py): not a cause of its own.
+_AFTER_FAILURE = "not planned: an earlier operation could not be planned"
+
 
 class LinuxExecutor:
     def preview(
@@ -59,14 +63,23 @@ def _outcomes(
         return to_device_error(answer.failure, answer.reason or "unknown failure")
     ops = list(answer.ops)
     out: list[RemedyOutcome] = []
+    failed = ""  # the first control with a step that could not be planned
     for cid, remedy in item.remedies:
         mine, ops = ops[: len(remedy.ops)], ops[len(remedy.ops) :]
-        out.append(_remedy_outcome(cid, mine, execute=execute, missing=len(remedy.ops) - len(mine)))
+        missing = len(remedy.ops) - len(mine)
+        out.append(_remedy_outcome(cid, mine, execute=execute, missing=missing, after=failed))
+        if not execute and not failed and _causes(mine):
+            failed = cid
     return out
 
 
+def _causes(ops: list[OpOutcome]) -> list[str]:
+    """Why steps could not be planned, each named; not the steps only planned after them."""
+    return [f"{o.name}: {o.error}" for o in ops if o.error and o.error != _AFTER_FAILURE]
+
+
 def _remedy_outcome(
-    control: str, ops: list[OpOutcome], *, execute: bool, missing: int
+    control: str, ops: list[OpOutcome], *, execute: bool, missing: int, after: str = ""
 ) -> RemedyOutcome:
     if execute:
         steps = tuple(Step(what=o.name, commands=o.commands) for o in ops if o.commands)
@@ -81,8 +94,14 @@ def _remedy_outcome(
             detail = why or "not run: an earlier step failed"
             return RemedyOutcome(control, True, steps, success=None, detail=detail)
         return RemedyOutcome(control, True, steps, success=True)
-    problems = [f"{o.name}: {o.error}" for o in ops if o.error]
-    if problems or missing:
+    if causes := _causes(ops):
+        return RemedyOutcome(control, False, (), detail="; ".join(causes))
+    unplanned = missing or any(o.error for o in ops)
+    if unplanned and after:
+        # planning stopped at an earlier control's step: that control says why, once
+        return RemedyOutcome(control, False, (), blocked_by=after)
+    if unplanned:
+        problems = [f"{o.name}: {o.error}" for o in ops if o.error]
         detail = "; ".join(problems) or "the device did not plan every step"
         return RemedyOutcome(control, False, (), detail=detail)
     steps = tuple(Step(what=o.name, commands=o.commands) for o in ops if o.will_change)

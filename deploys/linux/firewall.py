@@ -55,7 +55,7 @@ def _guard(params: AllowedInbound, ctx: RemedyContext) -> Refused | None:
     who = str(me) if me is not None else "the address Baluarte connects from (unknown: the "
     who += "" if me is not None else "host did not report SSH_CONNECTION)"
     return Refused(
-        summary="default-deny firewall with the policy's inbound services",
+        summary="turn on the firewall: deny inbound except the policy's services",
         reason=f"the policy's allowed inbound services do not include SSH (tcp/{port}) from "
         f"{who}, the address Baluarte connects from: enabling a default-deny firewall would "
         "lock Baluarte out",
@@ -134,7 +134,7 @@ def allowed_inbound(
     before += [f"open {r.describe()}" for r in facts.open_inbound or ()]
     after = [f"default inbound {f} drop" for f in facts.families]
     after += [f"open {_service_text(s)}" for s in params.services]
-    summary = "default-deny inbound firewall with only the policy's services open"
+    summary = "turn on the firewall: deny inbound except the policy's services"
     common = {"before": "\n".join(before), "after": "\n".join(after)}
     if "ufw" in facts.tools_installed:
         return Remedy(

@@ -198,7 +198,7 @@ def time_sync(
         )
     )
     return Remedy(
-        summary=f"time synchronisation with {client}"
+        summary=f"turn on time synchronisation with {client}"
         + (f" from {', '.join(servers)}" if servers else ""),
         before="; ".join(before),
         after="; ".join(after),

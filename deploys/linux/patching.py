@@ -147,7 +147,7 @@ def _unattended(installed: bool, security: bool, detail: str, ctx: RemedyContext
         diff += file_diff(_SECURITY_PATTERNS, "", text)
         after += "; security origin targeted"
     return Remedy(
-        summary="automatic security updates with unattended-upgrades",
+        summary="turn on automatic security updates (unattended-upgrades)",
         before=detail,
         after=after,
         diff=diff,
@@ -182,7 +182,7 @@ def _dnf_automatic(detail: str) -> Remedy:
     )
     after = "dnf-automatic installed; apply_updates = yes, upgrade_type = security; timer on"
     return Remedy(
-        summary="automatic security updates with dnf-automatic",
+        summary="turn on automatic security updates (dnf-automatic)",
         before=detail,
         after=after,
         diff=state_diff(_DNF_CONF, detail.split("; "), after.split("; ")),

@@ -34,18 +34,22 @@ def insecure_admin_protocols(
         return state
     found = [s for s in facts.insecure_services or () if s.protocol in params.forbidden]
     switches: dict[str, bool] = {}
-    changes: list[str] = []
+    actions: list[str] = []  # what the fix does, in words
+    changes: list[str] = []  # the state it leaves
     for service in found:
         if service.protocol == "smbv1" and service.how.startswith("SMB1 server"):
             switches["Smb1Server"] = True
+            actions.append("turn off the SMBv1 server protocol")
             changes.append("SMBv1 server protocol off (Set-SmbServerConfiguration)")
         elif service.protocol == "smbv1" and service.how.startswith("SMB1Protocol feature"):
             switches["Smb1Feature"] = True
+            actions.append("remove the SMB1Protocol feature (a reboot completes it)")
             changes.append("SMB1Protocol feature disabled (reboot needed to complete)")
         elif service.protocol == "rdp_without_nla":
             if "policy 0)" in service.how:  # checks/windows/access.py: "(…, policy <value>)"
                 return Manual(text=_GPO)
             switches["RdpNla"] = True
+            actions.append("require Network Level Authentication for RDP")
             changes.append("RDP requires Network Level Authentication")
     if not switches:
         return Manual(
@@ -58,7 +62,7 @@ def insecure_admin_protocols(
         # the executor waits this long: stopped half-way, DISM leaves the feature pending
         parameters["TimeoutSeconds"] = FEATURE_SECONDS
     return Remedy(
-        summary="; ".join(changes),
+        summary="; ".join(actions),
         before="; ".join(f"{s.protocol}: {s.how}" for s in found),
         after="; ".join(changes) + "." + reboot,
         script=fix_script("insecure-protocols"),

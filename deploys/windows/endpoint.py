@@ -51,7 +51,7 @@ def realtime_protection(
     if isinstance(defender, Manual):
         return defender
     return Remedy(
-        summary="Microsoft Defender real-time protection on (Set-MpPreference)",
+        summary="turn on Defender real-time protection",
         before=defender.realtime_detail,
         after="RealTimeProtectionEnabled True",
         script=fix_script("defender-realtime"),
@@ -69,7 +69,7 @@ def signatures_current(
         return defender
     age = defender.signature_age_days
     return Remedy(
-        summary="Microsoft Defender security intelligence updated (Update-MpSignature)",
+        summary="update Defender's security intelligence (Update-MpSignature)",
         before=defender.signatures_detail + (f", {age:.1f} days old" if age is not None else ""),
         after=f"signatures at most {params.max_days} days old",
         script=fix_script("defender-signatures"),

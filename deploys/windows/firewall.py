@@ -28,7 +28,7 @@ from deploys.windows.fixes import fix_script
 
 __all__ = ["Address", "baluarte_address", "default_inbound_deny", "enabled", "winrm_guard"]
 
-_SUMMARY = "Windows Defender Firewall on with inbound Block for {profiles}"
+_SUMMARY = "turn on Windows Defender Firewall and block inbound by default ({profiles})"
 
 
 def baluarte_address(ctx: RemedyContext) -> Address | None:

@@ -16,6 +16,7 @@ Windows fix scripts' (``deploys/windows/ps``) ``phrase_table_fixes.py``.
 from __future__ import annotations
 
 from reports.evidence.phrase_table_collectors import COLLECTOR_PHRASES, COLLECTOR_TEMPLATES
+from reports.evidence.phrase_table_earlier import EARLIER_PHRASES, EARLIER_TEMPLATES
 from reports.evidence.phrase_table_engine import (
     ENGINE_KINDS,
     ENGINE_LOOKED_UP,
@@ -204,6 +205,7 @@ EVALUATOR_PHRASES: tuple[str, ...] = (
     *COLLECTOR_PHRASES,
     *ENGINE_PHRASES,
     *FIX_PHRASES,
+    *EARLIER_PHRASES,
 )
 
 # A fixed frame around stored values (see ``KINDS``). The most specific frame is tried first
@@ -540,13 +542,15 @@ TEMPLATES: tuple[str, ...] = (
     # remedy summaries and step names built from a setting, a file or a package
     "%(text)s (ufw)",
     "%(text)s (nftables)",
-    "PermitRootLogin %(value)s → %(target)s (sshd drop-in)",
+    "restrict SSH root login: PermitRootLogin %(value)s → %(target)s",
     "forward logs to %(targets)s with rsyslog (TCP)",
     "forward logs to %(targets)s",
-    "time synchronisation with %(source)s",
+    "turn on time synchronisation with %(source)s",
     "synchronise the clock with %(source)s",
     "attach the %(profile)s %(kinds)s profiles",
-    "strong-crypto, HTTPS redirect, admin HTTPS on %(versions)s only",
+    "turn on strong crypto and the HTTPS redirect; admin HTTPS on %(versions)s only",
+    "shorten the admin idle timeout (admintimeout %(value)s → %(num)s min)",
+    "log traffic (%(value)s) on every enabled policy",
     "install %(package)s",
     "write %(file)s",
     "load %(file)s (one atomic transaction)",
@@ -562,7 +566,7 @@ TEMPLATES: tuple[str, ...] = (
     "%(num)s of the pending updates have no Windows Update ID in the check's answer "
     "(%(updates)s): the fix selects updates by ID, never by title (titles are localised per "
     "user); check the host again with this version of Baluarte, then apply",
-    "Windows Defender Firewall on with inbound Block for %(profiles)s",
+    "turn on Windows Defender Firewall and block inbound by default (%(profiles)s)",
     "%(text)s: nothing shows that WinRM (TCP %(port)s) stays reachable",
     "WinRM (TCP %(port)s) from %(who)s is not provably let in: %(items)s. Turning the firewall "
     "on with inbound Block would lock Baluarte out. Add such a rule first (e.g. "
@@ -591,6 +595,7 @@ TEMPLATES: tuple[str, ...] = (
     "a %(rule_source)s rule, and a Group Policy turns local rules off",
     *ENGINE_TEMPLATES,
     *FIX_TEMPLATES,
+    *EARLIER_TEMPLATES,
 )
 
 _TOKEN = r"[\w.@+-]+"  # one word: a package, a service, a setting's value
@@ -641,7 +646,7 @@ KINDS: dict[str, str] = {
     "ports": r"all ports|[\w-]+/[\d,-]+|[\w-]+/all",
     "sources": r"any source|[\w.:/]+(?:, [\w.:/]+)*",
     "family": r"ipv4|ipv6|[\w?-]+",
-    "profile": r"\w+",
+    "profile": r"'[\w-]+'|\w+",  # a Windows profile, or a FortiGate one as repr() quotes it
     "profiles": r"\w+(?:, \w+)*",
     "kinds": r"[\w ]+(?:, [\w ]+)*",
     "tool": r"[\w-]+",

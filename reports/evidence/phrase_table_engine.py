@@ -243,6 +243,7 @@ ENGINE_TEMPLATES: tuple[str, ...] = (
     "it holds %(num)s lines",
     # --- apply: a change that could not be planned, or how it ran ---
     "could not be planned: %(text)s",
+    "not planned: it comes after %(earlier)s, which could not be planned",
     "Baluarte could not read what %(control)s needs (%(items)s); nothing is changed until a "
     "check can read it.",
     # Windows fixes

@@ -22,6 +22,7 @@ from baluarte.remediation import RemediationRecord, RemediationResult
 from reports.evidence import render_html, render_pdf
 from reports.evidence.control_text import missing
 from reports.evidence.i18n import LOCALES, translations
+from reports.evidence.phrase_table_earlier import EARLIER_PHRASES, EARLIER_TEMPLATES
 from reports.evidence.phrase_table_fixes import (
     FIX_PHRASES,
     FIX_TEMPLATES,
@@ -49,8 +50,8 @@ def test_the_declared_remediation_texts_are_extracted():
         "`borg init --encryption=repokey`, keep the key safe, then retire the old one.",
         "install Sophos Protection for Linux with SophosSetup.sh from Sophos Central; check "
         "`systemctl status sophos-spl`",
-        "FortiGuard scheduled updates on",
-        "PasswordAuthentication no, KbdInteractiveAuthentication no (sshd drop-in)",
+        "turn on FortiGuard scheduled updates",
+        "turn off SSH password logins (sshd drop-in)",
         "install nftables",
         "not run: the apply was interrupted before it started",
     ):
@@ -151,10 +152,12 @@ def test_the_phrase_table_is_what_the_checks_deploys_and_engine_write():
     from: an edited English phrase no longer matches its entry, and this names it."""
     literals = _literals()
     for text in EVALUATOR_PHRASES:
-        if text not in FIX_PHRASES:  # written in PowerShell: checked against the scripts
+        # FIX_PHRASES are written in PowerShell: checked against the scripts; EARLIER_PHRASES
+        # are what older versions wrote: kept for their stored records, in no source now
+        if text not in FIX_PHRASES and text not in EARLIER_PHRASES:
             assert _built_from(text, literals), text
     for template in TEMPLATES:
-        if template in FIX_TEMPLATES:
+        if template in FIX_TEMPLATES or template in EARLIER_TEMPLATES:
             continue
         for part in re.split(r"%\(\w+\)s", template):
             fixed = part.replace("%%", "%").strip(" :")
@@ -302,10 +305,9 @@ def test_an_edited_fix_script_message_is_named(tmp_path):
             "cualquier producto antimalware compatible instalado",
         ),
         (
-            "run fix defender-realtime: Microsoft Defender real-time protection on "
-            "(Set-MpPreference)",
-            "ejecutar la corrección defender-realtime: protección en tiempo real de Microsoft "
-            "Defender activada (Set-MpPreference)",
+            "run fix defender-realtime: turn on Defender real-time protection",
+            "ejecutar la corrección defender-realtime: activar la protección en tiempo real de "
+            "Defender",
         ),
         ("update system/global", "actualizar system/global"),
         (
@@ -392,7 +394,7 @@ def test_a_hostile_text_is_shown_without_failing(hostile):
 
 
 # a remediation log and key risks written as apply and the evaluators write them
-SUMMARY = "default-deny inbound firewall with only the policy's services open"
+SUMMARY = "turn on the firewall: deny inbound except the policy's services"
 STEPS = ("install nftables", "enable nftables at boot")
 MANUAL_TEXT = (
     "move the backups to an encrypted repository: `restic init` (always encrypted) or "
@@ -435,7 +437,7 @@ def _data(lang: str) -> EvidenceData:
             **common,
             control="patching.automatic_updates",
             result=RemediationResult.NOT_RUN,
-            action="automatic security updates with unattended-upgrades\n"
+            action="turn on automatic security updates (unattended-upgrades)\n"
             "- install unattended-upgrades\n    $ apt-get install unattended-upgrades",
             detail=NOT_RUN,
         ),
@@ -450,7 +452,7 @@ def _data(lang: str) -> EvidenceData:
             **{**common, "device": "fw-hq", "platform": "fortigate"},
             control="firewall.policy_logging",
             result=RemediationResult.FAILED,
-            action="logtraffic all on every policy\n- update firewall/policy 7",
+            action="log traffic (all) on every enabled policy\n- update firewall/policy 7",
             detail=NO_BACKUP,
         ),
     )
@@ -546,3 +548,26 @@ def test_a_remedy_text_missing_from_a_catalogue_is_named(tmp_path, monkeypatch):
     (left,) = control_text.missing("es")
     assert (left.text, left.part) == ("install nftables", "remedy")
     assert left.control.startswith("deploys/linux/firewall.py:")  # where it is written
+
+
+@pytest.mark.parametrize(
+    ("stored", "spanish"),
+    [
+        (
+            "Microsoft Defender real-time protection on (Set-MpPreference)",
+            "protección en tiempo real de Microsoft Defender activada (Set-MpPreference)",
+        ),
+        ("time synchronisation with pool.ntp.org", "sincronización horaria con pool.ntp.org"),
+    ],
+)
+def test_a_summary_stored_in_an_earlier_wording_is_still_translated(stored, spanish):
+    """Records keep the words their version wrote: rewording a remedy in deploys/ must not
+    leave older apply runs' evidence packs in English."""
+    assert phrase(stored, "es") == spanish
+
+
+def test_the_fortigate_profiles_summary_is_translated():
+    """deploys/fortigate/firewall.py quotes the profile's name (repr): the slot takes it."""
+    assert phrase("attach the 'default' antivirus, ips, webfilter profiles", "es") == (
+        "asignar los perfiles antivirus, ips, webfilter 'default'"
+    )

@@ -298,7 +298,8 @@ def _office_pc_refusal() -> Refused:
 def test_the_winrm_lockout_guard_refusal_in_spanish() -> None:
     refused = _office_pc_refusal()
     assert phrase(refused.summary, "es") == (
-        "Firewall de Windows Defender activado con entrada Block en Private, Public"
+        "activar el Firewall de Windows Defender y bloquear la entrada por defecto (Private, "
+        "Public)"
     )
     assert phrase(refused.reason, "es") == (
         "nada demuestra que WinRM (TCP 5985) desde 192.168.1.50 pueda entrar: Private: ninguna "
