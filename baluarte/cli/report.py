@@ -1,5 +1,7 @@
 """``baluarte report RUN`` renders a stored run, ``baluarte report --client C`` a client's
 posture over a period (as the evidence pack's report, unsigned): JSON or self-contained HTML.
+An apply run's HTML or PDF is its intervention report (reports/intervention), signed beside it
+(``FILE.sig``) when written to a file and the provider's signing key is here.
 ``baluarte report executive --client C --month YYYY-MM --out FILE.pdf``: the client's monthly
 executive report (report_executive.py)."""
 
@@ -10,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -23,7 +25,7 @@ from baluarte.cli.options import (
     print_broken,
 )
 from baluarte.exitcodes import ExitCode
-from baluarte.run import RunRecord
+from baluarte.run import RunKind, RunRecord
 
 __all__ = ["register", "write_report"]
 
@@ -31,6 +33,7 @@ __all__ = ["register", "write_report"]
 class ReportFormat(StrEnum):
     JSON = "json"
     HTML = "html"
+    PDF = "pdf"  # an apply run's intervention report only
 
 
 def write_report(
@@ -70,7 +73,12 @@ def report_command(
         ),
     ] = None,
     fmt: Annotated[
-        ReportFormat | None, typer.Option("--format", "-f", help="html (default) or json.")
+        ReportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="html (default) or json; an apply run's html or pdf is its intervention report.",
+        ),
     ] = None,
     out: Annotated[
         Path | None, typer.Option("-o", "--output", "--out", help="File to write.")
@@ -91,7 +99,10 @@ def report_command(
     ] = None,
     lang: Annotated[
         Language,
-        typer.Option("--lang", help="With --client or executive: the report's language."),
+        typer.Option(
+            "--lang",
+            help="With --client, executive or an apply run's report: the report's language.",
+        ),
     ] = Language.ES,
     db: DbOpt = None,
     month: Annotated[
@@ -105,8 +116,9 @@ def report_command(
     inventory: InventoryOpt = None,
     waivers: WaiversOpt = None,
 ) -> None:
-    """Write a report of a stored run, or of a client over a period (to stdout without -o), or
-    a client's monthly executive report (PDF)."""
+    """Write a report of a stored run (of an apply run: its intervention report, HTML or PDF),
+    or of a client over a period (to stdout without -o), or a client's monthly executive
+    report (PDF)."""
     from baluarte.errors import InputError
     from baluarte.history import earlier_runs
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
@@ -135,6 +147,13 @@ def report_command(
     if number is None and client is None:
         raise InputError("give a RUN id (see 'baluarte runs') or --client C", code="usage")
     if number is None and client is not None:
+        if fmt is ReportFormat.PDF:
+            raise InputError(
+                "pdf is the intervention report of an apply run; a client's report is html or "
+                "json (its signed PDF: 'baluarte evidence export')",
+                code="usage",
+                key="--format",
+            )
         period = (parse_day(start, "--from"), parse_day(end, "--to"))
         text = _client_report(client, *period, lang, fmt, db)
         _save(text, out)
@@ -145,11 +164,57 @@ def report_command(
         with Store.open(db) as store:
             run = store.get_run(number)
             history = earlier_runs(store, run)
+        if run.info.kind is RunKind.APPLY and fmt is not ReportFormat.JSON:
+            _intervention_report(run, fmt, lang, out)
+            return
+        if fmt is ReportFormat.PDF:
+            raise InputError(
+                f"pdf is the intervention report of an apply run, and run {number} is a check: "
+                "give --format html or json for it (a client's signed PDF: 'baluarte evidence "
+                "export' or 'baluarte report executive')",
+                code="usage",
+                key="--format",
+            )
         text = write_report(run, fmt, out, history)
     if out is None:
         typer.echo(text)
     else:
         typer.echo(f"wrote {out}", err=True)
+
+
+def _intervention_report(
+    run: RunRecord, fmt: ReportFormat, lang: Language, out: Path | None
+) -> None:
+    """An apply run's intervention report: to ``out`` and signed beside it when the key is
+    here (unsigned, and said so, when it is not); HTML alone may go to stdout, unsigned."""
+    from baluarte.errors import InputError
+    from baluarte.evidence.seal import run_signing_key
+    from baluarte.timezones import run_zone
+    from reports.intervention import build_report, report_filename
+    from reports.printed import write_signed
+
+    code: Literal["es", "en"] = "en" if lang is Language.EN else "es"
+    kind: Literal["html", "pdf"] = "pdf" if fmt is ReportFormat.PDF else "html"
+    if out is None and kind == "pdf":
+        raise InputError(
+            "the intervention report's PDF is a file: give -o FILE.pdf (e.g. -o "
+            f"{report_filename(run.info.id, code, 'pdf')})",
+            code="usage",
+            key="--output",
+        )
+    key = run_signing_key() if out is not None else None  # stdout: nowhere to put a .sig
+    report = build_report(
+        run,
+        kind,
+        lang=code,
+        timezone=run_zone(run),
+        signing_key=key,
+        filename=out.name if out is not None else None,
+    )
+    if out is None:
+        typer.echo(report.content.decode("utf-8"))
+        return
+    typer.echo(write_signed(out, report.content, report.signature), err=True)
 
 
 def _run_number(text: str | None) -> int | None:

@@ -39,6 +39,7 @@ def executive_report(
     from baluarte.validation import did_you_mean
     from baluarte.waivers import load_waivers
     from reports.executive import Month, build_report
+    from reports.printed import write_signed
 
     if client is None:
         raise InputError("report executive needs --client NAME", code="usage")
@@ -98,12 +99,4 @@ def executive_report(
             signing_key=key,
             filename=out.name,
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(report.pdf)
-    signature = out.with_name(report.signature_filename)
-    if report.signature is not None:
-        signature.write_bytes(report.signature)
-        typer.echo(f"wrote {out} and its signature {signature}", err=True)
-    else:
-        signature.unlink(missing_ok=True)  # an older signature would not match this PDF
-        typer.echo(f"wrote {out} (unsigned: no signing key, see 'baluarte keys init')", err=True)
+    typer.echo(write_signed(out, report.pdf, report.signature), err=True)

@@ -1,9 +1,8 @@
 """A client's executive report for a month, from the store: figures, PDF and its signature.
 
-Signed as evidence packs are signed: an Ed25519 signature of the PDF's bytes by the provider's
-key (``baluarte keys init``), kept beside it as ``NAME.pdf.sig``; ``openssl pkeyutl -verify
--pubin -inkey signing-key.pub.pem -rawin -in NAME.pdf -sigfile NAME.pdf.sig`` checks it. No key:
-the report is unsigned (never withheld).
+Signed as evidence packs are signed (``reports.printed.signing``): an Ed25519 signature of the
+PDF's bytes by the provider's key, kept beside it as ``NAME.pdf.sig``. No key: the report is
+unsigned (never withheld).
 """
 
 from __future__ import annotations
@@ -14,13 +13,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from baluarte.evidence.data import Lang
-from baluarte.evidence.keys import fingerprint
 from baluarte.inventory import Client
 from baluarte.waivers import Waiver
 from reports.executive.figures import ExecutiveFigures, executive_figures, runs_needed
 from reports.executive.month import Month
 from reports.executive.render import render_pdf
-from reports.executive.view import Signature
+from reports.printed import sign_rendered
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -71,16 +69,16 @@ def build_report(
     runs = store.client_findings(client.name, start=runs_needed(month, client.timezone))
     figures = executive_figures(client, runs, waivers, month, now=now, warn_days=warn_days)
     name = filename or report_filename(client.name, month, lang)
-    signed_by = fingerprint(signing_key.public_key()) if signing_key is not None else None
-    mark = Signature(f"{name}.sig", signed_by) if signed_by is not None else None
-    pdf = render_pdf(figures, lang, signature=mark)
+    signed = sign_rendered(
+        name, signing_key, lambda mark: render_pdf(figures, lang, signature=mark)
+    )
     return ExecutiveReport(
         client=client.name,
         month=month,
         lang=lang,
         filename=name,
-        pdf=pdf,
-        signature=signing_key.sign(pdf) if signing_key is not None else None,
-        signed_by=signed_by,
+        pdf=signed.content,
+        signature=signed.signature,
+        signed_by=signed.signed_by,
         figures=figures,
     )

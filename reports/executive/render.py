@@ -10,11 +10,10 @@ from jinja2 import Environment
 
 from baluarte.evidence.data import Lang
 from reports.evidence.pdf import render_pdf as _evidence_pdf
-from reports.evidence.render import _css_string  # the same quoting of text inside <style>
 from reports.executive.figures import ExecutiveFigures
-from reports.executive.view import Signature, page
+from reports.executive.view import page
 from reports.executive.words import Words
-from reports.html_text import untrusted_environment
+from reports.printed import Signature, printed_environment
 
 __all__ = ["render_html", "render_pdf"]
 
@@ -41,9 +40,4 @@ def render_pdf(
 
 @cache
 def _environment(lang: Lang) -> Environment:
-    env = untrusted_environment(_TEMPLATES)
-    words = Words(lang)
-    env.globals["_"] = words._
-    env.globals["_n"] = words._n
-    env.filters["css_string"] = _css_string
-    return env
+    return printed_environment(_TEMPLATES, Words(lang))

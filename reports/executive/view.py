@@ -13,7 +13,6 @@ import math
 import statistics
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -26,6 +25,7 @@ from baluarte.evidence.data import Lang
 from reports.evidence.i18n import Formats
 from reports.executive.figures import POSTURE_DAYS, ExecutiveFigures, Fixed, Open
 from reports.executive.words import Words
+from reports.printed.signing import Signature, verify_command
 
 __all__ = [
     "ANNEX_ROWS",
@@ -33,7 +33,6 @@ __all__ = [
     "GOOD",
     "STEADY_POINTS",
     "TOP_REQUIREMENTS",
-    "Signature",
     "level",
     "month_phrase",
     "month_title",
@@ -54,14 +53,6 @@ NAMES_SHOWN = 3  # device names in a waiver's row; more are counted
 # the chart (SVG user units; the page scales it to the column)
 WIDTH, HEIGHT = 680, 190
 LEFT, RIGHT, TOP, BOTTOM = 46, 14, 12, 26
-
-
-@dataclass(frozen=True)
-class Signature:
-    """How the report is signed: the file beside it and the key's fingerprint."""
-
-    file: str
-    fingerprint: str
 
 
 def level(percent: float | None) -> str:
@@ -642,17 +633,5 @@ def page(
         "window_days": fmt.number(POSTURE_DAYS),
         "annex": _annex(w, figures, fmt),
         "signature": signature,
-        "verify_command": _verify_command(signature),
+        "verify_command": verify_command(signature),
     }
-
-
-def _verify_command(signature: Signature | None) -> list[str]:
-    """How a reader checks the signature with standard tools (as an evidence pack's VERIFY.txt),
-    word by word: the page breaks the line between words only."""
-    if signature is None:
-        return []
-    pdf = signature.file.removesuffix(".sig")
-    return [
-        *("openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "signing-key.pub.pem", "-rawin"),
-        *("-in", pdf, "-sigfile", signature.file),
-    ]

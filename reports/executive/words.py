@@ -10,6 +10,7 @@ from babel.support import Translations
 
 from baluarte.evidence.data import Lang
 from reports.evidence.i18n import translations
+from reports.printed.messages import report_messages
 
 __all__ = ["CONTEXT", "Words", "catalogue_messages"]
 
@@ -39,20 +40,5 @@ class Words:
 def catalogue_messages() -> set[tuple[str, str | tuple[str, ...]]]:
     """Every (context, msgid) of the report: ``msgid``, or (singular, plural). The catalogue
     tests check each is translated in both languages (and count them as used)."""
-    from babel.messages.extract import extract_from_file
-
-    keywords: dict[str, Any] = {"_": None, "_n": (1, 2)}
-    found = [
-        *(
-            item
-            for name in ("view.py", "mail.py")
-            for item in extract_from_file("python", str(_HERE / name), keywords=keywords)
-        ),
-        *extract_from_file(
-            "jinja2.ext:babel_extract",
-            str(_HERE / "templates" / "executive.html.j2"),
-            keywords=keywords,
-            options={"trim_blocks": "True", "lstrip_blocks": "True"},
-        ),
-    ]
-    return {(CONTEXT, msg) for _, msg, _, _ in found}
+    found = report_messages(_HERE, ("view.py", "mail.py"), "executive.html.j2")
+    return {(CONTEXT, msg) for msg in found}
