@@ -136,8 +136,8 @@ def demo_command(
             write_report(run, ReportFormat.JSON, js, history)
             progress.update(task, advance=1)
     print_summary(console, run)
-    console.print(f"HTML report: [bold]{escape(html.resolve())}[/]")
-    console.print(f"JSON report: [bold]{escape(js.resolve())}[/]")
+    console.print(f"HTML report: [bold]{escape(html.resolve())}[/]", soft_wrap=True)
+    console.print(f"JSON report: [bold]{escape(js.resolve())}[/]", soft_wrap=True)
     _next_steps(console, run, inventory, lab_dir, lab_running=kept, db=db)
 
 
@@ -228,7 +228,11 @@ def _next_steps(
     ]
     for line in lines:
         # prose wraps to the window; a command stays one line, to copy whole
-        console.print(line, highlight=False, soft_wrap=line.startswith("     "))
+        # on a terminal prose wraps to the window; a command stays one line, to copy whole; in a
+        # pipe nothing is wrapped (Rich would at 80 columns)
+        console.print(
+            line, highlight=False, soft_wrap=line.startswith("     ") or not console.is_terminal
+        )
 
 
 def register(app: typer.Typer) -> None:

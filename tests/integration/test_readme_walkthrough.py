@@ -133,6 +133,12 @@ def test_the_walkthrough_runs_as_written(tmp_path: Path) -> None:
                              "baluarte apply --inventory baluarte-reports/lab/inventory.yaml "
                              "--device fw-oficina", "baluarte evidence export --client demo"):  # fmt: skip
                     assert hint in done.stdout, said
+                # in a pipe nothing is wrapped at 80 columns: each sentence on its line
+                assert any(
+                    line.startswith("2. What apply would change")
+                    and line.endswith("start it in the background first.")
+                    for line in done.stdout.splitlines()
+                ), said
                 assert list((clone / LAB / "fortigate/demo/lab/fw-oficina").glob("*.conf"))
         assert lab_pids, "the walk-through never started the lab"
         status = subprocess.run(["bash", "-c", "baluarte lab status"], cwd=clone, env=env,
