@@ -3,6 +3,11 @@
 ``load_inventory`` reads Baluarte's own YAML shape (``clients:``) and Ansible YAML inventories
 (top-level ``all:``, see ``baluarte.ansible_inventory``), merges the clients of every file and
 refuses duplicate names with both places named.
+
+A file may also declare site collectors (``collectors: [{name: madrid}]``, docs/collectors.md);
+a client (``collector:``, its default) or a site (``collector:``, which wins) names one of the
+collectors declared in any file of the inventory; ``DeviceRef.collector`` is the result (the
+engine does not dispatch through collectors yet: every device is still collected directly).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from baluarte.collectors.names import COLLECTOR_NAME, NAME_RULE
 from baluarte.errors import InputError, InputErrors
 from baluarte.secrets import KeyFileRef, SecretRef
 from baluarte.timezones import DEFAULT_TIMEZONE, TimezoneName
@@ -28,6 +34,8 @@ __all__ = [
     "MAX_INVENTORY_BYTES",
     "ChangeControl",
     "Client",
+    "Collector",
+    "CollectorName",
     "Device",
     "DeviceRef",
     "FortiosSettings",
@@ -91,6 +99,20 @@ def _no_repeats(value: tuple[str, ...]) -> tuple[str, ...]:
 
 
 EmailAddress = Annotated[str, AfterValidator(_check_email)]
+
+
+def _check_collector_name(value: str) -> str:
+    if not COLLECTOR_NAME.fullmatch(value):
+        raise PydanticCustomError(
+            "wrong_value",
+            "'{value}' is not a valid collector name: use " + NAME_RULE + " characters",
+            {"value": value},
+        )
+    return value
+
+
+# also the name of its broker queue and user (baluarte.collectors.names)
+CollectorName = Annotated[str, AfterValidator(_check_collector_name)]
 
 
 def _not_empty(what: str) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
@@ -239,6 +261,9 @@ class Site(_Model):
 
     name: Name = Field(description="unique within its client")
     devices: tuple[Device, ...] = ()
+    collector: CollectorName | None = Field(
+        default=None, description="collect this site's devices through this collector"
+    )
 
 
 class ChangeControl(_Model):
@@ -276,12 +301,25 @@ class Client(_Model):
     contacts: Annotated[tuple[EmailAddress, ...], AfterValidator(_no_repeats)] = Field(
         default=(), max_length=50, description="e-mail addresses of the client's managers"
     )
+    collector: CollectorName | None = Field(
+        default=None, description="the collector of every site that names none of its own"
+    )
+
+
+class Collector(_Model):
+    """A site collector (docs/collectors.md): a worker inside a client's network."""
+
+    name: CollectorName = Field(description="unique across the inventory")
+    description: str | None = Field(
+        default=None, min_length=1, max_length=500, description="where it runs, who looks after it"
+    )
 
 
 class InventoryFile(_Model):
     """Baluarte's own inventory file shape."""
 
     clients: Annotated[tuple[Client, ...], AfterValidator(_not_empty("clients"))]
+    collectors: tuple[Collector, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -313,6 +351,11 @@ class DeviceRef:
         return self.device.tags
 
     @property
+    def collector(self) -> str | None:
+        """The collector its site (else its client) names; None: collected directly."""
+        return self.site.collector or self.client.collector
+
+    @property
     def key(self) -> str:
         """``client/site/device``: unique in an inventory, and how people name a device."""
         return "/".join(self._key())
@@ -332,10 +375,11 @@ class DeviceRef:
 
 @dataclass(frozen=True, eq=False)
 class Inventory:
-    """Every Client of every inventory file read, and those files' hashes."""
+    """Every Client and Collector of every inventory file read, and those files' hashes."""
 
     clients: tuple[Client, ...]
     files: list[tuple[Path, str]] = field(default_factory=list)
+    collectors: tuple[Collector, ...] = ()
 
     @property
     def sha256(self) -> str:
@@ -395,10 +439,20 @@ class _Placed:
     to_source: Callable[[Loc], Loc]
 
 
+@dataclass(frozen=True)
+class _PlacedCollector:
+    """A Collector and where it was declared (``collectors[index]`` of ``doc``)."""
+
+    collector: Collector
+    doc: YamlDoc
+    index: int
+
+
 def load_inventory(paths: Sequence[Path]) -> Inventory:
     """Read inventory files and directories (every *.yaml / *.yml in them). Raises InputErrors."""
     errors: list[InputError] = []
     placed: list[_Placed] = []
+    collectors: list[_PlacedCollector] = []
     files: list[tuple[Path, str]] = []
     found = yaml_files(paths, what="inventory")
     _refuse_too_large(found)
@@ -406,14 +460,22 @@ def load_inventory(paths: Sequence[Path]) -> Inventory:
         try:
             doc = load_yaml(path)
             files.append((path, doc.sha256))
-            placed.extend(_clients_of(doc))
+            clients, declared = _contents_of(doc)
+            placed.extend(clients)
+            collectors.extend(declared)
         except InputErrors as exc:
             errors.extend(exc.errors)
         except InputError as exc:
             errors.append(exc)
     errors.extend(_duplicates(placed))
+    errors.extend(_duplicate_collectors(collectors))
+    errors.extend(_unknown_collectors(placed, [c.collector.name for c in collectors]))
     raise_all(errors)
-    return Inventory(clients=tuple(p.client for p in placed), files=files)
+    return Inventory(
+        clients=tuple(p.client for p in placed),
+        files=files,
+        collectors=tuple(c.collector for c in collectors),
+    )
 
 
 def _refuse_too_large(paths: Sequence[Path]) -> None:
@@ -437,15 +499,16 @@ def _refuse_too_large(paths: Sequence[Path]) -> None:
         )
 
 
-def _clients_of(doc: YamlDoc) -> list[_Placed]:
+def _contents_of(doc: YamlDoc) -> tuple[list[_Placed], list[_PlacedCollector]]:
     if isinstance(doc.data, dict) and "all" in doc.data:
         from baluarte.ansible_inventory import translate  # only for Ansible files
 
         data, to_source = translate(doc)
         client = validate_doc(Client, doc, data=data, to_source=to_source)
-        return [_Placed(client, doc, to_source)]
+        return [_Placed(client, doc, to_source)], []
     parsed = validate_doc(InventoryFile, doc)
-    return [_Placed(c, doc, _under_client(i)) for i, c in enumerate(parsed.clients)]
+    clients = [_Placed(c, doc, _under_client(i)) for i, c in enumerate(parsed.clients)]
+    return clients, [_PlacedCollector(c, doc, i) for i, c in enumerate(parsed.collectors)]
 
 
 def _under_client(index: int) -> Callable[[Loc], Loc]:
@@ -468,6 +531,34 @@ def _duplicates(placed: Sequence[_Placed]) -> list[InputError]:
             for k, dev in enumerate(site.devices):
                 loc = p.to_source(("sites", j, "devices", k, "name"))
                 _claim(devices, "device", dev.name, p.doc, loc, errors, scope=p.client.name)
+    return errors
+
+
+def _duplicate_collectors(declared: Sequence[_PlacedCollector]) -> list[InputError]:
+    """Collector names are unique across every file: each is one broker identity."""
+    errors: list[InputError] = []
+    seen: dict[str, tuple[YamlDoc, Loc]] = {}
+    for d in declared:
+        _claim(seen, "collector", d.collector.name, d.doc, ("collectors", d.index, "name"), errors)
+    return errors
+
+
+def _unknown_collectors(placed: Sequence[_Placed], declared: Sequence[str]) -> list[InputError]:
+    """Every ``collector:`` of a client or site names a collector declared in some file."""
+    known = sorted(set(declared))
+    allowed = ", ".join(known) or "none declared: add it to a top-level 'collectors:' list"
+    errors: list[InputError] = []
+    for p in placed:
+        wanted: list[tuple[str | None, Loc]] = [(p.client.collector, ("collector",))]
+        wanted += [(s.collector, ("sites", j, "collector")) for j, s in enumerate(p.client.sites)]
+        for name, loc in wanted:
+            if name is not None and name not in known:
+                message = f"no collector named '{name}'{did_you_mean(name, known)}"
+                errors.append(
+                    error_at(
+                        p.doc, p.to_source(loc), message, code="unknown_reference", allowed=allowed
+                    )
+                )
     return errors
 
 

@@ -14,6 +14,7 @@ from baluarte import __version__
 from baluarte.cli import (
     apply,
     check,
+    collectors,
     controls,
     demo,
     diff,
@@ -85,6 +86,7 @@ for module in (
     serve,
     users,
     tokens,
+    collectors,
 ):
     module.register(app)
 add_examples(app)

@@ -1,0 +1,356 @@
+"""A collector's broker identity on RabbitMQ: made and removed through ``rabbitmqctl``.
+
+Collector NAME is the RabbitMQ user ``baluarte-collector-NAME`` with, on the central broker
+URL's vhost, exactly these permissions (regular expressions, docs/collectors.md)::
+
+    configure  ^baluarte\\.collector\\.NAME$     declare its own queue
+    write      ^baluarte\\.results$              publish results and heartbeats
+    read       ^baluarte\\.collector\\.NAME$     consume (and purge) its own queue
+
+so it can neither read nor write another collector's queue (no write on the default
+exchange, through which the central side publishes tasks). ``rabbitmqctl`` runs here, as root,
+against the local node: the management plugin is not needed. The new password goes to
+``rabbitmqctl add_user`` on its standard input, never on a command line (``/proc/*/cmdline``
+is readable by every user). Provisioning ends by logging in with the new URL: that proves the
+user landed on the broker the URL names, not on another node.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from baluarte.collectors.names import (
+    NAME_RULE,
+    RESULTS_EXCHANGE,
+    broker_user,
+    is_collector_name,
+    queue_name,
+)
+from baluarte.errors import InputError
+from baluarte.masking import mask_url_credentials, register_secret
+
+__all__ = [
+    "BROKER_ENV",
+    "BrokerUrl",
+    "Provisioned",
+    "check_collector_name",
+    "declare_results_exchange",
+    "parse_broker_url",
+    "permissions_for",
+    "provision_collector",
+    "remove_collector",
+]
+
+BROKER_ENV = "BALUARTE_BROKER"
+_SCHEMES = {"amqp": 5672, "amqps": 5671}
+_CONNECT_TIMEOUT = 10.0
+_RABBITMQCTL_TIMEOUT = 60.0
+_EX_NOUSER = 67  # rabbitmqctl's exit code for "User ... does not exist"
+
+
+@dataclass(frozen=True)
+class BrokerUrl:
+    """A RabbitMQ URL as kombu (and so Celery) reads it; its password is never shown."""
+
+    scheme: str
+    host: str
+    port: int
+    vhost: str
+    user: str
+    password: str = ""
+
+    def __str__(self) -> str:
+        return self.masked
+
+    def __repr__(self) -> str:
+        return f"BrokerUrl({self.masked})"
+
+    @property
+    def masked(self) -> str:
+        """The URL with its password written ``***``."""
+        return self._url(self.user, "***" if self.password else "", quote_password=False)
+
+    @property
+    def secret_url(self) -> str:
+        """The URL with its password: only ever handed to kombu, never printed."""
+        return self._url(self.user, self.password)
+
+    def with_login(self, user: str, password: str) -> BrokerUrl:
+        return BrokerUrl(self.scheme, self.host, self.port, self.vhost, user, password)
+
+    def _url(self, user: str, password: str, *, quote_password: bool = True) -> str:
+        login = quote(user, safe="")
+        if password:
+            login += ":" + (quote(password, safe="") if quote_password else password)
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{login}@{host}:{self.port}/{quote(self.vhost, safe='')}"
+
+
+def parse_broker_url(text: str | None, *, option: str = "--broker") -> BrokerUrl:
+    """The central broker URL from ``--broker`` or ``$BALUARTE_BROKER``. Raises InputError."""
+    from kombu.utils.url import parse_url
+
+    if text is None:
+        text = os.environ.get(BROKER_ENV) or None
+        option = BROKER_ENV
+    if text is None:
+        raise InputError(
+            f"no broker given: pass --broker URL or set {BROKER_ENV}",
+            code="usage",
+            key="--broker",
+            allowed="amqp://USER:PASSWORD@HOST:PORT/VHOST or amqps://…",
+        )
+    shown = mask_url_credentials(text)
+    scheme = text.split("://", 1)[0].lower() if "://" in text else ""
+    if scheme not in _SCHEMES:
+        raise InputError(
+            f"'{shown}' is not a RabbitMQ URL",
+            code="wrong_value",
+            key=option,
+            allowed="amqp://USER:PASSWORD@HOST:PORT/VHOST or amqps://…",
+        )
+    try:
+        _ = urlsplit(text).port  # raises on a port that is not a number
+        parts: dict[str, Any] = parse_url(text)
+    except ValueError as exc:
+        raise InputError(
+            f"'{shown}' is not a valid URL ({exc})", code="wrong_value", key=option
+        ) from None
+    password = parts.get("password") or ""
+    register_secret(password)  # whatever quotes it later (a library's error) is masked
+    host = parts.get("hostname") or ""
+    user = parts.get("userid") or ""
+    if not host or not user or not password:
+        raise InputError(
+            f"'{shown}' needs a host, a user and a password (the central side's own login)",
+            code="wrong_value",
+            key=option,
+            allowed="amqp://USER:PASSWORD@HOST:PORT/VHOST",
+        )
+    return BrokerUrl(
+        scheme=scheme,
+        host=host,
+        port=int(parts.get("port") or _SCHEMES[scheme]),
+        vhost=parts.get("virtual_host") or "/",  # kombu's default too
+        user=user,
+        password=password,
+    )
+
+
+def check_collector_name(name: str) -> str:
+    """``name`` if it may name a collector; InputError otherwise (shown inert by the CLI)."""
+    if not is_collector_name(name):
+        raise InputError(
+            f"{name!r} is not a valid collector name",
+            code="wrong_value",
+            key="NAME",
+            allowed=NAME_RULE + " characters",
+        )
+    return name
+
+
+def permissions_for(name: str) -> tuple[str, str, str]:
+    """(configure, write, read) regular expressions of collector ``name``'s user."""
+    own_queue = "^" + re.escape(queue_name(check_collector_name(name))) + "$"
+    return own_queue, "^" + re.escape(RESULTS_EXCHANGE) + "$", own_queue
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """What ``provision_collector`` made. ``url`` holds the password: show it once."""
+
+    name: str
+    user: str
+    vhost: str
+    permissions: tuple[str, str, str]
+    url: str
+
+    def __repr__(self) -> str:  # never the URL: it carries the password
+        return f"Provisioned({self.user} on {self.vhost})"
+
+
+def provision_collector(name: str, broker: BrokerUrl) -> Provisioned:
+    """Create collector ``name``'s RabbitMQ user and permissions on ``broker``'s vhost.
+
+    Refuses (InputError) when the user exists: its password is not known here, and a second
+    provisioning must not silently cut off a collector that runs with the first.
+    """
+    check_collector_name(name)
+    ctl = _rabbitmqctl_path()
+    user = broker_user(name)
+    declare_results_exchange(broker)  # also proves the URL, its login and its vhost
+    password = secrets.token_urlsafe(32)
+    register_secret(password)
+    added = _run(ctl, ["add_user", user], stdin=password)
+    if added.returncode != 0:
+        if "already exists" in added.stdout + added.stderr:
+            raise InputError(
+                f"collector '{name}' is already provisioned (RabbitMQ user '{user}' exists);"
+                f" remove it first with 'baluarte collectors remove {name}', then provision"
+                " it again and give the collector its new URL",
+                code="duplicate_name",
+                key="NAME",
+            )
+        raise _ctl_failed("add_user", added)
+    try:
+        perms = permissions_for(name)
+        done = _run(ctl, ["set_permissions", "-p", broker.vhost, user, *perms])
+        if done.returncode != 0:
+            raise _ctl_failed("set_permissions", done)
+        url = broker.with_login(user, password)
+        _login(url, broker)
+    except BaseException:
+        _run(ctl, ["delete_user", user])  # nothing half made is left behind
+        raise
+    return Provisioned(name, user, broker.vhost, perms, url.secret_url)
+
+
+def remove_collector(name: str, broker: BrokerUrl) -> bool:
+    """Delete collector ``name``'s RabbitMQ user; False when there was none.
+
+    Users are global to the node, so a user with permissions on some other vhost but none on
+    ``broker``'s is refused (another installation's collector), not deleted. RabbitMQ closes
+    the user's open connections as it deletes it.
+    """
+    check_collector_name(name)
+    ctl = _rabbitmqctl_path()
+    user = broker_user(name)
+    listed = _run(ctl, ["list_user_permissions", user, "--formatter", "json"])
+    if _no_such_user(listed):
+        return False
+    if listed.returncode != 0:
+        raise _ctl_failed("list_user_permissions", listed)
+    vhosts = sorted({str(p.get("vhost")) for p in _json_list(listed.stdout)})
+    if vhosts and broker.vhost not in vhosts:
+        raise InputError(
+            f"RabbitMQ user '{user}' has permissions on {', '.join(vhosts)}, not on"
+            f" '{broker.vhost}': it is not this broker's collector; nothing was removed",
+            code="wrong_value",
+            key="--broker",
+        )
+    done = _run(ctl, ["delete_user", user])
+    if _no_such_user(done):
+        return False  # removed meanwhile
+    if done.returncode != 0:
+        raise _ctl_failed("delete_user", done)
+    return True
+
+
+def _no_such_user(done: subprocess.CompletedProcess[str]) -> bool:
+    said = done.stdout + done.stderr
+    # delete_user: exit 67 "does not exist"; list_user_permissions: exit 69 ":no_such_user"
+    return done.returncode == _EX_NOUSER or "does not exist" in said or "no_such_user" in said
+
+
+def _json_list(text: str) -> list[dict[str, Any]]:
+    try:
+        found = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
+
+def declare_results_exchange(broker: BrokerUrl) -> None:
+    """Declare ``baluarte.results`` (durable topic) with the central login; idempotent."""
+    from kombu.entity import Exchange
+
+    with _connection(broker) as conn:
+        _connect(conn, broker)
+        Exchange(RESULTS_EXCHANGE, type="topic", durable=True)(conn.default_channel).declare()
+
+
+def _login(url: BrokerUrl, broker: BrokerUrl) -> None:
+    with _connection(url) as conn:
+        try:
+            conn.connect()
+        except Exception as exc:
+            raise InputError(
+                f"the new user was made, but cannot log in to {broker.host}:{broker.port}"
+                f" ({type(exc).__name__}): is that broker the RabbitMQ node on this machine?"
+                " Run 'baluarte collectors provision' on the broker's own machine",
+                code="wrong_value",
+                key="--broker",
+            ) from None
+
+
+def _connection(broker: BrokerUrl) -> Any:
+    from kombu.connection import Connection
+
+    ssl: dict[str, Any] | bool = False
+    if broker.scheme == "amqps":
+        # verified against the system's CAs, host name included (py-amqp's own default is not)
+        ssl = {"context": {"check_hostname": True}, "server_hostname": broker.host}
+    return Connection(
+        broker.secret_url,
+        ssl=ssl,
+        connect_timeout=_CONNECT_TIMEOUT,
+        transport_options={"max_retries": 0},
+    )
+
+
+def _connect(conn: Any, broker: BrokerUrl) -> None:
+    try:
+        conn.connect()
+    except Exception as exc:
+        # the library's text may quote the URL: only the masked form is shown
+        why = mask_url_credentials(str(exc)) or type(exc).__name__
+        raise InputError(
+            f"cannot reach the broker {broker.masked}: {why}",
+            code="wrong_value",
+            key="--broker",
+            allowed="a running RabbitMQ, the central login and an existing vhost",
+        ) from None
+
+
+def _rabbitmqctl_path() -> str:
+    path = shutil.which("rabbitmqctl")
+    if path is None:
+        raise InputError(
+            "rabbitmqctl is not on PATH: run this on the RabbitMQ server's machine, where"
+            " it is installed (e.g. /usr/sbin/rabbitmqctl)",
+            code="usage",
+        )
+    if os.geteuid() != 0:
+        raise InputError(
+            "rabbitmqctl needs root (it reads the node's Erlang cookie): run it with sudo",
+            code="usage",
+        )
+    return path
+
+
+def _run(
+    ctl: str, args: Sequence[str], *, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    # the password, when there is one, is on stdin only: argv stays free of secrets
+    try:
+        return subprocess.run(
+            [ctl, "-q", *args],
+            input=stdin if stdin is not None else "",
+            capture_output=True,
+            text=True,
+            timeout=_RABBITMQCTL_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise InputError(
+            f"rabbitmqctl {args[0]} did not finish in {_RABBITMQCTL_TIMEOUT:.0f} s: is the"
+            " RabbitMQ node running (systemctl status rabbitmq-server)?",
+            code="usage",
+        ) from None
+
+
+def _ctl_failed(what: str, done: subprocess.CompletedProcess[str]) -> InputError:
+    said = " ".join((done.stderr or done.stdout).split()).removeprefix("Error: ")[:300]
+    return InputError(
+        f"rabbitmqctl {what} failed (exit {done.returncode}): {said or 'no message'}",
+        code="usage",
+    )
