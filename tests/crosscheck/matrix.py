@@ -1,10 +1,10 @@
 """Run the whole cross-check: every state on its own systemd lab host, every tool, the truth.
 
 Hosts go in waves (at most WAVE at once: systemd hosts are a machine-wide budget shared with
-other test runs). In a wave, each host on its own thread: set up, then OpenSCAP; then Baluarte
-(one ``check`` per policy over the whole wave); then, again per host, Lynis (it refreshes the apt
-lists, so it comes after the other two) and the ground-truth probes (some change the host: they
-come last).
+other test runs). In a wave, each host on its own thread as soon as it has booted: set up, then
+OpenSCAP; then Baluarte (one ``check`` per policy over the whole wave); then, again per host,
+Lynis (it refreshes the apt lists, so it comes after the other two) and the ground-truth probes
+(some change the host: they come last).
 """
 
 from __future__ import annotations
@@ -106,8 +106,6 @@ def _wave(
 ) -> None:
     hosts: list[SystemdHost] = []
     try:
-        for state in states:
-            hosts.append(lab.up(state.name, capabilities=CAPABILITIES))
 
         def before(i: int) -> tuple[float, dict[str, str], float]:
             _, setup_s = _timed(lambda: apply_state(hosts[i], states[i], legacy_debs))
@@ -119,11 +117,16 @@ def _wave(
             truth, truth_s = _timed(lambda: establish(hosts[i]))
             return report, lynis_s, truth, truth_s
 
-        # Baluarte checks the whole wave at once, between the read-only tools and the rest
-        with ThreadPoolExecutor(len(hosts)) as pool:
-            first = list(pool.map(before, range(len(hosts))))
+        with ThreadPoolExecutor(len(states)) as pool:
+            # hosts boot one at a time (lab.up); each is set up while the next boots
+            booted = []
+            for state in states:
+                hosts.append(lab.up(state.name, capabilities=CAPABILITIES))
+                booted.append(pool.submit(before, len(hosts) - 1))
+            first = [future.result() for future in booted]
             if not matrix.versions:
                 matrix.versions = _versions(hosts[0], data_stream)
+            # Baluarte checks the whole wave at once, between the read-only tools and the rest
             found, seconds = run_baluarte(workdir / f"wave-{states[0].name}", lab, hosts, states)
             matrix.baluarte_seconds.append((len(hosts), seconds))
             second = list(pool.map(after, range(len(hosts))))

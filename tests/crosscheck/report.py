@@ -163,7 +163,7 @@ def _observed_block(matrix: Matrix) -> list[str]:
             f" | {s['truth']:.1f} s |"
         )
     waves = ", ".join(f"{s:.1f} s for {n} hosts" for n, s in matrix.baluarte_seconds)
-    out += ["", f"Baluarte (two `check` runs per wave): {waves}."]
+    out += ["", f"Baluarte (two `check` runs at once per wave): {waves}."]
     out += ["", "### What each tool said where it was wrong", ""]
     titles = {row.id: row.title for row in ROWS}
     for tool, state_name, row_id, cell, _truth in disagreements(matrix):

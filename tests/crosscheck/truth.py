@@ -9,7 +9,8 @@ A probe that cannot tell (its own helper is not running, a good password is refu
 ProbeError: the cross-check never turns "no signal" into a verdict.
 
 ``establish(host)`` runs the probes in an order that keeps them apart: read-only ones first,
-then password changes, then the lockout (alice stays locked), then apt (installs packages).
+then password changes, then the lockout (alice stays locked), then apt (installs packages). The
+syslog probe sends its line first and waits at the collector while the others run.
 """
 
 from __future__ import annotations
@@ -309,15 +310,19 @@ def _automatic_updates_truth(host: SystemdHost) -> Truth:
 def establish(host: SystemdHost) -> dict[str, Truth]:
     """Every row's ground truth on ``host``, probes in a non-interfering order."""
     truth: dict[str, Truth] = {}
-    truth["root_login"] = _login_truth(host, "root")
-    truth["password_auth"] = _login_truth(host, "alice")
-    truth["firewall_enabled"] = truth["default_deny"] = _firewall_truth(host)
-    truth["insecure_daemons"] = _cleartext_truth(host)
-    truth["security_updates"] = _security_updates_truth(host)
-    truth["remote_logging"] = _syslog_truth(host)
-    truth["time_sync"] = _time_truth(host)
-    truth["admin_accounts"] = _accounts_truth(host)
-    truth["password_quality"] = _password_quality_truth(host)
-    truth["lockout"] = _lockout_truth(host)
-    truth["automatic_updates"] = _automatic_updates_truth(host)
+    # The syslog probe's logger line goes first; its wait at the collector (the whole
+    # SYSLOG_WAIT when nothing arrives) only reads a file, so the other probes run meanwhile.
+    with ThreadPoolExecutor(1) as pool:
+        syslog = pool.submit(_syslog_truth, host)
+        truth["root_login"] = _login_truth(host, "root")
+        truth["password_auth"] = _login_truth(host, "alice")
+        truth["firewall_enabled"] = truth["default_deny"] = _firewall_truth(host)
+        truth["insecure_daemons"] = _cleartext_truth(host)
+        truth["security_updates"] = _security_updates_truth(host)
+        truth["time_sync"] = _time_truth(host)
+        truth["admin_accounts"] = _accounts_truth(host)
+        truth["password_quality"] = _password_quality_truth(host)
+        truth["lockout"] = _lockout_truth(host)
+        truth["automatic_updates"] = _automatic_updates_truth(host)
+        truth["remote_logging"] = syslog.result()
     return truth

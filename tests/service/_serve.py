@@ -6,23 +6,29 @@
 The process gets its own state and cache folders (its session key never lands in the tester's
 home) and the signing key evidence packs are signed with; its output goes to
 ``folder / "serve.log"``, shown when it dies before answering.
+
+``zone_with_minute_in(folder, seconds)`` is a time zone whose next minute starts that many
+seconds from now, for the processes given its ``PYTHONTZPATH``: a cron line fires in them soon
+instead of at the next minute of a real zone, up to a minute away.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import zoneinfo
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-__all__ = ["BIN", "free_port", "serving"]
+__all__ = ["BIN", "free_port", "serving", "zone_with_minute_in"]
 
 BIN = Path(sys.executable).parent / "baluarte"
 
@@ -31,6 +37,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def zone_with_minute_in(folder: Path, seconds: float) -> tuple[str, str]:
+    """A zone ahead of UTC by a whole number of seconds (0-59), compiled by zic into ``folder``,
+    whose next minute starts in ``seconds`` (rounded up), and the PYTHONTZPATH that finds it
+    before the system's zones: (zone name, PYTHONTZPATH)."""
+    ahead = -math.ceil(time.time() + seconds) % 60
+    subprocess.run(
+        ["zic", "-d", str(folder), "-"],
+        input=f"Zone Lab/Ahead 0:00:{ahead:02d} - LAB\n",
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    return "Lab/Ahead", os.pathsep.join([str(folder), *zoneinfo.TZPATH])
 
 
 def _wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path, timeout: float) -> None:

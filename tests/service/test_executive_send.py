@@ -41,6 +41,8 @@ ACME = ["gerencia@acme.example", "direccion@acme.example"]
 BETA = ["ceo@beta.example"]
 # 08:00 in Madrid on 1 December 2026 (winter: UTC+1)
 DUE = datetime(2026, 12, 1, 7, tzinfo=UTC)
+# seconds to start two serve processes one after the other (about 3), with headroom
+SERVERS_UP = 6
 
 
 def reports_config(port: int, ca: Path, *, clients: str = "all") -> str:
@@ -354,7 +356,7 @@ def test_contacts_are_optional_and_kept_in_order(tmp_path: Path) -> None:
 def test_two_serve_processes_mail_each_client_once(tmp_path: Path) -> None:
     """Two real ``baluarte serve`` processes on one store, the report due every minute: each
     due time is fired by one of them, and each client's message is mailed once."""
-    from tests.service._serve import serving
+    from tests.service._serve import serving, zone_with_minute_in
 
     with smtp_server(tmp_path / "smtp") as server:
         extra = reports_config(server.port, server.ca.path).replace(
@@ -364,12 +366,19 @@ def test_two_serve_processes_mail_each_client_once(tmp_path: Path) -> None:
         store_two_months(svc.db.store)
         svc.close()
         config = tmp_path / "serve.yaml"
+        # the schedules' zone: its next minute starts just after both processes are up, not
+        # up to a minute later (cron in any real zone)
+        zone, tzpath = zone_with_minute_in(tmp_path / "zoneinfo", SERVERS_UP)
+        text = config.read_text()
+        assert "timezone: Europe/Madrid\n" in text
+        config.write_text(text.replace("timezone: Europe/Madrid\n", f"timezone: {zone}\n"))
         (tmp_path / "a").mkdir()
         (tmp_path / "b").mkdir()
         no_key = tmp_path / "no-key.pem"
+        env = {"PYTHONTZPATH": tzpath}
         with (
-            serving(config, tmp_path / "a", key=no_key),
-            serving(config, tmp_path / "b", key=no_key),
+            serving(config, tmp_path / "a", key=no_key, env=env),
+            serving(config, tmp_path / "b", key=no_key, env=env),
         ):
             # the next minute's due time: its rows are sent as soon as they are written
             deadline = time.monotonic() + 150
