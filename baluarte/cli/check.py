@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -29,12 +27,10 @@ from baluarte.cli.options import (
     scope_of,
     split_tags,
 )
-from baluarte.cli.render import escape, print_summary, progress_bar
+from baluarte.cli.render import check_progress, print_summary
 from baluarte.cli.run_shapes import write_csv
 from baluarte.engine import CheckOptions, check, exit_status, load_inputs
-from baluarte.findings import Finding, Status
 from baluarte.interrupts import Interrupted, exit_code, handling
-from baluarte.inventory import DeviceRef
 from baluarte.operator import current_operator
 from baluarte.run import RunRecord
 
@@ -100,7 +96,7 @@ def check_command(
     history: list[RunRecord] = []
     err = Console(stderr=True)
     try:
-        with handling(), _progress(err) as (on_start, on_device):
+        with handling(), check_progress(err) as (on_start, on_device):
             run = check(inputs, store, options, on_device=on_device, on_start=on_start)
             if output is FindingsFormat.JSON:
                 history = earlier_runs(store, run)
@@ -120,31 +116,6 @@ def check_command(
     else:
         print_summary(Console(), run, all_findings=all_findings)
     raise typer.Exit(exit_status(run))
-
-
-@contextmanager
-def _progress(
-    err: Console,
-) -> Iterator[tuple[Callable[[int], None], Callable[[DeviceRef, list[Finding]], None]]]:
-    """The check's progress on standard error when it is a terminal: devices done of the
-    total, and how many of them have a finding that failed or is an error so far."""
-    failing = 0
-    with progress_bar("checking", err) as progress:
-        task = progress.add_task("devices", total=None)
-
-        def started(total: int) -> None:
-            progress.update(task, total=total)
-
-        def device_done(ref: DeviceRef, findings: list[Finding]) -> None:
-            nonlocal failing
-            failing += any(f.status in (Status.FAIL, Status.ERROR) for f in findings)
-            progress.update(
-                task,
-                advance=1,
-                description=f"devices, {failing} with a failure or error (last: {escape(ref.key)})",
-            )
-
-        yield started, device_done
 
 
 def interrupted_message(stop: Interrupted) -> str:

@@ -11,16 +11,12 @@ from rich.console import Console
 
 from baluarte.cli.lab import DEFAULT_LAB_DIR, command, dir_args, shown_path
 from baluarte.cli.options import DbOpt
-from baluarte.cli.render import escape, print_summary, progress_bar
+from baluarte.cli.render import check_progress, escape, print_summary
 from baluarte.cli.report import ReportFormat, write_report
 from baluarte.engine import CheckOptions, check, load_inputs
 from baluarte.errors import InputError
 
 if TYPE_CHECKING:
-    from rich.progress import Progress, TaskID
-
-    from baluarte.findings import Finding
-    from baluarte.inventory import DeviceRef
     from baluarte.lab.demo_lab import LabEndpoints
     from baluarte.lab.fortigate import FortigateLab
     from baluarte.lab.windows import WindowsLab
@@ -110,31 +106,27 @@ def demo_command(
             )
         console.print(f"Lab FortiGate (FortiOS emulator): [bold]{escape(at.fortigate_url)}[/]")
         console.print(f"Lab Windows PC (WinRM/PSRP lab server): [bold]{escape(at.windows_url)}[/]")
-        with progress_bar("checking", err, disable=not err.is_terminal) as progress:
-            task = progress.add_task("loading the inventory and policies", total=None)
-            inputs = load_inputs([inventory], POLICIES, WAIVERS if WAIVERS.exists() else None)
-            from baluarte.history import earlier_runs
-            from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
+        inputs = load_inputs([inventory], POLICIES, WAIVERS if WAIVERS.exists() else None)
+        from baluarte.history import earlier_runs
+        from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
 
-            store = Store.open(db)
-            try:
-                options = CheckOptions(
-                    client="demo",
-                    scope={"client": "demo"},
-                    artifacts=inventory.parent,  # the firewall's backup, beside the inventory
-                    operator_identity=current_operator(),  # the person responsible, when named
-                )
-                bar = _Bar(progress, task)
-                run = check(inputs, store, options, on_start=bar.started, on_device=bar.done)
-                history = earlier_runs(store, run)
-            finally:
-                store.close()
-            progress.update(task, description="writing the reports")
-            html = out / f"run-{run.info.id}.html"
-            js = out / f"run-{run.info.id}.json"
-            write_report(run, ReportFormat.HTML, html, history)
-            write_report(run, ReportFormat.JSON, js, history)
-            progress.update(task, advance=1)
+        store = Store.open(db)
+        try:
+            options = CheckOptions(
+                client="demo",
+                scope={"client": "demo"},
+                artifacts=inventory.parent,  # the firewall's backup, beside the inventory
+                operator_identity=current_operator(),  # the person responsible, when named
+            )
+            with check_progress(err) as (on_start, on_device):
+                run = check(inputs, store, options, on_start=on_start, on_device=on_device)
+            history = earlier_runs(store, run)
+        finally:
+            store.close()
+    html = out / f"run-{run.info.id}.html"
+    js = out / f"run-{run.info.id}.json"
+    write_report(run, ReportFormat.HTML, html, history)
+    write_report(run, ReportFormat.JSON, js, history)
     print_summary(console, run)
     console.print(f"HTML report: [bold]{escape(html.resolve())}[/]", soft_wrap=True)
     console.print(f"JSON report: [bold]{escape(js.resolve())}[/]", soft_wrap=True)
@@ -161,23 +153,6 @@ def _lab(lab_dir: Path, stack: ExitStack) -> tuple[Path, LabEndpoints, bool]:
     lab = stack.enter_context(DemoLab(folder, lab_secrets))
     at = lab.endpoints()
     return write_inventory(folder, at, "baluarte demo"), at, False
-
-
-class _Bar:
-    """``check``'s callbacks moving the bar: one step per device, one for the reports."""
-
-    def __init__(self, progress: Progress, task: TaskID) -> None:
-        self.progress, self.task = progress, task
-
-    def started(self, total: int) -> None:
-        self.progress.update(self.task, total=total + 1, description="checking")
-
-    def done(self, ref: DeviceRef, findings: list[Finding]) -> None:
-        from baluarte.findings import Status
-
-        bad = sum(f.status in (Status.FAIL, Status.ERROR) for f in findings)
-        what = f"{escape(ref.key)} ({bad} not passing)"
-        self.progress.update(self.task, advance=1, description=what)
 
 
 def _next_steps(

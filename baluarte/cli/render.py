@@ -7,8 +7,10 @@ with markup, after ``baluarte.text.inert`` has made its control characters visib
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape as _escape_markup
@@ -29,8 +31,12 @@ from baluarte.findings import Finding, Status
 from baluarte.run import RunRecord
 from baluarte.text import inert, shorten
 
+if TYPE_CHECKING:
+    from baluarte.inventory import DeviceRef
+
 __all__ = [
     "STATUS_STYLE",
+    "check_progress",
     "escape",
     "plain",
     "print_findings",
@@ -196,6 +202,32 @@ def progress_bar(verb: str, console: Console, *, disable: bool = False) -> Progr
         transient=True,
         disable=disable or not console.is_terminal,
     )
+
+
+@contextmanager
+def check_progress(
+    err: Console,
+) -> Iterator[tuple[Callable[[int], None], Callable[[DeviceRef, list[Finding]], None]]]:
+    """A check's progress (``engine.check``'s ``on_start`` and ``on_device``) on standard error
+    when it is a terminal: devices done of the total, and how many of them have a finding
+    that failed or is an error so far. ``check`` and ``demo`` show it."""
+    failing = 0
+    with progress_bar("checking", err) as progress:
+        task = progress.add_task("devices", total=None)
+
+        def started(total: int) -> None:
+            progress.update(task, total=total)
+
+        def device_done(ref: DeviceRef, findings: list[Finding]) -> None:
+            nonlocal failing
+            failing += any(f.status in (Status.FAIL, Status.ERROR) for f in findings)
+            progress.update(
+                task,
+                advance=1,
+                description=f"devices, {failing} with a failure or error (last: {escape(ref.key)})",
+            )
+
+        yield started, device_done
 
 
 def id_ranges(ids: Sequence[int]) -> str:
