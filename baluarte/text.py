@@ -24,7 +24,16 @@ from typing import Any, TypeVar
 import orjson
 from pydantic import BaseModel
 
-__all__ = ["inert", "inert_facts", "inert_json", "inert_model", "inert_tree", "shorten"]
+__all__ = [
+    "CSV_CELL_MAX_CHARS",
+    "inert",
+    "inert_facts",
+    "inert_json",
+    "inert_model",
+    "inert_tree",
+    "shorten",
+    "spreadsheet_cell",
+]
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -143,3 +152,18 @@ def shorten(text: str, limit: int) -> tuple[str, int]:
     if line_end > 0:
         cut = cut[:line_end]
     return cut, len(text) - len(cut)
+
+
+# a spreadsheet cell holds 32,767 characters: room kept for the note saying where the rest is
+CSV_CELL_MAX_CHARS = 32_000
+# what a spreadsheet may read as the start of a formula (OWASP's list for CSV injection)
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(text: str | None, *, elsewhere: str) -> str:
+    """A CSV cell of untrusted text: inert, never read as a formula (a leading ``'``), and no
+    longer than a spreadsheet's cell (cut, saying ``elsewhere`` holds the whole value)."""
+    value, omitted = shorten(inert(text or ""), CSV_CELL_MAX_CHARS)
+    if omitted:
+        value += f" … [{omitted} more characters in {elsewhere}]"
+    return f"'{value}" if value.startswith(_FORMULA) else value

@@ -27,10 +27,9 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from baluarte.text import inert, shorten
+from baluarte.text import inert, spreadsheet_cell
 
 __all__ = [
-    "CSV_CELL_MAX_CHARS",
     "FREE_MIN",
     "Cell",
     "Column",
@@ -49,12 +48,8 @@ __all__ = [
 
 Cell = str | Text
 
-# A spreadsheet cell holds 32,767 characters: room is kept for the note saying where the rest is.
-CSV_CELL_MAX_CHARS = 32_000
 # The narrowest a free-text column gets on a terminal, unless its Column says otherwise.
 FREE_MIN = 20
-# What a spreadsheet may read as the start of a formula (OWASP's list for CSV injection).
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -85,12 +80,8 @@ def comment(text: str) -> str:
 
 
 def csv_cell(value: str | None, *, elsewhere: str = "--format json") -> str:
-    """A CSV cell: inert, never read as a formula (a leading ``'``), and no longer than a
-    spreadsheet's cell (cut, saying where the whole value is)."""
-    text, omitted = shorten(inert(value or ""), CSV_CELL_MAX_CHARS)
-    if omitted:
-        text += f" … [{omitted} more characters in {elsewhere}]"
-    return f"'{text}" if text.startswith(_FORMULA) else text
+    """A CSV cell of the commands' output (``baluarte.text.spreadsheet_cell``)."""
+    return spreadsheet_cell(value, elsewhere=elsewhere)
 
 
 def print_table(

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from baluarte.evidence.data import EvidenceData, Lang
 from baluarte.findings import Finding, Status
-from baluarte.text import inert, shorten
+from baluarte.text import CSV_CELL_MAX_CHARS, inert, spreadsheet_cell
 
 __all__ = ["BOM", "CSV_CELL_MAX_CHARS", "CSV_COLUMNS", "CSV_DELIMITER", "findings_csv", "junit_xml"]
 
@@ -97,16 +97,8 @@ def findings_csv(data: EvidenceData) -> str:
 
 
 def _cell(text: str | None) -> str:
-    """A free-text CSV cell: inert, never read as a formula, and no longer than a cell."""
-    value, omitted = shorten(inert(text or ""), CSV_CELL_MAX_CHARS)
-    if omitted:
-        value += f" … [{omitted} more characters in results.json]"
-    return f"'{value}" if value[:1] in _FORMULA else value
-
-
-_FORMULA = ("=", "+", "-", "@")
-# a spreadsheet cell holds 32,767 characters: room kept for the note saying where the rest is
-CSV_CELL_MAX_CHARS = 32_000
+    """A free-text CSV cell (``baluarte.text.spreadsheet_cell``)."""
+    return spreadsheet_cell(text, elsewhere="results.json")
 
 
 def junit_xml(data: EvidenceData) -> str:
