@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEPLOYS",
+    "UNHEARD",
     "ApplyOptions",
     "ApplyOutcome",
     "ApplyProgress",
@@ -129,6 +130,19 @@ class ApplyProgress(Protocol):
     def phase(self, name: str, total: int) -> None: ...
 
     def device_done(self, key: str, failures: int) -> None: ...
+
+
+class _Unheard:
+    """The progress nobody listens to (``--format json``, the service, the tests)."""
+
+    def phase(self, name: str, total: int) -> None:
+        pass
+
+    def device_done(self, key: str, failures: int) -> None:
+        pass
+
+
+UNHEARD: ApplyProgress = _Unheard()
 
 
 class Executor(Protocol):
@@ -294,7 +308,7 @@ def apply(
     options: ApplyOptions,
     *,
     on_plan: Callable[[ApplyOutcome], None] | None = None,
-    progress: ApplyProgress | None = None,
+    progress: ApplyProgress = UNHEARD,
 ) -> ApplyOutcome:
     """Plan (and with ``options.out`` save the plan); with ``options.yes`` apply, re-verify and
     store an APPLY run."""
@@ -389,21 +403,19 @@ def make_plan(
     plans: list[DevicePlan],
     inputs: Inputs,
     collect_options: CollectOptions,
-    progress: ApplyProgress | None = None,
+    progress: ApplyProgress = UNHEARD,
 ) -> MadePlan:
     """Collect, evaluate and plan ``plans``; each executor previews its remedies on the device."""
     now = datetime.now(UTC)
     outcome = ApplyOutcome(changes=[])
     work: dict[str, list[DeviceWork]] = {}
-    if progress:
-        progress.phase("checking", len(plans))
+    progress.phase("checking", len(plans))
     for device_plan, result, findings in _checked(plans, inputs, collect_options):
         if requested() is not None:
             break
         ref = device_plan.ref
         outcome.findings[ref.key] = findings
-        if progress:
-            progress.device_done(ref.key, _not_passing(findings))
+        progress.device_done(ref.key, _not_passing(findings))
         if result is None:  # nothing its collector can answer: nothing to remedy either
             continue
         if not isinstance(result, Collected):
@@ -414,15 +426,14 @@ def make_plan(
         if remedies:
             work.setdefault(ref.platform, []).append(DeviceWork(device_plan, tuple(remedies)))
     by_key: dict[str, DeviceWork] = {w.plan.ref.key: w for ws in work.values() for w in ws}
-    if progress and by_key:
+    if by_key:
         progress.phase("planning", len(by_key))
     for platform, items in work.items():
         _stop_if_asked()
         executor: Executor = _deploys(platform).EXECUTOR  # type: ignore[union-attr]
         for key, previewed in executor.preview(items, collect_options):
             outcome.changes += _preview_changes(by_key[key], previewed)
-            if progress:
-                progress.device_done(key, 0)
+            progress.device_done(key, 0)
     _stop_if_asked()  # a preview cut short is no plan to approve
     outcome.changes.sort(key=lambda c: (c.device_key, c.control))
     return MadePlan(plans, outcome, work)
@@ -462,7 +473,7 @@ def execute_plan(
     scope: dict[str, str],
     *,
     options: ApplyOptions | None = None,
-    progress: ApplyProgress | None = None,
+    progress: ApplyProgress = UNHEARD,
 ) -> RunRecord:
     plans, outcome, work = made.plans, made.outcome, made.work
     options = options or ApplyOptions()
@@ -509,10 +520,9 @@ def execute_plan(
         ],
     )  # fmt: skip
     touched: set[str] = set()  # devices some approved remedy was sent to
-    if progress:
-        kinds = {(w.plan.ref.key, planned[(w.plan.ref.key, cid)].kind)
-                 for ws in work.values() for w in ws for cid, _remedy in w.remedies}  # fmt: skip
-        progress.phase("applying", sum(kind is ChangeKind.CHANGE for _key, kind in kinds))
+    changing = {w.plan.ref.key for ws in work.values() for w in ws for cid, _remedy in w.remedies
+                if planned[(w.plan.ref.key, cid)].kind is ChangeKind.CHANGE}  # fmt: skip
+    progress.phase("applying", len(changing))
     for platform, items in work.items():
         # Only the remedies the plan lists as changes run: what the technician approved.
         approved = [
@@ -566,10 +576,7 @@ def execute_plan(
                     failed = f"{result.detail}\n{detail}".strip()
                     done.append(record(change, RemediationResult.FAILED, failed))
             store.add_remediations(run_id, done)
-            if progress:
-                progress.device_done(
-                    key, sum(r.result is not RemediationResult.APPLIED for r in done)
-                )
+            progress.device_done(key, sum(r.result is not RemediationResult.APPLIED for r in done))
     signum = requested()
     if signum is not None:
         # no re-check: the run stays incomplete, its remediations saying what ran
@@ -580,12 +587,11 @@ def execute_plan(
         if key not in touched:
             store.add_findings(run_id, findings)
     rechecked = [p for p in plans if p.ref.key in touched]
-    if progress and rechecked:
+    if rechecked:
         progress.phase("re-checking", len(rechecked))
     for plan_, _result, findings in _checked(rechecked, inputs, collect_options):
         store.add_findings(run_id, findings)
-        if progress:
-            progress.device_done(plan_.ref.key, _not_passing(findings))
+        progress.device_done(plan_.ref.key, _not_passing(findings))
     store.finish_run(run_id)
     return store.get_run(run_id)
 

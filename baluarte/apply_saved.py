@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from baluarte import __version__
 from baluarte.apply import (
+    UNHEARD,
     ApplyOptions,
     ApplyOutcome,
     ApplyProgress,
@@ -42,7 +43,7 @@ def apply_saved(
     options: ApplyOptions,
     *,
     on_plan: Callable[[ApplyOutcome], None] | None = None,
-    progress: ApplyProgress | None = None,
+    progress: ApplyProgress = UNHEARD,
 ) -> ApplyOutcome:
     """A saved plan, checked against the devices now; with ``options.yes`` its changes made.
 
