@@ -133,13 +133,12 @@ def _headline(change: PlannedChange, width: int) -> tuple[Text, Text]:
 def _same_as(change: PlannedChange, earlier: Sequence[PlannedChange]) -> PlannedChange | None:
     """An earlier item of the device saying the very same (Windows plans one firewall change,
     or refuses it, for two controls): its details need not be read twice."""
-    said = (change.kind, change.summary, change.reason, change.before, change.after,
-            change.diff, change.steps)  # fmt: skip
-    for other in earlier:
-        if (other.kind, other.summary, other.reason, other.before, other.after, other.diff,
-                other.steps) == said:  # fmt: skip
-            return other
-    return None
+    said = change.model_dump(include=_SAID)
+    return next((other for other in earlier if other.model_dump(include=_SAID) == said), None)
+
+
+# what an item says, beside which control and device it is for
+_SAID = {"kind", "summary", "reason", "before", "after", "diff", "steps"}
 
 
 def _parts(value: str) -> list[str]:
