@@ -112,6 +112,10 @@ def test_the_windows_plan_says_each_change_in_words_without_powershell(windows: 
     hidden = HINT.findall(text)
     assert hidden == [str(sum(bool(s["commands"]) for c in changes for s in c["steps"]))]
     assert not ANSI.search(text) and "━" not in text and "│" not in text
+    # the firewall is refused for two controls at once: the second item points to the first
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if " firewall.enabled " in line)
+    assert lines[at + 1].strip() == "the same as firewall.default_inbound_deny", text
 
 
 def test_the_saved_plan_keeps_the_full_commands(windows: Path, fortigate: Path) -> None:
