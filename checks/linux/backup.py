@@ -26,8 +26,8 @@ from checks.linux.backup_borg import borg_problem, parse_list
 from checks.linux.backup_restic import parse_snapshots, restic_problem
 from checks.linux.backup_systemd import parse_job
 from checks.linux.backup_veeam import parse_jobs, parse_sessions
-from checks.linux.bundle import Settings
 from checks.linux.raw import epoch, field, host_clock
+from checks.linux.settings import Settings
 from checks.policy.backup import BackupSource, RestoreTested
 
 __all__ = ["mask_location", "parse", "parse_restore", "settings"]

@@ -16,16 +16,14 @@ they never appear in a command line, a process list or a log.
 from __future__ import annotations
 
 import importlib
-import re
 import shlex
 from functools import cache
 from importlib import resources
 from importlib.util import find_spec
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
-
 from baluarte.controls import DOMAINS
+from checks.linux.settings import Settings
 
 __all__ = [
     "LINUX_DOMAINS",
@@ -37,35 +35,6 @@ __all__ = [
 ]
 
 SCHEMA = 1
-_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
-
-
-class Settings(BaseModel):
-    """Per-host inputs of the script: plain variables, and secrets fed through stdin."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    env: dict[str, str] = {}
-    secrets: dict[str, str] = {}
-
-    @field_validator("env", "secrets")
-    @classmethod
-    def _names(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            if not _NAME.match(name):
-                raise ValueError(f"{name!r} is not an upper-case shell variable name")
-        return value
-
-    @field_validator("secrets")
-    @classmethod
-    def _one_line(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, secret in value.items():
-            if "\n" in secret or "\r" in secret:
-                raise ValueError(f"secret {name} must be a single line")
-        return value
-
-    def merged(self, other: Settings) -> Settings:
-        return Settings(env={**self.env, **other.env}, secrets={**self.secrets, **other.secrets})
 
 
 def _fragment(name: str) -> str:

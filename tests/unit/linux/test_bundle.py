@@ -3,6 +3,7 @@
 import json
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -105,3 +106,19 @@ def test_secrets_must_be_one_line_and_names_shell_safe():
         Settings(secrets={"PASS": "two\nlines"})
     with pytest.raises(ValueError):
         Settings(env={"bad-name": "x"})
+
+
+@pytest.mark.parametrize(
+    "first", ["patching", "firewall", "endpoint", "backup", "access", "logging"]
+)
+def test_the_domains_do_not_depend_on_which_module_is_imported_first(first):
+    # a domain module imported before the bundle once left its own domain out (an import cycle)
+    code = (
+        f"import checks.linux.{first}\n"
+        "from checks.linux.bundle import LINUX_DOMAINS\n"
+        "print(','.join(LINUX_DOMAINS))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+    assert out == "patching,firewall,endpoint,backup,access,logging"
