@@ -15,7 +15,15 @@ from baluarte.findings import Finding, Status
 from baluarte.operator import Operator
 from baluarte.remediation import RemediationRecord
 
-__all__ = ["InputFile", "RunInfo", "RunKind", "RunRecord", "RunState"]
+__all__ = [
+    "InputFile",
+    "LateOutcome",
+    "LateResult",
+    "RunInfo",
+    "RunKind",
+    "RunRecord",
+    "RunState",
+]
 
 
 class RunKind(StrEnum):
@@ -26,6 +34,14 @@ class RunKind(StrEnum):
 class RunState(StrEnum):
     RUNNING = "running"  # still going, or killed part-way: what was stored is kept
     COMPLETE = "complete"
+
+
+class LateOutcome(StrEnum):
+    """What a collector's late answer held."""
+
+    FACTS = "facts"  # facts collected, as it would have sent them in time
+    ERROR = "error"  # the collector reports it could not collect
+    REFUSED = "refused"  # the collector refused the job
 
 
 class InputFile(BaseModel):
@@ -69,3 +85,21 @@ class RunRecord(BaseModel):
     def counts(self) -> dict[Status, int]:
         c = Counter(f.status for f in self.findings)
         return {s: c.get(s, 0) for s in Status}
+
+
+class LateResult(BaseModel):
+    """A site collector's answer that came after its run ended: recorded and shown, ignored.
+
+    It never changes the run's findings and is no part of its sealed record. What the collector
+    sent (``detail``, and ``collector`` as it names itself) is untrusted: stored as given,
+    made inert (``baluarte.text.inert``) wherever it is shown."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    run_id: int
+    device: str  # its client/site/device key
+    collector: str
+    sent_at: datetime | None  # when the collector says it sent it (None: it did not say)
+    received_at: datetime
+    outcome: LateOutcome
+    detail: str  # one line: the error message, or "facts for 3 domains"

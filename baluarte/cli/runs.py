@@ -21,10 +21,12 @@ from baluarte.cli.options import (
 )
 from baluarte.cli.render import plain, print_summary
 from baluarte.cli.run_shapes import write_csv
-from baluarte.cli.shapes import Column, print_table
+from baluarte.cli.shapes import Column, comment, print_table, tsv_cell, tsv_line, write_lines
 from baluarte.exitcodes import ExitCode
+from baluarte.text import inert_tree, shorten
 
 if TYPE_CHECKING:
+    from baluarte.run import LateResult
     from baluarte.store._chain import ChainCheck
 
 __all__ = ["register"]
@@ -177,6 +179,7 @@ def show_command(
     store = Store.open(db)
     try:
         run = store.get_run(run_id)
+        late = store.late_results(run_id)
     finally:
         store.close()
     from baluarte.timezones import local_text, run_zone
@@ -186,6 +189,7 @@ def show_command(
         from reports.json_report import report_dict
 
         doc = report_dict(run, timezone=tz)
+        doc["late_results"] = [_late_dict(r) for r in late]
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     if output is FindingsFormat.CSV:
@@ -200,6 +204,58 @@ def show_command(
     print_summary(console, run, all_findings=all_findings, notes=[when])
     if run.remediations:  # an apply run: what each change did
         print_changes(console, run)
+    if late:
+        _print_late(console, late, tz.name)
+
+
+LATE_TITLE = "Late results (ignored: they arrived after the run ended)"
+LATE_COLUMNS = (
+    Column("device", key=True),
+    Column("collector", key=True),
+    Column("received", narrowest=10),  # folds at its spaces (date, time, offset)
+    Column("outcome", key=True),
+    Column("detail"),
+)
+# the gist on a terminal; a pipe and --format json keep the whole detail
+LATE_DETAIL_MAX_CHARS = 160
+
+
+def _print_late(console: Console, late: list[LateResult], tz: str) -> None:
+    """After the run: its late results, never part of its findings. In a pipe, ``# `` lines
+    only (``# late results ignored: N``, then ``# late`` TAB device TAB collector TAB received
+    TAB outcome TAB detail), so ``grep -v '^#'`` still leaves just the findings."""
+    from baluarte.timezones import local_text
+
+    rows = [
+        [r.device, r.collector, local_text(r.received_at, tz, seconds=True), r.outcome, r.detail]
+        for r in late
+    ]
+    if not console.is_terminal:
+        lines = [comment(f"late results ignored: {len(late)}")]
+        lines += ["# late\t" + tsv_line(row) for row in rows]
+        write_lines(console.file, lines)
+        return
+    for row in rows:  # what the collector sent, each on one line: inert, newline and tab shown
+        row[:] = [tsv_cell(c) for c in row]
+        cut, omitted = shorten(row[-1], LATE_DETAIL_MAX_CHARS)
+        row[-1] = f"{cut}…" if omitted else cut
+    console.print()  # apart from what was printed before
+    print_table(console, LATE_COLUMNS, rows, title=LATE_TITLE)
+
+
+def _late_dict(r: LateResult) -> dict[str, object]:
+    """A late result in ``show --format json``: times UTC, the collector's text inert."""
+    doc: dict[str, object] = inert_tree(
+        {
+            "device": r.device,
+            "collector": r.collector,
+            "sent_at": None if r.sent_at is None else r.sent_at.isoformat(),
+            "received_at": r.received_at.isoformat(),
+            "outcome": str(r.outcome),
+            "detail": r.detail,
+        }
+    )
+    return doc
 
 
 def register(app: typer.Typer) -> None:

@@ -27,14 +27,14 @@ from baluarte.findings import Finding
 from baluarte.history import ChainLink
 from baluarte.operator import Operator
 from baluarte.remediation import RemediationRecord, with_verification
-from baluarte.run import InputFile, RunInfo, RunKind, RunRecord, RunState
+from baluarte.run import InputFile, LateOutcome, LateResult, RunInfo, RunKind, RunRecord, RunState
 from baluarte.store import _rows
 from baluarte.store._chain import ChainCheck, ChainRow, check
 from baluarte.store._engine import WRITE, connect, translate_errors
 from baluarte.store._migrate import upgrade
 from baluarte.store._url import resolve
 from baluarte.store._verified import rows_sha256, tag, tag_holds, tag_key
-from baluarte.store.tables import findings, remediations, run_files, runs
+from baluarte.store.tables import findings, late_results, remediations, run_files, runs
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -222,6 +222,42 @@ class Store:
                         for i, r in enumerate(records)
                     ],
                 )
+
+    def add_late_result(
+        self,
+        run_id: int,
+        *,
+        device: str,
+        collector: str,
+        received_at: datetime,
+        sent_at: datetime | None,
+        outcome: str,
+        detail: str,
+    ) -> None:
+        """Record a collector's answer that came after run ``run_id`` ended; committed at once.
+
+        Allowed whatever the run's state, finished and sealed too: a late result is never a
+        finding and no part of the run's record, so its seal and the chain stay as they were.
+        ``device``: the client/site/device key; ``outcome``: facts, error or refused; the
+        collector's text is stored as given (untrusted: shown inert).
+        """
+        if outcome not in set(LateOutcome):
+            allowed = ", ".join(LateOutcome)
+            raise StoreError(f"a late result's outcome is one of {allowed}, got {outcome!r}")
+        row = {
+            "run_id": run_id,
+            "device": device,
+            "collector": collector,
+            "sent_at": None if sent_at is None else _aware(sent_at, "sent_at"),
+            "received_at": _aware(received_at, "received_at"),
+            "outcome": LateOutcome(outcome).value,
+            "detail": detail,
+        }
+        with self._write(f"cannot record a late result for run {run_id}") as conn:
+            # SQLite enforces no foreign key here: the run is looked up on every backend
+            if conn.execute(sa.select(runs.c.id).where(runs.c.id == run_id)).first() is None:
+                raise StoreError(f"no run {run_id} in {self.location}")
+            conn.execute(sa.insert(late_results).values(row))
 
     def finish_run(self, run_id: int, ended_at: datetime | None = None) -> None:
         """Mark a RUNNING run COMPLETE and seal it into the hash chain, in one transaction.
@@ -415,6 +451,22 @@ class Store:
         query = sa.select(findings.c.client).where(findings.c.run_id == run_id).distinct()
         with self._read(f"cannot read run {run_id}") as conn:
             return sorted(conn.execute(query).scalars())
+
+    def late_results(self, run_id: int) -> list[LateResult]:
+        """The late results recorded for a run (``add_late_result``), in the order received."""
+        query = (
+            sa.select(late_results)
+            .where(late_results.c.run_id == run_id)
+            .order_by(late_results.c.received_at, late_results.c.id)
+        )
+        with self._read(f"cannot read the late results of run {run_id}") as conn:
+            if conn.execute(sa.select(runs.c.id).where(runs.c.id == run_id)).first() is None:
+                raise StoreError(f"no run {run_id} in {self.location}")
+            rows = conn.execute(query).mappings().all()
+            # inside: a row this Baluarte cannot read is a StoreError too
+            return [
+                LateResult.model_validate({k: v for k, v in r.items() if k != "id"}) for r in rows
+            ]
 
     # -- the hash chain ---------------------------------------------------------------------
 

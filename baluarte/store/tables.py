@@ -13,7 +13,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine.interfaces import Dialect
 
-__all__ = ["UTCDateTime", "findings", "metadata", "remediations", "run_files", "runs"]
+__all__ = [
+    "UTCDateTime",
+    "findings",
+    "late_results",
+    "metadata",
+    "remediations",
+    "run_files",
+    "runs",
+]
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
@@ -150,4 +158,19 @@ remediations = sa.Table(
     # change control: apply --ticket / --approved-by (NULL: not given)
     sa.Column("ticket", sa.String(), nullable=True),
     sa.Column("approved_by", sa.String(), nullable=True),
+)
+
+# a collector's answer that came after its run ended: kept and shown, never a finding, and no
+# part of the run's sealed record (so recording one leaves the hash chain as it was)
+late_results = sa.Table(
+    "late_results",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), nullable=False, index=True),
+    sa.Column("device", sa.String(), nullable=False),  # client/site/device
+    sa.Column("collector", sa.String(), nullable=False),
+    sa.Column("sent_at", UTCDateTime, nullable=True),  # as the collector says (NULL: not said)
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),  # facts | error | refused
+    sa.Column("detail", sa.Text, nullable=False),  # as the collector sent it: untrusted
 )
