@@ -59,6 +59,7 @@ __all__ = [
     "RemedyOutcome",
     "apply",
     "check_change_control",
+    "check_reached_directly",
     "check_scope",
     "command_lines",
     "execute_plan",
@@ -317,6 +318,7 @@ def apply(
         raise InputError("no such folder to save the plan in", code="missing_file",
                          file=options.out.parent, key="--out")  # fmt: skip
     plans = only_controls(options.plans(inputs), options.controls)
+    check_reached_directly(plans)
     if options.yes:
         check_change_control(plans, options)  # before any device is read
     collect_options = options.collect_options()
@@ -363,6 +365,21 @@ def check_scope(options: ApplyOptions, *, saved_plan: bool = False) -> None:
                          f" {', '.join(selectors)}", code="usage", key="--all")  # fmt: skip
     if options.yes and not selectors and not options.all_devices:
         raise InputError(_UNSCOPED_YES, code="usage", key="--yes")
+
+
+def check_reached_directly(plans: Sequence[DevicePlan]) -> None:
+    """InputError when a selected device's site names a site collector: collectors only read
+    (they send facts, never take changes), and reaching such a device from here would bypass
+    the path its inventory declares."""
+    bound = sorted({f"{p.ref.client_name}/{p.ref.site_name}" for p in plans if p.ref.collector})
+    if bound:
+        raise InputError(
+            f"apply does not go through site collectors: site(s) {', '.join(bound)} name one."
+            " Select other devices (--client/--site/--device), or apply from a machine inside"
+            " the site with an inventory that reaches it directly",
+            code="usage",
+            key="--site",
+        )
 
 
 def check_change_control(plans: Sequence[DevicePlan], options: ApplyOptions) -> None:
@@ -477,6 +494,7 @@ def execute_plan(
 ) -> RunRecord:
     plans, outcome, work = made.plans, made.outcome, made.work
     options = options or ApplyOptions()
+    check_reached_directly(plans)
     check_change_control(plans, options)  # before the run starts: nothing has changed yet
     run_id = store.start_run(
         kind=RunKind.APPLY,

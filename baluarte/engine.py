@@ -32,9 +32,12 @@ if TYPE_CHECKING:  # the store (SQLAlchemy) is imported only by commands that us
 
 __all__ = [
     "CheckOptions",
+    "Collect",
     "Inputs",
+    "PlanResult",
     "check",
     "collect_plans",
+    "collector_domains",
     "default_inventory_paths",
     "exit_status",
     "load_inputs",
@@ -154,6 +157,12 @@ Collector = Callable[
     [Sequence[DevicePlan], CollectOptions], Iterator[tuple[DeviceRef, Collected | DeviceError]]
 ]
 
+PlanResult = tuple[DevicePlan, Collected | DeviceError | None, tuple[str, ...]]
+# How a run's devices are collected: ``collect_plans`` by default; another way of reaching
+# devices (site collectors, baluarte.collectors) is handed in by the command that knows it.
+# It hears the run's id and yields every planned device once, as devices finish.
+Collect = Callable[[Sequence[DevicePlan], CollectOptions, int], Iterator[PlanResult]]
+
 
 # Per platform, the module with its collector (a new platform adds a line).
 COLLECTORS: dict[str, str] = {
@@ -161,6 +170,12 @@ COLLECTORS: dict[str, str] = {
     "windows": "checks.windows.collector",
     "fortigate": "checks.fortigate.collector",
 }
+
+
+def collector_domains(platform: str) -> tuple[str, ...]:
+    """The domains the platform's collector answers (none for a platform without one)."""
+    entry = _collector(platform)
+    return entry[1] if entry else ()
 
 
 def _collector(platform: str) -> tuple[Collector, tuple[str, ...]] | None:
@@ -181,10 +196,12 @@ def check(
     on_device: DeviceDone | None = None,
     on_start: Callable[[int], None] | None = None,
     on_run: Callable[[int], None] | None = None,
+    collect: Collect | None = None,
 ) -> RunRecord:
     """Check every selected device; each device's findings are stored as soon as it is done.
 
-    ``on_start`` hears how many devices the run covers, ``on_run`` the id of the run stored.
+    ``on_start`` hears how many devices the run covers, ``on_run`` the id of the run stored;
+    ``collect`` reaches the devices (default: directly, ``collect_plans``).
 
     On a Ctrl-C or SIGTERM (``baluarte.interrupts``) it stops at once: what was stored stays,
     the run is left incomplete, and ``Interrupted`` says which run and how far it got.
@@ -207,7 +224,12 @@ def check(
         on_start(len(plans))
 
     stored = 0
-    for device_plan, result, domains in collect_plans(plans, options.collect_options()):
+    results = (
+        collect(plans, options.collect_options(), run_id)
+        if collect is not None
+        else collect_plans(plans, options.collect_options())
+    )
+    for device_plan, result, domains in results:
         if requested() is not None:
             break  # what answers now was cut short by the interrupt: not a finding
         findings = evaluate_device(
@@ -229,9 +251,7 @@ def check(
     return store.get_run(run_id)
 
 
-def collect_plans(
-    plans: Sequence[DevicePlan], options: CollectOptions
-) -> Iterator[tuple[DevicePlan, Collected | DeviceError | None, tuple[str, ...]]]:
+def collect_plans(plans: Sequence[DevicePlan], options: CollectOptions) -> Iterator[PlanResult]:
     """Every planned device with what its collector found (None: nothing to collect) and the
     domains that collector answers, as devices finish."""
     by_platform: dict[str, list[DevicePlan]] = {}

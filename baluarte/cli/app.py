@@ -14,6 +14,7 @@ from baluarte import __version__
 from baluarte.cli import (
     apply,
     check,
+    collector_worker,
     collectors,
     controls,
     demo,
@@ -87,6 +88,7 @@ for module in (
     users,
     tokens,
     collectors,
+    collector_worker,
 ):
     module.register(app)
 add_examples(app)

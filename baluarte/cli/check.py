@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
+from baluarte.cli.collectors import BrokerCaOpt
 from baluarte.cli.options import (
     ArtifactsOpt,
     ClientOpt,
@@ -29,10 +31,13 @@ from baluarte.cli.options import (
 )
 from baluarte.cli.render import check_progress, print_summary
 from baluarte.cli.run_shapes import write_csv
-from baluarte.engine import CheckOptions, check, exit_status, load_inputs
+from baluarte.engine import CheckOptions, Collect, Inputs, check, exit_status, load_inputs
 from baluarte.interrupts import Interrupted, exit_code, handling
 from baluarte.operator import current_operator
 from baluarte.run import RunRecord
+
+if TYPE_CHECKING:
+    from baluarte.store import Store
 
 __all__ = ["register"]
 
@@ -64,6 +69,25 @@ def check_command(
         bool, typer.Option("--all", help="List passing findings too (text output).")
     ] = False,
     output: FindingsFormatOpt = FindingsFormat.TEXT,
+    broker: Annotated[
+        str | None,
+        typer.Option(
+            "--broker",
+            help="The broker of the site collectors (needed when a selected site names a"
+            " collector). Default: $BALUARTE_BROKER.",
+            show_default=False,
+        ),
+    ] = None,
+    broker_ca: BrokerCaOpt = None,
+    deadline: Annotated[
+        float,
+        typer.Option(
+            "--deadline",
+            min=1,
+            help="Seconds to wait for site collectors' answers: a device not answered by then"
+            " is an error, and the run ends.",
+        ),
+    ] = 600.0,
 ) -> None:
     """Check devices against their policies and store the run.
 
@@ -92,12 +116,20 @@ def check_command(
     from baluarte.history import earlier_runs
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
 
+    collect = collectors_for(inputs, options, broker, broker_ca, deadline)
     store = Store.open(db)
     history: list[RunRecord] = []
     err = Console(stderr=True)
     try:
         with handling(), check_progress(err) as (on_start, on_device):
-            run = check(inputs, store, options, on_device=on_device, on_start=on_start)
+            run = check(
+                inputs,
+                store,
+                options,
+                on_device=on_device,
+                on_start=on_start,
+                collect=collect(store) if collect else None,
+            )
             if output is FindingsFormat.JSON:
                 history = earlier_runs(store, run)
     except Interrupted as stop:
@@ -116,6 +148,29 @@ def check_command(
     else:
         print_summary(Console(), run, all_findings=all_findings)
     raise typer.Exit(exit_status(run))
+
+
+def collectors_for(
+    inputs: Inputs,
+    options: CheckOptions,
+    broker: str | None,
+    broker_ca: str | None,
+    deadline: float,
+) -> Callable[[Store], Collect] | None:
+    """The dispatch through site collectors when a selected device's site names one (its
+    broker is checked now, before a run starts); None: every device is reached directly."""
+    if not any(p.ref.collector for p in options.plans(inputs)):
+        return None
+    from baluarte.collectors.broker import parse_broker_url
+    from baluarte.collectors.dispatch import through_collectors
+    from baluarte.collectors.late import late_recorder
+
+    url = parse_broker_url(broker, ca_file=broker_ca)
+
+    def make(store: Store) -> Collect:
+        return through_collectors(url, deadline=deadline, record_late=late_recorder(store))
+
+    return make
 
 
 def interrupted_message(stop: Interrupted) -> str:

@@ -7,13 +7,15 @@ script can take it: ``URL=$(baluarte collectors provision madrid --broker "$BROK
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
+from baluarte.cli.options import InventoryOpt
 from baluarte.text import inert
 
-__all__ = ["register"]
+__all__ = ["BROKER_CA_ENV", "BrokerCaOpt", "BrokerOpt", "register"]
 
 NameArg = Annotated[
     str,
@@ -34,6 +36,20 @@ BrokerOpt = Annotated[
     ),
 ]
 
+BROKER_CA_ENV = "BALUARTE_BROKER_CA"
+BrokerCaOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--broker-ca",
+        envvar=BROKER_CA_ENV,
+        metavar="FILE",
+        help="For an amqps:// broker: the PEM file of the CA that signed the broker's "
+        "certificate (host name checked too). Default: $BALUARTE_BROKER_CA, else the "
+        "system's CAs.",
+        show_default=False,
+    ),
+]
+
 collectors_app = typer.Typer(
     help="Site collectors' identities on the broker (see docs/collectors.md).",
     no_args_is_help=True,
@@ -41,24 +57,28 @@ collectors_app = typer.Typer(
 
 
 @collectors_app.command("provision")
-def provision_command(name: NameArg, broker: BrokerOpt = None) -> None:
+def provision_command(
+    name: NameArg, broker: BrokerOpt = None, broker_ca: BrokerCaOpt = None
+) -> None:
     """Create the collector's RabbitMQ user (its own queue and the results exchange only);
     print its broker URL, with its password, once."""
     from baluarte.collectors.broker import (
         check_collector_name,
         parse_broker_url,
         provision_collector,
+        routing_keys_for,
     )
     from baluarte.collectors.names import RESULTS_EXCHANGE, queue_name
 
     check_collector_name(name)
-    url = parse_broker_url(broker)
+    url = parse_broker_url(broker, ca_file=broker_ca)
     made = provision_collector(name, url)
     configure, write, read = made.permissions
     say = _stderr
     say(f"declared exchange {RESULTS_EXCHANGE} (durable, topic) on vhost {made.vhost}")
     say(f"created RabbitMQ user {made.user}")
     say(f"permissions on vhost {made.vhost}: configure {configure}  write {write}  read {read}")
+    say(f"publishing to {RESULTS_EXCHANGE} only with routing keys {routing_keys_for(name)}")
     say(f"the collector consumes only queue {queue_name(name)} and publishes to {RESULTS_EXCHANGE}")
     say("checked: the collector's URL logs in")
     say(
@@ -81,6 +101,87 @@ def remove_command(name: NameArg, broker: BrokerOpt = None) -> None:
         typer.echo(f"removed RabbitMQ user {user}: collector {name} can no longer log in")
     else:
         typer.echo(f"collector {name} is not provisioned (no RabbitMQ user {user}): nothing to do")
+
+
+@collectors_app.command("status")
+def status_command(
+    inventory: InventoryOpt = None,
+    broker: BrokerOpt = None,
+    broker_ca: BrokerCaOpt = None,
+    silent_after: Annotated[
+        float,
+        typer.Option(
+            "--silent-after",
+            min=0.1,
+            metavar="SECONDS",
+            help="A collector whose last heartbeat is older than this is silent (it sends "
+            "one every 30 s).",
+        ),
+    ] = 90.0,
+) -> None:
+    """Every collector of the inventory as the broker sees it: its last heartbeat, its
+    queued tasks. Exit 0 when all are ok, 1 when any is silent, never seen or not
+    provisioned."""
+    from rich.console import Console
+
+    from baluarte.cli.shapes import Column, print_table
+    from baluarte.collectors.broker import parse_broker_url
+    from baluarte.collectors.health import is_ok, read_status, state_of
+    from baluarte.engine import default_inventory_paths
+    from baluarte.exitcodes import ExitCode
+    from baluarte.inventory import load_inventory
+
+    url = parse_broker_url(broker, ca_file=broker_ca)
+    declared = load_inventory(list(inventory or default_inventory_paths())).collectors
+    found = read_status(url, [c.name for c in declared]) if declared else []
+    now = datetime.now(UTC)
+    columns = [
+        Column("collector", key=True),
+        Column("state", key=True),
+        Column("last seen", narrowest=12),
+        Column("version", key=True),
+        Column("host", narrowest=12),
+        Column("queued", key=True, justify="right"),
+        Column("consumers", key=True, justify="right"),
+        Column("description"),
+    ]
+    rows = [
+        [
+            status.name,
+            state_of(status, now, after=silent_after),
+            _seen(status.last_seen, now),
+            status.version or "",
+            status.hostname or "",
+            _count(status.queued),
+            _count(status.consumers),
+            collector.description or "",
+        ]
+        for collector, status in zip(declared, found, strict=True)
+    ]
+    notes = [f"{s.name}: {s.problem}" for s in found if s.problem]
+    if not declared:
+        notes.append("no collectors declared in the inventory")
+    print_table(
+        Console(),
+        columns,
+        rows,
+        title=f"Site collectors on {url.host}:{url.port}, vhost {url.vhost} (times in UTC)",
+        notes=notes,
+    )
+    healthy = all(is_ok(s, now, after=silent_after) for s in found)
+    raise typer.Exit(ExitCode.COMPLIANT if healthy else ExitCode.DRIFT)
+
+
+def _seen(when: datetime | None, now: datetime) -> str:
+    from baluarte.collectors.health import age_text
+
+    if when is None:
+        return ""
+    return f"{age_text((now - when).total_seconds())} ago, {when:%Y-%m-%d %H:%M:%S}"
+
+
+def _count(value: int | None) -> str:
+    return "" if value is None else str(value)
 
 
 def _stderr(line: str) -> None:

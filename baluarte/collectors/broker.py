@@ -43,11 +43,14 @@ __all__ = [
     "BrokerUrl",
     "Provisioned",
     "check_collector_name",
-    "declare_results_exchange",
+    "connection",
+    "declare_topology",
     "parse_broker_url",
     "permissions_for",
     "provision_collector",
     "remove_collector",
+    "routing_keys_for",
+    "ssl_options",
 ]
 
 BROKER_ENV = "BALUARTE_BROKER"
@@ -67,6 +70,7 @@ class BrokerUrl:
     vhost: str
     user: str
     password: str = ""
+    ca_file: str | None = None  # amqps: the CA that signed the broker's certificate
 
     def __str__(self) -> str:
         return self.masked
@@ -85,7 +89,9 @@ class BrokerUrl:
         return self._url(self.user, self.password)
 
     def with_login(self, user: str, password: str) -> BrokerUrl:
-        return BrokerUrl(self.scheme, self.host, self.port, self.vhost, user, password)
+        return BrokerUrl(
+            self.scheme, self.host, self.port, self.vhost, user, password, self.ca_file
+        )
 
     def _url(self, user: str, password: str, *, quote_password: bool = True) -> str:
         login = quote(user, safe="")
@@ -95,8 +101,13 @@ class BrokerUrl:
         return f"{self.scheme}://{login}@{host}:{self.port}/{quote(self.vhost, safe='')}"
 
 
-def parse_broker_url(text: str | None, *, option: str = "--broker") -> BrokerUrl:
-    """The central broker URL from ``--broker`` or ``$BALUARTE_BROKER``. Raises InputError."""
+def parse_broker_url(
+    text: str | None, *, option: str = "--broker", ca_file: str | None = None
+) -> BrokerUrl:
+    """The central broker URL from ``--broker`` or ``$BALUARTE_BROKER``. Raises InputError.
+
+    ``ca_file`` (``--broker-ca``): the PEM file of the CA that signed an ``amqps://`` broker's
+    certificate, read here so that a missing or bad file is said before any connection."""
     from kombu.utils.url import parse_url
 
     if text is None:
@@ -136,6 +147,8 @@ def parse_broker_url(text: str | None, *, option: str = "--broker") -> BrokerUrl
             key=option,
             allowed="amqp://USER:PASSWORD@HOST:PORT/VHOST",
         )
+    if ca_file is not None:
+        _check_ca_file(ca_file, scheme, shown)
     return BrokerUrl(
         scheme=scheme,
         host=host,
@@ -143,7 +156,31 @@ def parse_broker_url(text: str | None, *, option: str = "--broker") -> BrokerUrl
         vhost=parts.get("virtual_host") or "/",  # kombu's default too
         user=user,
         password=password,
+        ca_file=ca_file,
     )
+
+
+def _check_ca_file(ca_file: str, scheme: str, shown: str) -> None:
+    import ssl
+
+    if scheme != "amqps":
+        # a CA with a plain URL means TLS was meant: connecting in the clear would hide that
+        raise InputError(
+            f"--broker-ca is for amqps:// URLs, and '{shown}' is plain {scheme}://",
+            code="usage",
+            key="--broker-ca",
+            allowed="amqps://USER:PASSWORD@HOST:PORT/VHOST",
+        )
+    try:
+        ssl.create_default_context(cafile=ca_file)  # reads every certificate in it
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InputError(
+            f"cannot read the broker's CA certificates from '{ca_file}': {why}",
+            code="wrong_value",
+            key="--broker-ca",
+            allowed="a readable PEM file of the CA that signed the broker's certificate",
+        ) from None
 
 
 def check_collector_name(name: str) -> str:
@@ -156,6 +193,13 @@ def check_collector_name(name: str) -> str:
             allowed=NAME_RULE + " characters",
         )
     return name
+
+
+def routing_keys_for(name: str) -> str:
+    """The routing keys collector ``name`` may publish to ``baluarte.results`` with (a RabbitMQ
+    topic permission): its own heartbeats and answers, so it cannot speak as another."""
+    own = re.escape(check_collector_name(name))
+    return rf"^(heartbeat\.{own}|result\.[0-9a-f]{{32}}\.{own})$"
 
 
 def permissions_for(name: str) -> tuple[str, str, str]:
@@ -187,7 +231,7 @@ def provision_collector(name: str, broker: BrokerUrl) -> Provisioned:
     check_collector_name(name)
     ctl = _rabbitmqctl_path()
     user = broker_user(name)
-    declare_results_exchange(broker)  # also proves the URL, its login and its vhost
+    declare_topology(broker, name)  # also proves the URL, its login and its vhost
     password = secrets.token_urlsafe(32)
     register_secret(password)
     added = _run(ctl, ["add_user", user], stdin=password)
@@ -206,6 +250,11 @@ def provision_collector(name: str, broker: BrokerUrl) -> Provisioned:
         done = _run(ctl, ["set_permissions", "-p", broker.vhost, user, *perms])
         if done.returncode != 0:
             raise _ctl_failed("set_permissions", done)
+        keys = routing_keys_for(name)
+        args = ["set_topic_permissions", "-p", broker.vhost, user, RESULTS_EXCHANGE, keys, "^$"]
+        done = _run(ctl, args)
+        if done.returncode != 0:
+            raise _ctl_failed("set_topic_permissions", done)
         url = broker.with_login(user, password)
         _login(url, broker)
     except BaseException:
@@ -259,13 +308,16 @@ def _json_list(text: str) -> list[dict[str, Any]]:
     return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
 
 
-def declare_results_exchange(broker: BrokerUrl) -> None:
-    """Declare ``baluarte.results`` (durable topic) with the central login; idempotent."""
-    from kombu.entity import Exchange
+def declare_topology(broker: BrokerUrl, name: str | None = None) -> None:
+    """Declare ``baluarte.results`` and what hangs off it (``topology``), and collector
+    ``name``'s queues, with the central login; idempotent."""
+    from baluarte.collectors.topology import declare_central, declare_collector
 
     with _connection(broker) as conn:
         _connect(conn, broker)
-        Exchange(RESULTS_EXCHANGE, type="topic", durable=True)(conn.default_channel).declare()
+        declare_central(conn.default_channel)
+        if name is not None:
+            declare_collector(conn.default_channel, name)
 
 
 def _login(url: BrokerUrl, broker: BrokerUrl) -> None:
@@ -283,18 +335,27 @@ def _login(url: BrokerUrl, broker: BrokerUrl) -> None:
 
 
 def _connection(broker: BrokerUrl) -> Any:
+    return connection(broker, transport_options={"max_retries": 0})
+
+
+def ssl_options(broker: BrokerUrl) -> dict[str, Any] | bool:
+    """kombu's ``ssl`` for the URL: amqps verifies the broker's certificate and host name,
+    against ``broker.ca_file`` when given, else the system's CAs (py-amqp's own default does
+    not check the host name)."""
+    if broker.scheme != "amqps":
+        return False
+    context: dict[str, Any] = {"check_hostname": True}
+    if broker.ca_file:
+        context["cafile"] = broker.ca_file
+    return {"context": context, "server_hostname": broker.host}
+
+
+def connection(broker: BrokerUrl, **options: Any) -> Any:
+    """A kombu connection to ``broker`` (not yet connected)."""
     from kombu.connection import Connection
 
-    ssl: dict[str, Any] | bool = False
-    if broker.scheme == "amqps":
-        # verified against the system's CAs, host name included (py-amqp's own default is not)
-        ssl = {"context": {"check_hostname": True}, "server_hostname": broker.host}
-    return Connection(
-        broker.secret_url,
-        ssl=ssl,
-        connect_timeout=_CONNECT_TIMEOUT,
-        transport_options={"max_retries": 0},
-    )
+    options.setdefault("connect_timeout", _CONNECT_TIMEOUT)
+    return Connection(broker.secret_url, ssl=ssl_options(broker), **options)
 
 
 def _connect(conn: Any, broker: BrokerUrl) -> None:

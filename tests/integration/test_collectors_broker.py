@@ -207,9 +207,13 @@ def test_a_collector_reaches_only_its_own_queue_and_the_results_exchange(sandbox
                     "baluarte.results", "topic", durable=True, auto_delete=False
                 )
             )
+            # on the results exchange, only under its own name (a topic permission)
+            refused(lambda: _publish(conn_a, "baluarte.results", f"heartbeat.{b}", b"as b"))
+            refused(lambda: _publish(conn_a, "baluarte.results", f"result.{'0' * 32}.{b}", b"b"))
+            refused(lambda: _publish(conn_a, "baluarte.results", "anything.else", b"no"))
             assert ch.queue_declare(queue(b), passive=True).message_count == 0
 
-            _publish(conn_a, "baluarte.results", f"collector.{a}.heartbeat", b"alive")
+            _publish(conn_a, "baluarte.results", f"heartbeat.{a}", b"alive")
             result = _get(ch, "central.results")
             assert result is not None and result.body == b"alive"
 
