@@ -47,7 +47,7 @@ def create_app(service: Service, *, secure_cookies: bool = True) -> FastAPI:
     """The application for ``service``. ``secure_cookies``: session cookies only over HTTPS
     (browsers also send them to http://localhost and 127.0.0.1)."""
     from baluarte.service import api
-    from baluarte.service.web import pages
+    from baluarte.service.web import collectors, pages
 
     app = FastAPI(
         title="Baluarte",
@@ -67,5 +67,6 @@ def create_app(service: Service, *, secure_cookies: bool = True) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
+    app.include_router(collectors.router)  # before the pages' catch-all "not found"
     app.include_router(pages.router)
     return app

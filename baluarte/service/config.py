@@ -2,7 +2,8 @@
 
 Relative paths are read from the configuration file's folder, so one file describes a
 deployment wherever the process starts. Secrets (SMTP password, webhook secrets, the session
-key) are references (``env:``/``file:``/``keyring:``), never the secret itself.
+key, the site collectors' broker URL, which holds a password) are references
+(``env:``/``file:``/``keyring:``), never the secret itself.
 """
 
 from __future__ import annotations
@@ -377,6 +378,29 @@ class ServeConfig(_Model):
     )
     parallel: int = Field(default=20, ge=1, le=500, description="devices collected at once")
     timeout: float = Field(default=120.0, ge=1, description="seconds a device may take")
+    # the URL holds the central login's password: a reference, like every secret
+    broker: SecretRef | None = Field(
+        default=None,
+        description="the site collectors' broker: a reference (env:, file: or keyring:) to the"
+        " central amqp:// or amqps:// URL; needed when a site names a collector",
+    )
+    broker_ca: Path | None = Field(
+        default=None,
+        description="amqps: the PEM file of the CA that signed the broker's certificate",
+    )
+    collector_deadline: float = Field(
+        default=600.0,
+        ge=1,
+        le=86_400,
+        description="seconds a check waits for site collectors' answers; a device not"
+        " answered by then is an error",
+    )
+    collector_silent_after: float = Field(
+        default=90.0,
+        gt=0,
+        le=86_400,
+        description="seconds without a heartbeat after which a collector is silent",
+    )
     # where this file was read from (set by load_config): relative paths are from its folder
     source: Path | None = Field(default=None, exclude=True)
 
@@ -395,6 +419,16 @@ class ServeConfig(_Model):
                     "duplicate_name", "two schedules are named {name}", {"name": item.name}
                 )
             seen.add(item.name)
+        return value
+
+    @field_validator("broker_ca")
+    @classmethod
+    def _ca_needs_broker(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        # "broker" absent from info.data: it was refused, and said there
+        if value is not None and "broker" in info.data and info.data["broker"] is None:
+            raise PydanticCustomError(
+                "missing_key", "a CA for the broker's certificate, but no broker: is set"
+            )
         return value
 
     def path(self, value: Path) -> Path:
@@ -426,6 +460,10 @@ class ServeConfig(_Model):
     @property
     def artifacts_path(self) -> Path:
         return self.path(self.artifacts)
+
+    @property
+    def broker_ca_path(self) -> Path | None:
+        return None if self.broker_ca is None else self.path(self.broker_ca)
 
 
 def load_config(path: Path) -> ServeConfig:

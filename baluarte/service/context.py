@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from baluarte.engine import CheckOptions, Inputs, check, load_inputs
 from baluarte.run import RunRecord
 from baluarte.service.checks import CheckRequest, CheckRunner, service_operator
+from baluarte.service.collectors import collectors_for
 from baluarte.service.config import ServeConfig
 from baluarte.service.db import ServiceDb
 
@@ -108,9 +109,13 @@ class Service:
             operator=f"baluarte-serve@{self.holder}",
             operator_identity=service_operator(request),
         )
+        # collector-bound devices go through the broker (refused here when there is none)
+        collect = collectors_for(self.config, inputs, options)
         store = Store.open(self.config.db_location)  # one per check: runs may overlap
         try:
-            return check(inputs, store, options, on_run=on_run)
+            return check(
+                inputs, store, options, on_run=on_run, collect=collect(store) if collect else None
+            )
         finally:
             store.close()
 

@@ -2,7 +2,8 @@
 
 Start-up order: configuration (validated), database (migrated), checks left running by an
 earlier process of this holder marked interrupted, the web server listening, then in the
-background the posture cache brought up to date, the scheduler and the notification sender.
+background the posture cache brought up to date, the scheduler, the notification sender and,
+with a broker and somewhere to tell, the watch over site collectors (``collector_watch``).
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from baluarte.interrupts import request_stop
 from baluarte.run import RunRecord
 from baluarte.service import snapshots
 from baluarte.service.checks import CheckRequest
+from baluarte.service.collector_watch import CollectorWatch, collector_watch
+from baluarte.service.collectors import central_broker
 from baluarte.service.config import Schedule, ServeConfig, load_config
 from baluarte.service.context import Service
 from baluarte.service.db import ServiceDb
 from baluarte.service.executive import executive_reports, with_reports
 from baluarte.service.notify import Notifier, run_changes
+from baluarte.service.notify.collectors import collector_senders
 from baluarte.service.scheduler import ComplianceScheduler
 from baluarte.service.sla import response_targets
 
@@ -148,6 +152,8 @@ def build_service(config: ServeConfig, *, holder: str) -> tuple[Service, Notifie
     service.after_run_hooks.append(refresh_after_run)
     if notifier.enabled:
         service.after_run_hooks.append(notifying(notifier))
+        # a silent collector is told on channels of its own (any process may deliver them)
+        notifier.senders.update(collector_senders(notifier.settings))
     return service, notifier
 
 
@@ -172,15 +178,20 @@ def serve(
     config = load_config(config_path)
     service, notifier = build_service(config, holder=f"{socket.gethostname()}:{port}")
     background = Background()
+    watch: CollectorWatch | None = None
     try:
         interrupted = service.checks.recover()
         if interrupted:
             log.warning("%d check(s) of an earlier process were left interrupted", interrupted)
         service.inputs()  # refuse to start on broken inputs: exit 2 with file:line:column
+        central_broker(config)  # and on a broker: that does not resolve (exit 2)
         app = create_app(service, secure_cookies=secure_cookies)
         background.every(CACHE_EVERY_SECONDS, "posture-cache", lambda: _refresh_stale(service))
         if notifier.enabled:
             background.every(NOTIFY_EVERY_SECONDS, "notify", notifier.deliver_due)
+        watch = collector_watch(service, notifier)
+        if watch is not None:
+            background.every(watch.every, "collector-watch", watch.tick)
         if service.scheduler is not None:
             service.scheduler.start()
         server = _Server(
@@ -194,5 +205,7 @@ def serve(
         # incomplete with what they stored, their rows say interrupted
         request_stop()
         background.stop()
+        if watch is not None:
+            watch.close()
         service.checks.close(wait=True)
         service.close()

@@ -564,6 +564,8 @@ def catalogue_messages() -> set[tuple[str, str | tuple[str, ...]]]:
     keywords: dict[str, Any] = {"_": None, "_n": (1, 2)}
     found = [
         *extract_from_file("python", str(here / "message.py"), keywords=keywords),
+        # a silent or returning site collector (notify/collectors.py) speaks with these words
+        *extract_from_file("python", str(here / "collectors.py"), keywords=keywords),
         *(
             item
             for name in ("mail.txt.j2", "mail.html.j2")
