@@ -49,6 +49,8 @@ EXAMPLES: dict[str, str] = {
     "collectors provision": "baluarte collectors provision madrid --broker "
     '"$BALUARTE_BROKER" > madrid-broker-url   (the URL holds its password: keep it secret)',
     "collectors remove": 'baluarte collectors remove madrid --broker "$BALUARTE_BROKER"',
+    "collectors status": 'baluarte collectors status --broker "$BALUARTE_BROKER"',
+    "collector": "baluarte collector --name madrid --secrets /etc/baluarte/collector.env",
 }
 
 
