@@ -22,6 +22,7 @@ import os
 import re
 import secrets
 import shutil
+import ssl
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,17 +46,21 @@ __all__ = [
     "check_collector_name",
     "connection",
     "declare_topology",
+    "open_connection",
     "parse_broker_url",
     "permissions_for",
     "provision_collector",
     "remove_collector",
+    "reply_code",
     "routing_keys_for",
     "ssl_options",
+    "why_failed",
 ]
 
 BROKER_ENV = "BALUARTE_BROKER"
 _SCHEMES = {"amqp": 5672, "amqps": 5671}
 _CONNECT_TIMEOUT = 10.0
+_ACCESS_REFUSED = 403  # AMQP reply code
 _RABBITMQCTL_TIMEOUT = 60.0
 _EX_NOUSER = 67  # rabbitmqctl's exit code for "User ... does not exist"
 
@@ -313,15 +318,14 @@ def declare_topology(broker: BrokerUrl, name: str | None = None) -> None:
     ``name``'s queues, with the central login; idempotent."""
     from baluarte.collectors.topology import declare_central, declare_collector
 
-    with _connection(broker) as conn:
-        _connect(conn, broker)
+    with open_connection(broker) as conn:
         declare_central(conn.default_channel)
         if name is not None:
             declare_collector(conn.default_channel, name)
 
 
 def _login(url: BrokerUrl, broker: BrokerUrl) -> None:
-    with _connection(url) as conn:
+    with connection(url, transport_options={"max_retries": 0}) as conn:
         try:
             conn.connect()
         except Exception as exc:
@@ -332,10 +336,6 @@ def _login(url: BrokerUrl, broker: BrokerUrl) -> None:
                 code="wrong_value",
                 key="--broker",
             ) from None
-
-
-def _connection(broker: BrokerUrl) -> Any:
-    return connection(broker, transport_options={"max_retries": 0})
 
 
 def ssl_options(broker: BrokerUrl) -> dict[str, Any] | bool:
@@ -358,18 +358,85 @@ def connection(broker: BrokerUrl, **options: Any) -> Any:
     return Connection(broker.secret_url, ssl=ssl_options(broker), **options)
 
 
-def _connect(conn: Any, broker: BrokerUrl) -> None:
+def open_connection(
+    broker: BrokerUrl, *, refused: str = "the login or the vhost", hint: str = "", **options: Any
+) -> Any:
+    """A kombu connection to ``broker``, connected (one attempt), or InputError saying why not:
+    an unverified certificate, a host name the certificate does not hold, a refused login
+    (``refused``: what was refused, ``hint``: what to do, as the caller knows it)."""
+    options.setdefault("transport_options", {"max_retries": 0})
+    conn = connection(broker, **options)
     try:
-        conn.connect()
+        conn.ensure_connection(max_retries=0)
     except Exception as exc:
-        # the library's text may quote the URL: only the masked form is shown
-        why = mask_url_credentials(str(exc)) or type(exc).__name__
-        raise InputError(
-            f"cannot reach the broker {broker.masked}: {why}",
+        conn.release()
+        raise _unreachable(broker, exc, refused, hint) from None
+    return conn
+
+
+def _unreachable(broker: BrokerUrl, exc: BaseException, refused: str, hint: str) -> InputError:
+    cause = _root(exc)
+    where = broker.masked
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        said = cause.verify_message or "certificate verify failed"
+        if "mismatch" in said:
+            fix = "connect by a name the broker's certificate holds"
+        elif broker.ca_file:
+            fix = f"is {broker.ca_file} the CA that signed the broker's certificate?"
+        else:
+            fix = (
+                "give the CA that signed it with --broker-ca FILE (or BALUARTE_BROKER_CA);"
+                " without it the system's CAs are used"
+            )
+        return InputError(
+            f"the broker's certificate could not be verified ({said}) at {where}: {fix}",
+            code="wrong_value",
+            key="--broker-ca",
+        )
+    if isinstance(cause, ssl.SSLError):
+        return InputError(
+            f"TLS with the broker {where} failed ({cause.reason or cause}): is that port"
+            " the broker's amqps port (usually 5671)?",
             code="wrong_value",
             key="--broker",
-            allowed="a running RabbitMQ, the central login and an existing vhost",
-        ) from None
+        )
+    if reply_code(cause) == _ACCESS_REFUSED:
+        return InputError(
+            f"the broker {where} refused {refused} ({why_failed(cause)})"
+            + (f": {hint}" if hint else ""),
+            code="wrong_value",
+            key="--broker",
+            allowed="the central login and an existing vhost it has permissions on",
+        )
+    return InputError(
+        f"cannot reach the broker {where}: {why_failed(cause)}",
+        code="wrong_value",
+        key="--broker",
+        allowed="a running RabbitMQ, the central login and an existing vhost",
+    )
+
+
+def reply_code(exc: BaseException) -> int | None:
+    # AMQP's reply code of py-amqp's errors (amqp.exceptions), read without importing it
+    code = getattr(exc, "reply_code", None)
+    return code if isinstance(code, int) else None
+
+
+def _root(exc: BaseException) -> BaseException:
+    """The error under kombu's wrapping (OperationalError from the transport's own)."""
+    seen = exc
+    while True:
+        under = seen.__cause__ or seen.__context__
+        if under is None or under is seen:
+            return seen
+        seen = under
+
+
+def why_failed(exc: BaseException) -> str:
+    text = getattr(exc, "reply_text", None)  # an AMQP error: its code and text, not its frame
+    said = f"{reply_code(exc)} {text}" if text and reply_code(exc) else str(exc)
+    # the library's text may quote the URL: only the masked form is shown
+    return mask_url_credentials(said) or type(exc).__name__
 
 
 def _rabbitmqctl_path() -> str:

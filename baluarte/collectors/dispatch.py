@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from baluarte.collected import Collected, CollectOptions
-from baluarte.collectors.broker import BrokerUrl, connection, ssl_options
+from baluarte.collectors.broker import BrokerUrl, open_connection, ssl_options
 from baluarte.collectors.messages import TASK_NAME, CollectTask, Result
 from baluarte.collectors.names import broker_user, queue_name
 from baluarte.collectors.topology import (
@@ -36,7 +36,6 @@ from baluarte.collectors.topology import (
 from baluarte.engine import Collect, PlanResult, collect_plans, collector_domains
 from baluarte.errors import DeviceError, InputError, TimedOut
 from baluarte.interrupts import requested
-from baluarte.masking import mask_url_credentials
 from baluarte.plan import DevicePlan
 from baluarte.text import inert
 
@@ -124,8 +123,7 @@ class _Dispatch:
         self, queued: list[DevicePlan], direct: list[DevicePlan], batch: int
     ) -> Iterator[PlanResult]:
         ends = time.monotonic() + self.deadline
-        with connection(self.broker, transport_options={"max_retries": 0}) as conn:
-            _connect(conn, self.broker)
+        with open_connection(self.broker) as conn:
             channel = conn.channel()
             declare_central(channel)
             for name in sorted({p.ref.collector for p in queued if p.ref.collector}):
@@ -385,15 +383,3 @@ def _last_seen(broker: BrokerUrl, names: set[str]) -> dict[str, str]:
         if status.last_seen is not None:
             out[status.name] = status.last_seen.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return out
-
-
-def _connect(conn: Any, broker: BrokerUrl) -> None:
-    try:
-        conn.connect()
-    except Exception as exc:
-        why = mask_url_credentials(str(exc)) or type(exc).__name__
-        raise InputError(
-            f"cannot reach the broker {broker.masked}: {why}",
-            code="wrong_value",
-            key="--broker",
-        ) from None

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import ssl
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,11 +24,17 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 
-from baluarte.collectors.broker import BrokerUrl, check_collector_name, connection
+from baluarte.collectors.broker import (
+    BrokerUrl,
+    check_collector_name,
+    connection,
+    open_connection,
+    reply_code,
+    why_failed,
+)
 from baluarte.collectors.names import RESULTS_EXCHANGE, broker_user, queue_name
 from baluarte.collectors.topology import heartbeat_key, heartbeat_queue
 from baluarte.errors import InputError
-from baluarte.masking import mask_url_credentials
 
 __all__ = [
     "CLOCK_SLACK",
@@ -39,7 +44,6 @@ __all__ = [
     "Heartbeat",
     "HeartbeatSender",
     "age_text",
-    "connect_or_explain",
     "is_ok",
     "read_status",
     "silent",
@@ -57,7 +61,7 @@ CLOCK_SLACK = 60.0
 _MAX_BODY = 16_384  # a heartbeat is ~250 bytes: more is not one
 _PEEK_MAX = 5  # the queue holds one; a few more can be there for a moment
 _TIMEOUT = 10.0
-_ACCESS_REFUSED, _NOT_FOUND = 403, 404  # AMQP reply codes
+_NOT_FOUND = 404  # AMQP reply code
 
 
 class Heartbeat(BaseModel, extra="forbid", populate_by_name=True):
@@ -154,7 +158,7 @@ class HeartbeatSender:
                         log.warning(
                             "collector %s: heartbeat not sent (%s); trying again every %g s",
                             self.name,
-                            _why(exc),
+                            why_failed(exc),
                             self.interval,
                         )
                     failing = True
@@ -219,13 +223,13 @@ def read_status(broker: BrokerUrl, names: Sequence[str]) -> list[CollectorStatus
     when the broker cannot be reached or refuses the login."""
     for name in names:
         check_collector_name(name)
-    with connect_or_explain(broker) as conn:
+    with open_connection(broker) as conn:
         try:
             return [_status(conn, name) for name in names]
         except (*conn.connection_errors, *conn.channel_errors) as exc:
             # e.g. a central login without read permission on the collectors' queues
             raise InputError(
-                f"reading the collectors' queues on {broker.masked} failed: {_why(exc)}",
+                f"reading the collectors' queues on {broker.masked} failed: {why_failed(exc)}",
                 code="wrong_value",
                 key="--broker",
                 allowed="the central login, with permissions on the collectors' queues",
@@ -291,7 +295,7 @@ def _passive(conn: Any, queue: str) -> tuple[int, int] | None:
     try:
         ok = channel.queue_declare(queue, passive=True)
     except conn.channel_errors as exc:
-        if _reply_code(exc) != _NOT_FOUND:
+        if reply_code(exc) != _NOT_FOUND:
             raise
         return None
     finally:
@@ -312,7 +316,7 @@ def _peek(conn: Any, queue: str) -> list[Any] | None:
         for message in got:
             channel.basic_reject(message.delivery_tag, requeue=True)
     except conn.channel_errors as exc:
-        if _reply_code(exc) != _NOT_FOUND:
+        if reply_code(exc) != _NOT_FOUND:
             raise
         return None
     finally:
@@ -325,83 +329,6 @@ def _close_channel(channel: Any) -> None:
         channel.close()
     except Exception:  # closed by the broker already
         log.debug("closing a probe channel failed", exc_info=True)
-
-
-def connect_or_explain(broker: BrokerUrl, **options: Any) -> Any:
-    """A kombu connection to ``broker``, connected (one attempt), or InputError saying why not:
-    an unverified certificate, a host name the certificate does not hold, a refused login."""
-    options.setdefault("transport_options", {"max_retries": 0})
-    conn = connection(broker, **options)
-    try:
-        conn.ensure_connection(max_retries=0)
-    except Exception as exc:
-        conn.release()
-        raise _unreachable(broker, exc) from None
-    return conn
-
-
-def _unreachable(broker: BrokerUrl, exc: BaseException) -> InputError:
-    cause = _root(exc)
-    where = broker.masked
-    if isinstance(cause, ssl.SSLCertVerificationError):
-        said = cause.verify_message or "certificate verify failed"
-        if "mismatch" in said:
-            hint = "connect by a name the broker's certificate holds"
-        elif broker.ca_file:
-            hint = f"is {broker.ca_file} the CA that signed the broker's certificate?"
-        else:
-            hint = (
-                "give the CA that signed it with --broker-ca FILE (or BALUARTE_BROKER_CA);"
-                " without it the system's CAs are used"
-            )
-        return InputError(
-            f"the broker's certificate could not be verified ({said}) at {where}: {hint}",
-            code="wrong_value",
-            key="--broker-ca",
-        )
-    if isinstance(cause, ssl.SSLError):
-        return InputError(
-            f"TLS with the broker {where} failed ({cause.reason or cause}): is that port"
-            " the broker's amqps port (usually 5671)?",
-            code="wrong_value",
-            key="--broker",
-        )
-    if _reply_code(cause) == _ACCESS_REFUSED:
-        return InputError(
-            f"the broker {where} refused the login or the vhost ({_why(cause)})",
-            code="wrong_value",
-            key="--broker",
-            allowed="the central login and an existing vhost it has permissions on",
-        )
-    return InputError(
-        f"cannot reach the broker {where}: {_why(cause)}",
-        code="wrong_value",
-        key="--broker",
-        allowed="a running RabbitMQ, the central login and an existing vhost",
-    )
-
-
-def _reply_code(exc: BaseException) -> int | None:
-    # AMQP's reply code of py-amqp's errors (amqp.exceptions), read without importing it
-    code = getattr(exc, "reply_code", None)
-    return code if isinstance(code, int) else None
-
-
-def _root(exc: BaseException) -> BaseException:
-    """The error under kombu's wrapping (OperationalError from the transport's own)."""
-    seen = exc
-    while True:
-        under = seen.__cause__ or seen.__context__
-        if under is None or under is seen:
-            return seen
-        seen = under
-
-
-def _why(exc: BaseException) -> str:
-    text = getattr(exc, "reply_text", None)  # an AMQP error: its code and text, not its frame
-    said = f"{_reply_code(exc)} {text}" if text and _reply_code(exc) else str(exc)
-    # the library's text may quote the URL: only the masked form is shown
-    return mask_url_credentials(said) or type(exc).__name__
 
 
 def silent(status: CollectorStatus, now: datetime, *, after: float = SILENT_AFTER) -> bool:

@@ -25,12 +25,11 @@ from typing import Any
 
 from baluarte import __version__
 from baluarte.collected import Collected, CollectOptions
-from baluarte.collectors.broker import BrokerUrl, connection, ssl_options
+from baluarte.collectors.broker import BrokerUrl, connection, open_connection, ssl_options
 from baluarte.collectors.messages import TASK_NAME, CollectTask, Outcome, Result
 from baluarte.collectors.names import RESULTS_EXCHANGE, broker_user, queue_name
 from baluarte.collectors.topology import result_key, task_queue
-from baluarte.errors import DeviceError, InputError
-from baluarte.masking import mask_url_credentials
+from baluarte.errors import DeviceError
 from baluarte.plan import DevicePlan
 
 __all__ = ["Collector", "check_login"]
@@ -257,28 +256,12 @@ def _collect(
 def check_login(broker: BrokerUrl, name: str) -> None:
     """Log in once before starting, so wrong credentials or a wrong vhost are said plainly
     (Celery alone would retry for ever). Raises InputError."""
-    from amqp.exceptions import AccessRefused, NotAllowed
-
-    conn = connection(broker)
-    try:
-        conn.connect()
-    except (AccessRefused, NotAllowed) as exc:
-        raise InputError(
-            f"the broker {broker.masked} refused collector '{name}''s login or vhost"
-            f" ({type(exc).__name__}): check the URL in the collector's secret file, or"
-            f" provision it again ('baluarte collectors provision {name}' on the broker)",
-            code="wrong_value",
-            key="--broker",
-        ) from None
-    except Exception as exc:
-        why = mask_url_credentials(str(exc)) or type(exc).__name__
-        raise InputError(
-            f"cannot reach the broker {broker.masked}: {why}",
-            code="wrong_value",
-            key="--broker",
-        ) from None
-    finally:
-        conn.release()
+    open_connection(
+        broker,
+        refused=f"collector '{name}''s login or vhost",
+        hint="check the URL in the collector's secret file, or provision it again"
+        f" ('baluarte collectors provision {name}' on the broker)",
+    ).release()
 
 
 def _key_of(doc: Any) -> str | None:
