@@ -27,12 +27,12 @@ from pydantic import AwareDatetime, BaseModel, Field, ValidationError
 from baluarte.collectors.broker import (
     BrokerUrl,
     check_collector_name,
-    connection,
     open_connection,
     reply_code,
     why_failed,
 )
-from baluarte.collectors.names import RESULTS_EXCHANGE, broker_user, queue_name
+from baluarte.collectors.names import broker_user, queue_name
+from baluarte.collectors.publisher import ResultsPublisher
 from baluarte.collectors.topology import heartbeat_key, heartbeat_queue
 from baluarte.errors import InputError
 
@@ -112,7 +112,7 @@ class HeartbeatSender:
         self._hostname = socket.gethostname()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{name}", daemon=True)
-        self._conn: Any = None
+        self._publisher = ResultsPublisher(broker, name, timeout=_TIMEOUT)
         self._sent = 0
 
     @property
@@ -168,38 +168,10 @@ class HeartbeatSender:
             self._close()
 
     def _send(self) -> None:
-        from kombu.messaging import Producer
-
-        if self._conn is None:
-            conn = connection(
-                self.broker,
-                connect_timeout=_TIMEOUT,
-                transport_options={"max_retries": 0, "confirm_publish": True},
-            )
-            self._conn = conn
-            conn.ensure_connection(max_retries=0)
-        # the exchange by name, nothing declared: the collector has no configure permission
-        make: Any = Producer  # kombu's API is untyped
-        producer = make(self._conn.default_channel, auto_declare=False)
-        producer.publish(
-            self.heartbeat().to_json(),
-            exchange=RESULTS_EXCHANGE,
-            routing_key=heartbeat_key(self.name),
-            declare=[],
-            content_type="application/json",
-            content_encoding="utf-8",
-            delivery_mode=2,  # persistent: the last one seen survives a broker restart
-            user_id=broker_user(self.name),
-            confirm_timeout=_TIMEOUT,
-        )
+        self._publisher.publish(self.heartbeat().to_json(), heartbeat_key(self.name))
 
     def _close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                conn.release()
-            except Exception:  # already broken: nothing to tell
-                log.debug("closing the heartbeat connection failed", exc_info=True)
+        self._publisher.close()
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,8 @@ start; answers may then come twice, and the central side keeps the first.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import socket
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +23,10 @@ from typing import Any
 
 from baluarte import __version__
 from baluarte.collected import Collected, CollectOptions
-from baluarte.collectors.broker import BrokerUrl, connection, open_connection, ssl_options
+from baluarte.collectors.broker import BrokerUrl, open_connection, ssl_options
 from baluarte.collectors.messages import TASK_NAME, CollectTask, Outcome, Result
-from baluarte.collectors.names import RESULTS_EXCHANGE, broker_user, queue_name
+from baluarte.collectors.names import queue_name
+from baluarte.collectors.publisher import PublishFailed, ResultsPublisher
 from baluarte.collectors.topology import result_key, task_queue
 from baluarte.errors import DeviceError
 from baluarte.plan import DevicePlan
@@ -35,48 +34,6 @@ from baluarte.plan import DevicePlan
 __all__ = ["Collector", "check_login"]
 
 log = logging.getLogger("baluarte.collector")
-
-
-class _Publisher:
-    """Answers go out on a connection of their own (Celery's is busy consuming), one publish at
-    a time, with the AMQP ``user_id`` RabbitMQ checks against the login: the central side
-    trusts it to say which collector answered."""
-
-    def __init__(self, broker: BrokerUrl, name: str) -> None:
-        self._broker = broker
-        self._user = broker_user(name)
-        self._lock = threading.Lock()
-        self._conn: Any = None
-
-    def publish(self, result: Result) -> None:
-        body = result.model_dump(mode="json", by_alias=True)
-        with self._lock:
-            for attempt in (1, 2):  # a connection the broker dropped is made again once
-                try:
-                    if self._conn is None:
-                        self._conn = connection(self._broker)
-                        self._conn.connect()
-                    producer = self._conn.Producer(auto_declare=False)
-                    producer.publish(
-                        body,
-                        exchange=RESULTS_EXCHANGE,  # by name: the collector may not declare it
-                        routing_key=result_key(result.token, result.collector),
-                        serializer="json",
-                        delivery_mode=2,
-                        user_id=self._user,
-                        declare=[],
-                    )
-                    return
-                except Exception:
-                    self.close()
-                    if attempt == 2:
-                        raise
-
-    def close(self) -> None:
-        if self._conn is not None:
-            with contextlib.suppress(Exception):  # gone with the broker: nothing to release
-                self._conn.release()
-            self._conn = None
 
 
 class Collector:
@@ -96,11 +53,12 @@ class Collector:
         self.concurrency = concurrency
         self.parallel = parallel
         self.artifacts = artifacts
-        self._publisher = _Publisher(broker, name)
+        self._publisher = ResultsPublisher(broker, name)
         self.app = self._celery()
 
     def _celery(self) -> Any:
         from celery import Celery
+        from celery.exceptions import Reject
 
         app = Celery(f"baluarte-collector-{self.name}", set_as_current=False)
         app.conf.update(
@@ -127,7 +85,12 @@ class Collector:
 
         @app.task(name=TASK_NAME, acks_late=True, ignore_result=True)  # type: ignore[untyped-decorator]
         def collect(task: dict[str, Any]) -> None:
-            self.handle(task)
+            try:
+                self.handle(task)
+            except PublishFailed as exc:
+                # back to the queue (until the task expires): answers sent so far may come
+                # again, and the central side keeps one per device
+                raise Reject(str(exc), requeue=True) from None
 
         return app
 
@@ -229,18 +192,19 @@ class Collector:
         document: dict[str, Any] | None = None,
         reason: str | None = None,
     ) -> None:
+        result = Result(
+            token=task.token,
+            run=task.run,
+            device=device,
+            collector=self.name,
+            version=__version__,
+            sent_at=datetime.now(UTC),
+            outcome=outcome,
+            document=document,
+            reason=reason,
+        )
         self._publisher.publish(
-            Result(
-                token=task.token,
-                run=task.run,
-                device=device,
-                collector=self.name,
-                version=__version__,
-                sent_at=datetime.now(UTC),
-                outcome=outcome,
-                document=document,
-                reason=reason,
-            )
+            result.model_dump_json(by_alias=True), result_key(result.token, self.name)
         )
 
 
