@@ -40,13 +40,16 @@ __all__ = [
     "CLOCK_SLACK",
     "HEARTBEAT_INTERVAL",
     "SILENT_AFTER",
+    "Age",
     "CollectorStatus",
     "Heartbeat",
     "HeartbeatSender",
+    "State",
     "age_text",
     "is_ok",
     "read_status",
     "silent",
+    "state_code",
     "state_of",
 ]
 
@@ -308,32 +311,61 @@ def silent(status: CollectorStatus, now: datetime, *, after: float = SILENT_AFTE
     return status.last_seen is not None and (now - status.last_seen).total_seconds() > after
 
 
-def state_of(status: CollectorStatus, now: datetime, *, after: float = SILENT_AFTER) -> str:
-    """``ok``, ``silent for 12 min``, ``never seen``, ``not provisioned`` or ``clock ahead by
-    5 min`` (its heartbeat is dated in the future: its clock is wrong)."""
+State = Literal["ok", "silent", "never_seen", "not_provisioned", "clock_ahead"]
+
+
+def state_code(status: CollectorStatus, now: datetime, *, after: float = SILENT_AFTER) -> State:
+    """``ok``, ``silent``, ``never_seen``, ``not_provisioned`` or ``clock_ahead`` (its heartbeat
+    is dated in the future: its clock is wrong, and a stopped collector would look alive)."""
     if status.queued is None:
-        return "not provisioned"
+        return "not_provisioned"
     if status.last_seen is None:
-        return "never seen"
-    ahead = (status.last_seen - now).total_seconds()
-    if ahead > CLOCK_SLACK:
-        return f"clock ahead by {age_text(ahead)}"
-    if silent(status, now, after=after):
+        return "never_seen"
+    if (status.last_seen - now).total_seconds() > CLOCK_SLACK:
+        return "clock_ahead"
+    return "silent" if silent(status, now, after=after) else "ok"
+
+
+def state_of(status: CollectorStatus, now: datetime, *, after: float = SILENT_AFTER) -> str:
+    """The state in words: ``ok``, ``silent for 12 min``, ``never seen``, ``not provisioned``
+    or ``clock ahead by 5 min``."""
+    code = state_code(status, now, after=after)
+    if code == "clock_ahead":
+        assert status.last_seen is not None
+        return f"clock ahead by {age_text((status.last_seen - now).total_seconds())}"
+    if code == "silent":
+        assert status.last_seen is not None
         return f"silent for {age_text((now - status.last_seen).total_seconds())}"
-    return "ok"
+    return code.replace("_", " ")
 
 
 def is_ok(status: CollectorStatus, now: datetime, *, after: float = SILENT_AFTER) -> bool:
-    return state_of(status, now, after=after) == "ok"
+    return state_code(status, now, after=after) == "ok"
+
+
+@dataclass(frozen=True)
+class Age:
+    """How long, to a person: ``count`` ``unit`` (seconds, minutes, hours or days)."""
+
+    count: int
+    unit: Literal["seconds", "minutes", "hours", "days"]
+
+    @classmethod
+    def of(cls, seconds: float) -> Age:
+        seconds = max(0.0, seconds)
+        if seconds < 60:
+            return cls(int(seconds), "seconds")
+        if seconds < 3600:
+            return cls(int(seconds // 60), "minutes")
+        if seconds < 2 * 86400:
+            return cls(int(seconds // 3600), "hours")
+        return cls(int(seconds // 86400), "days")
+
+
+_SHORT = {"seconds": "s", "minutes": "min", "hours": "h", "days": "days"}
 
 
 def age_text(seconds: float) -> str:
     """``12 s``, ``12 min``, ``5 h``, ``3 days``: how long, to a person."""
-    seconds = max(0.0, seconds)
-    if seconds < 60:
-        return f"{int(seconds)} s"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min"
-    if seconds < 2 * 86400:
-        return f"{int(seconds // 3600)} h"
-    return f"{int(seconds // 86400)} days"
+    age = Age.of(seconds)
+    return f"{age.count} {_SHORT[age.unit]}"

@@ -19,9 +19,9 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from baluarte.collectors.health import CollectorStatus
+from baluarte.collectors.health import CollectorStatus, state_code
 from baluarte.errors import BaluarteError
-from baluarte.service.collectors import central_broker, served_sites, state_code, statuses
+from baluarte.service.collectors import central_broker, served_sites, statuses
 from baluarte.service.context import Service
 from baluarte.service.leadership import Leadership
 from baluarte.service.notify import Notifier

@@ -12,12 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from baluarte.collectors.broker import BrokerUrl, parse_broker_url
-from baluarte.collectors.health import CLOCK_SLACK, CollectorStatus, read_status, silent
+from baluarte.collectors.health import CollectorStatus, read_status
 from baluarte.engine import CheckOptions, Collect, Inputs
 from baluarte.errors import InputError
 from baluarte.inventory import Inventory
@@ -30,11 +28,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "STATUS_TIMEOUT",
-    "Age",
     "central_broker",
     "collectors_for",
     "served_sites",
-    "state_code",
     "statuses",
 ]
 
@@ -120,38 +116,6 @@ def statuses(
             code="wrong_value",
             key="broker",
         ) from None
-
-
-@dataclass(frozen=True)
-class Age:
-    """How long, to a person: ``count`` ``unit`` (seconds, minutes, hours or days), as
-    ``health.age_text`` rounds it."""
-
-    count: int
-    unit: str
-
-    @classmethod
-    def of(cls, seconds: float) -> Age:
-        seconds = max(0.0, seconds)
-        if seconds < 60:
-            return cls(int(seconds), "seconds")
-        if seconds < 3600:
-            return cls(int(seconds // 60), "minutes")
-        if seconds < 2 * 86400:
-            return cls(int(seconds // 3600), "hours")
-        return cls(int(seconds // 86400), "days")
-
-
-def state_code(status: CollectorStatus, now: datetime, *, after: float) -> str:
-    """``health.state_of`` as a code the pages and messages translate: ``ok``, ``silent``,
-    ``never_seen``, ``not_provisioned`` or ``clock_ahead``."""
-    if status.queued is None:
-        return "not_provisioned"
-    if status.last_seen is None:
-        return "never_seen"
-    if (status.last_seen - now).total_seconds() > CLOCK_SLACK:
-        return "clock_ahead"
-    return "silent" if silent(status, now, after=after) else "ok"
 
 
 def served_sites(inventory: Inventory) -> dict[str, list[tuple[str, str]]]:

@@ -26,8 +26,8 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from baluarte.collectors.health import Age
 from baluarte.evidence.data import Lang
-from baluarte.service.collectors import Age
 from baluarte.service.config import EmailSettings, NotificationSettings
 from baluarte.service.db import ServiceDb
 from baluarte.service.notify.email import send_message

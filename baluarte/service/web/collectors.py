@@ -17,12 +17,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from baluarte.collectors.health import CollectorStatus
+from baluarte.collectors.health import Age, CollectorStatus, state_code
 from baluarte.errors import InputError, InputErrors
 from baluarte.inventory import Collector
 from baluarte.masking import mask_url_credentials
 from baluarte.service.accounts import User
-from baluarte.service.collectors import Age, central_broker, served_sites, state_code, statuses
+from baluarte.service.collectors import central_broker, served_sites, statuses
 from baluarte.service.web.errors import PageError, PageRoute
 from baluarte.service.web.render import page
 from baluarte.service.web.session import require_user, service_of
