@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -31,13 +30,13 @@ from baluarte.cli.options import (
 )
 from baluarte.cli.render import check_progress, print_summary
 from baluarte.cli.run_shapes import write_csv
-from baluarte.engine import CheckOptions, Collect, Inputs, check, exit_status, load_inputs
+from baluarte.engine import CheckOptions, check, exit_status, load_inputs
 from baluarte.interrupts import Interrupted, exit_code, handling
 from baluarte.operator import current_operator
 from baluarte.run import RunRecord
 
 if TYPE_CHECKING:
-    from baluarte.store import Store
+    from baluarte.collectors.broker import BrokerUrl
 
 __all__ = ["register"]
 
@@ -113,10 +112,16 @@ def check_command(
         scope=scope_of(client, site, device, policy, tag_list),
         operator_identity=current_operator(),
     )
+    from baluarte.collectors.reach import dispatch_for
     from baluarte.history import earlier_runs
     from baluarte.store import Store  # lazily: SQLAlchemy is slow to import
 
-    collect = collectors_for(inputs, options, broker, broker_ca, deadline)
+    def central_broker() -> BrokerUrl:
+        from baluarte.collectors.broker import parse_broker_url
+
+        return parse_broker_url(broker, ca_file=broker_ca)
+
+    collect = dispatch_for(options.plans(inputs), central_broker, deadline=deadline)
     store = Store.open(db)
     history: list[RunRecord] = []
     err = Console(stderr=True)
@@ -148,29 +153,6 @@ def check_command(
     else:
         print_summary(Console(), run, all_findings=all_findings)
     raise typer.Exit(exit_status(run))
-
-
-def collectors_for(
-    inputs: Inputs,
-    options: CheckOptions,
-    broker: str | None,
-    broker_ca: str | None,
-    deadline: float,
-) -> Callable[[Store], Collect] | None:
-    """The dispatch through site collectors when a selected device's site names one (its
-    broker is checked now, before a run starts); None: every device is reached directly."""
-    if not any(p.ref.collector for p in options.plans(inputs)):
-        return None
-    from baluarte.collectors.broker import parse_broker_url
-    from baluarte.collectors.dispatch import through_collectors
-    from baluarte.collectors.late import late_recorder
-
-    url = parse_broker_url(broker, ca_file=broker_ca)
-
-    def make(store: Store) -> Collect:
-        return through_collectors(url, deadline=deadline, record_late=late_recorder(store))
-
-    return make
 
 
 def interrupted_message(stop: Interrupted) -> str:

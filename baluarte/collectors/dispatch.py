@@ -18,9 +18,8 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from baluarte.collected import Collected, CollectOptions
 from baluarte.collectors.broker import BrokerUrl, open_connection, ssl_options
@@ -34,12 +33,16 @@ from baluarte.collectors.topology import (
     task_queue,
 )
 from baluarte.engine import Collect, PlanResult, collect_plans, collector_domains
-from baluarte.errors import DeviceError, InputError, TimedOut
+from baluarte.errors import DeviceError, InputError, StoreError, TimedOut
 from baluarte.interrupts import requested
 from baluarte.plan import DevicePlan
+from baluarte.run import LateOutcome, LateResult
 from baluarte.text import inert
 
-__all__ = ["DEFAULT_DEADLINE", "LateAnswer", "RecordLate", "through_collectors"]
+if TYPE_CHECKING:
+    from baluarte.store import Store
+
+__all__ = ["DEFAULT_DEADLINE", "RecordLate", "late_recorder", "through_collectors"]
 
 log = logging.getLogger("baluarte.dispatch")
 
@@ -49,18 +52,7 @@ DEFAULT_DEADLINE = 600.0
 MAX_RESULT_BYTES = 32 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class LateAnswer:
-    run: int
-    device: str
-    collector: str
-    sent_at: datetime | None
-    received_at: datetime
-    outcome: str
-    detail: str
-
-
-RecordLate = Callable[[LateAnswer], None]
+RecordLate = Callable[[LateResult], None]
 
 
 def through_collectors(
@@ -94,6 +86,21 @@ def through_collectors(
         yield from run.collect(queued, direct, batch or options.parallel)
 
     return collect
+
+
+def late_recorder(store: Store) -> RecordLate:
+    """Late answers are kept beside the run they were for, when this store holds that run and
+    the run had the device (another installation's run of the same number is not ours)."""
+
+    def record(late: LateResult) -> None:
+        try:
+            run = store.get_run(late.run_id)
+        except StoreError:
+            return
+        if any(f"{f.client}/{f.site}/{f.device}" == late.device for f in run.findings):
+            store.add_late_result(late.run_id, **late.model_dump(exclude={"run_id"}))
+
+    return record
 
 
 def _has_work(device_plan: DevicePlan) -> bool:
@@ -311,9 +318,9 @@ class _Dispatch:
     # -- late answers ----------------------------------------------------------------------
 
     def _late(self, result: Result, received: datetime) -> None:
-        if self.record_late is None:
-            return
-        self.record_late(_late_of(result, received))
+        late = _late_of(result, received)
+        if self.record_late is not None and late is not None:
+            self.record_late(late)
 
     def _record_earlier_late(self, conn: Any) -> None:
         """Answers to runs that had ended when they came (parked in the late queue)."""
@@ -328,8 +335,10 @@ class _Dispatch:
                 except ValueError:
                     message.ack()
                     continue
-                if message.properties.get("user_id") == broker_user(result.collector):
-                    self.record_late(_late_of(result, datetime.now(UTC)))
+                late = _late_of(result, datetime.now(UTC))
+                sender = message.properties.get("user_id")
+                if late is not None and sender == broker_user(result.collector):
+                    self.record_late(late)
                 message.ack()
         finally:
             channel.close()
@@ -352,20 +361,22 @@ def _checked(item: PlanResult) -> PlanResult:
     return item
 
 
-def _late_of(result: Result, received: datetime) -> LateAnswer:
+def _late_of(result: Result, received: datetime) -> LateResult | None:
+    if result.outcome == "nothing":  # never sent for a device with nothing to collect
+        return None
     detail = result.reason or ""
     if result.outcome == "facts" and isinstance(result.document, dict):
         facts = result.document.get("facts")
         detail = f"facts for {len(facts) if isinstance(facts, dict) else 0} domain(s)"
     elif result.outcome == "error" and isinstance(result.document, dict):
         detail = str(result.document.get("message", ""))
-    return LateAnswer(
-        run=result.run,
+    return LateResult(
+        run_id=result.run,
         device=inert(result.device),
         collector=inert(result.collector),
         sent_at=result.sent_at if result.sent_at.tzinfo else None,
         received_at=received,
-        outcome=result.outcome,
+        outcome=LateOutcome(result.outcome),
         detail=inert(detail)[:500],
     )
 

@@ -68,29 +68,25 @@ def collectors_for(
     """The dispatch through site collectors when a selected device's site names one, as
     ``baluarte check`` does it; None: every device is reached directly. Raises InputError
     (the check fails, saying why) when such a device is selected and no ``broker:`` is set."""
-    bound = sorted({p.ref.collector for p in options.plans(inputs) if p.ref.collector})
-    if not bound:
-        return None
-    from baluarte.collectors.dispatch import through_collectors
-    from baluarte.collectors.late import late_recorder
+    from baluarte.collectors.reach import dispatch_for
 
-    broker = central_broker(config)
-    if broker is None:
-        raise InputError(
-            f"the selected devices of collector(s) {', '.join(bound)} are reached through the"
-            " site collectors' broker: set broker: in the serve configuration"
-            " (docs/collectors.md)",
-            code="missing_key",
-            file=config.source,
-            key="broker",
-        )
+    plans = options.plans(inputs)
 
-    def make(store: Store) -> Collect:
-        return through_collectors(
-            broker, deadline=config.collector_deadline, record_late=late_recorder(store)
-        )
+    def required_broker() -> BrokerUrl:
+        broker = central_broker(config)
+        if broker is None:
+            bound = sorted({p.ref.collector for p in plans if p.ref.collector})
+            raise InputError(
+                f"the selected devices of collector(s) {', '.join(bound)} are reached through"
+                " the site collectors' broker: set broker: in the serve configuration"
+                " (docs/collectors.md)",
+                code="missing_key",
+                file=config.source,
+                key="broker",
+            )
+        return broker
 
-    return make
+    return dispatch_for(plans, required_broker, deadline=config.collector_deadline)
 
 
 def statuses(
