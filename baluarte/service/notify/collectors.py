@@ -31,7 +31,13 @@ from baluarte.evidence.data import Lang
 from baluarte.service.config import EmailSettings, NotificationSettings
 from baluarte.service.db import ServiceDb
 from baluarte.service.notify.email import send_message
-from baluarte.service.notify.message import _md, _one_line, _slack_escape, _Words
+from baluarte.service.notify.message import (
+    _md,
+    _one_line,
+    _slack_escape,
+    _Words,
+    adaptive_card_message,
+)
 from baluarte.service.notify.outbox import Sender
 from baluarte.service.notify.webhook import send_webhook
 from baluarte.service.tables import notifications
@@ -160,21 +166,7 @@ def _teams(text: _Text) -> dict[str, Any]:
         {"type": "TextBlock", "text": _md(text.subject), "weight": "Bolder", "wrap": True},
         *({"type": "TextBlock", "text": _md(line), "wrap": True} for line in text.lines),
     ]
-    card: dict[str, Any] = {
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "type": "AdaptiveCard",
-        "version": "1.4",
-        "body": body,
-    }
-    if text.url:
-        card["actions"] = [{"type": "Action.OpenUrl", "title": text.open_label, "url": text.url}]
-    return {
-        "type": "message",
-        "attachments": [
-            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
-             "content": card},
-        ],
-    }  # fmt: skip
+    return adaptive_card_message(body, text.open_label, text.url)
 
 
 def _slack(text: _Text) -> dict[str, Any]:

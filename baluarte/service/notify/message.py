@@ -402,16 +402,21 @@ def teams_card(
         body += [{"type": "TextBlock", "text": _md(r), "wrap": True} for r in rows]
         if more:
             body.append({"type": "TextBlock", "text": _md(_more(more, w)), "isSubtle": True})
+    return adaptive_card_message(body, w._("Open in the dashboard"), view.url)
+
+
+def adaptive_card_message(
+    body: list[dict[str, Any]], open_label: str, url: str | None
+) -> dict[str, Any]:
+    """A Teams message of one Adaptive Card with ``body``, and a button to ``url`` if any."""
     card: dict[str, Any] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
         "version": "1.4",
         "body": body,
     }
-    if view.url:
-        card["actions"] = [
-            {"type": "Action.OpenUrl", "title": w._("Open in the dashboard"), "url": view.url}
-        ]
+    if url:
+        card["actions"] = [{"type": "Action.OpenUrl", "title": open_label, "url": url}]
     return {
         "type": "message",
         "attachments": [
