@@ -2,7 +2,7 @@
 through 1, 2 and 4 `baluarte collector` processes on the real RabbitMQ.
 
     sudo .venv/bin/python bench/collectors.py [20 200] [--runs 2] [--parallel 20]
-        [--batch B] [--concurrency 4] [--collector-parallel 20] [--no-all-at-once]
+        [--concurrency 4] [--collector-parallel 20] [--all-at-once]
 
 For each fleet size N (default 200): N lab hosts prepared as bench/fleet.py prepares them (one
 normal and one security update, a real restic repository; every Linux domain of
@@ -13,8 +13,8 @@ warm-up run, the wall time of `baluarte check` of all N:
 - through 1 collector (all 4 sites bound to it), 2 (2 sites each) and 4 (one per site): each a
   `baluarte collector --secrets FILE --concurrency C --parallel P` process on this machine, in
   a vhost of the benchmark's own, started (and seen consuming its queue) before the timing.
-  The central side sends each collector its devices in tasks of `check --parallel` devices
-  (`--batch`, default `--parallel`).
+  The central side sends each collector its devices in tasks of up to
+  `dispatch.TASK_DEVICES` (500); the collector's `--parallel` bounds the hosts it works on.
 Beside wall time, the CPU seconds the run cost: the central `baluarte check` (with its SSH
 worker), the collector processes (with theirs), RabbitMQ, the lab hosts (their sshd and the
 collection scripts) and the whole machine — that says where the time goes on shared cores.
@@ -53,6 +53,7 @@ from baluarte.collectors.broker import (
     provision_collector,
     remove_collector,
 )
+from baluarte.collectors.dispatch import TASK_DEVICES
 from baluarte.lab.images import ensure_image
 from baluarte.lab.linux_hosts import LinuxHost, LinuxHostLab
 
@@ -415,7 +416,7 @@ def read_report(tmp: Path) -> tuple[dict[str, dict[str, str]], int, str, int]:
 @dataclass
 class Config:
     name: str
-    parallel: int  # check --parallel; through collectors, the devices per task
+    parallel: int  # check --parallel
     collectors: list[str]  # the collectors its sites are shared out over (none: direct)
     tasks_each: dict[str, int]  # tasks the central side sends each collector in a run
     in_flight: int  # hosts worked on at once, at most
@@ -440,24 +441,22 @@ def configurations(
         configs.append(Config(f"direct, all at once (--parallel {n})", n, [], {}, 0, []))
     for configuration in configs:
         configuration.in_flight = min(n, configuration.parallel)
-    for batch in args.batch or [args.parallel]:
-        for count, names in sets.items():
-            devices: dict[str, int] = {}
-            for index, site in enumerate(sites):
-                owner = names[index * count // SITES]
-                devices[owner] = devices.get(owner, 0) + len(site)
-            sizes = {c: task_sizes(d, batch) for c, d in devices.items()}
-            in_flight = sum(
-                min(size, args.collector_parallel)
-                for each in sizes.values()
-                for size in sorted(each, reverse=True)[: args.concurrency]
-            )
-            tasks = "one task each" if batch >= n else f"tasks of ≤ {batch}"
-            label = f"{count} collector{'s' if count > 1 else ''}, {tasks}"
-            tasks_each = {c: len(each) for c, each in sizes.items()}
-            if any(c.name == label for c in configs):
-                continue  # another --batch gave the same tasks
-            configs.append(Config(label, batch, names, tasks_each, in_flight, []))
+    batch = TASK_DEVICES  # what the central side sends a collector per task
+    for count, names in sets.items():
+        devices: dict[str, int] = {}
+        for index, site in enumerate(sites):
+            owner = names[index * count // SITES]
+            devices[owner] = devices.get(owner, 0) + len(site)
+        sizes = {c: task_sizes(d, batch) for c, d in devices.items()}
+        in_flight = sum(
+            min(size, args.collector_parallel)
+            for each in sizes.values()
+            for size in sorted(each, reverse=True)[: args.concurrency]
+        )
+        tasks = "one task each" if batch >= n else f"tasks of ≤ {batch}"
+        label = f"{count} collector{'s' if count > 1 else ''}, {tasks}"
+        tasks_each = {c: len(each) for c, each in sizes.items()}
+        configs.append(Config(label, args.parallel, names, tasks_each, in_flight, []))
     return configs
 
 
@@ -617,13 +616,6 @@ def main() -> int:
     parser.add_argument("sizes", type=int, nargs="*", default=[200], help="fleet sizes (200)")
     parser.add_argument("--parallel", type=int, default=20, help="check --parallel (20)")
     parser.add_argument(
-        "--batch",
-        type=int,
-        action="append",
-        help="check --parallel through collectors, which is the devices per task there"
-        " (default: --parallel); repeat it to measure several",
-    )
-    parser.add_argument(
         "--all-at-once", action="store_true", help="also check every host at once, directly"
     )
     parser.add_argument(
@@ -644,9 +636,8 @@ def main() -> int:
     image = ensure_image()
     print(machine())
     print(
-        f"policy: {args.policy}; check --parallel {args.parallel}; through collectors check"
-        f" --parallel {'/'.join(map(str, args.batch or [args.parallel]))} (the devices per"
-        f" task), collector --concurrency {args.concurrency} --parallel"
+        f"policy: {args.policy}; check --parallel {args.parallel}; tasks of up to"
+        f" {TASK_DEVICES} devices; collector --concurrency {args.concurrency} --parallel"
         f" {args.collector_parallel}",
         flush=True,
     )

@@ -53,7 +53,10 @@ def collector_command(
     broker_ca: BrokerCaOpt = None,
     secrets_file: SecretsOpt = None,
     concurrency: Annotated[
-        int, typer.Option(min=1, max=64, help="Tasks (batches of devices) run at once.")
+        int,
+        typer.Option(
+            min=1, max=64, help="Tasks (a run's devices, up to 500 each) worked on at once."
+        ),
     ] = 2,
     parallel: ParallelOpt = 20,
     artifacts: ArtifactsOpt = Path("baluarte-artifacts"),

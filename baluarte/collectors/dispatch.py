@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from baluarte.collected import Collected, CollectOptions
-from baluarte.collectors.broker import BrokerUrl, open_connection, ssl_options
+from baluarte.collectors.broker import BrokerUrl, open_connection
 from baluarte.collectors.messages import TASK_NAME, CollectTask, Result
 from baluarte.collectors.names import broker_user, queue_name
 from baluarte.collectors.topology import (
@@ -33,7 +33,7 @@ from baluarte.collectors.topology import (
     task_queue,
 )
 from baluarte.engine import Collect, PlanResult, collect_plans, collector_domains
-from baluarte.errors import DeviceError, InputError, StoreError, TimedOut
+from baluarte.errors import DeviceError, StoreError, TimedOut
 from baluarte.interrupts import requested
 from baluarte.plan import DevicePlan
 from baluarte.run import LateOutcome, LateResult
@@ -50,21 +50,23 @@ DEFAULT_DEADLINE = 600.0
 # A collector's answer is a few hundred kB at most (a FortiGate with many policies): anything
 # far bigger is not an answer.
 MAX_RESULT_BYTES = 32 * 1024 * 1024
+# Devices per task: a collector's own --parallel bounds the hosts it works on at once, and each
+# task starts the collector's SSH worker anew, so a run sends each collector few, large tasks.
+TASK_DEVICES = 500
 
 
 RecordLate = Callable[[LateResult], None]
 
 
 def through_collectors(
-    broker: BrokerUrl | None,
+    broker: BrokerUrl,
     *,
     deadline: float = DEFAULT_DEADLINE,
-    batch: int | None = None,
+    batch: int = TASK_DEVICES,
     record_late: RecordLate | None = None,
 ) -> Collect:
     """``engine.check``'s ``collect``: collector-bound devices through the broker, the others
-    directly. Without collector-bound devices nothing touches the broker; with some and no
-    broker: InputError."""
+    directly. Without collector-bound devices nothing touches the broker."""
 
     def collect(
         plans: Sequence[DevicePlan], options: CollectOptions, run_id: int
@@ -73,17 +75,9 @@ def through_collectors(
         if not queued:
             yield from collect_plans(plans, options)
             return
-        if broker is None:
-            names = sorted({p.ref.collector for p in queued if p.ref.collector})
-            raise InputError(
-                f"{len(queued)} selected device(s) are reached through collector(s)"
-                f" {', '.join(names)}: give the broker with --broker URL or BALUARTE_BROKER",
-                code="usage",
-                key="--broker",
-            )
         direct = [p for p in plans if p not in queued]
         run = _Dispatch(broker, run_id, options, deadline, record_late)
-        yield from run.collect(queued, direct, batch or options.parallel)
+        yield from run.collect(queued, direct, batch)
 
     return collect
 
@@ -143,7 +137,7 @@ class _Dispatch:
             )
             consumer.consume()
             self.waiting = {p.ref.key: p for p in queued}
-            self._send(queued, batch, datetime.now(UTC) + timedelta(seconds=self.deadline))
+            self._send(conn, queued, batch, datetime.now(UTC) + timedelta(seconds=self.deadline))
             direct_left = self._start_direct(direct)
             while True:
                 if requested() is not None:
@@ -161,7 +155,7 @@ class _Dispatch:
                     break
                 with contextlib.suppress(TimeoutError):
                     conn.drain_events(timeout=min(0.2, remaining))
-            for item in self._unanswered(direct_left):
+            for item in self._unanswered(conn, direct_left):
                 yield item
             self.past_deadline = True
             self._drain_now(conn)  # what came meanwhile is late
@@ -169,46 +163,42 @@ class _Dispatch:
 
     # -- sending ---------------------------------------------------------------------------
 
-    def _send(self, queued: list[DevicePlan], batch: int, deadline: datetime) -> None:
+    def _send(self, conn: Any, queued: list[DevicePlan], batch: int, deadline: datetime) -> None:
+        """Celery's task messages, published on the run's own connection."""
         from celery import Celery
 
         from baluarte.collectors.wire import plan_document
 
         app = Celery("baluarte-central", set_as_current=False)
         app.conf.update(
-            broker_url=self.broker.secret_url,
-            broker_use_ssl=ssl_options(self.broker),
-            task_create_missing_queues=False,
-            task_send_sent_event=False,
-            task_serializer="json",
+            task_create_missing_queues=False, task_send_sent_event=False, task_serializer="json"
         )
         by_collector: dict[str, list[DevicePlan]] = {}
         for device_plan in queued:
             assert device_plan.ref.collector is not None
             by_collector.setdefault(device_plan.ref.collector, []).append(device_plan)
-        with app.connection_for_write() as conn, app.producer_or_acquire() as producer:
-            del conn
-            for name, plans in by_collector.items():
-                for start in range(0, len(plans), max(1, batch)):
-                    task = CollectTask(
-                        token=self.token,
-                        run=self.run_id,
-                        collector=name,
-                        deadline=deadline,
-                        command_timeout=self.options.command_timeout,
-                        restore_test=self.options.restore_test,
-                        devices=tuple(plan_document(p) for p in plans[start : start + batch]),
-                    )
-                    app.send_task(
-                        TASK_NAME,
-                        args=[task.model_dump(mode="json", by_alias=True)],
-                        queue=task_queue(name),
-                        routing_key=queue_name(name),
-                        exchange="",
-                        expires=deadline,  # a collector that starts later does not do it
-                        producer=producer,
-                        retry=False,
-                    )
+        producer = conn.Producer(auto_declare=False)
+        for name, plans in by_collector.items():
+            for start in range(0, len(plans), max(1, batch)):
+                task = CollectTask(
+                    token=self.token,
+                    run=self.run_id,
+                    collector=name,
+                    deadline=deadline,
+                    command_timeout=self.options.command_timeout,
+                    restore_test=self.options.restore_test,
+                    devices=tuple(plan_document(p) for p in plans[start : start + batch]),
+                )
+                app.send_task(
+                    TASK_NAME,
+                    args=[task.model_dump(mode="json", by_alias=True)],
+                    queue=task_queue(name),
+                    routing_key=queue_name(name),
+                    exchange="",
+                    expires=deadline,  # a collector that starts later does not do it
+                    producer=producer,
+                    retry=False,
+                )
 
     def _start_direct(self, direct: list[DevicePlan]) -> bool:
         if not direct:
@@ -289,7 +279,7 @@ class _Dispatch:
             return DeviceError(f"{who} refused the device: {inert(result.reason or '')}")
         return None
 
-    def _unanswered(self, direct_left: bool) -> Iterator[PlanResult]:
+    def _unanswered(self, conn: Any, direct_left: bool) -> Iterator[PlanResult]:
         if direct_left:  # direct devices are bounded by their own time-outs, not the deadline
             while True:
                 item = self.answers.get()
@@ -298,7 +288,7 @@ class _Dispatch:
                 yield _checked(item)
         if not self.waiting:
             return
-        seen = _last_seen(self.broker, {p.ref.collector or "" for p in self.waiting.values()})
+        seen = _last_seen(conn, {p.ref.collector or "" for p in self.waiting.values()})
         for key, device_plan in list(self.waiting.items()):
             name = device_plan.ref.collector or ""
             why = TimedOut(
@@ -381,12 +371,12 @@ def _late_of(result: Result, received: datetime) -> LateResult | None:
     )
 
 
-def _last_seen(broker: BrokerUrl, names: set[str]) -> dict[str, str]:
-    """When each collector last sent a heartbeat, in words (``never`` when it has not)."""
+def _last_seen(conn: Any, names: set[str]) -> dict[str, str]:
+    """When each collector last sent a heartbeat (read on the run's connection)."""
     try:
-        from baluarte.collectors.health import read_status
+        from baluarte.collectors.health import read_status_on
 
-        found = read_status(broker, sorted(names))
+        found = read_status_on(conn, sorted(names))
     except Exception:  # the answer is about the devices: a failed look-up says less, no more
         return {}
     out: dict[str, str] = {}

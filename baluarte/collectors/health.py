@@ -48,6 +48,7 @@ __all__ = [
     "age_text",
     "is_ok",
     "read_status",
+    "read_status_on",
     "silent",
     "state_code",
     "state_of",
@@ -200,7 +201,7 @@ def read_status(broker: BrokerUrl, names: Sequence[str]) -> list[CollectorStatus
         check_collector_name(name)
     with open_connection(broker) as conn:
         try:
-            return [_status(conn, name) for name in names]
+            return read_status_on(conn, names)
         except (*conn.connection_errors, *conn.channel_errors) as exc:
             # e.g. a central login without read permission on the collectors' queues
             raise InputError(
@@ -209,6 +210,12 @@ def read_status(broker: BrokerUrl, names: Sequence[str]) -> list[CollectorStatus
                 key="--broker",
                 allowed="the central login, with permissions on the collectors' queues",
             ) from None
+
+
+def read_status_on(conn: Any, names: Sequence[str]) -> list[CollectorStatus]:
+    """``read_status`` on a connection already open with the central login (the connection's
+    and channels' errors are the caller's to say)."""
+    return [_status(conn, name) for name in names]
 
 
 def _status(conn: Any, name: str) -> CollectorStatus:

@@ -30,6 +30,7 @@ from baluarte.collectors.publisher import PublishFailed, ResultsPublisher
 from baluarte.collectors.topology import result_key, task_queue
 from baluarte.errors import DeviceError
 from baluarte.plan import DevicePlan
+from baluarte.transports.ssh import prestart
 
 __all__ = ["Collector", "check_login"]
 
@@ -152,6 +153,8 @@ class Collector:
         for device_plan, result in _collect(plans, options):
             self._send(task, device_plan, result)
         log.info("answered %d device(s) for run %d", len(plans), task.run)
+        if any(p.ref.platform == "linux" for p in plans):
+            prestart()  # the next task's SSH worker starts now, not when that task comes
 
     def _refusal(self, task: CollectTask, device_plan: DevicePlan) -> str | None:
         ref = device_plan.ref
