@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
-import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -24,29 +22,9 @@ from amqp.exceptions import AccessRefused
 from kombu import Connection
 
 from tests.integration.cli import BIN
+from tests.integration.rabbit import CENTRAL, ctl, needs_rabbitmq
 
-CENTRAL = "guest"  # the local broker's default admin; central side in these tests
-RABBITMQCTL = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
-
-
-def _broker_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 5672), timeout=2).close()
-    except OSError:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not Path(RABBITMQCTL).exists() or not _broker_up(),
-    reason="needs root, rabbitmqctl and RabbitMQ on 127.0.0.1:5672",
-)
-
-
-def ctl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [RABBITMQCTL, "-q", *args], capture_output=True, text=True, timeout=60, check=False
-    )
+pytestmark = needs_rabbitmq
 
 
 class Sandbox:

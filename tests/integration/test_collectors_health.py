@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import secrets
-import shutil
 import socket
 import subprocess
 import time
@@ -41,32 +40,13 @@ from baluarte.collectors.health import (
 from baluarte.collectors.names import broker_user, queue_name
 from baluarte.errors import InputError
 from tests.integration.cli import BIN
+from tests.integration.rabbit import CENTRAL, ctl, needs_rabbitmq
 from tests.integration.tls_relay import TlsRelay
 from tests.terminal import run_in_terminal
 
-CENTRAL = "guest"  # the local broker's default admin; central side in these tests
-RABBITMQCTL = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
 TICK = 0.2  # heartbeat interval in these tests
 
-
-def _broker_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 5672), timeout=2).close()
-    except OSError:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not Path(RABBITMQCTL).exists() or not _broker_up(),
-    reason="needs root, rabbitmqctl and RabbitMQ on 127.0.0.1:5672",
-)
-
-
-def ctl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [RABBITMQCTL, "-q", *args], capture_output=True, text=True, timeout=60, check=False
-    )
+pytestmark = needs_rabbitmq
 
 
 @dataclass
