@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -80,6 +81,14 @@ def collector_command(
     _log_to_stderr()
     prestart()
     typer.echo(f"collector {name}: consuming baluarte.collector.{name} on {url.masked}", err=True)
+    if os.geteuid() == 0:
+        # Celery's own warning names an option this command does not have
+        warnings.filterwarnings("ignore", message="You're running the worker with superuser")
+        typer.echo(
+            "warning: running as root; a collector needs no privileges: run it as a user of"
+            " its own (the systemd unit in docs/collectors.md does)",
+            err=True,
+        )
     heartbeats = HeartbeatSender(url, name, concurrency=concurrency)
     heartbeats.start()
     try:

@@ -172,7 +172,7 @@ def test_a_collector_site_is_collected_through_it_and_its_secret_never_crosses_t
     tap = Queue("tap", Exchange("amq.rabbitmq.trace", type="topic", passive=True), routing_key="#")
     tap(conn.default_channel).declare()
     try:
-        site.start_a()
+        collector = site.start_a()
         result = site.check("--site", "madrid")
         # collected directly, the central side needs the secret itself
         second = site.check("--site", "hq", env={"BALUARTE_TEST_CANARY": CANARY})
@@ -205,6 +205,10 @@ def test_a_collector_site_is_collected_through_it_and_its_secret_never_crosses_t
     # …and never the secret the device's credential reference names
     assert CANARY.encode() not in everything
     assert b"BALUARTE_TEST_CANARY" in everything  # the reference travels, not the value
+    # as root (the tests are), one line of ours, not Celery's warning naming an option we lack
+    said = collector.text()
+    assert "warning: running as root; a collector needs no privileges" in said
+    assert "SecurityWarning" not in said and "--uid" not in said
 
 
 def test_a_collector_down_at_start_makes_its_devices_error_and_the_run_ends_on_time(site: Site):
