@@ -30,6 +30,11 @@ ENGINE_PHRASES: tuple[str, ...] = (
     "interrupted before anything ran on this host",
     "interrupted: no operation was started after the interrupt",
     "planning stopped",
+    # --- site collectors ---
+    "last seen never",
+    "connect by a name the broker's certificate holds",
+    "give the CA that signed it with --broker-ca FILE (or BALUARTE_BROKER_CA)",
+    "without it the system's CAs are used",
     "stopped while running",
     "pyinfra could not read a fact",
     "not planned: the host failed",
@@ -273,6 +278,26 @@ ENGINE_TEMPLATES: tuple[str, ...] = (
     "%(object)s %(key)s reads %(now)s, not %(want)s",
     "verification failed, undone (transaction %(id)s)",
     "verification failed, and the undo failed too: %(text)s",
+    # --- site collectors (baluarte/collectors/dispatch.py, worker.py): why a device collected
+    # through a collector has no facts ---
+    "collector %(name)s did not answer within %(num)s s",
+    "last seen %(seen)s",
+    "collector %(name)s sent an answer that is not valid: %(error)s",
+    "collector %(name)s refused the device: %(error)s",
+    "the task was meant for collector '%(name)s', not '%(name2)s'",
+    "its site %(site)s is bound to collector '%(name)s', not to this collector '%(name2)s'",
+    "its site %(site)s is bound to no collector, not to this collector '%(name)s'",
+    # --- the broker, as the dashboard's collectors page says it (baluarte/collectors/broker.py,
+    # health.py, baluarte/service/collectors.py) ---
+    "cannot reach the broker %(broker)s: %(error)s",
+    "the broker %(broker)s did not answer within %(num)s s",
+    "the broker %(broker)s refused the login or the vhost (%(error)s)",
+    "reading the collectors' status on %(broker)s failed: %(error)s",
+    "reading the collectors' queues on %(broker)s failed: %(error)s",
+    "TLS with the broker %(broker)s failed (%(error)s): is that port the broker's amqps port "
+    "(usually 5671)?",
+    "the broker's certificate could not be verified (%(error)s) at %(broker)s: %(text)s",
+    "is %(file)s the CA that signed the broker's certificate?",
 )
 
 # What a slot of these frames may hold, by its name (the phrase table's ``KINDS`` has the rest).
@@ -321,6 +346,10 @@ ENGINE_KINDS: dict[str, str] = {
     "folder": r"\S+",
     "method": r"GET|POST|PUT|DELETE|PATCH|HEAD",
     "checks": r"[\w., -]+",  # check ids of the Windows script ("os.build, updates.installed")
+    "name2": r"[\w.@+-]+",
+    "seen": r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC",  # a collector's last heartbeat
+    "site": r"[\w.@+-]+/[\w.@+-]+",  # client/site
+    "broker": r"amqps?://\S+",  # a broker URL, its password masked
 }
 
 # Slots of these frames holding a phrase of their own, translated in turn.

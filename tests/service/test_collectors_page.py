@@ -148,6 +148,9 @@ def test_a_broker_that_cannot_be_reached_or_is_not_configured_is_said_on_the_pag
         assert answer.status_code == 200
         assert "No se puede consultar el broker en este momento" in answer.text
         assert "127.0.0.1:1" in answer.text and "s3cret-Pw" not in answer.text
+        # what went wrong in the page's language too (the OS's own words stay as it said them)
+        assert "no se puede contactar con el broker amqp://guest:***@127.0.0.1:1/x" in answer.text
+        assert "cannot reach" not in answer.text
         assert "Desconocido" in _row(answer.text, site.seen)  # still listed
         answer = _web(none, lang="en").get("/collectors")
         assert answer.status_code == 200 and "No broker is configured" in answer.text

@@ -366,6 +366,32 @@ def test_an_edited_fix_script_message_is_named(tmp_path):
             "a container (/.dockerenv present): its kernel is the host's",
             "un contenedor (existe /.dockerenv): su núcleo es el del anfitrión",
         ),
+        # why a device of a collector's site has no facts: frames translated, names as stored
+        (
+            "device timed out: collector madrid did not answer within 600 s; last seen never",
+            "el dispositivo no respondió a tiempo: el colector madrid no respondió en 600 s; "
+            "última señal: nunca",
+        ),
+        (
+            "device timed out: collector madrid did not answer within 2.5 s; last seen "
+            "2026-12-07 20:01:02 UTC",
+            "el dispositivo no respondió a tiempo: el colector madrid no respondió en 2.5 s; "
+            "última señal: 2026-12-07 20:01:02 UTC",
+        ),
+        (
+            "device could not be checked: collector madrid refused the device: its site "
+            "acme/oficina is bound to collector 'sevilla', not to this collector 'madrid'",
+            "no se pudo comprobar el dispositivo: el colector madrid rechazó el dispositivo: su "
+            "sede acme/oficina está asignada al colector 'sevilla', no a este colector 'madrid'",
+        ),
+        (
+            "the broker's certificate could not be verified (self-signed certificate) at "
+            "amqps://c:***@rabbit.example:5671/v: give the CA that signed it with --broker-ca "
+            "FILE (or BALUARTE_BROKER_CA); without it the system's CAs are used",
+            "no se pudo verificar el certificado del broker (self-signed certificate) en "
+            "amqps://c:***@rabbit.example:5671/v: indique la CA que lo firmó con --broker-ca "
+            "FICHERO (o BALUARTE_BROKER_CA); sin ella se usan las CA del sistema",
+        ),
         # not a phrase: shown as stored
         ("backup.service: Main process exited, code=exited, status=1/FAILURE", None),
         ("minimum length ≥ 12; rm -rf /", "longitud mínima ≥ 12; rm -rf /"),
