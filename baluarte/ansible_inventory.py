@@ -9,6 +9,8 @@
 
 becomes client ``acme`` (default: the file's stem), site ``default`` (or the host's
 ``baluarte_site``), device ``srv-web`` tagged with every group it belongs to, transitively.
+``baluarte_collector`` names the site collector of the host's site (declared in a Baluarte
+inventory file beside it, docs/collectors.md): every host of a site must name the same one.
 Platform: ``baluarte_platform``, else ``windows`` for ``ansible_connection: winrm|psrp``,
 ``fortigate`` for ``ansible_network_os: fortinet.fortios.fortios``, else ``linux``.
 Variables follow Ansible's precedence: ``all`` < parent groups < child groups < host.
@@ -31,6 +33,7 @@ BALUARTE_VARS = (
     "baluarte_client",
     "baluarte_legal_name",
     "baluarte_site",
+    "baluarte_collector",
     "baluarte_platform",
     "baluarte_tags",
     "baluarte_ssh",
@@ -72,6 +75,7 @@ def translate(doc: YamlDoc) -> tuple[dict[str, Any], Callable[[Loc], Loc]]:
     all_vars = tree.groups["all"].vars
     client = _plain(all_vars.get("baluarte_client")) or doc.path.stem
     sites: dict[str, list[dict[str, Any]]] = {}
+    collectors: dict[str, tuple[Var | None, str]] = {}  # site: its first host's, and that host
     for host in tree.host_loc:
         groups = _groups_of(tree, host)
         merged: dict[str, Var] = {}
@@ -84,10 +88,19 @@ def translate(doc: YamlDoc) -> tuple[dict[str, Any], Callable[[Loc], Loc]]:
         origins[dev_loc] = tree.host_loc[host]
         tags = sorted(g for g in groups if g not in ("all", "ungrouped"))
         devices.append(_device(host, merged, tags, dev_loc, origins))
+        _site_collector(tree, doc, collectors, site, host, merged.get("baluarte_collector"))
+    raise_all(tree.errors)
+    site_data: list[dict[str, Any]] = []
+    for name, devices in sites.items():
+        site_data.append({"name": name, "devices": devices})
+        var = collectors[name][0]
+        if var is not None:
+            site_data[-1]["collector"] = var[0]
+            origins[("sites", len(site_data) - 1, "collector")] = var[1]
     data = {
         "name": client,
         "legal_name": _plain(all_vars.get("baluarte_legal_name")) or client,
-        "sites": [{"name": s, "devices": d} for s, d in sites.items()],
+        "sites": site_data,
     }
     if "baluarte_client" in all_vars:
         origins[("name",)] = all_vars["baluarte_client"][1]
@@ -99,6 +112,39 @@ def translate(doc: YamlDoc) -> tuple[dict[str, Any], Callable[[Loc], Loc]]:
         return ("all",)
 
     return data, to_source
+
+
+def _site_collector(
+    tree: _Tree,
+    doc: YamlDoc,
+    seen: dict[str, tuple[Var | None, str]],
+    site: str,
+    host: str,
+    var: Var | None,
+) -> None:
+    """Record the collector ``host`` names for ``site``; a host naming another one than the
+    site's first host (or none where it names one) is an error: a collector serves whole sites,
+    and a host must not be collected through one nobody named for it."""
+    if site not in seen:
+        seen[site] = (var, host)
+        return
+    first, first_host = seen[site]
+    if _plain(first) == _plain(var):
+        return
+    said = f"'{_plain(var)}'" if var is not None else "none"
+    other = f"'{_plain(first)}'" if first is not None else "none"
+    tree.errors.append(
+        error_at(
+            doc,
+            var[1] if var is not None else tree.host_loc[host],
+            f"host {host} names collector {said} for site {site}, whose host {first_host}"
+            f" names {other}: a collector serves a whole site",
+            code="wrong_value",
+            allowed=f"baluarte_collector: {_plain(first)}"
+            if first is not None
+            else ("no baluarte_collector for this site's hosts"),
+        )
+    )
 
 
 def _plain(var: Var | None) -> Any:

@@ -19,7 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from baluarte.collectors.names import COLLECTOR_NAME, NAME_RULE
@@ -316,10 +323,20 @@ class Collector(_Model):
 
 
 class InventoryFile(_Model):
-    """Baluarte's own inventory file shape."""
+    """Baluarte's own inventory file shape: clients, collectors, or both (a file of collectors
+    alone declares them for Ansible inventories beside it)."""
 
-    clients: Annotated[tuple[Client, ...], AfterValidator(_not_empty("clients"))]
-    collectors: tuple[Collector, ...] = ()
+    collectors: tuple[Collector, ...] = ()  # first: ``clients`` is checked knowing them
+    clients: tuple[Client, ...] = Field(default=(), validate_default=True)
+
+    @field_validator("clients")
+    @classmethod
+    def _clients_or_collectors(
+        cls, value: tuple[Client, ...], info: ValidationInfo
+    ) -> tuple[Client, ...]:
+        if not value and not info.data.get("collectors"):
+            raise PydanticCustomError("missing_key", "at least one entry is needed in clients")
+        return value
 
 
 @dataclass(frozen=True, eq=False)

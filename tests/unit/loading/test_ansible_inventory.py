@@ -58,3 +58,75 @@ def test_unknown_baluarte_variable_suggests_the_right_one(tmp_path):
         "all.vars.baluarte_clinet",
     )
     assert "did you mean 'baluarte_client'?" in err.message
+
+
+COLLECTORS = "collectors:\n  - name: madrid\n  - name: sevilla\nclients: []\n"
+
+
+def _ansible_with_collectors(tmp_path, hosts: str):
+    (tmp_path / "collectors.yaml").write_text(COLLECTORS)
+    f = tmp_path / "acme.yaml"
+    f.write_text("all:\n  vars:\n    baluarte_client: acme\n" + hosts)
+    return f
+
+
+def test_a_sites_hosts_name_its_collector_from_a_group_or_the_host(tmp_path):
+    _ansible_with_collectors(
+        tmp_path,
+        "  children:\n"
+        "    madrid_office:\n"
+        "      vars: {baluarte_site: hq, baluarte_collector: madrid}\n"
+        "      hosts:\n"
+        "        srv1: {ansible_host: 192.168.1.10}\n"
+        "        srv2: {ansible_host: 192.168.1.11}\n"
+        "    branch:\n"
+        "      hosts:\n"
+        "        pos1: {ansible_host: 192.168.1.10, baluarte_site: shop,"
+        " baluarte_collector: sevilla}\n"
+        "    cloud:\n"
+        "      hosts:\n"
+        "        web1: {ansible_host: 203.0.113.7}\n",
+    )
+    inventory = load_inventory([tmp_path])
+    refs = {r.name: r for r in inventory.devices()}
+    assert {n: (r.site_name, r.collector) for n, r in refs.items()} == {
+        "srv1": ("hq", "madrid"),
+        "srv2": ("hq", "madrid"),
+        "pos1": ("shop", "sevilla"),
+        "web1": ("default", None),  # collected directly
+    }
+
+
+def test_hosts_of_one_site_naming_different_collectors_are_refused_where_written(tmp_path):
+    f = _ansible_with_collectors(
+        tmp_path,
+        "  hosts:\n"
+        "    srv1: {baluarte_site: hq, baluarte_collector: madrid}\n"
+        "    srv2: {baluarte_site: hq, baluarte_collector: sevilla}\n",
+    )
+    err = only_error(lambda: load_inventory([tmp_path]))
+    assert (err.file, err.line, err.column) == (str(f), 6, 31)
+    assert err.key == "all.hosts.srv2.baluarte_collector"
+    assert "host srv2 names collector 'sevilla' for site hq" in err.message
+    assert "srv1 names 'madrid'" in err.message
+
+
+def test_a_host_without_the_collector_its_site_names_is_refused(tmp_path):
+    f = _ansible_with_collectors(
+        tmp_path,
+        "  hosts:\n"
+        "    srv1: {baluarte_site: hq, baluarte_collector: madrid}\n"
+        "    srv2: {baluarte_site: hq}\n",
+    )
+    err = only_error(lambda: load_inventory([tmp_path]))
+    assert (err.file, err.line) == (str(f), 6)
+    assert "host srv2 names collector none for site hq" in err.message
+
+
+def test_an_undeclared_collector_in_an_ansible_file_is_refused_where_written(tmp_path):
+    f = _ansible_with_collectors(
+        tmp_path, "  hosts:\n    srv1: {baluarte_site: hq, baluarte_collector: madird}\n"
+    )
+    err = only_error(lambda: load_inventory([tmp_path]))
+    assert (err.file, err.line, err.column) == (str(f), 5, 31)
+    assert "no collector named 'madird'" in err.message and "madrid" in err.message

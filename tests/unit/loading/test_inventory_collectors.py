@@ -108,6 +108,23 @@ def test_collectors_declared_in_another_file_are_known(tmp_path):
     assert [r.collector for r in inv.devices()] == ["madrid"]
 
 
+def test_a_file_may_declare_collectors_alone_but_not_nothing(tmp_path):
+    write(tmp_path, "collectors:\n- name: madrid\n", "collectors.yaml")
+    write(
+        tmp_path,
+        f"clients:\n- name: a\n  legal_name: A\n  collector: madrid\n  sites:\n  - name: s\n"
+        f"    devices: [{DEVICE % ('d', 1)}]\n",
+        "b.yaml",
+    )
+    inv = load_inventory([tmp_path])
+    assert [c.name for c in inv.collectors] == ["madrid"]
+    assert [r.collector for r in inv.devices()] == ["madrid"]
+    for empty in ("clients: []\n", "collectors: []\n"):
+        path = write(tmp_path, empty, "empty.yaml")
+        err = only_error(lambda path=path: load_inventory([path]))
+        assert err.code == "missing_key" and "at least one entry is needed in clients" in str(err)
+
+
 def test_duplicate_collector_names_point_at_the_second_even_across_files(tmp_path):
     path = write(tmp_path, two_sites(collectors="  - name: madrid\n  - name: madrid\n"))
     err = only_error(lambda: load_inventory([path]))
