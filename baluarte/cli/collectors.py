@@ -56,15 +56,33 @@ collectors_app = typer.Typer(
 )
 
 
+ReachedAtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--reached-at",
+        metavar="URL",
+        help="Where the collectors reach the broker, when not at the --broker URL's host "
+        "(a public name, the amqps port): amqps://HOST[:PORT], e.g. "
+        "amqps://broker.example.net:5671. The URL printed takes its scheme, host and port; "
+        "the vhost stays the --broker URL's.",
+        show_default=False,
+    ),
+]
+
+
 @collectors_app.command("provision")
 def provision_command(
-    name: NameArg, broker: BrokerOpt = None, broker_ca: BrokerCaOpt = None
+    name: NameArg,
+    broker: BrokerOpt = None,
+    broker_ca: BrokerCaOpt = None,
+    reached_at: ReachedAtOpt = None,
 ) -> None:
     """Create the collector's RabbitMQ user (its own queue and the results exchange only);
     print its broker URL, with its password, once."""
     from baluarte.collectors.broker import (
         check_collector_name,
         parse_broker_url,
+        parse_reached_at,
         provision_collector,
         routing_keys_for,
     )
@@ -72,7 +90,8 @@ def provision_command(
 
     check_collector_name(name)
     url = parse_broker_url(broker, ca_file=broker_ca)
-    made = provision_collector(name, url)
+    place = parse_reached_at(reached_at) if reached_at is not None else None
+    made = provision_collector(name, url, place)
     configure, write, read = made.permissions
     say = _stderr
     say(f"declared exchange {RESULTS_EXCHANGE} (durable, topic) on vhost {made.vhost}")
@@ -80,7 +99,13 @@ def provision_command(
     say(f"permissions on vhost {made.vhost}: configure {configure}  write {write}  read {read}")
     say(f"publishing to {RESULTS_EXCHANGE} only with routing keys {routing_keys_for(name)}")
     say(f"the collector consumes only queue {queue_name(name)} and publishes to {RESULTS_EXCHANGE}")
-    say("checked: the collector's URL logs in")
+    if place is None:
+        say("checked: the collector's URL logs in")
+    else:
+        say(
+            f"checked: the collector's login works at {url.host}:{url.port}; its URL is at"
+            f" {place.scheme}://{place.host}:{place.port} (--reached-at)"
+        )
     say(
         "the collector's broker URL follows, with its password shown this once: keep it in the"
         " collector's secret file (to change it: remove, then provision again)"

@@ -46,8 +46,9 @@ EXAMPLES: dict[str, str] = {
     "tokens create": "baluarte tokens create --user ana --config /etc/baluarte/serve.yaml",
     "tokens list": "baluarte tokens list --config /etc/baluarte/serve.yaml",
     "tokens revoke": "baluarte tokens revoke blt_AbC123 --config /etc/baluarte/serve.yaml",
-    "collectors provision": "baluarte collectors provision madrid --broker "
-    '"$BALUARTE_BROKER" > madrid-broker-url   (the URL holds its password: keep it secret)',
+    "collectors provision": "baluarte collectors provision madrid --reached-at "
+    "amqps://broker.example.net:5671 > madrid-broker-url   (the URL holds its password: keep "
+    "it secret)",
     "collectors remove": 'baluarte collectors remove madrid --broker "$BALUARTE_BROKER"',
     "collectors status": 'baluarte collectors status --broker "$BALUARTE_BROKER"',
     "collector": "baluarte collector --name madrid --secrets /etc/baluarte/collector.env",

@@ -98,6 +98,10 @@ class BrokerUrl:
             self.scheme, self.host, self.port, self.vhost, user, password, self.ca_file
         )
 
+    def reached_at(self, place: ReachedAt) -> BrokerUrl:
+        """The same login and vhost at the scheme, host and port the collectors use."""
+        return BrokerUrl(place.scheme, place.host, place.port, self.vhost, self.user, self.password)
+
     def _url(self, user: str, password: str, *, quote_password: bool = True) -> str:
         login = quote(user, safe="")
         if password:
@@ -165,6 +169,53 @@ def parse_broker_url(
     )
 
 
+@dataclass(frozen=True)
+class ReachedAt:
+    """Where the collectors reach the broker when it is not where the central side does
+    (``collectors provision --reached-at``): a public name and the amqps port, say."""
+
+    scheme: str
+    host: str
+    port: int
+
+
+def parse_reached_at(text: str, *, option: str = "--reached-at") -> ReachedAt:
+    """``amqp[s]://HOST[:PORT]`` (no login, no vhost: those are the collector's own and the
+    central URL's). Raises InputError."""
+    allowed = "amqps://HOST[:PORT] or amqp://HOST[:PORT], e.g. amqps://broker.example.net:5671"
+    shown = mask_url_credentials(text)
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise InputError(
+            f"'{shown}' is not a valid URL ({exc})", code="wrong_value", key=option, allowed=allowed
+        ) from None
+    scheme = parts.scheme.lower()
+    if scheme not in _SCHEMES or not parts.hostname:
+        raise InputError(
+            f"'{shown}' is not a broker's place", code="wrong_value", key=option, allowed=allowed
+        )
+    extra = [
+        what
+        for what, there in (
+            ("a login", parts.username is not None or parts.password is not None),
+            ("a vhost", parts.path not in ("", "/")),
+            ("a query", bool(parts.query or parts.fragment)),
+        )
+        if there
+    ]
+    if extra:
+        raise InputError(
+            f"'{shown}' holds {' and '.join(extra)}: give only where the collectors reach the"
+            " broker (the login is the collector's own, the vhost the central URL's)",
+            code="wrong_value",
+            key=option,
+            allowed=allowed,
+        )
+    return ReachedAt(scheme, parts.hostname, port or _SCHEMES[scheme])
+
+
 def _check_ca_file(ca_file: str, scheme: str, shown: str) -> None:
     import ssl
 
@@ -227,8 +278,11 @@ class Provisioned:
         return f"Provisioned({self.user} on {self.vhost})"
 
 
-def provision_collector(name: str, broker: BrokerUrl) -> Provisioned:
-    """Create collector ``name``'s RabbitMQ user and permissions on ``broker``'s vhost.
+def provision_collector(
+    name: str, broker: BrokerUrl, reached_at: ReachedAt | None = None
+) -> Provisioned:
+    """Create collector ``name``'s RabbitMQ user and permissions on ``broker``'s vhost. The
+    URL made is at ``reached_at`` when given (the new login is still proved on ``broker``).
 
     Refuses (InputError) when the user exists: its password is not known here, and a second
     provisioning must not silently cut off a collector that runs with the first.
@@ -265,7 +319,8 @@ def provision_collector(name: str, broker: BrokerUrl) -> Provisioned:
     except BaseException:
         _run(ctl, ["delete_user", user])  # nothing half made is left behind
         raise
-    return Provisioned(name, user, broker.vhost, perms, url.secret_url)
+    given = url.reached_at(reached_at) if reached_at is not None else url
+    return Provisioned(name, user, broker.vhost, perms, given.secret_url)
 
 
 def remove_collector(name: str, broker: BrokerUrl) -> bool:

@@ -227,6 +227,30 @@ def _publish(conn, exchange: str, routing_key: str, body: bytes) -> None:
     )
 
 
+def test_the_url_given_to_a_collector_is_where_it_reaches_the_broker(sandbox):
+    """Central side on loopback, collectors at the provider's public name and amqps port: the
+    printed URL is there, and its login (proved on the central URL) is the collector's."""
+    name = sandbox.name("pub")
+    made = run(
+        "collectors", "provision", name, "--broker", sandbox.broker,
+        "--reached-at", "amqps://Broker.Example.NET:5671",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    url = made.stdout.splitlines()[-1]
+    parts = urlsplit(url)
+    assert (parts.scheme, parts.hostname, parts.port) == ("amqps", "broker.example.net", 5671)
+    assert (unquote(parts.username or ""), parts.path) == (
+        f"baluarte-collector-{name}",
+        f"/{sandbox.vhost}",
+    )
+    assert "its URL is at amqps://broker.example.net:5671 (--reached-at)" in made.stderr
+    # the same login works where this machine reaches the broker
+    here = f"amqp://{parts.username}:{parts.password}@127.0.0.1:5672/{sandbox.vhost}"
+    with Connection(here, connect_timeout=10) as conn:
+        conn.ensure_connection(max_retries=0)
+        assert conn.connected
+
+
 def test_bad_input_is_exit_2_without_a_trace_and_never_shows_the_central_password(tmp_path):
     canary = "central-Pw-canary-4711"
     cases = [
@@ -251,6 +275,29 @@ def test_bad_input_is_exit_2_without_a_trace_and_never_shows_the_central_passwor
             "needs a host, a user and a password",
         ),
         (["provision", "madrid"], "pass --broker URL or set BALUARTE_BROKER"),
+        # where the collectors reach the broker: a place, not a login or a vhost
+        (
+            [
+                "provision",
+                "madrid",
+                "--broker",
+                f"amqp://u:{canary}@127.0.0.1:1/v",
+                "--reached-at",
+                "https://broker.example.net",
+            ],
+            "is not a broker's place",
+        ),
+        (
+            [
+                "provision",
+                "madrid",
+                "--broker",
+                f"amqp://u:{canary}@127.0.0.1:1/v",
+                "--reached-at",
+                f"amqps://u:{canary}@broker.example.net/v",
+            ],
+            "holds a login and a vhost",
+        ),
         # a broker nobody listens on: refused before any user is made
         (
             ["provision", "madrid", "--broker", f"amqp://u:{canary}@127.0.0.1:1/v"],
