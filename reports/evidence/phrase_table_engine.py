@@ -281,7 +281,7 @@ ENGINE_TEMPLATES: tuple[str, ...] = (
     # --- site collectors (baluarte/collectors/dispatch.py, worker.py): why a device collected
     # through a collector has no facts ---
     "collector %(name)s did not answer within %(num)s s",
-    "last seen %(seen)s",
+    "last seen %(last_heartbeat)s",
     "collector %(name)s sent an answer that is not valid: %(error)s",
     "collector %(name)s refused the device: %(error)s",
     "the task was meant for collector '%(name)s', not '%(name2)s'",
@@ -347,7 +347,7 @@ ENGINE_KINDS: dict[str, str] = {
     "method": r"GET|POST|PUT|DELETE|PATCH|HEAD",
     "checks": r"[\w., -]+",  # check ids of the Windows script ("os.build, updates.installed")
     "name2": r"[\w.@+-]+",
-    "seen": r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC",  # a collector's last heartbeat
+    "last_heartbeat": r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC",
     "site": r"[\w.@+-]+/[\w.@+-]+",  # client/site
     "broker": r"amqps?://\S+",  # a broker URL, its password masked
 }
